@@ -1,0 +1,277 @@
+"""Connections to DuckDB and PostgreSQL behind one small interface.
+
+SQL in govwatch is written once, with ``?`` placeholders, in the subset both engines share;
+:meth:`Database.execute` carries the placeholders to psycopg's ``%s``. Only running a query on
+each engine proves it portable, so every storage test runs on both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlparse
+
+import duckdb
+import pyarrow as pa
+
+from govwatch.errors import DatabaseBusyError, GovwatchError
+
+Dialect = Literal["duckdb", "postgres"]
+DEFAULT_URL = "duckdb:///govwatch.duckdb"
+
+_PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?|%")
+
+
+def _to_pyformat(sql: str) -> str:
+    """Turn ``?`` placeholders into ``%s`` and escape literal ``%``, leaving string literals."""
+
+    def swap(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "?":
+            return "%s"
+        if token == "%":
+            return "%%"
+        return token.replace("%", "%%")
+
+    return _PLACEHOLDER.sub(swap, sql)
+
+
+@dataclass
+class Database:
+    """An open connection with the dialect it speaks."""
+
+    dialect: Dialect
+    raw: Any
+    url: str
+    schema: str | None = None
+    _in_tx: int = field(default=0, repr=False)
+
+    # -- statements -------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if self.dialect == "duckdb":
+            self.raw.execute(sql, list(params))
+        else:
+            with self.raw.cursor() as cur:
+                cur.execute(_to_pyformat(sql) if params else sql, params or None)
+
+    def executescript(self, script: str) -> None:
+        """Run several ``;``-separated statements (no placeholders)."""
+        for statement in split_statements(script):
+            self.execute(statement)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self.dialect == "duckdb":
+            return list(self.raw.execute(sql, list(params)).fetchall())
+        with self.raw.cursor() as cur:
+            cur.execute(_to_pyformat(sql) if params else sql, params or None)
+            return list(cur.fetchall()) if cur.description else []
+
+    def query_dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        if self.dialect == "duckdb":
+            cur = self.raw.execute(sql, list(params))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        with self.raw.cursor() as cur:
+            cur.execute(_to_pyformat(sql) if params else sql, params or None)
+            if not cur.description:
+                return []
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self.query(sql, params)
+        return rows[0][0] if rows else None
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        if self.dialect == "duckdb":
+            self.raw.executemany(sql, [list(r) for r in rows])
+        else:
+            with self.raw.cursor() as cur:
+                cur.executemany(_to_pyformat(sql), rows)
+
+    def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """Run a query and return its result as an Arrow table."""
+        if self.dialect == "duckdb":
+            result = self.raw.execute(sql, list(params))
+            table = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result.arrow()
+            if isinstance(table, pa.RecordBatchReader):
+                table = table.read_all()
+            return table
+        rows = self.query_dicts(sql, params)
+        if not rows:
+            with self.raw.cursor() as cur:
+                cur.execute(_to_pyformat(sql) if params else sql, params or None)
+                names = [d[0] for d in cur.description or []]
+            return pa.table({n: pa.array([], pa.null()) for n in names})
+        return pa.Table.from_pylist(rows)
+
+    # -- bulk loading -----------------------------------------------------------------------
+    def insert_arrow(self, table_name: str, data: pa.Table, *, on_conflict_nothing: bool = False) -> None:
+        """Append an Arrow table whose column names are columns of ``table_name``."""
+        if data.num_rows == 0:
+            return
+        cols = ", ".join(data.column_names)
+        if self.dialect == "duckdb":
+            self.raw.register("_gw_incoming", data)
+            try:
+                conflict = " ON CONFLICT DO NOTHING" if on_conflict_nothing else ""
+                self.raw.execute(
+                    f"INSERT INTO {table_name} ({cols}) SELECT {cols} FROM _gw_incoming{conflict}"
+                )
+            finally:
+                self.raw.unregister("_gw_incoming")
+            return
+        target = table_name
+        with self.raw.cursor() as cur:
+            if on_conflict_nothing:
+                target = f"_gw_copy_{table_name}"
+                cur.execute(
+                    f"CREATE TEMP TABLE IF NOT EXISTS {target} (LIKE {table_name} INCLUDING DEFAULTS)"
+                )
+                cur.execute(f"TRUNCATE {target}")
+            with cur.copy(f"COPY {target} ({cols}) FROM STDIN") as copy:
+                for batch in data.to_batches(max_chunksize=20000):
+                    columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+                    for row in zip(*columns, strict=True):
+                        copy.write_row(row)
+            if on_conflict_nothing:
+                cur.execute(
+                    f"INSERT INTO {table_name} ({cols}) SELECT {cols} FROM {target} "
+                    "ON CONFLICT DO NOTHING"
+                )
+                cur.execute(f"TRUNCATE {target}")
+
+    # -- transactions -----------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """A transaction; nested calls join the outer one."""
+        if self._in_tx:
+            self._in_tx += 1
+            try:
+                yield self
+            finally:
+                self._in_tx -= 1
+            return
+        self._in_tx = 1
+        if self.dialect == "duckdb":
+            self.raw.execute("BEGIN TRANSACTION")
+            try:
+                yield self
+            except BaseException:
+                self.raw.execute("ROLLBACK")
+                raise
+            else:
+                self.raw.execute("COMMIT")
+            finally:
+                self._in_tx = 0
+        else:
+            try:
+                with self.raw.transaction():
+                    yield self
+            finally:
+                self._in_tx = 0
+
+    def table_exists(self, name: str) -> bool:
+        if self.dialect == "duckdb":
+            return bool(
+                self.scalar(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+                )
+            )
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_name = ? AND table_schema = current_schema()",
+                [name],
+            )
+        )
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a SQL script on semicolons that end a line (migrations keep to that style)."""
+    parts = re.split(r";\s*(?:\n|$)", script)
+    out = []
+    for part in parts:
+        lines = [ln for ln in part.splitlines() if not ln.strip().startswith("--")]
+        text = "\n".join(lines).strip()
+        if text:
+            out.append(text)
+    return out
+
+
+def connect(url: str | None = None, *, migrate: bool = True) -> Database:
+    """Open ``duckdb:///path``, a bare path, ``:memory:`` or ``postgresql://…``; apply migrations."""
+    url = url or DEFAULT_URL
+    if url.startswith(("postgresql://", "postgres://")):
+        db = _connect_postgres(url)
+    else:
+        db = _connect_duckdb(url)
+    if migrate:
+        from govwatch.storage.migrate import migrate as run_migrations
+
+        run_migrations(db)
+    return db
+
+
+def connect_memory(*, migrate: bool = True) -> Database:
+    """An in-memory DuckDB database (stateless commands, tests)."""
+    return connect("duckdb:///:memory:", migrate=migrate)
+
+
+def _duckdb_path(url: str) -> str:
+    if url.startswith("duckdb:///"):
+        return url[len("duckdb:///") :]
+    if url.startswith("duckdb://"):
+        return url[len("duckdb://") :]
+    return url
+
+
+def _connect_duckdb(url: str) -> Database:
+    path = _duckdb_path(url)
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(path or ":memory:")
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise DatabaseBusyError(
+                f"数据库文件 {path} 正被另一个进程使用（DuckDB 同一时间只允许一个进程打开）："
+                "请先停止该进程（如 govwatch serve），或用 --db 指定另一个文件，"
+                "或改用 PostgreSQL（--db postgresql://…）"
+            ) from exc
+        raise GovwatchError(f"无法打开数据库文件 {path}：{exc}") from exc
+    con.execute("SET TimeZone = 'Asia/Shanghai'")
+    return Database("duckdb", con, url)
+
+
+def _connect_postgres(url: str) -> Database:
+    import psycopg
+
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    schema = query.pop("schema", [None])[0]
+    rest = "&".join(f"{k}={v[0]}" for k, v in query.items())
+    clean = parsed._replace(query=rest).geturl()
+    try:
+        con = psycopg.connect(clean, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise GovwatchError(
+            f"无法连接 PostgreSQL（{parsed.hostname}:{parsed.port or 5432}）：{exc}".splitlines()[0]
+            + "；请检查服务是否运行、用户与数据库名是否正确"
+        ) from exc
+    con.execute("SET TIME ZONE 'Asia/Shanghai'")
+    if schema:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", schema):
+            raise GovwatchError(f"schema 名称“{schema}”不合法：只能包含字母、数字和下划线")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        con.execute(f"SET search_path TO {schema}")
+    return Database("postgres", con, url, schema=schema)

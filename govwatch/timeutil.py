@@ -1,0 +1,64 @@
+"""Time in govwatch: Asia/Shanghai wall time everywhere, and the one function that reads the clock.
+
+Timestamps are stored as naive ``TIMESTAMP`` values holding Asia/Shanghai wall time (the
+spec fixes that zone for all data), so that ``CAST(ts AS DATE)`` is the official date on every
+engine without session time-zone settings.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+
+from govwatch.errors import InputError
+
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+_COMPACT = re.compile(r"^\d{14}$")
+_COMPACT_DATE = re.compile(r"^\d{8}$")
+
+
+def now() -> datetime:
+    """The current moment as Asia/Shanghai wall time (naive). The only reader of the clock."""
+    return datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
+
+
+def parse_timestamp(text: str | int | float | datetime | date) -> datetime:
+    """Parse ISO 8601 (with or without offset) or ``YYYYMMDDhhmmss`` into Shanghai wall time."""
+    if isinstance(text, datetime):
+        value = text
+    elif isinstance(text, date):
+        return datetime(text.year, text.month, text.day)
+    else:
+        raw = str(text).strip()
+        if isinstance(text, float) and text.is_integer():
+            raw = str(int(text))
+        if _COMPACT.match(raw):
+            value = datetime.strptime(raw, "%Y%m%d%H%M%S")
+        elif _COMPACT_DATE.match(raw):
+            value = datetime.strptime(raw, "%Y%m%d")
+        else:
+            try:
+                value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            except ValueError as exc:
+                raise InputError(
+                    f"时间“{raw}”无法识别：应为 ISO 8601（如 2025-09-26T10:00:00+08:00）"
+                    "或 YYYYMMDDhhmmss"
+                ) from exc
+    if value.tzinfo is not None:
+        value = value.astimezone(SHANGHAI).replace(tzinfo=None)
+    return value
+
+
+def parse_date(text: str | date) -> date:
+    """Parse ``YYYY-MM-DD`` or ``YYYYMMDD``."""
+    if isinstance(text, datetime):
+        return text.date()
+    if isinstance(text, date):
+        return text
+    raw = str(text).strip()
+    try:
+        if _COMPACT_DATE.match(raw):
+            return datetime.strptime(raw, "%Y%m%d").date()
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise InputError(f"日期“{raw}”无法识别：应为 YYYY-MM-DD") from exc
