@@ -112,40 +112,52 @@ class Database:
         return pa.Table.from_pylist(rows)
 
     # -- bulk loading -----------------------------------------------------------------------
-    def insert_arrow(self, table_name: str, data: pa.Table, *, on_conflict_nothing: bool = False) -> None:
-        """Append an Arrow table whose column names are columns of ``table_name``."""
+    def insert_arrow(
+        self, table_name: str, data: pa.Table, *, on_conflict_nothing: bool = False
+    ) -> int:
+        """Append an Arrow table whose column names are columns of ``table_name``.
+
+        Returns the number of rows inserted (rows skipped by ``on_conflict_nothing`` excluded).
+        On PostgreSQL the rows travel as CSV through ``COPY`` (Arrow's C++ writer), which is
+        an order of magnitude faster than row-by-row inserts.
+        """
         if data.num_rows == 0:
-            return
+            return 0
         cols = ", ".join(data.column_names)
+        conflict = " ON CONFLICT DO NOTHING" if on_conflict_nothing else ""
         if self.dialect == "duckdb":
             self.raw.register("_gw_incoming", data)
             try:
-                conflict = " ON CONFLICT DO NOTHING" if on_conflict_nothing else ""
-                self.raw.execute(
+                row = self.raw.execute(
                     f"INSERT INTO {table_name} ({cols}) SELECT {cols} FROM _gw_incoming{conflict}"
-                )
+                ).fetchone()
             finally:
                 self.raw.unregister("_gw_incoming")
-            return
-        target = table_name
+            return int(row[0]) if row else 0
+        import io
+
+        import pyarrow.csv as pacsv
+
+        buffer = io.BytesIO()
+        pacsv.write_csv(
+            _csv_ready(data), buffer, pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+        )
         with self.raw.cursor() as cur:
+            target = table_name
             if on_conflict_nothing:
                 target = f"_gw_copy_{table_name}"
                 cur.execute(
                     f"CREATE TEMP TABLE IF NOT EXISTS {target} (LIKE {table_name} INCLUDING DEFAULTS)"
                 )
                 cur.execute(f"TRUNCATE {target}")
-            with cur.copy(f"COPY {target} ({cols}) FROM STDIN") as copy:
-                for batch in data.to_batches(max_chunksize=20000):
-                    columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-                    for row in zip(*columns, strict=True):
-                        copy.write_row(row)
-            if on_conflict_nothing:
-                cur.execute(
-                    f"INSERT INTO {table_name} ({cols}) SELECT {cols} FROM {target} "
-                    "ON CONFLICT DO NOTHING"
-                )
-                cur.execute(f"TRUNCATE {target}")
+            with cur.copy(f"COPY {target} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
+                copy.write(buffer.getvalue())
+            if not on_conflict_nothing:
+                return data.num_rows
+            cur.execute(f"INSERT INTO {table_name} ({cols}) SELECT {cols} FROM {target}{conflict}")
+            inserted = cur.rowcount
+            cur.execute(f"TRUNCATE {target}")
+            return int(inserted)
 
     # -- transactions -----------------------------------------------------------------------
     @contextmanager
@@ -194,6 +206,20 @@ class Database:
 
     def close(self) -> None:
         self.raw.close()
+
+
+def _csv_ready(data: pa.Table) -> pa.Table:
+    """Timestamps as text PostgreSQL reads exactly (Arrow writes nanoseconds otherwise)."""
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in data.columns:
+        if pa.types.is_timestamp(column.type):
+            column = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")
+        elif pa.types.is_date(column.type):
+            column = pc.strftime(column, format="%Y-%m-%d")
+        columns.append(column)
+    return pa.table(columns, names=data.column_names)
 
 
 def split_statements(script: str) -> list[str]:

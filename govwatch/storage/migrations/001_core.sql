@@ -113,6 +113,7 @@ CREATE TABLE events (
     new_value VARCHAR,
     handler VARCHAR,
     relation VARCHAR,
+    extra TEXT,
     source VARCHAR,
     source_line BIGINT,
     ingested_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP

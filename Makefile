@@ -1,0 +1,56 @@
+# govwatch: every target installs what it needs first, so that a fresh machine needs only make.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+APT_STAMP := $(VENV)/.apt-installed
+# Debian packages: chromium for the browser tests, a CJK font for PDFs and screenshots,
+# a Java runtime for Spark (pyspark, local mode).
+APT_PACKAGES := chromium fonts-wqy-microhei default-jre-headless
+CASES ?= 20000
+PORT ?= 8000
+
+.PHONY: install apt demo test test-fast bench lint format clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[web,spark,dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+$(APT_STAMP):
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 && ! (command -v chromium && command -v java && fc-list | grep -qi wenquanyi) >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $(APT_PACKAGES); \
+	fi
+	@mkdir -p $(VENV) && touch $(APT_STAMP)
+
+install: $(STAMP) $(APT_STAMP)
+apt: $(APT_STAMP)
+
+# A sample province: generate, import, supervise, evaluate, serve.
+demo: install
+	$(BIN)/govwatch demo --cases $(CASES) --port $(PORT)
+
+# Everything the tests need, then all of them (slow ones included), on DuckDB and PostgreSQL.
+test: install
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -n 2 -q -p no:cacheprovider
+
+# The quick loop while developing: no slow tests.
+test-fast: install
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -n 2 -q -m 'not slow'
+
+bench: install
+	SPARK_LOCAL_IP=127.0.0.1 $(PY) -m bench.run $(BENCH)
+
+lint: install
+	$(BIN)/ruff check govwatch tests bench
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format govwatch tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.duckdb demo-data test-artifacts

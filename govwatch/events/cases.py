@@ -1,0 +1,106 @@
+"""Case state derived from the ordered event history.
+
+``cases`` holds one row per case: its item, who handles it, the first apply, accept, finish,
+terminate and reject moments, and its status. It is rebuilt, set-based, for every case an
+import touched, from all the events the case has, in the order ``(occurred_at, kind_order,
+event_id)``; the order in which events arrived never matters. Clocks and rules read events
+directly; this table serves lists, filters, the sweeper's ``next_check_at`` and metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+from govwatch.storage import Database
+
+_REBUILD = """
+INSERT INTO cases (case_id, item_code, org_code, region_code, department_code, channel,
+    applied_at, accepted_at, case_kind, finished_at, result, terminated_at, rejected_at,
+    status, event_count, first_at, last_at, updated_at)
+SELECT q.case_id, q.item_code, q.org_code, it.region_code, it.department_code, q.channel,
+    q.applied_at, q.accepted_at, COALESCE(q.accept_case_kind, it.case_kind), q.finished_at,
+    q.result, q.terminated_at, q.rejected_at,
+    CASE WHEN q.finished_at IS NOT NULL THEN 'finished'
+         WHEN q.terminated_at IS NOT NULL OR q.rejected_at IS NOT NULL THEN 'terminated'
+         WHEN q.accepted_at IS NOT NULL THEN 'open'
+         ELSE 'applied' END,
+    q.n, q.first_at, q.last_at, CURRENT_TIMESTAMP
+FROM (
+    SELECT a.case_id,
+        ip.item_code,
+        COALESCE(acc.org_code, ap.org_code) AS org_code,
+        ap.channel,
+        ap.occurred_at AS applied_at,
+        acc.occurred_at AS accepted_at,
+        acc.case_kind AS accept_case_kind,
+        fin.occurred_at AS finished_at,
+        fin.result,
+        ter.occurred_at AS terminated_at,
+        rej.occurred_at AS rejected_at,
+        a.n, a.first_at, a.last_at
+    FROM (
+        SELECT case_id, COUNT(*) AS n, MIN(occurred_at) AS first_at, MAX(occurred_at) AS last_at
+        FROM events WHERE case_id IN (SELECT case_id FROM _gw_touched) GROUP BY case_id
+    ) a
+    LEFT JOIN (
+        SELECT case_id, item_code, ROW_NUMBER() OVER (
+            PARTITION BY case_id ORDER BY occurred_at, kind_order, event_id) AS k
+        FROM events
+        WHERE case_id IN (SELECT case_id FROM _gw_touched)
+          AND kind IN ('apply', 'accept') AND item_code IS NOT NULL
+    ) ip ON ip.case_id = a.case_id AND ip.k = 1
+    LEFT JOIN (SELECT * FROM (
+        SELECT case_id, org_code, channel, occurred_at,
+            ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY occurred_at, kind_order, event_id) AS k
+        FROM events
+        WHERE case_id IN (SELECT case_id FROM _gw_touched) AND kind = 'apply') z WHERE z.k = 1
+    ) ap ON ap.case_id = a.case_id
+    LEFT JOIN (SELECT * FROM (
+        SELECT case_id, kind, org_code, case_kind, occurred_at,
+            ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY occurred_at, kind_order, event_id) AS k
+        FROM events
+        WHERE case_id IN (SELECT case_id FROM _gw_touched) AND kind = 'accept') z WHERE z.k = 1
+    ) acc ON acc.case_id = a.case_id
+    LEFT JOIN (SELECT * FROM (
+        SELECT case_id, result, occurred_at,
+            ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY occurred_at, kind_order, event_id) AS k
+        FROM events
+        WHERE case_id IN (SELECT case_id FROM _gw_touched) AND kind = 'finish') z WHERE z.k = 1
+    ) fin ON fin.case_id = a.case_id
+    LEFT JOIN (
+        SELECT case_id, MIN(occurred_at) AS occurred_at FROM events
+        WHERE case_id IN (SELECT case_id FROM _gw_touched) AND kind = 'terminate' GROUP BY case_id
+    ) ter ON ter.case_id = a.case_id
+    LEFT JOIN (
+        SELECT case_id, MIN(occurred_at) AS occurred_at FROM events
+        WHERE case_id IN (SELECT case_id FROM _gw_touched) AND kind = 'reject' GROUP BY case_id
+    ) rej ON rej.case_id = a.case_id
+) q
+LEFT JOIN items it ON it.item_code = q.item_code
+"""
+
+
+def _touched_table(db: Database, case_ids: Sequence[str] | None) -> None:
+    db.execute("DROP TABLE IF EXISTS _gw_touched")
+    db.execute("CREATE TEMP TABLE _gw_touched (case_id VARCHAR(50) PRIMARY KEY)")
+    if case_ids is None:
+        db.execute("INSERT INTO _gw_touched SELECT DISTINCT case_id FROM events")
+    else:
+        db.insert_arrow("_gw_touched", pa.table({"case_id": pa.array(list(case_ids), pa.string())}))
+
+
+def rebuild_cases(
+    db: Database, case_ids: Sequence[str] | None = None, *, notify: bool = True
+) -> None:
+    """Rebuild ``cases`` rows of the given cases (all cases when None), then notify the hooks."""
+    with db.transaction():
+        _touched_table(db, case_ids)
+        db.execute("DELETE FROM cases WHERE case_id IN (SELECT case_id FROM _gw_touched)")
+        db.execute(_REBUILD)
+    if notify:
+        from govwatch.hooks import cases_changed
+
+        cases_changed(db, case_ids)
+    db.execute("DROP TABLE IF EXISTS _gw_touched")

