@@ -1,0 +1,316 @@
+"""National table files (CSV, Excel, JSON Lines) read into rows, and their code values.
+
+Chinese exports are often GBK/GB18030 rather than UTF-8, put several tables in one workbook,
+and write times as numbers or Excel dates; this module smooths those differences away so that
+the mapping in ``national.py`` and ``legacy.py`` sees one shape: a :class:`Table` per CSV file,
+JSON Lines file or worksheet, whose rows are ``dict[str, str]`` with empty cells as ``""``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from govwatch.errors import InputError
+
+Row = dict[str, str]
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+_NULLS = {"null", "none", "nan", "nat"}
+
+# Column names seen in real exports for the standard's names (GB/T 39046 wording on the right).
+COLUMN_ALIASES: dict[str, str] = {
+    "申办流水号": "办件编号",
+    "申请人名称": "申请者名称",
+    "申请人类型": "申请者类型",
+    "申请人证件类型": "申请者证件类型",
+    "申请人证件号码": "申请者证件号码",
+    "手机号码": "手机",
+    "联系人手机": "手机",
+    "联系人手机号码": "手机",
+    "受理人": "受理人员",
+    "办结结果代码": "办结结果",
+    "评价内容": "文字评价",
+    "收费项目": "收费项目名称",
+    "特别程序启动理由或依据": "启动理由或依据",
+    "启动理由": "启动理由或依据",
+    "收取数量": "数量",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table: where it came from, a name (file stem or sheet), its columns and its rows.
+
+    ``rows`` yields ``(line, row)`` once; ``line`` is the file line (CSV, JSON Lines) or the
+    sheet row number (Excel), the header being line 1 in a CSV file and an Excel sheet.
+    """
+
+    source: str
+    name: str
+    columns: frozenset[str]
+    rows: Iterator[tuple[int, Row]]
+
+
+def column_name(raw: object) -> str:
+    """Normalise a header cell: trimmed, BOM removed, ASCII codes upper-cased, aliases resolved."""
+    text = clean_text(raw).lstrip("\ufeff").strip().strip('"')
+    if text.isascii():
+        # Canonical event columns (``kind``) stay lower-case so that they are recognised.
+        return text if text.lower() == "kind" else text.upper()
+    return COLUMN_ALIASES.get(text, text)
+
+
+def clean_text(value: object) -> str:
+    """A cell as text: times as ``YYYYMMDDhhmmss``, whole numbers without ``.0``, nulls empty."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y%m%d%H%M%S")
+    if isinstance(value, date):
+        return value.strftime("%Y%m%d")
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value).strip()
+    return "" if text.lower() in _NULLS else text
+
+
+def sniff_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the start of the file decodes as such, else GB18030."""
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "gb18030"  # a superset of GBK and GB2312
+    return "utf-8-sig"
+
+
+def read_tables(path: Path, *, header_only: bool = False) -> Iterator[Table]:
+    """The tables in a file; nothing for a file type that cannot hold national tables."""
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        yield from _csv_tables(path, header_only)
+    elif suffix in XLSX_SUFFIXES:
+        yield from _xlsx_tables(path, header_only)
+    elif suffix in JSONL_SUFFIXES:
+        yield from _jsonl_tables(path, header_only)
+
+
+def _csv_tables(path: Path, header_only: bool) -> Iterator[Table]:
+    encoding = sniff_encoding(path)
+    with path.open(encoding=encoding, newline="") as handle:
+        try:
+            first = handle.readline()
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path}：无法按 {encoding} 解码，应为 UTF-8 或 GBK/GB18030 编码"
+            ) from exc
+        delimiter = "\t" if "\t" in first and "," not in first else ","
+        header = [column_name(c) for c in next(csv.reader([first], delimiter=delimiter), [])]
+        if not any(header):
+            return
+        rows = iter(()) if header_only else _csv_rows(path, handle, header, delimiter)
+        yield Table(str(path), path.stem, frozenset(header), rows)
+
+
+def _csv_rows(
+    path: Path, handle: io.TextIOBase, header: list[str], delimiter: str
+) -> Iterator[tuple[int, Row]]:
+    reader = csv.reader(handle, delimiter=delimiter)
+    last_line = 1
+    try:
+        for cells in reader:
+            line = last_line + 1
+            last_line = 1 + reader.line_num
+            if not cells:
+                continue
+            yield line, _row(header, cells)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path} 第 {last_line} 行后无法解码：应为 UTF-8 或 GBK/GB18030 编码"
+        ) from exc
+
+
+def _row(header: list[str], cells: Sequence[object]) -> Row:
+    row: Row = {}
+    for name, cell in zip(header, cells, strict=False):
+        if name:
+            row[name] = clean_text(cell)
+    return row
+
+
+def _xlsx_tables(path: Path, header_only: bool) -> Iterator[Table]:
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise InputError(f"{path}：无法作为 Excel（.xlsx）工作簿读取") from exc
+    try:
+        sheets = list(workbook.worksheets)
+        for sheet in sheets:
+            values = sheet.iter_rows(values_only=True)
+            header_at = 0
+            header: list[str] = []
+            for header_at, cells in enumerate(values, start=1):  # noqa: B007
+                header = [column_name(c) for c in cells]
+                if any(header):
+                    break
+            if not any(header):
+                continue
+            name = sheet.title if len(sheets) > 1 else path.stem
+            source = f"{path}#{sheet.title}" if len(sheets) > 1 else str(path)
+            rows = iter(()) if header_only else _xlsx_rows(values, header, header_at)
+            yield Table(source, name, frozenset(header), rows)
+    finally:
+        workbook.close()
+
+
+def _xlsx_rows(
+    values: Iterator[tuple[object, ...]], header: list[str], header_at: int
+) -> Iterator[tuple[int, Row]]:
+    for line, cells in enumerate(values, start=header_at + 1):
+        row = _row(header, cells)
+        if any(row.values()):
+            yield line, row
+
+
+def _jsonl_tables(path: Path, header_only: bool) -> Iterator[Table]:
+    encoding = sniff_encoding(path)
+    with path.open(encoding=encoding) as handle:
+        first: dict[str, object] | None = None
+        for text in handle:
+            if text.strip():
+                try:
+                    parsed = json.loads(text)
+                except ValueError:
+                    return
+                if not isinstance(parsed, dict):
+                    return
+                first = parsed
+                break
+        if first is None:
+            return
+        columns = frozenset(column_name(k) for k in first)
+        rows = iter(()) if header_only else _jsonl_rows(path, encoding)
+        yield Table(str(path), path.stem, columns, rows)
+
+
+def _jsonl_rows(path: Path, encoding: str) -> Iterator[tuple[int, Row]]:
+    with path.open(encoding=encoding) as handle:
+        for line, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None
+            if not isinstance(parsed, dict):
+                # Not an object: a row with nothing usable, so that it is flagged, not dropped.
+                yield line, {"_RAW": text.strip()}
+                continue
+            yield line, {column_name(k): clean_text(v) for k, v in parsed.items()}
+
+
+# ---- code values of both layouts (documented in docs/national-tables.md) ----
+
+_CHANNELS = {
+    "窗口": "1", "大厅": "1", "现场": "1", "窗口办理": "1", "线下": "1",
+    "网上": "2", "网办": "2", "网上申报": "2", "网上办理": "2", "电脑端": "2", "PC端": "2",
+    "PC": "2", "网站": "2", "电脑端网办": "2",
+    "移动端": "3", "手机": "3", "APP": "3", "移动端APP": "3", "小程序": "3", "微信": "3",
+    "快递": "4", "邮寄": "4", "其他": "9",
+}
+_APPLICANT_TYPES = {
+    "自然人": "1", "个人": "1", "企业法人": "2", "企业": "2", "法人": "2", "事业法人": "3",
+    "事业单位": "3", "社会组织法人": "4", "社会组织": "4", "行政机关": "5", "其他组织": "6",
+}
+RATING_CHANNELS = {
+    "1": "PC端", "2": "移动端", "3": "二维码", "4": "大厅平板", "5": "大厅其他终端",
+    "6": "电话", "7": "短信", "pc端": "PC端", "pc": "PC端", "政务大厅平板电脑": "大厅平板",
+    "政务大厅其他终端": "大厅其他终端",
+}
+LEVELS = {"非常满意": "1", "满意": "2", "基本满意": "3", "不满意": "4", "非常不满意": "5"}
+ACTIONS = {"通过": "pass", "同意": "pass", "退回": "return", "回退": "return", "其他": "other"}
+_PROCEDURE_KINDS = {"A": "1", "B": "2", "延长审批": "1", "其他": "2"}
+_UNITS = {"工作日": "W", "G": "W", "自然日": "N", "Z": "N", "日": "N", "天": "N"}
+CASE_KINDS = {"即办件": "1", "承诺件": "2"}
+_YES = {"1", "是", "Y", "YES", "TRUE", "T"}
+PROCEDURE_TYPES = (
+    "听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "专家评审", "实地核查", "其他",
+)
+_LIST_SPLIT = re.compile(r"[;；,，、\n]+")
+
+
+def code(value: str, mapping: Mapping[str, str]) -> str:
+    """Translate a code value given as text; codes and unknown values pass unchanged."""
+    if value in mapping:
+        return mapping[value]
+    return mapping.get(value.upper(), mapping.get(value.lower(), value))
+
+
+def channel(value: str) -> str:
+    return code(value, _CHANNELS)
+
+
+def applicant_type(value: str) -> str:
+    return code(value, _APPLICANT_TYPES)
+
+
+def procedure_kind(value: str) -> str:
+    return code(value, _PROCEDURE_KINDS)
+
+
+def limit_unit(value: str) -> str:
+    return code(value, _UNITS)
+
+
+def is_yes(value: str) -> bool:
+    return value.strip().upper() in _YES
+
+
+def number(value: str) -> object:
+    """An int or float when the text is one, else the text itself for the importer to reject."""
+    text = value.replace(",", "").strip()
+    try:
+        as_float = float(text)
+    except ValueError:
+        return value or None
+    return int(as_float) if re.fullmatch(r"-?\d+", text) else as_float
+
+
+def money(value: str) -> object:
+    """Yuan as a float (the standard writes two decimals); other text passes for the importer."""
+    text = value.replace(",", "").strip()
+    try:
+        return float(text)
+    except ValueError:
+        return value or None
+
+
+def name_list(value: str) -> list[str]:
+    return [part.strip() for part in _LIST_SPLIT.split(value) if part.strip()]
+
+
+def inline_materials(row: Row) -> list[dict[str, object]]:
+    """Materials given on the application row itself: one 材料名称 per row, or a list."""
+    name = row.get("材料名称", "")
+    if name:
+        return [{"name": name, "provided": is_yes(row.get("是否收取", "1"))}]
+    return [{"name": n, "provided": True} for n in name_list(row.get("申请材料", ""))]
