@@ -1,0 +1,386 @@
+"""Case and step clocks as an ordered list of SQL views, computed for all cases at once.
+
+``clock_views(at)`` returns ``(name, SELECT)`` pairs; each SELECT reads the base tables
+(``events``, ``items``, ``item_steps``, ``calendar``) and the views before it. They are written
+in the SQL that DuckDB, PostgreSQL and (through sqlglot, from the ``duckdb`` dialect) Spark share:
+joins, window functions, CASE, CAST; no engine-only syntax. The moment is embedded as a
+``TIMESTAMP '…'`` literal; only events with ``occurred_at <= at`` count.
+
+Counting (spec/time.md) is ordinal arithmetic on the calendar table: ``days(a, b)`` is
+``ord(b) − ord(a)`` with ``workday_ordinal`` for ``W`` and ``day_ordinal`` for ``N``. A deadline
+is found by looking up the date whose ordinal is ``ord(A) + L + X + P`` (``clock_calendar_keys``),
+moved to the next working day for ``N``. Overlapping pauses count each paused day once: each
+pause interval ``(S, E]`` only adds the days after the furthest end of the pauses before it.
+
+Public views (the rule engine's contract, see docs/deadlines.md): ``case_pauses``,
+``case_clock``, ``step_clock``. Views named ``clock_*`` are intermediate steps.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from govwatch.storage.db import Database
+
+PAUSE_STARTS = ("supplement_request", "special_start", "suspend")
+PAUSE_ENDS = ("supplement_received", "special_end", "resume")
+# An offset that keeps natural-day lookup keys apart from working-day ones.
+_N_KEY = 1_000_000
+_ORDER = "occurred_at, kind_order, event_id"
+
+
+def _days(unit: str, end: str, start: str) -> str:
+    """SQL for ``days(start, end)`` in ``unit`` (a SQL expression holding 'W' or 'N')."""
+    return (
+        f"CASE WHEN {unit} = 'N' THEN {end}.day_ordinal - {start}.day_ordinal "
+        f"ELSE {end}.workday_ordinal - {start}.workday_ordinal END"
+    )
+
+
+def clock_views(at: datetime, *, events: str = "events") -> list[tuple[str, str]]:
+    """The clock views at moment ``at`` (Shanghai wall time), in creation order.
+
+    ``events`` may name another relation with the columns of ``events`` (for example a
+    parenthesised subquery restricted to some cases) so that callers can clock a few cases.
+    """
+    ts = f"TIMESTAMP '{at.replace(tzinfo=None).isoformat(sep=' ', timespec='seconds')}'"
+    today = f"DATE '{at.date().isoformat()}'"
+    ev = f"{events} ev"
+    views: list[tuple[str, str]] = []
+
+    views.append(
+        (
+            "clock_calendar_keys",
+            f"""SELECT workday_ordinal AS lookup_key, next_workday FROM calendar WHERE is_workday
+UNION ALL
+SELECT {_N_KEY} + day_ordinal AS lookup_key, next_workday FROM calendar""",
+        )
+    )
+
+    views.append(
+        (
+            "clock_accepts",
+            f"""SELECT case_id, item_code, case_kind, occurred_at AS accepted_at
+FROM (
+    SELECT ev.case_id, ev.item_code, ev.case_kind, ev.occurred_at,
+        ROW_NUMBER() OVER (PARTITION BY ev.case_id ORDER BY {_ORDER}) AS rn
+    FROM {ev}
+    WHERE ev.kind = 'accept' AND ev.occurred_at <= {ts}
+) a
+WHERE rn = 1""",
+        )
+    )
+
+    views.append(
+        (
+            "clock_case_events",
+            f"""SELECT ev.case_id,
+    MIN(CASE WHEN ev.kind = 'finish' THEN ev.occurred_at END) AS finished_at,
+    MIN(CASE WHEN ev.kind IN ('terminate', 'reject') THEN ev.occurred_at END) AS terminated_at,
+    CAST(SUM(CASE WHEN ev.kind = 'special_start' AND ev.procedure_kind = '1'
+        THEN COALESCE(ev.limit_days, 0) ELSE 0 END) AS INTEGER) AS extension_days,
+    MIN(ev.item_code) AS any_item_code
+FROM {ev}
+WHERE ev.occurred_at <= {ts}
+GROUP BY ev.case_id""",
+        )
+    )
+
+    views.append(
+        (
+            "case_pauses",
+            f"""SELECT p.case_id, p.kind, p.start_event_id, p.started_at, p.ended_at,
+    p.limit_days, p.limit_unit, p.started_on, p.until_on,
+    CAST(ce.workday_ordinal - cs.workday_ordinal AS INTEGER) AS days_w,
+    CAST(ce.day_ordinal - cs.day_ordinal AS INTEGER) AS days_n
+FROM (
+    SELECT q.case_id, q.kind, q.start_event_id, q.started_at, q.ended_at, q.limit_days,
+        q.limit_unit, CAST(q.started_at AS DATE) AS started_on,
+        CASE WHEN q.ended_at IS NULL THEN {today} ELSE CAST(q.ended_at AS DATE) END AS until_on
+    FROM (
+        SELECT x.case_id, x.kind, x.event_id AS start_event_id, x.occurred_at AS started_at,
+            x.limit_days, x.limit_unit, x.is_start,
+            MIN(CASE WHEN x.is_start = 0 THEN x.occurred_at END) OVER (
+                PARTITION BY x.case_id, x.kind ORDER BY x.occurred_at, x.kind_order, x.event_id
+                ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS ended_at
+        FROM (
+            SELECT ev.case_id, ev.event_id, ev.occurred_at, ev.kind_order,
+                CASE WHEN ev.kind = 'special_start' THEN ev.limit_days END AS limit_days,
+                CASE WHEN ev.kind = 'special_start' THEN ev.limit_unit END AS limit_unit,
+                CASE WHEN ev.kind IN ('supplement_request', 'supplement_received')
+                        THEN 'supplement'
+                     WHEN ev.kind IN ('special_start', 'special_end') THEN 'special'
+                     ELSE 'suspension' END AS kind,
+                CASE WHEN ev.kind IN ('supplement_request', 'special_start', 'suspend')
+                     THEN 1 ELSE 0 END AS is_start
+            FROM {ev}
+            WHERE ev.occurred_at <= {ts}
+              AND (ev.kind IN ('supplement_request', 'supplement_received', 'suspend',
+                               'resume', 'special_end')
+                   OR (ev.kind = 'special_start' AND ev.procedure_kind = '2'))
+        ) x
+    ) q
+    WHERE q.is_start = 1
+) p
+LEFT JOIN calendar cs ON cs.on_date = p.started_on
+LEFT JOIN calendar ce ON ce.on_date = p.until_on""",
+        )
+    )
+
+    views.append(
+        (
+            "clock_case_base",
+            f"""SELECT c.*,
+    CASE WHEN c.status IN ('finished', 'terminated') AND c.ended_on > c.accepted_on
+         THEN c.ended_on
+         WHEN c.status IN ('finished', 'terminated') THEN c.accepted_on
+         ELSE {today} END AS clock_on
+FROM (
+    SELECT a.case_id, COALESCE(a.item_code, e.any_item_code) AS item_code, a.accepted_at,
+        CAST(a.accepted_at AS DATE) AS accepted_on,
+        COALESCE(a.case_kind, i.case_kind) AS case_kind,
+        CASE WHEN e.finished_at IS NOT NULL
+                  AND (e.terminated_at IS NULL OR e.finished_at <= e.terminated_at)
+             THEN 'finished'
+             WHEN e.terminated_at IS NOT NULL THEN 'terminated'
+             ELSE 'open' END AS status,
+        e.finished_at, e.terminated_at,
+        CAST(CASE WHEN e.finished_at IS NOT NULL
+                  AND (e.terminated_at IS NULL OR e.finished_at <= e.terminated_at)
+             THEN e.finished_at ELSE e.terminated_at END AS DATE) AS ended_on,
+        CASE WHEN i.item_code IS NULL THEN NULL
+             WHEN COALESCE(a.case_kind, i.case_kind) = '1' THEN 0
+             ELSE i.promised_limit END AS promised_limit,
+        CASE WHEN i.item_code IS NULL THEN NULL ELSE i.promised_limit_unit END AS promised_unit,
+        CASE WHEN i.item_code IS NULL THEN NULL
+             WHEN COALESCE(a.case_kind, i.case_kind) = '1' THEN COALESCE(i.legal_limit, 0)
+             ELSE i.legal_limit END AS legal_limit,
+        CASE WHEN i.item_code IS NULL THEN NULL ELSE i.legal_limit_unit END AS legal_unit,
+        e.extension_days
+    FROM clock_accepts a
+    JOIN clock_case_events e ON e.case_id = a.case_id
+    LEFT JOIN items i ON i.item_code = COALESCE(a.item_code, e.any_item_code)
+) c""",
+        )
+    )
+
+    # Paused days inside each case's clock window (A, clock_on], overlapping pauses merged.
+    views.append(
+        (
+            "clock_case_paused",
+            """SELECT w.case_id,
+    CAST(SUM(CASE WHEN w.e > w.s2 THEN ce.workday_ordinal - cs.workday_ordinal ELSE 0 END)
+        AS INTEGER) AS paused_w,
+    CAST(SUM(CASE WHEN w.e > w.s2 THEN ce.day_ordinal - cs.day_ordinal ELSE 0 END)
+        AS INTEGER) AS paused_n,
+    MAX(w.open_now) AS paused_now
+FROM (
+    SELECT v.case_id, v.e, v.open_now,
+        CASE WHEN v.prev_e IS NOT NULL AND v.prev_e > v.s THEN v.prev_e ELSE v.s END AS s2
+    FROM (
+        SELECT u.case_id, u.s, u.e, u.open_now,
+            MAX(u.e) OVER (PARTITION BY u.case_id ORDER BY u.s, u.e
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
+        FROM (
+            SELECT p.case_id,
+                CASE WHEN p.started_on > b.accepted_on THEN p.started_on
+                     ELSE b.accepted_on END AS s,
+                CASE WHEN p.until_on < b.clock_on THEN p.until_on ELSE b.clock_on END AS e,
+                CASE WHEN p.ended_at IS NULL AND b.status = 'open' THEN 1 ELSE 0 END
+                    AS open_now
+            FROM case_pauses p
+            JOIN clock_case_base b ON b.case_id = p.case_id
+        ) u
+    ) v
+) w
+LEFT JOIN calendar cs ON cs.on_date = w.s2
+LEFT JOIN calendar ce ON ce.on_date = w.e
+GROUP BY w.case_id""",
+        )
+    )
+
+    views.append(
+        (
+            "clock_case_targets",
+            f"""SELECT t.*,
+    CASE WHEN t.promised_unit = 'N' THEN {_N_KEY} + t.a_day_ordinal + t.promised_total
+         ELSE t.a_workday_ordinal + t.promised_total END AS promised_key,
+    CASE WHEN t.legal_unit = 'N' THEN {_N_KEY} + t.a_day_ordinal + t.legal_total
+         ELSE t.a_workday_ordinal + t.legal_total END AS legal_key
+FROM (
+    SELECT b.*,
+        CASE WHEN pd.paused_now = 1 THEN 1 ELSE 0 END AS paused_now,
+        COALESCE(pd.paused_w, 0) AS paused_w, COALESCE(pd.paused_n, 0) AS paused_n,
+        CASE WHEN b.promised_unit = 'N' THEN COALESCE(pd.paused_n, 0)
+             ELSE COALESCE(pd.paused_w, 0) END AS paused_days_promised,
+        CASE WHEN b.legal_unit = 'N' THEN COALESCE(pd.paused_n, 0)
+             ELSE COALESCE(pd.paused_w, 0) END AS paused_days_legal,
+        b.promised_limit + b.extension_days + CASE WHEN b.promised_unit = 'N'
+            THEN COALESCE(pd.paused_n, 0) ELSE COALESCE(pd.paused_w, 0) END AS promised_total,
+        b.legal_limit + b.extension_days + CASE WHEN b.legal_unit = 'N'
+            THEN COALESCE(pd.paused_n, 0) ELSE COALESCE(pd.paused_w, 0) END AS legal_total,
+        ca.workday_ordinal AS a_workday_ordinal, ca.day_ordinal AS a_day_ordinal,
+        ca.provisional_ordinal AS a_provisional_ordinal, ca.provisional AS a_provisional,
+        cc.workday_ordinal AS c_workday_ordinal, cc.day_ordinal AS c_day_ordinal,
+        cc.provisional_ordinal AS c_provisional_ordinal
+    FROM clock_case_base b
+    LEFT JOIN clock_case_paused pd ON pd.case_id = b.case_id
+    LEFT JOIN calendar ca ON ca.on_date = b.accepted_on
+    LEFT JOIN calendar cc ON cc.on_date = b.clock_on
+) t""",
+        )
+    )
+
+    views.append(
+        (
+            "clock_case_deadlines",
+            """SELECT t.*,
+    CASE WHEN t.promised_total = 0 THEN t.accepted_on ELSE kp.next_workday END
+        AS promised_deadline,
+    CASE WHEN t.legal_total = 0 THEN t.accepted_on ELSE kl.next_workday END AS legal_deadline
+FROM clock_case_targets t
+LEFT JOIN clock_calendar_keys kp ON kp.lookup_key = t.promised_key
+LEFT JOIN clock_calendar_keys kl ON kl.lookup_key = t.legal_key""",
+        )
+    )
+
+    views.append(("case_clock", _case_clock_sql()))
+    views.extend(_step_views(ts, today, ev))
+    return views
+
+
+def _limit_columns(prefix: str, alias: str) -> str:
+    """The six per-limit columns of ``case_clock`` for ``promised`` or ``legal``."""
+    unit = f"d.{prefix}_unit"
+    elapsed = (
+        f"(CASE WHEN {unit} = 'N' THEN d.c_day_ordinal - d.a_day_ordinal "
+        f"ELSE d.c_workday_ordinal - d.a_workday_ordinal END - d.paused_days_{prefix})"
+    )
+    overdue = (
+        f"(d.{prefix}_deadline IS NOT NULL AND d.status <> 'terminated' "
+        f"AND d.clock_on > d.{prefix}_deadline)"
+    )
+    late = _days(unit, "cc", alias)
+    return f"""d.{prefix}_limit, {unit} AS {prefix}_unit, d.{prefix}_deadline,
+    CAST(CASE WHEN d.{prefix}_limit IS NULL THEN NULL ELSE {elapsed} END AS INTEGER)
+        AS {prefix}_elapsed,
+    CAST(CASE WHEN d.{prefix}_limit IS NULL THEN NULL
+        ELSE d.{prefix}_limit + d.extension_days - {elapsed} END AS INTEGER)
+        AS {prefix}_remaining,
+    CASE WHEN {overdue} THEN TRUE ELSE FALSE END AS {prefix}_overdue,
+    CAST(CASE WHEN {overdue} THEN CASE WHEN {late} > 1 THEN {late} ELSE 1 END ELSE 0 END
+        AS INTEGER) AS {prefix}_days_late"""
+
+
+def _case_clock_sql() -> str:
+    reaches = (
+        "(dp.provisional_ordinal > d.a_provisional_ordinal"
+        " OR dl.provisional_ordinal > d.a_provisional_ordinal"
+        " OR d.c_provisional_ordinal > d.a_provisional_ordinal)"
+    )
+    missing = (
+        "(d.promised_limit IS NOT NULL AND d.promised_deadline IS NULL)"
+        " OR (d.legal_limit IS NOT NULL AND d.legal_deadline IS NULL)"
+        " OR d.a_provisional IS NULL OR d.a_provisional"
+    )
+    return f"""SELECT d.case_id, d.item_code, d.case_kind, d.accepted_at, d.accepted_on,
+    CASE WHEN d.status = 'open' AND d.paused_now = 1 THEN 'paused' ELSE d.status END AS status,
+    CASE WHEN d.status = 'finished' THEN d.finished_at END AS finished_at,
+    CASE WHEN d.status = 'terminated' THEN d.terminated_at END AS terminated_at,
+    CASE WHEN d.status = 'open' AND d.paused_now = 1 THEN TRUE ELSE FALSE END AS paused_now,
+    CASE WHEN {missing} OR {reaches} THEN TRUE ELSE FALSE END AS provisional,
+    d.clock_on,
+    {_limit_columns("promised", "dp")},
+    {_limit_columns("legal", "dl")},
+    d.extension_days, d.paused_days_promised, d.paused_days_legal, d.paused_w, d.paused_n
+FROM clock_case_deadlines d
+LEFT JOIN calendar dp ON dp.on_date = d.promised_deadline
+LEFT JOIN calendar dl ON dl.on_date = d.legal_deadline
+LEFT JOIN calendar cc ON cc.on_date = d.clock_on"""
+
+
+def _step_views(ts: str, today: str, ev: str) -> list[tuple[str, str]]:
+    base = f"""SELECT s.case_id, s.step, s.start_event_id, s.started_at, s.ended_at,
+    CAST(s.started_at AS DATE) AS started_on,
+    CASE WHEN s.ended_at IS NULL THEN {today} ELSE CAST(s.ended_at AS DATE) END AS until_on,
+    lim.limit_days, COALESCE(lim.unit, 'W') AS unit
+FROM (
+    SELECT x.case_id, x.step, x.event_id AS start_event_id, x.occurred_at AS started_at,
+        x.kind, x.ended_at
+    FROM (
+        SELECT ev.case_id, ev.step, ev.event_id, ev.occurred_at, ev.kind,
+            MIN(CASE WHEN ev.kind = 'step_end' THEN ev.occurred_at END) OVER (
+                PARTITION BY ev.case_id, ev.step ORDER BY {_ORDER}
+                ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS ended_at
+        FROM {ev}
+        WHERE ev.kind IN ('step_start', 'step_end') AND ev.step IS NOT NULL
+          AND ev.occurred_at <= {ts}
+    ) x
+    WHERE x.kind = 'step_start'
+) s
+LEFT JOIN clock_accepts a ON a.case_id = s.case_id
+LEFT JOIN clock_case_events e ON e.case_id = s.case_id
+LEFT JOIN (
+    SELECT st.item_code, st.name, MIN(st.limit_days) AS limit_days, MIN(st.unit) AS unit
+    FROM item_steps st
+    GROUP BY st.item_code, st.name
+) lim ON lim.item_code = COALESCE(a.item_code, e.any_item_code) AND lim.name = s.step"""
+
+    paused = """SELECT w.start_event_id,
+    CAST(SUM(CASE WHEN w.e > w.s2 THEN ce.workday_ordinal - cs.workday_ordinal ELSE 0 END)
+        AS INTEGER) AS paused_w,
+    CAST(SUM(CASE WHEN w.e > w.s2 THEN ce.day_ordinal - cs.day_ordinal ELSE 0 END)
+        AS INTEGER) AS paused_n
+FROM (
+    SELECT v.start_event_id, v.e,
+        CASE WHEN v.prev_e IS NOT NULL AND v.prev_e > v.s THEN v.prev_e ELSE v.s END AS s2
+    FROM (
+        SELECT u.start_event_id, u.s, u.e,
+            MAX(u.e) OVER (PARTITION BY u.start_event_id ORDER BY u.s, u.e
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_e
+        FROM (
+            SELECT b.start_event_id,
+                CASE WHEN p.started_on > b.started_on THEN p.started_on
+                     ELSE b.started_on END AS s,
+                CASE WHEN p.until_on < b.until_on THEN p.until_on ELSE b.until_on END AS e
+            FROM clock_step_base b
+            JOIN case_pauses p ON p.case_id = b.case_id
+        ) u
+    ) v
+) w
+LEFT JOIN calendar cs ON cs.on_date = w.s2
+LEFT JOIN calendar ce ON ce.on_date = w.e
+GROUP BY w.start_event_id"""
+
+    elapsed = (
+        "(CASE WHEN b.unit = 'N' THEN ce.day_ordinal - cs.day_ordinal "
+        "ELSE ce.workday_ordinal - cs.workday_ordinal END - CASE WHEN b.unit = 'N' "
+        "THEN COALESCE(sp.paused_n, 0) ELSE COALESCE(sp.paused_w, 0) END)"
+    )
+    overdue = f"(b.limit_days IS NOT NULL AND {elapsed} > b.limit_days)"
+    clock = f"""SELECT b.case_id, b.step, b.start_event_id, b.started_at, b.ended_at,
+    b.started_on, b.until_on, b.limit_days, b.unit,
+    CAST({elapsed} AS INTEGER) AS elapsed,
+    CASE WHEN {overdue} THEN TRUE ELSE FALSE END AS overdue,
+    CAST(CASE WHEN {overdue} THEN {elapsed} - b.limit_days ELSE 0 END AS INTEGER) AS days_late,
+    CASE WHEN cs.provisional OR ce.provisional_ordinal > cs.provisional_ordinal
+         OR cs.on_date IS NULL OR ce.on_date IS NULL
+         THEN TRUE ELSE FALSE END AS provisional
+FROM clock_step_base b
+LEFT JOIN clock_step_paused sp ON sp.start_event_id = b.start_event_id
+LEFT JOIN calendar cs ON cs.on_date = b.started_on
+LEFT JOIN calendar ce ON ce.on_date = b.until_on"""
+    return [("clock_step_base", base), ("clock_step_paused", paused), ("step_clock", clock)]
+
+
+def install_clock_views(db: Database, at: datetime, *, events: str = "events") -> None:
+    """Create (or replace) the clock views at ``at`` on ``db``.
+
+    The views are temporary (per connection), so that two connections clocking different
+    moments never see each other's and nothing is left in a database file.
+    """
+    temp = "TEMP "
+    for name, _ in reversed(clock_views(at, events=events)):
+        db.execute(f"DROP VIEW IF EXISTS {name}")
+    for name, select in clock_views(at, events=events):
+        db.execute(f"CREATE {temp}VIEW {name} AS {select}")
