@@ -8,7 +8,7 @@ the field and what was expected.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import orjson
@@ -324,13 +324,8 @@ def parse_item(raw: dict[str, Any]) -> Item:
             _bool(online_raw.get("delivery"), "online.delivery"),
             visits,
         )
-    doc = dict(rec)
-    for nested_field, kind in (("steps", list), ("materials", list), ("fee", dict),
-                               ("discretion", list), ("risk_points", list), ("online", dict),
-                               ("guide", dict)):  # fmt: skip
-        if doc.get(nested_field) is not None:
-            doc[nested_field] = _nested(doc[nested_field], nested_field, kind)
-    return Item(
+    guide = _nested(rec.get("guide"), "guide", dict)
+    item = Item(
         item_code=item_code,
         base_code=_text(rec, "base_code", max_len=10),
         name=name,
@@ -350,5 +345,26 @@ def parse_item(raw: dict[str, Any]) -> Item:
         discretion=tuple(tiers),
         risk_points=tuple(risks),
         online=online,
-        doc=orjson.dumps(doc, option=orjson.OPT_SORT_KEYS, default=str).decode(),
+        doc="",
     )
+    return replace(item, doc=_doc(item, guide))
+
+
+def _doc(item: Item, guide: dict[str, Any] | None) -> str:
+    """The item as canonical JSON: typed values, canonical names, nulls left out."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        return value
+
+    body = asdict(item)
+    body.pop("doc")
+    body["discretion"] = [
+        {"tier": t.tier, "min": t.min_value, "max": t.max_value} for t in item.discretion
+    ]
+    if guide is not None:
+        body["guide"] = guide
+    return orjson.dumps(clean(body), option=orjson.OPT_SORT_KEYS, default=str).decode()

@@ -383,9 +383,7 @@ class _Importer:
     def _apply(self) -> None:
         con = self.stage
         con.execute(f"CREATE OR REPLACE TEMP TABLE _gw_good AS {self._good_select()}")
-        total, first = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE dup_rank = 1) FROM _gw_good"
-        ).fetchone() or (0, 0)
+        total = con.execute("SELECT count(*) FROM _gw_good").fetchall()[0][0]
         if not total:
             con.execute("DROP TABLE IF EXISTS _gw_good")
             return
@@ -407,11 +405,11 @@ class _Importer:
             "FROM _gw_good WHERE dup_rank = 1 AND materials IS NOT NULL))"
         )
         if self.db.dialect == "duckdb":
-            row = con.execute(
+            rows = con.execute(
                 f"INSERT INTO events ({', '.join(event_cols)}, ingested_at) {select_events} "
                 "ON CONFLICT DO NOTHING"
-            ).fetchone()
-            inserted = int(row[0]) if row else 0
+            ).fetchall()
+            inserted = int(rows[0][0]) if rows else 0
             con.execute(
                 "INSERT INTO event_materials (event_id, case_id, seq, name, provided) "
                 f"{materials_sql} ON CONFLICT DO NOTHING"
@@ -440,11 +438,8 @@ class _Importer:
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
-    result = con.execute(sql)
-    table = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result.arrow()
-    if isinstance(table, pa.RecordBatchReader):
-        table = table.read_all()
-    return table
+    table = con.sql(sql).to_arrow_table()
+    return table if isinstance(table, pa.Table) else table.read_all()
 
 
 def canonical_event_id(record: dict[str, Any]) -> str:

@@ -18,9 +18,10 @@ documented mapping are translated. Validation is the importer's job.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -30,15 +31,17 @@ from govwatch.events.national_tables import (
     LEVELS,
     PROCEDURE_TYPES,
     RATING_CHANNELS,
+    TABLE_SUFFIXES,
     Row,
     Table,
     applicant_type,
     channel,
     clean_text,
     code,
-    inline_materials,
     is_yes,
     limit_unit,
+    list_materials,
+    material_of,
     money,
     number,
     procedure_kind,
@@ -62,15 +65,22 @@ class Group:
     times: tuple[str, ...] = ()
 
 
-@dataclass
-class Context:
-    """What one run over a set of files knows across files."""
+@dataclass(frozen=True)
+class Export:
+    """What the tables of one export tell about each other (see :func:`export_of`)."""
 
+    materials: Mapping[str, list[dict[str, object]]]  # 申请材料 rows by case
+    paid_cases: frozenset[str]  # cases with a 支付 row
+    applied_cases: frozenset[str]  # cases with a 办事申请 row
+
+
+NO_EXPORT = Export({}, frozenset(), frozenset())
+
+
+@dataclass(frozen=True)
+class Context:
     layout: Layout
-    materials: dict[str, list[dict[str, object]]] = field(default_factory=dict)
-    materials_at: dict[str, tuple[str, int]] = field(default_factory=dict)
-    paid_cases: set[str] = field(default_factory=set)
-    applied_cases: set[str] = field(default_factory=set)
+    export: Export = NO_EXPORT
 
 
 def event_id(layout: str, table: str, kind: str, case_id: str, at: str, key: str = "") -> str:
@@ -104,9 +114,7 @@ CASE = "办件编号"
 
 def _apply(row: Row, ctx: Context) -> list[Event]:
     case_id = row.get(CASE, "")
-    materials = list(ctx.materials.get(case_id, [])) + inline_materials(row)
-    if case_id:
-        ctx.applied_cases.add(case_id)
+    materials = ctx.export.materials.get(case_id) or list_materials(row)
     return [make_event(
         ctx, "办事申请", "apply", row, CASE, row.get("申请时间", ""),
         item_code=row.get("实施编码"),
@@ -189,7 +197,7 @@ def _finish(row: Row, ctx: Context) -> list[Event]:
         reason=description, legal_basis=row.get("法律依据"), license_no=license_no,
     )]
     case_id = row.get(CASE, "")
-    if at and is_yes(row.get("是否收费", "")) and case_id not in ctx.paid_cases:
+    if at and is_yes(row.get("是否收费", "")) and case_id not in ctx.export.paid_cases:
         # A fee was charged but no 支付 row says how much: a payment without an amount.
         events.append(make_event(ctx, "事项办结", "payment", row, CASE, at, "是否收费",
                                  item_code=row.get("实施编码")))
@@ -283,23 +291,49 @@ def detect_layout(path: Path) -> Layout | None:
     return None
 
 
-def _collect(paths: Sequence[Path], ctx: Context) -> None:
-    """First pass: 申请材料 rows by case, and cases that have a 支付 row."""
-    for path in paths:
-        for table in read_tables(path):
+def export_of(paths: Sequence[Path]) -> Export:
+    """The export the files belong to: every national table in their directories.
+
+    National exports come as a directory of tables, and the importer may hand them over one
+    file at a time; reading the siblings lets 办事申请 carry its 申请材料 rows and 事项办结 know
+    whether 支付 already has the payment, whichever way the files arrive.
+    """
+    files = set(paths)
+    for directory in {p.parent for p in paths}:
+        if directory.is_dir():
+            files.update(f for f in directory.iterdir()
+                         if f.is_file() and f.suffix.lower() in TABLE_SUFFIXES)
+    stamps = []
+    for f in sorted(files):
+        stat = f.stat()
+        stamps.append((str(f), stat.st_mtime_ns, stat.st_size))
+    return _read_export(tuple(stamps))
+
+
+@functools.lru_cache(maxsize=2)
+def _read_export(stamps: tuple[tuple[str, int, int], ...]) -> Export:
+    materials: dict[str, list[dict[str, object]]] = {}
+    paid: set[str] = set()
+    applied: set[str] = set()
+    for name, _, _ in stamps:
+        for table in read_tables(Path(name)):
             if table_layout(table) != "gbt39046":
                 continue
-            materials = is_materials(table)
-            paying = any(g.name == "支付" for g in groups_of(table, GBT_GROUPS, GBT_NAMES))
-            if not (materials or paying):
+            names = {g.name for g in groups_of(table, GBT_GROUPS, GBT_NAMES)}
+            listing = is_materials(table) or "材料名称" in table.columns
+            if not (listing or names & {"支付", "办事申请"}):
                 continue
-            for line, row in table.rows:
+            for _, row in table.rows:
                 case_id = row.get(CASE, "")
-                if paying and case_id:
-                    ctx.paid_cases.add(case_id)
-                if materials and case_id and row.get("材料名称"):
-                    ctx.materials.setdefault(case_id, []).extend(inline_materials(row))
-                    ctx.materials_at.setdefault(case_id, (table.source, line))
+                if not case_id:
+                    continue
+                if "支付" in names:
+                    paid.add(case_id)
+                if "办事申请" in names:
+                    applied.add(case_id)
+                if listing and row.get("材料名称"):
+                    materials.setdefault(case_id, []).append(material_of(row))
+    return Export(materials, frozenset(paid), frozenset(applied))
 
 
 def iter_national(paths: Sequence[Path]) -> Iterator[NationalRecord]:
@@ -311,22 +345,30 @@ def iter_national(paths: Sequence[Path]) -> Iterator[NationalRecord]:
     from govwatch.events import legacy
 
     files = [Path(p) for p in paths]
-    gbt = Context("gbt39046")
+    gbt = Context("gbt39046", export_of(files))
     leg = Context("legacy")
-    _collect(files, gbt)
     for path in files:
         for table in read_tables(path):
             layout = table_layout(table)
             if layout == "legacy":
                 yield from _emit(table, legacy.groups_of_legacy(table), leg, legacy.CASE)
-            elif layout == "gbt39046" and not is_materials(table):
+            elif layout == "gbt39046" and is_materials(table):
+                yield from _orphans(table, gbt)
+            elif layout == "gbt39046":
                 yield from _emit(table, groups_of(table, GBT_GROUPS, GBT_NAMES), gbt, CASE)
-    for case_id, materials in gbt.materials.items():
-        if case_id not in gbt.applied_cases:
-            # Materials of an application that is not in the export: flag, don't drop.
-            source, line = gbt.materials_at[case_id]
-            yield source, line, make_event(gbt, "办事申请", "apply", {CASE: case_id}, CASE, "",
-                                           materials=materials)
+
+
+def _orphans(table: Table, ctx: Context) -> Iterator[NationalRecord]:
+    """Materials of an application that is not in the export: flagged, not dropped."""
+    seen: set[str] = set()
+    for line, row in table.rows:
+        case_id = row.get(CASE, "")
+        if case_id in ctx.export.applied_cases or case_id in seen:
+            continue
+        seen.add(case_id)
+        materials = ctx.export.materials.get(case_id) or [material_of(row)]
+        yield table.source, line, make_event(ctx, "办事申请", "apply", row, CASE, "", f"row {line}",
+                                             materials=materials)
 
 
 def _emit(

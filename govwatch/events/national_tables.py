@@ -25,6 +25,7 @@ Row = dict[str, str]
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+TABLE_SUFFIXES = CSV_SUFFIXES + XLSX_SUFFIXES + JSONL_SUFFIXES
 _NULLS = {"null", "none", "nan", "nat"}
 
 # Column names seen in real exports for the standard's names (GB/T 39046 wording on the right).
@@ -308,9 +309,11 @@ def name_list(value: str) -> list[str]:
     return [part.strip() for part in _LIST_SPLIT.split(value) if part.strip()]
 
 
-def inline_materials(row: Row) -> list[dict[str, object]]:
-    """Materials given on the application row itself: one 材料名称 per row, or a list."""
-    name = row.get("材料名称", "")
-    if name:
-        return [{"name": name, "provided": is_yes(row.get("是否收取", "1"))}]
+def material_of(row: Row) -> dict[str, object]:
+    """One 申请材料 row; a listed material counts as provided unless 是否收取 says not."""
+    return {"name": row.get("材料名称", ""), "provided": is_yes(row.get("是否收取", "") or "1")}
+
+
+def list_materials(row: Row) -> list[dict[str, object]]:
+    """Materials listed in one cell (申请材料: names separated by ；or 、), all provided."""
     return [{"name": n, "provided": True} for n in name_list(row.get("申请材料", ""))]

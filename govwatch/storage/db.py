@@ -98,11 +98,8 @@ class Database:
     def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         """Run a query and return its result as an Arrow table."""
         if self.dialect == "duckdb":
-            result = self.raw.execute(sql, list(params))
-            table = result.to_arrow_table() if hasattr(result, "to_arrow_table") else result.arrow()
-            if isinstance(table, pa.RecordBatchReader):
-                table = table.read_all()
-            return table
+            table = self.raw.sql(sql, params=list(params) or None).to_arrow_table()
+            return table if isinstance(table, pa.Table) else table.read_all()
         rows = self.query_dicts(sql, params)
         if not rows:
             with self.raw.cursor() as cur:
@@ -128,12 +125,12 @@ class Database:
         if self.dialect == "duckdb":
             self.raw.register("_gw_incoming", data)
             try:
-                row = self.raw.execute(
+                rows = self.raw.execute(
                     f"INSERT INTO {table_name} ({cols}) SELECT {cols} FROM _gw_incoming{conflict}"
-                ).fetchone()
+                ).fetchall()
             finally:
                 self.raw.unregister("_gw_incoming")
-            return int(row[0]) if row else 0
+            return int(rows[0][0]) if rows else 0
         import io
 
         import pyarrow.csv as pacsv
