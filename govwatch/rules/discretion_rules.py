@@ -1,0 +1,108 @@
+"""裁量(收费)异常 (discretion and fees) rules: decided values against the benchmark, fees."""
+
+from __future__ import annotations
+
+from govwatch.rules.model import Evidence, Param, Rule
+
+
+def _discretion(ev: Evidence) -> str:
+    if ev["problem"] == "unknown_tier":
+        return f"办结决定采用的裁量档次“{ev['tier']}”不在该事项的裁量基准中"
+    low = "不限" if ev["min_value"] is None else ev["min_value"]
+    high = "不限" if ev["max_value"] is None else ev["max_value"]
+    return (
+        f"办结决定值 {ev['decided_value']} 超出裁量档次“{ev['tier']}”的范围"
+        f"（{low} 至 {high}）"
+    )
+
+
+DISCRETION_OUT_OF_BAND = Rule(
+    id="discretion_out_of_band",
+    rule_class="discretion",
+    rule_type="裁量异常",
+    level="red",
+    description="办结决定值超出其裁量档次的范围，或采用了事项没有的裁量档次",
+    legal_basis="行政裁量权基准制度（《国务院办公厅关于进一步规范行政裁量权基准制定和管理工作的意见》）",
+    evidence=("event_id", "tier", "decided_value", "min_value", "max_value", "problem"),
+    message=_discretion,
+    sql="""
+SELECT s.case_id, '' AS key, {level} AS level, x.event_id, x.tier, x.decided_value,
+    x.min_value, x.max_value, x.problem
+FROM (
+    SELECT y.*, ROW_NUMBER() OVER (PARTITION BY y.case_id ORDER BY y.seq) AS rn
+    FROM (
+        SELECT e.case_id, e.seq, e.event_id, e.tier, e.decided_value, t.min_value,
+            t.max_value,
+            CASE WHEN t.tier IS NULL THEN 'unknown_tier' ELSE 'out_of_band' END AS problem
+        FROM gw_events e
+        JOIN gw_case c ON c.case_id = e.case_id AND c.item_known = TRUE
+        LEFT JOIN item_tiers t ON t.item_code = c.item_code AND t.tier = e.tier
+        WHERE e.kind = 'finish' AND e.tier IS NOT NULL
+          AND (t.tier IS NULL OR (e.decided_value IS NOT NULL AND (
+                (t.min_value IS NOT NULL AND e.decided_value < t.min_value)
+                OR (t.max_value IS NOT NULL AND e.decided_value > t.max_value))))
+    ) y
+) x
+JOIN gw_case s ON s.case_id = x.case_id
+WHERE x.rn = 1
+""",
+)
+
+
+def _unlisted_fee(ev: Evidence) -> str:
+    return f"该事项不收费，但办件有 {ev['payments']} 笔收费，合计 {ev['amount_yuan']:.2f} 元（擅自收费）"
+
+
+UNLISTED_FEE = Rule(
+    id="unlisted_fee",
+    rule_class="discretion",
+    rule_type="收费金额异常",
+    level="red",
+    description="对不收费的事项收取费用（擅自收费）",
+    legal_basis="《中华人民共和国行政许可法》第五十八条（实施行政许可不得收取法定外费用）",
+    evidence=("payments", "amount_yuan"),
+    message=_unlisted_fee,
+    sql="""
+SELECT s.case_id, '' AS key, {level} AS level, s.payments, s.payment_total AS amount_yuan
+FROM gw_case s
+WHERE s.item_known = TRUE AND s.has_fee = FALSE AND s.payments > 0
+""",
+)
+
+
+def _fee_mismatch(ev: Evidence) -> str:
+    return (
+        f"办件收费合计 {ev['paid_yuan']:.2f} 元，与事项收费标准应收 {ev['expected_yuan']:.2f} 元"
+        f"相差 {abs(ev['paid_yuan'] - ev['expected_yuan']):.2f} 元"
+    )
+
+
+# A tiny epsilon keeps float noise (quantities are FLOAT8) from turning "equal to the
+# tolerance" into "more than the tolerance".
+FEE_MISMATCH = Rule(
+    id="fee_mismatch",
+    rule_class="discretion",
+    rule_type="收费金额异常",
+    level="yellow",
+    description="以出证办结(0)或准予(6)办结的办件，收费合计与事项收费标准不符（差额超过 tolerance 元）",
+    legal_basis="《中华人民共和国行政许可法》第五十九条（按照法定项目和标准收费）",
+    params=(Param("tolerance", 0.01, "float", "允许的差额（元）"),),
+    evidence=("paid_yuan", "expected_yuan", "payments", "quantity", "tolerance"),
+    message=_fee_mismatch,
+    sql="""
+SELECT s.case_id, '' AS key, {level} AS level, x.paid_yuan, x.expected_yuan, s.payments,
+    s.payment_quantity AS quantity, {tolerance} AS tolerance
+FROM (
+    SELECT c.case_id, CAST(c.payment_total AS DOUBLE PRECISION) AS paid_yuan,
+        CAST(COALESCE(c.fee_amount, c.fee_unit_price * c.payment_quantity)
+             AS DOUBLE PRECISION) AS expected_yuan
+    FROM gw_case c
+    WHERE c.item_known = TRUE AND c.has_fee = TRUE AND c.result IN ('0', '6')
+      AND (c.fee_amount IS NOT NULL OR c.fee_unit_price IS NOT NULL)
+) x
+JOIN gw_case s ON s.case_id = x.case_id
+WHERE ABS(x.paid_yuan - x.expected_yuan) > {tolerance} + 0.000001
+""",
+)
+
+RULES = (DISCRETION_OUT_OF_BAND, UNLISTED_FEE, FEE_MISMATCH)

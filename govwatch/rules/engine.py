@@ -1,0 +1,163 @@
+"""Running the catalog: materialise the case views, run every rule's query, build findings.
+
+The same function serves every path: the stateless audit (whole in-memory database), the live
+path (a set of cases on the operational DuckDB or PostgreSQL database) and the Spark audit
+(:class:`govwatch.storage.spark.SparkExecutor`). An executor runs SQL in its engine; the
+queries are the rules' own, written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+import sqlglot
+
+from govwatch.rules.catalog import Catalog
+from govwatch.rules.model import LEVEL_RANK, Finding, Rule
+from govwatch.rules.settings import render
+from govwatch.rules.views import SCOPE_TABLE, load_clock_views, view_plan
+from govwatch.storage.db import Database
+
+
+class Executor(Protocol):
+    """Runs SQL on one engine: temporary views, queries, the case scope."""
+
+    dialect: str
+
+    def materialize(self, name: str, sql: str) -> None: ...
+
+    def rows(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]: ...
+
+    def set_scope(self, case_ids: Sequence[str]) -> None: ...
+
+    def drop(self, names: Iterable[str]) -> None: ...
+
+
+class DatabaseExecutor:
+    """Temporary tables on the operational DuckDB or PostgreSQL connection."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.dialect: str = db.dialect
+
+    def materialize(self, name: str, sql: str) -> None:
+        self.db.execute(f"DROP TABLE IF EXISTS {name}")
+        self.db.execute(f"CREATE TEMPORARY TABLE {name} AS {sql}")
+        if self.dialect == "postgres":
+            self.db.execute(f"ANALYZE {name}")
+
+    def rows(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        if self.dialect == "duckdb":
+            cur = self.db.raw.execute(sql)
+            return [d[0] for d in cur.description], list(cur.fetchall())
+        with self.db.raw.cursor() as cur:
+            cur.execute(sql)
+            return [d[0] for d in cur.description or []], list(cur.fetchall())
+
+    def set_scope(self, case_ids: Sequence[str]) -> None:
+        self.db.execute(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
+        self.db.execute(f"CREATE TEMPORARY TABLE {SCOPE_TABLE} (case_id VARCHAR PRIMARY KEY)")
+        self.db.executemany(
+            f"INSERT INTO {SCOPE_TABLE} (case_id) VALUES (?)", [(c,) for c in sorted(set(case_ids))]
+        )
+
+    def drop(self, names: Iterable[str]) -> None:
+        for name in names:
+            self.db.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def json_value(value: Any) -> Any:
+    """Evidence values as JSON-ready Python: ISO dates and times, floats for money."""
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "item") and not isinstance(value, str | bytes):  # numpy scalars
+        return value.item()
+    return value
+
+
+def rule_sql(rule: Rule, catalog: Catalog, dialect: str) -> str | None:
+    rendered = render(rule, catalog.settings)
+    if rendered is None:
+        return None
+    if rule.custom and dialect == "postgres":
+        return str(sqlglot.transpile(rendered.sql, read="duckdb", write="postgres")[0])
+    return rendered.sql
+
+
+def findings_of(rule: Rule, names: list[str], rows: list[tuple[Any, ...]]) -> list[Finding]:
+    out = []
+    evidence_names = names[3:]
+    for row in rows:
+        evidence = {n: json_value(v) for n, v in zip(evidence_names, row[3:], strict=True)}
+        out.append(
+            Finding(
+                case_id=str(row[0]),
+                rule=rule.id,
+                rule_class=rule.rule_class,
+                rule_type=rule.rule_type,
+                level=str(row[2]),
+                key="" if row[1] is None else str(row[1]),
+                message=rule.message(evidence),
+                evidence=evidence,
+            )
+        )
+    return out
+
+
+def run(
+    executor: Executor,
+    catalog: Catalog,
+    at: datetime,
+    case_ids: Sequence[str] | None = None,
+    only: Sequence[str] | None = None,
+) -> list[Finding]:
+    """Every enabled rule of the catalog as of ``at`` (over ``case_ids`` when given)."""
+    clock = load_clock_views()
+    if case_ids is not None:
+        executor.set_scope(case_ids)
+    plan = view_plan(at, case_ids is not None, clock)
+    for name, sql in plan:
+        executor.materialize(name, sql)
+    found: dict[tuple[str, str, str], Finding] = {}
+    try:
+        for rule in catalog.rules():
+            if only is not None and rule.id not in only:
+                continue
+            if rule.needs_clock and clock is None:
+                continue
+            sql = rule_sql(rule, catalog, executor.dialect)
+            if sql is None:
+                continue
+            names, rows = executor.rows(sql)
+            for finding in findings_of(rule, names, rows):
+                held = found.get(finding.identity())
+                if held is None or LEVEL_RANK[finding.level] > LEVEL_RANK[held.level]:
+                    found[finding.identity()] = finding
+    finally:
+        executor.drop([name for name, _ in reversed(plan)])
+        if case_ids is not None:
+            executor.drop([SCOPE_TABLE])
+    return [found[k] for k in sorted(found)]
+
+
+def audit(
+    db: Database,
+    at: datetime,
+    catalog: Catalog | None = None,
+    engine: str = "duckdb",
+) -> list[Finding]:
+    """The stateless audit over a loaded database, on its own engine or on Spark."""
+    catalog = catalog or Catalog()
+    if engine == "spark":
+        from govwatch.storage.spark import SparkExecutor
+
+        with SparkExecutor.from_database(db) as spark_executor:
+            return run(spark_executor, catalog, at)
+    return run(DatabaseExecutor(db), catalog, at)

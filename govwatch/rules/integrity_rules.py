@@ -1,0 +1,112 @@
+"""廉政风险点异常 (integrity risk): the prevention measures of an item's risk points, per case.
+
+Each measure of data.md is checked on the events of the risk point's step:
+
+- ``two_person_review``: the step has ended (a ``step_end``) and its ``step_end`` events name
+  fewer than two different handlers;
+- ``separation_of_duties``: a ``step_end`` of the step is by the handler who accepted;
+- ``no_conflict_of_interest``: a ``relation`` event of the case declares a handler of the step
+  (the actor of one of its ``step_start``/``step_end`` events) related to the applicant;
+- ``office_hours``: a ``step_end`` of the step falls on a rest day or outside 08:00–18:00;
+- ``no_edit_after_finish``: a ``correction`` event comes after the case finished.
+
+The key is ``step + "/" + measure`` (e.g. ``决定/two_person_review``); the level follows the
+risk point's level: 高 → ``high_level``, 中 → ``medium_level``, 低 → ``low_level``.
+"""
+
+from __future__ import annotations
+
+from govwatch.rules.model import Evidence, Param, Rule
+
+MEASURE_NAMES = {
+    "two_person_review": "双人审核",
+    "separation_of_duties": "受理与决定岗位分离",
+    "no_conflict_of_interest": "利害关系回避",
+    "office_hours": "工作时间办理",
+    "no_edit_after_finish": "办结后不得修改数据",
+}
+
+_DETAILS = {
+    "two_person_review": "该环节仅由 1 名经办人办结",
+    "separation_of_duties": "受理人 {actor} 同时办结了该环节",
+    "no_conflict_of_interest": "经办人 {actor} 已申报与申请人存在关联关系",
+    "office_hours": "该环节于 {occurred_at} 办结，不在工作日 08:00–18:00 之内",
+    "no_edit_after_finish": "办件办结后于 {occurred_at} 更正了数据",
+}
+
+
+def _risk(ev: Evidence) -> str:
+    measure = str(ev["measure"])
+    detail = _DETAILS.get(measure, "").format(actor=ev["actor"], occurred_at=ev["occurred_at"])
+    return (
+        f"环节“{ev['step']}”的廉政风险点（{ev['risk_level']}）防控措施"
+        f"“{MEASURE_NAMES.get(measure, measure)}”未落实：{detail}"
+    )
+
+
+RISK_MEASURE_VIOLATED = Rule(
+    id="risk_measure_violated",
+    rule_class="integrity",
+    rule_type="廉政风险点异常",
+    level="warning",
+    graded=True,
+    key="环节名称/防控措施",
+    description="事项廉政风险点的防控措施在本办件中未落实；级别随风险等级：高→红牌，中→黄牌，低→预警",
+    legal_basis="廉政风险防控制度；事项廉政风险点及防控措施",
+    params=(
+        Param("high_level", "red", "level", "风险等级“高”的告警级别"),
+        Param("medium_level", "yellow", "level", "风险等级“中”的告警级别"),
+        Param("low_level", "warning", "level", "风险等级“低”的告警级别"),
+    ),
+    evidence=("step", "measure", "risk_level", "event_id", "actor", "occurred_at"),
+    message=_risk,
+    sql="""
+SELECT s.case_id, x.step || '/' || x.measure AS key,
+    CASE x.risk_level WHEN '高' THEN {high_level} WHEN '中' THEN {medium_level}
+         ELSE {low_level} END AS level,
+    x.step, x.measure, x.risk_level, x.event_id, x.actor, x.occurred_at
+FROM (
+    SELECT v.*, ROW_NUMBER() OVER (PARTITION BY v.case_id, v.step, v.measure
+                                   ORDER BY v.seq) AS rn
+    FROM (
+        SELECT rp.case_id, rp.step, rp.measure, rp.risk_level, e.event_id, e.actor,
+            e.occurred_at, e.seq
+        FROM (
+            SELECT c.case_id, r.step, r.measure, r.level AS risk_level, c.accepted_by,
+                c.finish_seq
+            FROM gw_case c JOIN item_risk_points r ON r.item_code = c.item_code
+        ) rp
+        JOIN gw_events e ON e.case_id = rp.case_id
+        LEFT JOIN calendar cal ON cal.on_date = CAST(e.occurred_at AS DATE)
+        LEFT JOIN (
+            SELECT case_id, step, COUNT(DISTINCT actor) AS handlers
+            FROM gw_events WHERE kind = 'step_end' GROUP BY case_id, step
+        ) ends ON ends.case_id = rp.case_id AND ends.step = rp.step
+        LEFT JOIN (
+            SELECT DISTINCT case_id, handler FROM gw_events
+            WHERE kind = 'relation' AND handler IS NOT NULL
+        ) rel ON rel.case_id = rp.case_id AND rel.handler = e.actor
+        WHERE (rp.measure = 'two_person_review' AND e.kind = 'step_end' AND e.step = rp.step
+               AND ends.handlers < 2)
+           OR (rp.measure = 'separation_of_duties' AND e.kind = 'step_end'
+               AND e.step = rp.step AND e.actor = rp.accepted_by)
+           OR (rp.measure = 'no_conflict_of_interest' AND e.kind IN ('step_start', 'step_end')
+               AND e.step = rp.step AND rel.handler IS NOT NULL)
+           OR (rp.measure = 'office_hours' AND e.kind = 'step_end' AND e.step = rp.step
+               AND (cal.is_workday = FALSE
+                    OR EXTRACT(HOUR FROM e.occurred_at) * 3600
+                       + EXTRACT(MINUTE FROM e.occurred_at) * 60
+                       + EXTRACT(SECOND FROM e.occurred_at) < 28800
+                    OR EXTRACT(HOUR FROM e.occurred_at) * 3600
+                       + EXTRACT(MINUTE FROM e.occurred_at) * 60
+                       + EXTRACT(SECOND FROM e.occurred_at) > 64800))
+           OR (rp.measure = 'no_edit_after_finish' AND e.kind = 'correction'
+               AND rp.finish_seq IS NOT NULL AND e.seq > rp.finish_seq)
+    ) v
+) x
+JOIN gw_case s ON s.case_id = x.case_id
+WHERE x.rn = 1
+""",
+)
+
+RULES = (RISK_MEASURE_VIOLATED,)

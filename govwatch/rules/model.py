@@ -1,0 +1,159 @@
+"""What a supervision rule is, and what it finds.
+
+A rule is metadata (id, class, type, level, parameters, legal basis, a Chinese description)
+plus one set-based SQL query over the canonical case views (:mod:`govwatch.rules.views`). The
+query is written once in the SQL subset DuckDB and PostgreSQL share; sqlglot carries it to
+Spark. A query selects ``case_id``, ``key``, ``level`` and then the rule's evidence columns, in
+that order, and joins ``gw_case AS s`` so that parameters and levels can depend on the case's
+region, department and item (see :mod:`govwatch.rules.settings`).
+
+Placeholders in the query: ``{level}`` is the rule's level for the case, ``{<param>}`` each
+parameter's value for the case, both already SQL expressions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Level = Literal["warning", "yellow", "red"]
+LEVELS: tuple[Level, ...] = ("warning", "yellow", "red")
+LEVEL_NAMES: Mapping[str, str] = {"warning": "预警", "yellow": "黄牌", "red": "红牌"}
+LEVEL_RANK: Mapping[str, int] = {"warning": 1, "yellow": 2, "red": 3}
+
+RuleClass = Literal["timeliness", "process", "content", "discretion", "integrity"]
+CLASS_NAMES: Mapping[str, str] = {
+    "timeliness": "时效异常",
+    "process": "流程异常",
+    "content": "内容异常",
+    "discretion": "裁量(收费)异常",
+    "integrity": "廉政风险点异常",
+}
+# The eleven seed types of rules.md and the class each belongs to.
+TYPE_CLASSES: Mapping[str, str] = {
+    "临近时限预警": "timeliness",
+    "办理环节超期": "timeliness",
+    "办理超期异常": "timeliness",
+    "过程异常": "process",
+    "结果异常": "process",
+    "决定异常": "process",
+    "完整性异常": "content",
+    "一致性异常": "content",
+    "裁量异常": "discretion",
+    "收费金额异常": "discretion",
+    "廉政风险点异常": "integrity",
+}
+
+ParamValue = int | float | str
+ParamKind = Literal["int", "float", "unit", "level"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A tunable parameter of a rule, with its default and what it means (Chinese)."""
+
+    name: str
+    default: ParamValue
+    kind: ParamKind
+    description: str
+
+    def coerce(self, value: object) -> ParamValue:
+        """Check a value given by an administrator; raise ValueError saying what is expected."""
+        if self.kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int | str | float):
+                raise ValueError(f"参数 {self.name} 应为非负整数，收到“{value}”")
+            try:
+                number = int(str(value))
+            except ValueError as exc:
+                raise ValueError(f"参数 {self.name} 应为非负整数，收到“{value}”") from exc
+            if number < 0:
+                raise ValueError(f"参数 {self.name} 应为非负整数，收到“{value}”")
+            return number
+        if self.kind == "float":
+            try:
+                real = float(str(value))
+            except ValueError as exc:
+                raise ValueError(f"参数 {self.name} 应为非负数，收到“{value}”") from exc
+            if real < 0:
+                raise ValueError(f"参数 {self.name} 应为非负数，收到“{value}”")
+            return real
+        if self.kind == "unit":
+            if value not in ("W", "N"):
+                raise ValueError(f"参数 {self.name} 应为 W（工作日）或 N（自然日），收到“{value}”")
+            return str(value)
+        if value not in LEVELS:
+            raise ValueError(f"参数 {self.name} 应为 warning、yellow 或 red，收到“{value}”")
+        return str(value)
+
+
+Evidence = dict[str, Any]
+MessageFn = Callable[[Evidence], str]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the catalog (built-in or custom)."""
+
+    id: str
+    rule_class: str
+    rule_type: str
+    level: Level
+    description: str
+    legal_basis: str
+    sql: str
+    evidence: tuple[str, ...]
+    message: MessageFn
+    key: str = ""
+    params: tuple[Param, ...] = ()
+    # Graded rules compute their level in SQL from level-valued parameters; ``level`` is then
+    # the lowest level they raise and cannot be overridden directly.
+    graded: bool = False
+    # Findings that appear or change with the passing of time alone (the sweeper's concern).
+    time_driven: bool = False
+    custom: bool = False
+    needs_clock: bool = False
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        known = "、".join(p.name for p in self.params) or "（无参数）"
+        raise KeyError(f"规则 {self.id} 没有参数 {name}；可用参数：{known}")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding: a rule that holds on a case, at a level, with its evidence."""
+
+    case_id: str
+    rule: str
+    rule_class: str
+    rule_type: str
+    level: str
+    key: str
+    message: str
+    evidence: Evidence = field(default_factory=dict)
+
+    def identity(self) -> tuple[str, str, str]:
+        return (self.case_id, self.rule, self.key)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The output record of interface.md, keys in its order."""
+        return {
+            "case_id": self.case_id,
+            "rule": self.rule,
+            "class": self.rule_class,
+            "type": self.rule_type,
+            "level": self.level,
+            "key": self.key,
+            "message": self.message,
+            "evidence": self.evidence,
+        }
+
+
+UNIT_NAMES: Mapping[str, str] = {"W": "个工作日", "N": "个自然日"}
+
+
+def unit_name(unit: object) -> str:
+    return UNIT_NAMES.get(str(unit or "W"), "个工作日")

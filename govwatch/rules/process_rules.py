@@ -1,0 +1,298 @@
+"""流程异常 (process) rules of type 过程异常: the flow of a case against its item and the law."""
+
+from __future__ import annotations
+
+from govwatch.rules.model import Evidence, Param, Rule
+
+_KIND_NAMES = {
+    "apply": "申请",
+    "accept": "受理",
+    "reject": "不予受理",
+    "supplement_request": "补正告知",
+    "supplement_received": "补正材料收讫",
+    "step_start": "环节开始",
+    "step_end": "环节结束",
+    "special_start": "特别程序开始",
+    "special_end": "特别程序结束",
+    "suspend": "中止",
+    "resume": "恢复",
+    "terminate": "终止",
+    "finish": "办结",
+    "payment": "收费",
+    "rating": "评价",
+    "correction": "数据更正",
+    "relation": "关联关系申报",
+}
+
+
+def kind_name(kind: object) -> str:
+    return _KIND_NAMES.get(str(kind), str(kind))
+
+
+def _missing_step(ev: Evidence) -> str:
+    return f"办件已办结（结果代码 {ev['result']}），但缺少事项规定的必经环节“{ev['step']}”"
+
+
+MISSING_STEP = Rule(
+    id="missing_step",
+    rule_class="process",
+    rule_type="过程异常",
+    level="yellow",
+    key="环节名称",
+    description="办结结果为出证办结(0)或准予(6)的办件，缺少事项办理流程中的必经环节",
+    legal_basis="事项办事指南规定的办理流程；GB/T 39046-2020 事项办理",
+    evidence=("step", "result"),
+    message=_missing_step,
+    sql="""
+SELECT s.case_id, st.name AS key, {level} AS level, st.name AS step, fe.result AS result
+FROM gw_case s
+JOIN gw_events fe ON fe.case_id = s.case_id AND fe.seq = s.finish_seq
+JOIN item_steps st ON st.item_code = s.item_code AND st.mandatory = TRUE
+LEFT JOIN (
+    SELECT DISTINCT case_id, step FROM gw_events WHERE kind IN ('step_start', 'step_end')
+) done ON done.case_id = s.case_id AND done.step = st.name
+WHERE fe.result IN ('0', '6') AND done.case_id IS NULL
+""",
+)
+
+
+def _step_out_of_order(ev: Evidence) -> str:
+    return (
+        f"环节“{ev['step']}”（流程第 {ev['flow_seq']} 步）在其后续环节“{ev['after_step']}”"
+        f"（流程第 {ev['after_flow_seq']} 步）开始之后才开始，与事项办理流程顺序不符"
+    )
+
+
+STEP_OUT_OF_ORDER = Rule(
+    id="step_out_of_order",
+    rule_class="process",
+    rule_type="过程异常",
+    level="yellow",
+    key="环节名称",
+    description="环节开始的先后顺序与事项办理流程不一致（某环节在流程中位于其后的环节之后才首次开始）",
+    legal_basis="事项办事指南规定的办理流程",
+    evidence=("step", "flow_seq", "after_step", "after_flow_seq", "started_at"),
+    message=_step_out_of_order,
+    sql="""
+SELECT s.case_id, x.step AS key, {level} AS level, x.step, x.flow_seq, x.after_step,
+    x.after_flow_seq, x.started_at
+FROM (
+    SELECT f.case_id, f.step, f.started_at, st.seq AS flow_seq,
+        LAG(st.seq) OVER (PARTITION BY f.case_id ORDER BY f.first_seq) AS after_flow_seq,
+        LAG(f.step) OVER (PARTITION BY f.case_id ORDER BY f.first_seq) AS after_step
+    FROM (
+        SELECT case_id, step, MIN(seq) AS first_seq, MIN(occurred_at) AS started_at
+        FROM gw_events WHERE kind = 'step_start' AND step IS NOT NULL GROUP BY case_id, step
+    ) f
+    JOIN gw_case c ON c.case_id = f.case_id
+    JOIN item_steps st ON st.item_code = c.item_code AND st.name = f.step
+) x
+JOIN gw_case s ON s.case_id = x.case_id
+WHERE x.after_flow_seq > x.flow_seq
+""",
+)
+
+_ORDER_PROBLEMS = {
+    "before_accept": "发生在受理之前",
+    "without_request": "之前没有对应的补正告知",
+    "without_start": "之前没有对应的特别程序开始",
+    "without_suspend": "之前没有对应的中止",
+    "after_end": "发生在办件办结或终止之后",
+}
+
+
+def _event_out_of_order(ev: Evidence) -> str:
+    more = f"（共 {ev['count']} 次）" if int(ev["count"]) > 1 else ""
+    return (
+        f"“{kind_name(ev['kind'])}”事件（{ev['event_id']}，{ev['occurred_at']}）"
+        f"{_ORDER_PROBLEMS.get(str(ev['problem']), ev['problem'])}，事件顺序不可能{more}"
+    )
+
+
+EVENT_OUT_OF_ORDER = Rule(
+    id="event_out_of_order",
+    rule_class="process",
+    rule_type="过程异常",
+    level="yellow",
+    key="事件类型",
+    description=(
+        "不可能的事件顺序：受理前的环节、办结或收费；无补正告知的补正收讫；无开始的特别程序结束；"
+        "无中止的恢复；办结或终止后除评价、收费、更正以外的事件"
+    ),
+    legal_basis="GB/T 39046-2020 政务服务平台基础数据规范（办件流程）",
+    evidence=("kind", "problem", "event_id", "occurred_at", "count"),
+    message=_event_out_of_order,
+    sql="""
+SELECT s.case_id, x.kind AS key, {level} AS level, x.kind, x.problem, x.event_id,
+    x.occurred_at, x.n AS count
+FROM (
+    SELECT o.*, ROW_NUMBER() OVER (PARTITION BY o.case_id, o.kind ORDER BY o.seq) AS rn,
+        COUNT(*) OVER (PARTITION BY o.case_id, o.kind) AS n
+    FROM (
+        SELECT r.case_id, r.kind, r.event_id, r.occurred_at, r.seq,
+            CASE
+                WHEN r.kind IN ('step_start', 'step_end', 'finish', 'payment')
+                     AND (c.accept_seq IS NULL OR r.seq < c.accept_seq) THEN 'before_accept'
+                WHEN c.end_seq IS NOT NULL AND r.seq > c.end_seq
+                     AND r.kind NOT IN ('rating', 'payment', 'correction') THEN 'after_end'
+                WHEN r.kind = 'supplement_received' AND r.sup_in > r.sup_out
+                    THEN 'without_request'
+                WHEN r.kind = 'special_end' AND r.spec_in > r.spec_out THEN 'without_start'
+                WHEN r.kind = 'resume' AND r.res_in > r.res_out THEN 'without_suspend'
+            END AS problem
+        FROM (
+            SELECT e.case_id, e.kind, e.event_id, e.occurred_at, e.seq,
+                SUM(CASE WHEN e.kind = 'supplement_received' THEN 1 ELSE 0 END) OVER w AS sup_in,
+                SUM(CASE WHEN e.kind = 'supplement_request' THEN 1 ELSE 0 END) OVER w AS sup_out,
+                SUM(CASE WHEN e.kind = 'special_end' THEN 1 ELSE 0 END) OVER w AS spec_in,
+                SUM(CASE WHEN e.kind = 'special_start' THEN 1 ELSE 0 END) OVER w AS spec_out,
+                SUM(CASE WHEN e.kind = 'resume' THEN 1 ELSE 0 END) OVER w AS res_in,
+                SUM(CASE WHEN e.kind = 'suspend' THEN 1 ELSE 0 END) OVER w AS res_out
+            FROM gw_events e
+            WINDOW w AS (PARTITION BY e.case_id ORDER BY e.seq
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+        ) r
+        JOIN gw_case c ON c.case_id = r.case_id
+    ) o
+    WHERE o.problem IS NOT NULL
+) x
+JOIN gw_case s ON s.case_id = x.case_id
+WHERE x.rn = 1
+""",
+)
+
+
+def _repeated_supplement(ev: Evidence) -> str:
+    return (
+        f"办件共发出 {ev['requests']} 次补正告知，超过 {ev['max_requests']} 次，"
+        "未做到一次性告知需补正的全部内容"
+    )
+
+
+REPEATED_SUPPLEMENT = Rule(
+    id="repeated_supplement",
+    rule_class="process",
+    rule_type="过程异常",
+    level="yellow",
+    description="同一办件的补正告知次数超过 max_requests 次（应一次性告知）",
+    legal_basis="《中华人民共和国行政许可法》第三十二条（一次性告知）",
+    params=(Param("max_requests", 1, "int", "允许的补正告知次数"),),
+    evidence=("requests", "max_requests"),
+    message=_repeated_supplement,
+    sql="""
+SELECT s.case_id, '' AS key, {level} AS level, s.supplement_requests AS requests,
+    {max_requests} AS max_requests
+FROM gw_case s
+WHERE s.supplement_requests > {max_requests}
+""",
+)
+
+
+def _special_overrun(ev: Evidence) -> str:
+    state = "已进行" if ev["ended_at"] is None else "共用时"
+    return (
+        f"特别程序（{ev['procedure_type'] or '其他'}，{ev['start_event_id']}）自 {ev['started_at']} 起"
+        f"{state} {ev['days']}{_unit(ev['unit'])}，超过其时限 {ev['limit_days']}{_unit(ev['unit'])}"
+    )
+
+
+def _unit(unit: object) -> str:
+    return " 个自然日" if unit == "N" else " 个工作日"
+
+
+SPECIAL_PROCEDURE_OVERRUN = Rule(
+    id="special_procedure_overrun",
+    rule_class="process",
+    rule_type="过程异常",
+    level="yellow",
+    key="特别程序开始事件编号",
+    description="特别程序（种类 2：听证、检验、检测、鉴定、专家评审等）持续时间超过其自身时限",
+    legal_basis="《中华人民共和国行政许可法》第四十五条",
+    time_driven=True,
+    needs_clock=True,
+    evidence=(
+        "start_event_id", "procedure_type", "started_at", "ended_at", "limit_days", "unit", "days"
+    ),
+    message=_special_overrun,
+    sql="""
+SELECT s.case_id, x.start_event_id AS key, {level} AS level, x.start_event_id,
+    e.procedure_type, x.started_at, x.ended_at, x.limit_days, x.unit, x.days
+FROM (
+    SELECT p.case_id, p.start_event_id, p.started_at, p.ended_at, p.limit_days,
+        COALESCE(p.limit_unit, 'W') AS unit,
+        CASE WHEN p.limit_unit = 'N' THEN p.days_n ELSE p.days_w END AS days
+    FROM gw_case_pauses p WHERE p.kind = 'special' AND p.limit_days IS NOT NULL
+) x
+JOIN gw_case s ON s.case_id = x.case_id
+LEFT JOIN gw_events e ON e.event_id = x.start_event_id
+WHERE x.days > x.limit_days
+""",
+)
+
+
+def _long_suspension(ev: Evidence) -> str:
+    state = "至今已中止" if ev["ended_at"] is None else "中止"
+    return (
+        f"办件自 {ev['started_at']} 起{state} {ev['days']}{_unit(ev['unit'])}，"
+        f"超过 {ev['max_days']}{_unit(ev['unit'])}"
+    )
+
+
+LONG_SUSPENSION = Rule(
+    id="long_suspension",
+    rule_class="process",
+    rule_type="过程异常",
+    level="yellow",
+    key="中止事件编号",
+    description="一次中止（挂起）持续超过 max_days 天（单位 unit）",
+    legal_basis="《中华人民共和国行政许可法》第四十五条；办件挂起管理规定",
+    time_driven=True,
+    needs_clock=True,
+    params=(
+        Param("max_days", 30, "int", "允许的最长中止天数"),
+        Param("unit", "N", "unit", "天数单位：W 工作日，N 自然日"),
+    ),
+    evidence=("start_event_id", "started_at", "ended_at", "days", "unit", "max_days"),
+    message=_long_suspension,
+    sql="""
+SELECT s.case_id, p.start_event_id AS key, {level} AS level, p.start_event_id, p.started_at,
+    p.ended_at, CASE WHEN {unit} = 'W' THEN p.days_w ELSE p.days_n END AS days,
+    {unit} AS unit, {max_days} AS max_days
+FROM gw_case_pauses p
+JOIN gw_case s ON s.case_id = p.case_id
+WHERE p.kind = 'suspension'
+  AND CASE WHEN {unit} = 'W' THEN p.days_w ELSE p.days_n END > {max_days}
+""",
+)
+
+
+def _repeated_return(ev: Evidence) -> str:
+    return f"办件共有 {ev['returns']} 个环节以“退回”结束，超过 {ev['max_returns']} 次"
+
+
+REPEATED_RETURN = Rule(
+    id="repeated_return",
+    rule_class="process",
+    rule_type="过程异常",
+    level="yellow",
+    description="以退回（action = return）结束的环节超过 max_returns 次",
+    legal_basis="事项办事指南规定的办理流程",
+    params=(Param("max_returns", 2, "int", "允许的退回次数"),),
+    evidence=("returns", "max_returns"),
+    message=_repeated_return,
+    sql="""
+SELECT s.case_id, '' AS key, {level} AS level, s.returns, {max_returns} AS max_returns
+FROM gw_case s
+WHERE s.returns > {max_returns}
+""",
+)
+
+RULES = (
+    MISSING_STEP,
+    STEP_OUT_OF_ORDER,
+    EVENT_OUT_OF_ORDER,
+    REPEATED_SUPPLEMENT,
+    SPECIAL_PROCEDURE_OVERRUN,
+    LONG_SUSPENSION,
+    REPEATED_RETURN,
+)

@@ -1,0 +1,160 @@
+"""The catalog as data: settings that enable, disable, re-level and re-parameterise rules.
+
+A setting names a rule and a scope (everything, a region, a department or an item) and sets
+any of ``enabled``, ``level`` and ``params``. For each case the most specific setting that
+sets an attribute wins: item, then department, then region (a longer region prefix first:
+``330100`` covers ``3301xx``), then everything, then the rule's default.
+
+Resolution happens in SQL: each attribute becomes one expression over the case's scope
+columns (``s.item_code``, ``s.department_code``, ``s.region_code``), a literal when nothing
+narrower than "everything" sets it. The rule's query then runs once for all cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from govwatch.errors import ValidationError
+from govwatch.rules.model import LEVELS, ParamValue, Rule
+
+ScopeKind = Literal["all", "region", "department", "item"]
+SCOPE_KINDS: tuple[ScopeKind, ...] = ("all", "region", "department", "item")
+SCOPE_NAMES = {"all": "全局", "region": "行政区划", "department": "部门", "item": "事项"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: ScopeKind = "all"
+    code: str = ""
+
+    @staticmethod
+    def parse(text: str | None) -> Scope:
+        """``all``, ``region:330100``, ``department:CODE`` or ``item:CODE``."""
+        if not text or text == "all":
+            return Scope()
+        kind, _, code = text.partition(":")
+        if kind not in SCOPE_KINDS[1:] or not code.strip():
+            raise ValidationError(
+                f"范围“{text}”无法识别：应为 all、region:区划代码、department:部门编码 或 item:事项编码",
+                field="scope",
+            )
+        return Scope(kind, code.strip())  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return "all" if self.kind == "all" else f"{self.kind}:{self.code}"
+
+    def region_prefix(self) -> str:
+        """The code without its trailing ``00`` pairs: the prefix of the regions it covers."""
+        prefix = self.code
+        while len(prefix) > 2 and prefix.endswith("00"):
+            prefix = prefix[:-2]
+        return prefix
+
+    def rank(self) -> tuple[int, int]:
+        """Higher is more specific."""
+        order = {"all": 0, "region": 1, "department": 2, "item": 3}[self.kind]
+        return (order, len(self.region_prefix()) if self.kind == "region" else 0)
+
+
+@dataclass(frozen=True)
+class Setting:
+    rule: str
+    scope: Scope = field(default_factory=Scope)
+    enabled: bool | None = None
+    level: str | None = None
+    params: tuple[tuple[str, ParamValue], ...] = ()
+
+    def as_doc(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"rule": self.rule, "scope": str(self.scope)}
+        if self.enabled is not None:
+            doc["enabled"] = self.enabled
+        if self.level is not None:
+            doc["level"] = self.level
+        if self.params:
+            doc["params"] = dict(self.params)
+        return doc
+
+
+def sql_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _condition(scope: Scope) -> str:
+    if scope.kind == "item":
+        return f"s.item_code = {sql_literal(scope.code)}"
+    if scope.kind == "department":
+        return f"s.department_code = {sql_literal(scope.code)}"
+    return f"s.region_code LIKE {sql_literal(scope.region_prefix() + '%')}"
+
+
+def resolve(settings: list[tuple[Scope, object]], default: object) -> str:
+    """A SQL expression choosing, per case, the most specific value set."""
+    base = default
+    narrow = []
+    for scope, value in sorted(settings, key=lambda sv: sv[0].rank(), reverse=True):
+        if scope.kind == "all":
+            base = value
+            break
+        narrow.append((scope, value))
+    if not narrow:
+        return sql_literal(base)
+    whens = " ".join(f"WHEN {_condition(sc)} THEN {sql_literal(v)}" for sc, v in narrow)
+    return f"(CASE {whens} ELSE {sql_literal(base)} END)"
+
+
+def validate_setting(rule: Rule, setting: Setting) -> Setting:
+    """Check a setting against its rule; return it with parameters coerced."""
+    if setting.level is not None:
+        if rule.graded:
+            names = "、".join(p.name for p in rule.params if p.kind == "level")
+            raise ValidationError(
+                f"规则 {rule.id} 的级别由参数决定，不能直接设置 level；请改设参数 {names}",
+                field="level",
+            )
+        if setting.level not in LEVELS:
+            raise ValidationError(
+                f"级别“{setting.level}”无法识别：应为 warning、yellow 或 red", field="level"
+            )
+    coerced = []
+    for name, value in setting.params:
+        try:
+            coerced.append((name, rule.param(name).coerce(value)))
+        except (KeyError, ValueError) as exc:
+            raise ValidationError(str(exc.args[0]), field=f"params.{name}") from exc
+    return Setting(setting.rule, setting.scope, setting.enabled, setting.level, tuple(coerced))
+
+
+@dataclass(frozen=True)
+class RenderedRule:
+    """A rule's query with every placeholder resolved, and its enablement."""
+
+    rule: Rule
+    sql: str
+
+
+def render(rule: Rule, settings: tuple[Setting, ...]) -> RenderedRule | None:
+    """The rule's query for these settings, or None when it is disabled everywhere."""
+    mine = [s for s in settings if s.rule == rule.id]
+    enabled = [(s.scope, s.enabled) for s in mine if s.enabled is not None]
+    levels = [(s.scope, s.level) for s in mine if s.level is not None]
+    values: dict[str, str] = {"level": resolve(levels, rule.level)}
+    for param in rule.params:
+        found = [(s.scope, v) for s in mine for n, v in s.params if n == param.name]
+        values[param.name] = resolve(found, param.default)
+    sql = rule.sql.format(**values) if not rule.custom else rule.sql.replace(
+        "{level}", values["level"]
+    )
+    gate = resolve(enabled, True)
+    if gate == "FALSE":
+        return None
+    if gate != "TRUE":
+        sql = (
+            f"SELECT r.* FROM ({sql}) r JOIN gw_case s ON s.case_id = r.case_id "
+            f"WHERE {gate} = TRUE"
+        )
+    return RenderedRule(rule, sql)

@@ -1,0 +1,237 @@
+"""The canonical case views every rule reads, as of a moment and for a set of cases.
+
+The views are materialised once per evaluation (temporary tables on DuckDB and PostgreSQL,
+cached temporary views on Spark) and then read by every rule:
+
+- ``gw_events``: the events that occurred at or before the moment, with ``seq``, their rank
+  in the case's order ``(occurred_at, kind_order, event_id)``.
+- ``gw_event_materials``: the materials those events name, with the event's kind and ``seq``.
+- ``gw_case``: one row per case, the facts the rules share (its item, scope, key events).
+- ``gw_case_pauses``, ``gw_case_clock``, ``gw_step_clock``: the case clocks of
+  :mod:`govwatch.deadlines.views` (``case_pauses``, ``case_clock``, ``step_clock``), computed
+  over ``gw_events`` and renamed so that they never meet a permanent table of the same name.
+- ``gw_case_view``: ``gw_case`` with the clock columns: the documented columns custom rules
+  may use (:data:`CASE_VIEW_COLUMNS`).
+
+SQL here is written once in the subset DuckDB and PostgreSQL share; :mod:`govwatch.storage.spark`
+transpiles it for Spark.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+SCOPE_TABLE = "gw_scope"
+
+
+def at_literal(at: datetime) -> str:
+    """A timestamp literal every engine reads as Asia/Shanghai wall time."""
+    return f"TIMESTAMP '{at.replace(microsecond=0).isoformat(sep=' ')}'"
+
+
+def events_sql(at: datetime, scoped: bool) -> str:
+    scope = f" AND e.case_id IN (SELECT case_id FROM {SCOPE_TABLE})" if scoped else ""
+    return (
+        "SELECT e.*, ROW_NUMBER() OVER (PARTITION BY e.case_id "
+        "ORDER BY e.occurred_at, e.kind_order, e.event_id) AS seq "
+        f"FROM events e WHERE e.occurred_at <= {at_literal(at)}{scope}"
+    )
+
+
+EVENT_MATERIALS_SQL = """
+SELECT m.case_id, m.event_id, m.seq AS material_seq, m.name, m.provided, e.kind, e.seq
+FROM event_materials m JOIN gw_events e ON e.event_id = m.event_id
+"""
+
+# Key events are found by their rank; their fields are joined back from gw_events.
+CASE_SQL = """
+SELECT a.case_id,
+    it.item_code,
+    CASE WHEN i.item_code IS NULL THEN FALSE ELSE TRUE END AS item_known,
+    i.name AS item_name,
+    COALESCE(i.region_code, '') AS region_code,
+    COALESCE(i.department_code, '') AS department_code,
+    COALESCE(ap.org_code, ac.org_code) AS org_code,
+    ap.channel,
+    ap.applicant_type,
+    ap.applicant_id,
+    COALESCE(ac.case_kind, i.case_kind) AS case_kind,
+    ac.actor AS accepted_by,
+    ac.promised_finish_at,
+    fn.result,
+    a.apply_seq, a.accept_seq, a.finish_seq, a.terminate_seq, a.reject_seq, a.end_seq,
+    ap.occurred_at AS applied_at,
+    ac.occurred_at AS accepted_at,
+    fn.occurred_at AS finished_at,
+    te.occurred_at AS terminated_at,
+    rj.occurred_at AS rejected_at,
+    CASE WHEN a.finish_seq IS NOT NULL THEN 'finished'
+         WHEN a.terminate_seq IS NOT NULL THEN 'terminated'
+         WHEN a.reject_seq IS NOT NULL THEN 'rejected'
+         WHEN a.accept_seq IS NOT NULL THEN 'open'
+         ELSE 'applied' END AS status,
+    a.event_count,
+    a.supplement_requests,
+    a.returns,
+    a.payments,
+    a.payment_total,
+    a.payment_quantity,
+    i.has_fee,
+    i.fee_amount,
+    i.fee_unit_price,
+    a.first_at,
+    a.last_at
+FROM (
+    SELECT case_id,
+        MIN(CASE WHEN kind IN ('apply', 'accept') AND item_code IS NOT NULL THEN seq END)
+            AS item_seq,
+        MIN(CASE WHEN kind = 'apply' THEN seq END) AS apply_seq,
+        MIN(CASE WHEN kind = 'accept' THEN seq END) AS accept_seq,
+        MIN(CASE WHEN kind = 'finish' THEN seq END) AS finish_seq,
+        MIN(CASE WHEN kind = 'terminate' THEN seq END) AS terminate_seq,
+        MIN(CASE WHEN kind = 'reject' THEN seq END) AS reject_seq,
+        MIN(CASE WHEN kind IN ('finish', 'terminate') THEN seq END) AS end_seq,
+        COUNT(*) AS event_count,
+        SUM(CASE WHEN kind = 'supplement_request' THEN 1 ELSE 0 END) AS supplement_requests,
+        SUM(CASE WHEN kind = 'step_end' AND action = 'return' THEN 1 ELSE 0 END) AS returns,
+        SUM(CASE WHEN kind = 'payment' THEN 1 ELSE 0 END) AS payments,
+        SUM(CASE WHEN kind = 'payment' THEN COALESCE(amount, 0) ELSE 0 END) AS payment_total,
+        SUM(CASE WHEN kind = 'payment' THEN COALESCE(quantity, 0) ELSE 0 END)
+            AS payment_quantity,
+        MIN(occurred_at) AS first_at,
+        MAX(occurred_at) AS last_at
+    FROM gw_events GROUP BY case_id
+) a
+LEFT JOIN gw_events it ON it.case_id = a.case_id AND it.seq = a.item_seq
+LEFT JOIN items i ON i.item_code = it.item_code
+LEFT JOIN gw_events ap ON ap.case_id = a.case_id AND ap.seq = a.apply_seq
+LEFT JOIN gw_events ac ON ac.case_id = a.case_id AND ac.seq = a.accept_seq
+LEFT JOIN gw_events fn ON fn.case_id = a.case_id AND fn.seq = a.finish_seq
+LEFT JOIN gw_events te ON te.case_id = a.case_id AND te.seq = a.terminate_seq
+LEFT JOIN gw_events rj ON rj.case_id = a.case_id AND rj.seq = a.reject_seq
+"""
+
+CLOCK_COLUMNS = (
+    "paused_now",
+    "provisional",
+    "promised_limit",
+    "promised_unit",
+    "promised_deadline",
+    "promised_elapsed",
+    "promised_remaining",
+    "promised_overdue",
+    "promised_days_late",
+    "legal_limit",
+    "legal_unit",
+    "legal_deadline",
+    "legal_elapsed",
+    "legal_remaining",
+    "legal_overdue",
+    "legal_days_late",
+    "extension_days",
+    "paused_days_promised",
+    "paused_days_legal",
+)
+
+
+def case_view_sql(with_clock: bool) -> str:
+    if not with_clock:
+        return "SELECT s.* FROM gw_case s"
+    cols = ", ".join(f"c.{name}" for name in CLOCK_COLUMNS)
+    return f"SELECT s.*, {cols} FROM gw_case s LEFT JOIN gw_case_clock c ON c.case_id = s.case_id"
+
+
+# Columns of gw_case_view that custom rules may use: name -> (type, meaning).
+CASE_VIEW_COLUMNS: dict[str, tuple[str, str]] = {
+    "case_id": ("text", "办件编号"),
+    "item_code": ("text", "事项实施编码（首个申请或受理事件的事项）"),
+    "item_known": ("boolean", "事项是否在目录中"),
+    "item_name": ("text", "事项名称"),
+    "region_code": ("text", "行政区划代码"),
+    "department_code": ("text", "实施主体编码"),
+    "org_code": ("text", "办理单位"),
+    "channel": ("text", "申请渠道（A.5）"),
+    "applicant_type": ("text", "申请者类型（A.4）"),
+    "case_kind": ("text", "办件类型：1 即办件，2 承诺件"),
+    "accepted_by": ("text", "受理人"),
+    "promised_finish_at": ("timestamp", "受理时承诺的办结时间"),
+    "result": ("text", "办结结果代码"),
+    "status": ("text", "状态：applied、open、finished、terminated、rejected"),
+    "applied_at": ("timestamp", "申请时间"),
+    "accepted_at": ("timestamp", "受理时间"),
+    "finished_at": ("timestamp", "办结时间"),
+    "terminated_at": ("timestamp", "终止时间"),
+    "rejected_at": ("timestamp", "不予受理时间"),
+    "event_count": ("integer", "事件数"),
+    "supplement_requests": ("integer", "补正告知次数"),
+    "returns": ("integer", "退回次数"),
+    "payments": ("integer", "收费笔数"),
+    "payment_total": ("number", "收费合计（元）"),
+    "payment_quantity": ("number", "收费数量合计"),
+    "has_fee": ("boolean", "事项是否收费"),
+    "fee_amount": ("number", "事项固定收费金额（元）"),
+    "fee_unit_price": ("number", "事项单价（元）"),
+    "first_at": ("timestamp", "首个事件时间"),
+    "last_at": ("timestamp", "最后事件时间"),
+    "paused_now": ("boolean", "当前是否暂停计时"),
+    "provisional": ("boolean", "期限是否落入未公布假期安排的年份"),
+    "promised_limit": ("integer", "承诺时限"),
+    "promised_unit": ("text", "承诺时限单位 W/N"),
+    "promised_deadline": ("date", "承诺办结期限"),
+    "promised_elapsed": ("integer", "承诺时限已用天数"),
+    "promised_remaining": ("integer", "承诺时限剩余天数"),
+    "promised_overdue": ("boolean", "是否超承诺时限"),
+    "promised_days_late": ("integer", "超承诺时限天数"),
+    "legal_limit": ("integer", "法定时限"),
+    "legal_unit": ("text", "法定时限单位 W/N"),
+    "legal_deadline": ("date", "法定办结期限"),
+    "legal_elapsed": ("integer", "法定时限已用天数"),
+    "legal_remaining": ("integer", "法定时限剩余天数"),
+    "legal_overdue": ("boolean", "是否超法定时限"),
+    "legal_days_late": ("integer", "超法定时限天数"),
+    "extension_days": ("integer", "延长审批天数"),
+    "paused_days_promised": ("integer", "暂停天数（承诺时限单位）"),
+    "paused_days_legal": ("integer", "暂停天数（法定时限单位）"),
+}
+
+
+ClockViews = Callable[..., list[tuple[str, str]]]
+
+
+def load_clock_views() -> ClockViews | None:
+    """The case-clock view builder, or None while :mod:`govwatch.deadlines` lacks it."""
+    try:
+        from govwatch.deadlines.views import clock_views
+    except ImportError:
+        return None
+    return clock_views
+
+
+def rename_relations(sql: str, renames: dict[str, str]) -> str:
+    """Rename whole-word relation names (the clock views' names are unique words)."""
+    if not renames:
+        return sql
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, renames)) + r")\b")
+    return pattern.sub(lambda m: renames[m.group(1)], sql)
+
+
+def view_plan(at: datetime, scoped: bool, clock: ClockViews | None) -> list[tuple[str, str]]:
+    """(name, select) of every view, in dependency order, in the SQL DuckDB and PostgreSQL share.
+
+    The clock views read ``gw_events`` and are renamed ``gw_<name>`` so that they never meet
+    the deadlines command's own temporary views of the same names on a shared connection.
+    """
+    plan = [
+        ("gw_events", events_sql(at, scoped)),
+        ("gw_event_materials", EVENT_MATERIALS_SQL),
+        ("gw_case", CASE_SQL),
+    ]
+    if clock is not None:
+        views = clock(at, events="gw_events")
+        renames = {name: f"gw_{name}" for name, _ in views}
+        for name, sql in views:
+            plan.append((f"gw_{name}", rename_relations(sql, renames)))
+    plan.append(("gw_case_view", case_view_sql(clock is not None)))
+    return plan
