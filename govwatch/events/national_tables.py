@@ -1,4 +1,4 @@
-"""National table files (CSV, Excel, JSON Lines) read into rows, and their code values.
+"""National table files (CSV, Excel, JSON Lines) read into rows keyed by standard column names.
 
 Chinese exports are often GBK/GB18030 rather than UTF-8, put several tables in one workbook,
 and write times as numbers or Excel dates; this module smooths those differences away so that
@@ -12,8 +12,7 @@ import codecs
 import csv
 import io
 import json
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -227,93 +226,3 @@ def _jsonl_rows(path: Path, encoding: str) -> Iterator[tuple[int, Row]]:
                 yield line, {"_RAW": text.strip()}
                 continue
             yield line, {column_name(k): clean_text(v) for k, v in parsed.items()}
-
-
-# ---- code values of both layouts (documented in docs/national-tables.md) ----
-
-_CHANNELS = {
-    "窗口": "1", "大厅": "1", "现场": "1", "窗口办理": "1", "线下": "1",
-    "网上": "2", "网办": "2", "网上申报": "2", "网上办理": "2", "电脑端": "2", "PC端": "2",
-    "PC": "2", "网站": "2", "电脑端网办": "2",
-    "移动端": "3", "手机": "3", "APP": "3", "移动端APP": "3", "小程序": "3", "微信": "3",
-    "快递": "4", "邮寄": "4", "其他": "9",
-}
-_APPLICANT_TYPES = {
-    "自然人": "1", "个人": "1", "企业法人": "2", "企业": "2", "法人": "2", "事业法人": "3",
-    "事业单位": "3", "社会组织法人": "4", "社会组织": "4", "行政机关": "5", "其他组织": "6",
-}
-RATING_CHANNELS = {
-    "1": "PC端", "2": "移动端", "3": "二维码", "4": "大厅平板", "5": "大厅其他终端",
-    "6": "电话", "7": "短信", "pc端": "PC端", "pc": "PC端", "政务大厅平板电脑": "大厅平板",
-    "政务大厅其他终端": "大厅其他终端",
-}
-LEVELS = {"非常满意": "1", "满意": "2", "基本满意": "3", "不满意": "4", "非常不满意": "5"}
-ACTIONS = {"通过": "pass", "同意": "pass", "退回": "return", "回退": "return", "其他": "other"}
-_PROCEDURE_KINDS = {"A": "1", "B": "2", "延长审批": "1", "其他": "2"}
-_UNITS = {"工作日": "W", "G": "W", "自然日": "N", "Z": "N", "日": "N", "天": "N"}
-CASE_KINDS = {"即办件": "1", "承诺件": "2"}
-_YES = {"1", "是", "Y", "YES", "TRUE", "T"}
-PROCEDURE_TYPES = (
-    "听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "专家评审", "实地核查", "其他",
-)
-_LIST_SPLIT = re.compile(r"[;；,，、\n]+")
-
-
-def code(value: str, mapping: Mapping[str, str]) -> str:
-    """Translate a code value given as text; codes and unknown values pass unchanged."""
-    if value in mapping:
-        return mapping[value]
-    return mapping.get(value.upper(), mapping.get(value.lower(), value))
-
-
-def channel(value: str) -> str:
-    return code(value, _CHANNELS)
-
-
-def applicant_type(value: str) -> str:
-    return code(value, _APPLICANT_TYPES)
-
-
-def procedure_kind(value: str) -> str:
-    return code(value, _PROCEDURE_KINDS)
-
-
-def limit_unit(value: str) -> str:
-    return code(value, _UNITS)
-
-
-def is_yes(value: str) -> bool:
-    return value.strip().upper() in _YES
-
-
-def number(value: str) -> object:
-    """An int or float when the text is one, else the text itself for the importer to reject."""
-    text = value.replace(",", "").strip()
-    try:
-        as_float = float(text)
-    except ValueError:
-        return value or None
-    return int(as_float) if re.fullmatch(r"-?\d+", text) else as_float
-
-
-def money(value: str) -> object:
-    """Yuan as a float (the standard writes two decimals); other text passes for the importer."""
-    text = value.replace(",", "").strip()
-    try:
-        return float(text)
-    except ValueError:
-        return value or None
-
-
-def name_list(value: str) -> list[str]:
-    return [part.strip() for part in _LIST_SPLIT.split(value) if part.strip()]
-
-
-def material_of(row: Row) -> dict[str, object]:
-    """One 申请材料 row; a listed material counts as provided unless 是否收取 says not."""
-    return {"name": row.get("材料名称", ""), "provided": is_yes(row.get("是否收取", "") or "1")}
-
-
-def list_materials(row: Row) -> list[dict[str, object]]:
-    """Materials listed in one cell (申请材料: names separated by ；or 、), all provided."""
-    return [{"name": n, "provided": True} for n in name_list(row.get("申请材料", ""))]

@@ -38,19 +38,56 @@ def table(name: str) -> list[tuple[int, dict[str, object]]]:
 
 def test_application_table_gives_apply_with_its_materials_table_and_channel_codes() -> None:
     assert table("办事申请.csv") == [
-        (2, {"case_id": C1, "kind": "apply", "occurred_at": "20250901093000", "item_code": ITEM1,
-             "applicant_name": "深圳市示例餐饮有限公司", "applicant_id_type": "统一社会信用代码",
-             "applicant_id": "91440300MA5EXAMP1A", "phone": "13800138000", "channel": "2",
-             "materials": [{"name": "营业执照", "provided": True},
-                           {"name": "经营场所使用证明", "provided": True}]}),
-        (3, {"case_id": C2, "kind": "apply", "occurred_at": "20250901140000", "item_code": ITEM1,
-             "applicant_name": "李四", "applicant_id_type": "身份证",
-             "applicant_id": "110101199001011234", "phone": "13900139000", "channel": "1",
-             "materials": [{"name": "身份证", "provided": True},
-                           {"name": "健康证明", "provided": False}]}),
-        (4, {"case_id": C3, "kind": "apply", "occurred_at": "20250902090000", "item_code": ITEM2,
-             "applicant_name": "王小五", "applicant_id_type": "身份证",
-             "applicant_id": "440301199202023456", "phone": "13700137000", "channel": "3"}),
+        (
+            2,
+            {
+                "case_id": C1,
+                "kind": "apply",
+                "occurred_at": "20250901093000",
+                "item_code": ITEM1,
+                "applicant_name": "深圳市示例餐饮有限公司",
+                "applicant_id_type": "统一社会信用代码",
+                "applicant_id": "91440300MA5EXAMP1A",
+                "phone": "13800138000",
+                "channel": "2",
+                "materials": [
+                    {"name": "营业执照", "provided": True},
+                    {"name": "经营场所使用证明", "provided": True},
+                ],
+            },
+        ),
+        (
+            3,
+            {
+                "case_id": C2,
+                "kind": "apply",
+                "occurred_at": "20250901140000",
+                "item_code": ITEM1,
+                "applicant_name": "李四",
+                "applicant_id_type": "身份证",
+                "applicant_id": "110101199001011234",
+                "phone": "13900139000",
+                "channel": "1",
+                "materials": [
+                    {"name": "身份证", "provided": True},
+                    {"name": "健康证明", "provided": False},
+                ],
+            },
+        ),
+        (
+            4,
+            {
+                "case_id": C3,
+                "kind": "apply",
+                "occurred_at": "20250902090000",
+                "item_code": ITEM2,
+                "applicant_name": "王小五",
+                "applicant_id_type": "身份证",
+                "applicant_id": "440301199202023456",
+                "phone": "13700137000",
+                "channel": "3",
+            },
+        ),
     ]
 
 
@@ -60,63 +97,215 @@ def test_materials_table_alone_yields_nothing_when_its_applications_are_in_the_e
 
 def test_gbk_encoded_acceptance_table_gives_accept_with_case_kind_and_promise() -> None:
     assert table("事项受理.csv") == [
-        (2, {"case_id": C1, "kind": "accept", "occurred_at": "20250901100000", "item_code": ITEM1,
-             "org_code": ORG, "actor": "王五", "case_kind": "2",
-             "promised_finish_at": "20250912180000"}),
-        (3, {"case_id": C2, "kind": "accept", "occurred_at": "20250901141000", "item_code": ITEM1,
-             "org_code": ORG, "actor": "王五", "case_kind": "1"}),
-        (4, {"case_id": C3, "kind": "accept", "occurred_at": "20250902093000", "item_code": ITEM2,
-             "org_code": ORG, "actor": "王五", "case_kind": "2",
-             "promised_finish_at": "20250916180000"}),
+        (
+            2,
+            {
+                "case_id": C1,
+                "kind": "accept",
+                "occurred_at": "20250901100000",
+                "item_code": ITEM1,
+                "org_code": ORG,
+                "actor": "王五",
+                "case_kind": "2",
+                "promised_finish_at": "20250912180000",
+            },
+        ),
+        (
+            3,
+            {
+                "case_id": C2,
+                "kind": "accept",
+                "occurred_at": "20250901141000",
+                "item_code": ITEM1,
+                "org_code": ORG,
+                "actor": "王五",
+                "case_kind": "1",
+            },
+        ),
+        (
+            4,
+            {
+                "case_id": C3,
+                "kind": "accept",
+                "occurred_at": "20250902093000",
+                "item_code": ITEM2,
+                "org_code": ORG,
+                "actor": "王五",
+                "case_kind": "2",
+                "promised_finish_at": "20250916180000",
+            },
+        ),
     ]
 
 
 def test_handling_table_gives_steps_actions_and_an_extension() -> None:
     assert table("事项办理.csv") == [
-        (2, {"case_id": C1, "kind": "step_start", "occurred_at": "20250901100000", "step": "审查",
-             "actor": "王五"}),
-        (2, {"case_id": C1, "kind": "step_end", "occurred_at": "20250903170000", "step": "审查",
-             "actor": "王五", "action": "pass", "opinion": "材料齐全"}),
-        (3, {"case_id": C1, "kind": "step_start", "occurred_at": "20250903170000", "step": "决定",
-             "actor": "赵六"}),
-        (3, {"case_id": C1, "kind": "step_end", "occurred_at": "20250910160000", "step": "决定",
-             "actor": "赵六", "action": "pass", "opinion": "同意许可"}),
-        (3, {"case_id": C1, "kind": "special_start", "occurred_at": "20250904090000",
-             "procedure_kind": "1", "reason": "需现场核查，延长审批期限"}),
-        (3, {"case_id": C1, "kind": "special_end", "occurred_at": "20250905170000",
-             "result": "同意延长10个工作日"}),
-        (4, {"case_id": C2, "kind": "step_start", "occurred_at": "20250901141000", "step": "审查",
-             "actor": "王五"}),
-        (4, {"case_id": C2, "kind": "step_end", "occurred_at": "20250901150000", "step": "审查",
-             "actor": "王五", "action": "return", "opinion": "健康证明未提供"}),
+        (
+            2,
+            {
+                "case_id": C1,
+                "kind": "step_start",
+                "occurred_at": "20250901100000",
+                "step": "审查",
+                "actor": "王五",
+            },
+        ),
+        (
+            2,
+            {
+                "case_id": C1,
+                "kind": "step_end",
+                "occurred_at": "20250903170000",
+                "step": "审查",
+                "actor": "王五",
+                "action": "pass",
+                "opinion": "材料齐全",
+            },
+        ),
+        (
+            3,
+            {
+                "case_id": C1,
+                "kind": "step_start",
+                "occurred_at": "20250903170000",
+                "step": "决定",
+                "actor": "赵六",
+            },
+        ),
+        (
+            3,
+            {
+                "case_id": C1,
+                "kind": "step_end",
+                "occurred_at": "20250910160000",
+                "step": "决定",
+                "actor": "赵六",
+                "action": "pass",
+                "opinion": "同意许可",
+            },
+        ),
+        (
+            3,
+            {
+                "case_id": C1,
+                "kind": "special_start",
+                "occurred_at": "20250904090000",
+                "procedure_kind": "1",
+                "reason": "需现场核查，延长审批期限",
+            },
+        ),
+        (
+            3,
+            {
+                "case_id": C1,
+                "kind": "special_end",
+                "occurred_at": "20250905170000",
+                "result": "同意延长10个工作日",
+            },
+        ),
+        (
+            4,
+            {
+                "case_id": C2,
+                "kind": "step_start",
+                "occurred_at": "20250901141000",
+                "step": "审查",
+                "actor": "王五",
+            },
+        ),
+        (
+            4,
+            {
+                "case_id": C2,
+                "kind": "step_end",
+                "occurred_at": "20250901150000",
+                "step": "审查",
+                "actor": "王五",
+                "action": "return",
+                "opinion": "健康证明未提供",
+            },
+        ),
         # 环节办理状态 1 待办: the step has begun and not ended.
-        (5, {"case_id": C3, "kind": "step_start", "occurred_at": "20250902093000", "step": "审查",
-             "actor": "王五"}),
+        (
+            5,
+            {
+                "case_id": C3,
+                "kind": "step_start",
+                "occurred_at": "20250902093000",
+                "step": "审查",
+                "actor": "王五",
+            },
+        ),
     ]
 
 
 def test_finish_table_infers_result_from_licence_and_leaves_paid_fee_to_payment_table() -> None:
     assert table("事项办结.csv") == [
-        (2, {"case_id": C1, "kind": "finish", "occurred_at": "20250910160000", "actor": "赵六",
-             "result": "0", "reason": "准予许可", "license_no": "JY14403000000001"}),
-        (3, {"case_id": C2, "kind": "finish", "occurred_at": "20250901153000", "actor": "王五",
-             "result": "6", "reason": "准予许可（当场办结）"}),
+        (
+            2,
+            {
+                "case_id": C1,
+                "kind": "finish",
+                "occurred_at": "20250910160000",
+                "actor": "赵六",
+                "result": "0",
+                "reason": "准予许可",
+                "license_no": "JY14403000000001",
+            },
+        ),
+        (
+            3,
+            {
+                "case_id": C2,
+                "kind": "finish",
+                "occurred_at": "20250901153000",
+                "actor": "王五",
+                "result": "6",
+                "reason": "准予许可（当场办结）",
+            },
+        ),
     ]
 
 
 def test_payment_table_gives_payment_in_yuan() -> None:
     assert table("支付.csv") == [
-        (2, {"case_id": C1, "kind": "payment", "occurred_at": "20250910153000", "org_code": ORG,
-             "amount": 50.0}),
+        (
+            2,
+            {
+                "case_id": C1,
+                "kind": "payment",
+                "occurred_at": "20250910153000",
+                "org_code": ORG,
+                "amount": 50.0,
+            },
+        ),
     ]
 
 
 def test_rating_table_gives_rating_levels_and_named_channels() -> None:
     assert table("政务服务绩效评价.csv") == [
-        (2, {"case_id": C1, "kind": "rating", "occurred_at": "20250910170000", "level": "1",
-             "channel": "PC端", "text": "办事效率高"}),
-        (3, {"case_id": C3, "kind": "rating", "occurred_at": "20250903100000", "level": "4",
-             "channel": "移动端", "text": "等待时间太长"}),
+        (
+            2,
+            {
+                "case_id": C1,
+                "kind": "rating",
+                "occurred_at": "20250910170000",
+                "level": "1",
+                "channel": "PC端",
+                "text": "办事效率高",
+            },
+        ),
+        (
+            3,
+            {
+                "case_id": C3,
+                "kind": "rating",
+                "occurred_at": "20250903100000",
+                "level": "4",
+                "channel": "移动端",
+                "text": "等待时间太长",
+            },
+        ),
     ]
 
 
@@ -125,44 +314,111 @@ def test_legacy_tables_map_every_stage() -> None:
     s1, s2 = "44030020250901000001", "44030020250901000002"
     assert got == {
         ("申办.csv", 2, "apply"): {
-            "case_id": s1, "kind": "apply", "occurred_at": "20250901093000", "item_code": ITEM1,
-            "applicant_type": "2", "applicant_name": "深圳市示例餐饮有限公司",
-            "applicant_id": "91440300MA5EXAMP1A", "phone": "13800138000", "channel": "2"},
+            "case_id": s1,
+            "kind": "apply",
+            "occurred_at": "20250901093000",
+            "item_code": ITEM1,
+            "applicant_type": "2",
+            "applicant_name": "深圳市示例餐饮有限公司",
+            "applicant_id": "91440300MA5EXAMP1A",
+            "phone": "13800138000",
+            "channel": "2",
+        },
         ("申办.csv", 3, "apply"): {
-            "case_id": s2, "kind": "apply", "occurred_at": "20250901100000", "item_code": ITEM2,
-            "applicant_type": "1", "applicant_name": "李四", "applicant_id": "110101199001011234",
-            "phone": "13900139000", "channel": "1"},
+            "case_id": s2,
+            "kind": "apply",
+            "occurred_at": "20250901100000",
+            "item_code": ITEM2,
+            "applicant_type": "1",
+            "applicant_name": "李四",
+            "applicant_id": "110101199001011234",
+            "phone": "13900139000",
+            "channel": "1",
+        },
         ("受理.csv", 2, "accept"): {
-            "case_id": s1, "kind": "accept", "occurred_at": "20250902090000", "item_code": ITEM1},
+            "case_id": s1,
+            "kind": "accept",
+            "occurred_at": "20250902090000",
+            "item_code": ITEM1,
+        },
         ("受理.csv", 3, "accept"): {
-            "case_id": s2, "kind": "accept", "occurred_at": "20250901110000", "item_code": ITEM2},
+            "case_id": s2,
+            "kind": "accept",
+            "occurred_at": "20250901110000",
+            "item_code": ITEM2,
+        },
         ("补正告知.csv", 2, "supplement_request"): {
-            "case_id": s1, "kind": "supplement_request", "occurred_at": "20250901150000",
-            "item_code": ITEM1, "reason": "材料不全",
-            "materials": ["营业执照副本", "经营场所使用证明"]},
+            "case_id": s1,
+            "kind": "supplement_request",
+            "occurred_at": "20250901150000",
+            "item_code": ITEM1,
+            "reason": "材料不全",
+            "materials": ["营业执照副本", "经营场所使用证明"],
+        },
         ("审批过程.csv", 2, "step_end"): {
-            "case_id": s1, "kind": "step_end", "occurred_at": "20250903170000", "item_code": ITEM1,
-            "step": "审查", "actor": "王五", "opinion": "材料齐全"},
+            "case_id": s1,
+            "kind": "step_end",
+            "occurred_at": "20250903170000",
+            "item_code": ITEM1,
+            "step": "审查",
+            "actor": "王五",
+            "opinion": "材料齐全",
+        },
         ("审批过程.csv", 3, "step_end"): {
-            "case_id": s1, "kind": "step_end", "occurred_at": "20250915150000", "item_code": ITEM1,
-            "step": "决定", "actor": "赵六", "opinion": "同意许可"},
+            "case_id": s1,
+            "kind": "step_end",
+            "occurred_at": "20250915150000",
+            "item_code": ITEM1,
+            "step": "决定",
+            "actor": "赵六",
+            "opinion": "同意许可",
+        },
         ("特别程序.csv", 2, "special_start"): {
-            "case_id": s1, "kind": "special_start", "occurred_at": "20250904", "item_code": ITEM1,
-            "procedure_kind": "1", "reason": "情况复杂需延长审批期限", "approved_by": "陈七",
-            "limit": 10, "limit_unit": "W"},
+            "case_id": s1,
+            "kind": "special_start",
+            "occurred_at": "20250904",
+            "item_code": ITEM1,
+            "procedure_kind": "1",
+            "reason": "情况复杂需延长审批期限",
+            "approved_by": "陈七",
+            "limit": 10,
+            "limit_unit": "W",
+        },
         ("特别程序.csv", 2, "special_end"): {
-            "case_id": s1, "kind": "special_end", "occurred_at": "20250912", "item_code": ITEM1,
-            "result": "同意延长10个工作日"},
+            "case_id": s1,
+            "kind": "special_end",
+            "occurred_at": "20250912",
+            "item_code": ITEM1,
+            "result": "同意延长10个工作日",
+        },
         ("特别程序.csv", 3, "special_start"): {
-            "case_id": s2, "kind": "special_start", "occurred_at": "20250905090000",
-            "item_code": ITEM2, "procedure_kind": "2", "procedure_type": "专家评审",
-            "reason": "需组织专家评审", "approved_by": "陈七", "limit": 5, "limit_unit": "N"},
+            "case_id": s2,
+            "kind": "special_start",
+            "occurred_at": "20250905090000",
+            "item_code": ITEM2,
+            "procedure_kind": "2",
+            "procedure_type": "专家评审",
+            "reason": "需组织专家评审",
+            "approved_by": "陈七",
+            "limit": 5,
+            "limit_unit": "N",
+        },
         ("办结.csv", 2, "finish"): {
-            "case_id": s1, "kind": "finish", "occurred_at": "20250915160000", "item_code": ITEM1,
-            "result": "0", "reason": "出证办结", "license_no": "XK4403-2025-0001"},
+            "case_id": s1,
+            "kind": "finish",
+            "occurred_at": "20250915160000",
+            "item_code": ITEM1,
+            "result": "0",
+            "reason": "出证办结",
+            "license_no": "XK4403-2025-0001",
+        },
         ("办结.csv", 2, "payment"): {
-            "case_id": s1, "kind": "payment", "occurred_at": "20250915160000", "item_code": ITEM1,
-            "amount": 100.0},
+            "case_id": s1,
+            "kind": "payment",
+            "occurred_at": "20250915160000",
+            "item_code": ITEM1,
+            "amount": 100.0,
+        },
     }
 
 
@@ -180,7 +436,9 @@ def test_wide_legacy_row_yields_only_the_stages_it_has_reached(tmp_path: Path) -
 
 
 def test_csv_and_xlsx_give_the_same_records() -> None:
-    from_csv = sorted(records(sorted(GBT.iterdir())), key=lambda r: (r[0].removesuffix(".csv"), r[1]))
+    from_csv = sorted(
+        records(sorted(GBT.iterdir())), key=lambda r: (r[0].removesuffix(".csv"), r[1])
+    )
     from_xlsx = records([NATIONAL / "xlsx" / "gbt39046.xlsx"])
     assert len(from_xlsx) == len(from_csv) == 20
     # Sheets are named after the tables; compare table by table, row by row.

@@ -21,8 +21,15 @@ def test_national_directories_import_on_every_engine_and_reimport_is_a_no_op(db:
     kinds = dict(db.query("SELECT kind, COUNT(*) FROM events GROUP BY kind"))
     kinds.setdefault("special_end", 0)
     assert kinds == {
-        "apply": 5, "accept": 5, "supplement_request": 1, "step_start": 4, "step_end": 5,
-        "special_start": 3, "special_end": 2 - report.quarantined, "finish": 3, "payment": 2,
+        "apply": 5,
+        "accept": 5,
+        "supplement_request": 1,
+        "step_start": 4,
+        "step_end": 5,
+        "special_start": 3,
+        "special_end": 2 - report.quarantined,
+        "finish": 3,
+        "payment": 2,
         "rating": 2,
     }
     row = db.query(
