@@ -7,28 +7,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from govwatch.events.fields import KIND_ORDER
 from govwatch.storage import Database
 
-# Order of same-instant events of one case by kind (the importer's kind_order plays this role).
-KIND_ORDER = {
-    "apply": 0,
-    "accept": 1,
-    "reject": 2,
-    "supplement_request": 3,
-    "supplement_received": 4,
-    "step_start": 5,
-    "special_start": 6,
-    "special_end": 7,
-    "suspend": 8,
-    "resume": 9,
-    "step_end": 10,
-    "payment": 11,
-    "finish": 12,
-    "terminate": 13,
-    "rating": 14,
-    "correction": 15,
-    "relation": 16,
-}
 _EVENT_COLUMNS = (
     "event_id", "case_id", "item_code", "kind", "kind_order", "occurred_at", "case_kind",
     "step", "procedure_kind", "procedure_type", "limit_days", "limit_unit", "result",
