@@ -22,6 +22,7 @@ import functools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from govwatch.errors import InputError
 from govwatch.events import legacy
 from govwatch.events.gbt39046 import CASE, GBT_GROUPS, GBT_NAMES, groups_of, is_materials
 from govwatch.events.national_codes import (
@@ -68,20 +69,32 @@ def export_of(paths: Sequence[Path]) -> Export:
             files.update(
                 f for f in directory.iterdir() if f.is_file() and f.suffix.lower() in TABLE_SUFFIXES
             )
+    given = {str(p) for p in paths}
     stamps = []
     for f in sorted(files):
         stat = f.stat()
-        stamps.append((str(f), stat.st_mtime_ns, stat.st_size))
+        stamps.append((str(f), stat.st_mtime_ns, stat.st_size, str(f) in given))
     return _read_export(tuple(stamps))
 
 
+def _tables(path: Path, given: bool) -> Iterator[Table]:
+    """A file's tables; a sibling that cannot be read is not this import's problem."""
+    if given:
+        yield from read_tables(path)
+        return
+    try:
+        yield from read_tables(path)
+    except (InputError, OSError, UnicodeDecodeError):
+        return
+
+
 @functools.lru_cache(maxsize=2)
-def _read_export(stamps: tuple[tuple[str, int, int], ...]) -> Export:
+def _read_export(stamps: tuple[tuple[str, int, int, bool], ...]) -> Export:
     materials: dict[str, list[dict[str, object]]] = {}
     paid: set[str] = set()
     applied: set[str] = set()
-    for name, _, _ in stamps:
-        for table in read_tables(Path(name)):
+    for name, _, _, given in stamps:
+        for table in _tables(Path(name), given):
             if table_layout(table) != "gbt39046":
                 continue
             names = {g.name for g in groups_of(table, GBT_GROUPS, GBT_NAMES)}

@@ -155,3 +155,9 @@ def test_legacy_codes_extension_and_fee(tmp_path: Path) -> None:
         ("finish", "S2", "6", None),
         ("payment", "S2", None, 35.0),
     ]
+
+
+def test_an_unreadable_sibling_file_does_not_stop_the_import(tmp_path: Path) -> None:
+    (tmp_path / "broken.xlsx").write_bytes(b"not a workbook")
+    path = write(tmp_path, "支付.csv", "办件编号,收费金额,收费时间\nC1,5,20250901\n")
+    assert kinds_and(run(path), "amount") == [("payment", 5.0)]
