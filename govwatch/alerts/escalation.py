@@ -1,0 +1,191 @@
+"""Escalation: orders not answered in time become alerts, and red cards become orders.
+
+- An order still ``issued`` after its reply date turns ``overdue`` and raises an alert of rule
+  ``order_overdue`` (class timeliness, type 督办反馈超期, key = the order id) on each case of
+  the order, at level ``yellow``, in the engine's ``alerts`` table.
+- Still unanswered after a second reply period, those alerts turn ``red``.
+- With the setting ``auto_order_red`` on (the default), every red alert not yet under an order
+  gets one automatically: one order per department per sweep, covering its new red alerts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+import orjson
+
+from govwatch.alerts.notify import Notice, notify
+from govwatch.alerts.orders import (
+    _COLUMNS,
+    OVERDUE_RULE,
+    OVERDUE_TYPE,
+    Order,
+    _transition,
+    issue_order,
+)
+from govwatch.alerts.settings import get_setting
+from govwatch.alerts.workdays import add_workdays
+from govwatch.auth.principal import SYSTEM
+from govwatch.ledger import run_claimed
+from govwatch.storage import Database
+
+
+def _overdue_alert_id(case_id: str, order_id: str) -> str:
+    return hashlib.sha256(f"{case_id}|{OVERDUE_RULE}|{order_id}".encode()).hexdigest()
+
+
+def check_overdue(db: Database, at: datetime) -> int:
+    """Orders past their reply date become overdue and raise alerts; later ones escalate to red."""
+    today = at.date()
+    late = db.query(
+        f"SELECT {_COLUMNS} FROM orders WHERE state = 'issued' AND reply_due_on < ?", [today]
+    )
+    count = 0
+    for row in late:
+        order = Order(*row)
+
+        def work(tx: Database, order: Order = order) -> bool:
+            claimed = tx.query(
+                "UPDATE orders SET state = 'overdue', version = version + 1, updated_at = ? "
+                "WHERE order_id = ? AND version = ? AND state = 'issued' RETURNING version",
+                [at, order.order_id, order.version],
+            )
+            if not claimed:
+                return False
+            seq = int(claimed[0][0])
+            _transition(
+                tx,
+                order,
+                seq,
+                "overdue",
+                "issued",
+                "overdue",
+                "system",
+                at,
+                f"超过回复期限 {order.reply_due_on.isoformat()} 未回复",
+            )
+            _raise_overdue_alerts(tx, order, at)
+            notify(
+                tx,
+                [
+                    Notice(
+                        f"order:{order.order_id}:{seq}:{who}",
+                        "order.overdue",
+                        order.order_id,
+                        f"督办单 {order.order_id} 超过回复期限 "
+                        f"{order.reply_due_on.isoformat()} 未回复",
+                        who,
+                        None if who == "supervisor" else order.org_code,
+                        {"order_id": order.order_id},
+                    )
+                    for who in ("supervisor", "department")
+                ],
+                at,
+            )
+            return True
+
+        count += int(run_claimed(db, work))
+    _escalate(db, at)
+    return count
+
+
+def _raise_overdue_alerts(db: Database, order: Order, at: datetime) -> None:
+    cases = db.query(
+        "SELECT DISTINCT a.case_id, a.item_code, a.region_code FROM order_alerts oa "
+        "JOIN alerts a ON a.alert_id = oa.alert_id WHERE oa.order_id = ? ORDER BY a.case_id",
+        [order.order_id],
+    )
+    version = 0
+    if db.table_exists("rule_catalog_versions"):
+        version = int(db.scalar("SELECT COALESCE(MAX(version), 0) FROM rule_catalog_versions"))
+    for case_id, item_code, region_code in cases:
+        message = (
+            f"督办单 {order.order_id} 要求于 {order.reply_due_on.isoformat()} 前回复，"
+            "责任部门逾期未回复"
+        )
+        evidence = orjson.dumps(
+            {
+                "order_id": order.order_id,
+                "issued_at": order.issued_at,
+                "reply_due_on": order.reply_due_on,
+                "reply_days": order.reply_days,
+            },
+            default=str,
+        ).decode()
+        db.execute(
+            "INSERT INTO alerts (alert_id, case_id, rule, rule_class, rule_type, key, level, "
+            "status, message, evidence, catalog_version, item_code, region_code, "
+            "department_code, org_code, "
+            "first_seen_at, last_seen_at, level_changed_at, cleared_at) "
+            "VALUES (?, ?, ?, 'timeliness', ?, ?, 'yellow', 'active', "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
+            "ON CONFLICT DO NOTHING",
+            [
+                _overdue_alert_id(str(case_id), order.order_id),
+                case_id,
+                OVERDUE_RULE,
+                OVERDUE_TYPE,
+                order.order_id,
+                message,
+                evidence,
+                version,
+                item_code,
+                region_code,
+                order.org_code,
+                order.org_code,
+                at,
+                at,
+                at,
+            ],
+        )
+
+
+def _escalate(db: Database, at: datetime) -> None:
+    """An order still unanswered after a second reply period turns its alerts red."""
+    for order_id, due, days in db.query(
+        "SELECT order_id, reply_due_on, reply_days FROM orders WHERE state = 'overdue'"
+    ):
+        second, _ = add_workdays(db, due, int(days))
+        if at.date() > second:
+            db.execute(
+                "UPDATE alerts SET level = 'red', level_changed_at = ?, last_seen_at = ? "
+                "WHERE rule = ? AND key = ? AND status = 'active' AND level <> 'red'",
+                [at, at, OVERDUE_RULE, order_id],
+            )
+
+
+def auto_orders(db: Database, at: datetime, case_ids: list[str] | None = None) -> int:
+    """Issue one automatic order per department on its red alerts not yet under an order."""
+    if get_setting(db, "auto_order_red") != "on":
+        return 0
+    where, params = "", []
+    if case_ids is not None:
+        if not case_ids:
+            return 0
+        where = f" AND a.case_id IN ({', '.join('?' for _ in case_ids)})"
+        params = list(case_ids)
+    rows = db.query(
+        "SELECT a.alert_id, COALESCE(a.department_code, a.org_code) FROM alerts a "
+        "LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id "
+        "WHERE a.level = 'red' AND a.status = 'active' AND a.rule <> ? "
+        "AND COALESCE(w.state, 'open') NOT IN ('closed', 'dismissed') "
+        "AND COALESCE(a.department_code, a.org_code) IS NOT NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM order_alerts oa WHERE oa.alert_id = a.alert_id){where} "
+        "ORDER BY 2, 1",
+        [OVERDUE_RULE, *params],
+    )
+    by_org: dict[str, list[str]] = {}
+    for alert_id, org in rows:
+        by_org.setdefault(str(org), []).append(str(alert_id))
+    for org, ids in by_org.items():
+        issue_order(
+            db,
+            SYSTEM,
+            ids,
+            at,
+            org_code=org,
+            automatic=True,
+            content=f"系统自动督办：{len(ids)} 条红牌告警，请核查并回复处理情况",
+        )
+    return len(by_org)

@@ -1,0 +1,247 @@
+"""Notifications: in-app messages and webhooks with retries, each created exactly once.
+
+Every notification and webhook delivery carries a ``dedupe_key`` naming the transition it
+reports (e.g. ``alert:<id>:<seq>``); a unique index and ``ON CONFLICT DO NOTHING`` make a
+second attempt to notify the same transition a no-op. Deliveries are claimed with a
+conditional update before sending, so two sweepers never send one delivery twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+
+from govwatch.auth.errors import NotFoundError
+from govwatch.auth.passwords import new_id, new_secret
+from govwatch.auth.principal import Principal
+from govwatch.errors import InputError
+from govwatch.storage import Database
+
+MAX_ATTEMPTS = 6
+BACKOFF = timedelta(seconds=30)
+CLAIM_FOR = timedelta(minutes=2)
+SIGNATURE_HEADER = "X-Govwatch-Signature"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One thing that happened, for people (in-app) and machines (webhooks)."""
+
+    dedupe_key: str
+    kind: str  # e.g. alert.appeal, order.issued
+    ref: str
+    message: str
+    recipient_role: str | None
+    recipient_org: str | None
+    payload: Mapping[str, Any]
+
+
+def notify(db: Database, notices: list[Notice], at: datetime) -> None:
+    """Record in-app notifications and enqueue webhook deliveries (idempotent per dedupe key)."""
+    if not notices:
+        return
+    db.executemany(
+        "INSERT INTO notifications (notification_id, dedupe_key, kind, recipient_role, "
+        "recipient_org, ref, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        [
+            (
+                new_id(),
+                n.dedupe_key,
+                n.kind,
+                n.recipient_role,
+                n.recipient_org,
+                n.ref,
+                n.message,
+                at,
+            )
+            for n in notices
+        ],
+    )
+    hooks = db.query("SELECT webhook_id, org_code, kinds FROM webhooks WHERE active")
+    if not hooks:
+        return
+    rows = []
+    for webhook_id, org_code, kinds in hooks:
+        patterns = [k.strip() for k in str(kinds).split(",") if k.strip()]
+        for n in notices:
+            if org_code is not None and n.recipient_org not in (None, org_code):
+                continue
+            if not any(
+                p == "*" or p == n.kind or (p.endswith(".*") and n.kind.startswith(p[:-1]))
+                for p in patterns
+            ):
+                continue
+            body = orjson.dumps(
+                {
+                    "kind": n.kind,
+                    "ref": n.ref,
+                    "message": n.message,
+                    "at": at.isoformat(),
+                    "data": dict(n.payload),
+                },
+                default=str,
+            )
+            rows.append((new_id(), webhook_id, n.dedupe_key, n.kind, body.decode(), at, at))
+    db.executemany(
+        "INSERT INTO webhook_deliveries (delivery_id, webhook_id, dedupe_key, kind, payload, "
+        "status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        rows,
+    )
+
+
+def visible_filter(principal: Principal) -> tuple[str, list[Any]]:
+    """SQL condition (and params) for the notifications a principal may read."""
+    roles = [principal.role] + (["supervisor"] if principal.role == "admin" else [])
+    marks = ", ".join("?" for _ in roles)
+    condition = f"(recipient_role IS NULL OR recipient_role IN ({marks}))"
+    params: list[Any] = list(roles)
+    if principal.scope is not None:
+        codes = sorted(principal.scope | principal.regions) or ["-"]
+        condition += (
+            f" AND (recipient_org IS NULL OR recipient_org IN ({', '.join('?' for _ in codes)}))"
+        )
+        params += codes
+    return condition, params
+
+
+def list_notifications(
+    db: Database, principal: Principal, unread_only: bool = False, limit: int = 50
+) -> list[dict[str, Any]]:
+    condition, params = visible_filter(principal)
+    if unread_only:
+        condition += " AND read_at IS NULL"
+    return db.query_dicts(
+        "SELECT notification_id, kind, ref, message, created_at, read_at FROM notifications "
+        f"WHERE {condition} ORDER BY created_at DESC, notification_id LIMIT {int(limit)}",
+        params,
+    )
+
+
+def mark_read(db: Database, principal: Principal, notification_id: str, at: datetime) -> None:
+    condition, params = visible_filter(principal)
+    found = db.query(
+        f"UPDATE notifications SET read_at = COALESCE(read_at, ?) WHERE notification_id = ? "
+        f"AND {condition} RETURNING notification_id",
+        [at, notification_id, *params],
+    )
+    if not found:
+        raise NotFoundError(f"通知“{notification_id}”不存在")
+
+
+# -- webhooks -------------------------------------------------------------------------------
+
+
+def add_webhook(
+    db: Database, url: str, kinds: str, org_code: str | None, created_by: str, at: datetime
+) -> tuple[str, str]:
+    """(webhook_id, signing secret). Bodies are signed: HMAC-SHA256 of the body, hex."""
+    if not url.startswith(("http://", "https://")):
+        raise InputError(f"Webhook 地址“{url}”无效：应以 http:// 或 https:// 开头")
+    webhook_id, secret = new_id(), new_secret()
+    db.execute(
+        "INSERT INTO webhooks (webhook_id, url, secret, org_code, kinds, active, created_at, "
+        "created_by) VALUES (?, ?, ?, ?, ?, TRUE, ?, ?)",
+        [webhook_id, url, secret, org_code, kinds or "*", at, created_by],
+    )
+    return webhook_id, secret
+
+
+def list_webhooks(db: Database) -> list[dict[str, Any]]:
+    return db.query_dicts(
+        "SELECT webhook_id, url, org_code, kinds, active, created_at FROM webhooks "
+        "ORDER BY created_at, webhook_id"
+    )
+
+
+def remove_webhook(db: Database, webhook_id: str) -> None:
+    found = db.query(
+        "UPDATE webhooks SET active = FALSE WHERE webhook_id = ? AND active RETURNING webhook_id",
+        [webhook_id],
+    )
+    if not found:
+        raise NotFoundError(f"Webhook“{webhook_id}”不存在或已停用")
+
+
+def sign(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+Sender = Callable[[str, bytes, dict[str, str]], int]
+
+
+def _http_sender(url: str, body: bytes, headers: dict[str, str]) -> int:
+    response = httpx.post(url, content=body, headers=headers, timeout=10.0)
+    return response.status_code
+
+
+def deliver_due(db: Database, at: datetime, sender: Sender | None = None, limit: int = 100) -> int:
+    """Send the deliveries that are due; failed ones retry with exponential backoff.
+
+    Returns how many were delivered. A delivery is claimed (pending → sending, with a claim
+    expiry) before it is sent; a crashed sender's claim expires and it is tried again.
+    """
+    send = sender or _http_sender
+    due = db.query(
+        "SELECT d.delivery_id, d.payload, d.attempts, d.kind, w.url, w.secret "
+        "FROM webhook_deliveries d JOIN webhooks w ON w.webhook_id = d.webhook_id "
+        "WHERE w.active AND ((d.status = 'pending' AND d.next_attempt_at <= ?) "
+        "OR (d.status = 'sending' AND d.claimed_until < ?)) "
+        f"ORDER BY d.next_attempt_at, d.delivery_id LIMIT {int(limit)}",
+        [at, at],
+    )
+    delivered = 0
+    for delivery_id, payload, attempts, kind, url, secret in due:
+        claimed = db.query(
+            "UPDATE webhook_deliveries SET status = 'sending', claimed_until = ? "
+            "WHERE delivery_id = ? AND attempts = ? AND status IN ('pending', 'sending') "
+            "RETURNING delivery_id",
+            [at + CLAIM_FOR, delivery_id, attempts],
+        )
+        if not claimed:
+            continue
+        body = str(payload).encode()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(str(secret), body),
+            "X-Govwatch-Event": str(kind),
+            "X-Govwatch-Delivery": str(delivery_id),
+        }
+        error = ""
+        try:
+            status = send(str(url), body, headers)
+            ok = 200 <= status < 300
+            error = "" if ok else f"HTTP {status}"
+        except Exception as exc:  # any failure of the receiver is a failed attempt
+            ok, error = False, f"{type(exc).__name__}: {exc}"[:500]
+        tries = int(attempts) + 1
+        if ok:
+            db.execute(
+                "UPDATE webhook_deliveries SET status = 'delivered', attempts = ?, "
+                "delivered_at = ?, "
+                "claimed_until = NULL, last_error = NULL WHERE delivery_id = ?",
+                [tries, at, delivery_id],
+            )
+            delivered += 1
+        else:
+            final = tries >= MAX_ATTEMPTS
+            db.execute(
+                "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, "
+                "claimed_until = NULL, last_error = ? WHERE delivery_id = ?",
+                [
+                    "failed" if final else "pending",
+                    tries,
+                    at + BACKOFF * (2 ** (tries - 1)),
+                    error,
+                    delivery_id,
+                ],
+            )
+    return delivered

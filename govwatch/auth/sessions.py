@@ -1,0 +1,61 @@
+"""Browser sessions: a random id in an HttpOnly cookie (stored hashed) and a CSRF token.
+
+Forms and scripts that change anything with a session cookie must send the session's CSRF
+token back (header ``X-CSRF-Token`` or form field ``csrf_token``): a cross-site page can make
+the browser send the cookie, but cannot read the token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from govwatch.auth.passwords import digest, new_secret
+from govwatch.storage import Database
+
+COOKIE = "gw_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+LIFETIME = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class Session:
+    session_hash: str
+    user_id: str
+    csrf_token: str
+    expires_at: datetime
+
+
+def open_session(db: Database, user_id: str, at: datetime) -> tuple[str, Session]:
+    """(secret for the cookie, stored session)."""
+    secret = new_secret()
+    session = Session(digest(secret), user_id, secrets.token_urlsafe(24), at + LIFETIME)
+    db.execute(
+        "INSERT INTO sessions (session_hash, user_id, csrf_token, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [session.session_hash, user_id, session.csrf_token, at, session.expires_at],
+    )
+    return secret, session
+
+
+def find_session(db: Database, secret: str, at: datetime) -> Session | None:
+    rows = db.query(
+        "SELECT session_hash, user_id, csrf_token, expires_at FROM sessions "
+        "WHERE session_hash = ? AND revoked_at IS NULL AND expires_at > ?",
+        [digest(secret), at],
+    )
+    return Session(*rows[0]) if rows else None
+
+
+def close_session(db: Database, session_hash: str, at: datetime) -> None:
+    db.execute(
+        "UPDATE sessions SET revoked_at = ? WHERE session_hash = ? AND revoked_at IS NULL",
+        [at, session_hash],
+    )
+
+
+def csrf_ok(session: Session, presented: str | None) -> bool:
+    return bool(presented) and hmac.compare_digest(session.csrf_token, str(presented))

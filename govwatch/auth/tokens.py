@@ -1,0 +1,119 @@
+"""API tokens: bearer secrets shown once, stored as SHA-256, scoped, revocable.
+
+A ``source`` token may only post events for its organisations (and their subtrees); tokens
+of other roles act like a user of that role (e.g. a script of the supervising office).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from govwatch.auth.errors import NotFoundError
+from govwatch.auth.orgs import subtree
+from govwatch.auth.passwords import digest, new_id, new_secret
+from govwatch.auth.principal import ROLES, Principal
+from govwatch.auth.users import SCOPED_ROLES, check_role
+from govwatch.storage import Database
+
+TOKEN_ROLES = tuple(r for r in ROLES if r != "public")
+PREFIX = "gw_"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    token_id: str
+    name: str
+    role: str
+    org_codes: tuple[str, ...]
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+def create_token(
+    db: Database, name: str, role: str, org_codes: list[str], created_by: str, at: datetime
+) -> tuple[str, TokenInfo]:
+    """(the secret, shown once; its record)."""
+    check_role(role, org_codes[0] if org_codes else None, TOKEN_ROLES)
+    secret = PREFIX + new_secret()
+    token_id = new_id()
+    with db.transaction():
+        db.execute(
+            "INSERT INTO api_tokens (token_id, token_hash, name, role, created_at, created_by) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [token_id, digest(secret), name, role, at, created_by],
+        )
+        db.executemany(
+            "INSERT INTO api_token_orgs (token_id, org_code) VALUES (?, ?)",
+            [(token_id, code) for code in sorted(set(org_codes))],
+        )
+    return secret, TokenInfo(
+        token_id, name, role, tuple(sorted(set(org_codes))), at, created_by, None, None
+    )
+
+
+def list_tokens(db: Database) -> list[TokenInfo]:
+    rows = db.query(
+        "SELECT token_id, name, role, created_at, created_by, revoked_at, last_used_at "
+        "FROM api_tokens ORDER BY created_at, token_id"
+    )
+    orgs: dict[str, list[str]] = {}
+    for token_id, code in db.query("SELECT token_id, org_code FROM api_token_orgs ORDER BY 1, 2"):
+        orgs.setdefault(str(token_id), []).append(str(code))
+    return [
+        TokenInfo(
+            str(r[0]),
+            str(r[1]),
+            str(r[2]),
+            tuple(orgs.get(str(r[0]), [])),
+            r[3],
+            str(r[4]),
+            r[5],
+            r[6],
+        )
+        for r in rows
+    ]
+
+
+def revoke_token(db: Database, token_id: str, at: datetime) -> None:
+    found = db.query(
+        "UPDATE api_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL "
+        "RETURNING token_id",
+        [at, token_id],
+    )
+    if not found:
+        raise NotFoundError(f"令牌“{token_id}”不存在或已吊销：用 govwatch tokens list 查看")
+
+
+def resolve_token(db: Database, secret: str, at: datetime) -> Principal | None:
+    rows = db.query(
+        "SELECT token_id, name, role, last_used_at FROM api_tokens "
+        "WHERE token_hash = ? AND revoked_at IS NULL",
+        [digest(secret)],
+    )
+    if not rows:
+        return None
+    token_id, name, role, last_used = rows[0]
+    codes = [
+        str(r[0])
+        for r in db.query(
+            "SELECT org_code FROM api_token_orgs WHERE token_id = ? ORDER BY org_code", [token_id]
+        )
+    ]
+    # Touch last_used_at at most once a minute: the hot ingestion path should not write per call.
+    if last_used is None or (at - last_used).total_seconds() > 60:
+        db.execute("UPDATE api_tokens SET last_used_at = ? WHERE token_id = ?", [at, token_id])
+    scope: frozenset[str] | None = None
+    regions: frozenset[str] = frozenset()
+    if role in SCOPED_ROLES:
+        scope, regions = subtree(db, codes)
+    return Principal(
+        name=f"token:{name}",
+        role=str(role),
+        org_code=codes[0] if codes else None,
+        token_id=str(token_id),
+        scope=scope,
+        regions=regions,
+    )
