@@ -25,7 +25,7 @@ from govwatch.storage.db import Database
 PAUSE_STARTS = ("supplement_request", "special_start", "suspend")
 PAUSE_ENDS = ("supplement_received", "special_end", "resume")
 # An offset that keeps natural-day lookup keys apart from working-day ones.
-_N_KEY = 1_000_000
+N_KEY = 1_000_000
 _ORDER = "occurred_at, kind_order, event_id"
 
 
@@ -51,9 +51,10 @@ def clock_views(at: datetime, *, events: str = "events") -> list[tuple[str, str]
     views.append(
         (
             "clock_calendar_keys",
-            f"""SELECT workday_ordinal AS lookup_key, next_workday FROM calendar WHERE is_workday
+            f"""SELECT workday_ordinal AS lookup_key, on_date, next_workday
+FROM calendar WHERE is_workday
 UNION ALL
-SELECT {_N_KEY} + day_ordinal AS lookup_key, next_workday FROM calendar""",
+SELECT {N_KEY} + day_ordinal AS lookup_key, on_date, next_workday FROM calendar""",
         )
     )
 
@@ -203,9 +204,9 @@ GROUP BY w.case_id""",
         (
             "clock_case_targets",
             f"""SELECT t.*,
-    CASE WHEN t.promised_unit = 'N' THEN {_N_KEY} + t.a_day_ordinal + t.promised_total
+    CASE WHEN t.promised_unit = 'N' THEN {N_KEY} + t.a_day_ordinal + t.promised_total
          ELSE t.a_workday_ordinal + t.promised_total END AS promised_key,
-    CASE WHEN t.legal_unit = 'N' THEN {_N_KEY} + t.a_day_ordinal + t.legal_total
+    CASE WHEN t.legal_unit = 'N' THEN {N_KEY} + t.a_day_ordinal + t.legal_total
          ELSE t.a_workday_ordinal + t.legal_total END AS legal_key
 FROM (
     SELECT b.*,
@@ -380,7 +381,12 @@ def install_clock_views(db: Database, at: datetime, *, events: str = "events") -
     moments never see each other's and nothing is left in a database file.
     """
     temp = "TEMP "
-    for name, _ in reversed(clock_views(at, events=events)):
-        db.execute(f"DROP VIEW IF EXISTS {name}")
+    drop_clock_views(db)
     for name, select in clock_views(at, events=events):
         db.execute(f"CREATE {temp}VIEW {name} AS {select}")
+
+
+def drop_clock_views(db: Database) -> None:
+    """Drop the clock views of this connection, if any (latest first)."""
+    for name, _ in reversed(clock_views(datetime(2000, 1, 1))):
+        db.execute(f"DROP VIEW IF EXISTS {name}")
