@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 import orjson
 
+from govwatch.evaluation.presets import resolve_system
 from govwatch.evaluation.results import Evaluation, evaluate
 from govwatch.evaluation.robustness import DEFAULT_SEED, STABLE_SHARE
-from govwatch.evaluation.system import load_system
 from govwatch.evaluation.values import build_matrix, read_groups, read_values
 
 
@@ -97,7 +95,7 @@ def evaluate_command(
     fmt: str,
 ) -> None:
     """按指标体系对各单位评分、评星、排名（无需数据库）。"""
-    system = load_system(Path(system_path))
+    system = resolve_system(system_path)
     records = read_values(values_path)
     groups = read_groups(groups_path) if groups_path else None
     matrix = build_matrix(system, records, groups)
