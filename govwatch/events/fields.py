@@ -119,7 +119,7 @@ CODE_CHECKS: tuple[CodeCheck, ...] = (
     CodeCheck("action", ACTIONS, "业务动作（pass / return / other）"),
     CodeCheck("procedure_kind", PROCEDURE_KINDS, "特别程序种类（1 延长审批 / 2 其他）"),
     CodeCheck("limit_unit", UNITS, "时限单位（W 工作日 / N 自然日）"),
-    CodeCheck("result", RESULTS, "办结结果（0–7）"),
+    CodeCheck("result", RESULTS, "办结结果（0–7）", ("finish",)),
     CodeCheck("level", RATING_LEVELS, "满意度（A.8，1–5）", ("rating",)),
     CodeCheck("channel", RATING_CHANNELS, "评价渠道", ("rating",)),
 )

@@ -45,12 +45,6 @@ def test_national_directories_import_on_every_engine_and_reimport_is_a_no_op(db:
     assert (again.applied, again.duplicates) == (0, report.applied)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="events/fields.py checks `result` against the finish codes 0–7 on every kind; "
-    "spec/data.md gives special_end a free-text result (特别程序结果). Remove this marker "
-    "when that CodeCheck is limited to kinds=('finish',).",
-)
 def test_special_procedure_results_are_free_text(db: Database) -> None:
     report = import_events(db, [NATIONAL / "gbt", NATIONAL / "legacy"])
     assert report.problems == []

@@ -72,7 +72,7 @@ CREATE TABLE item_risk_points (
 -- ``rank_key`` orders events of one case: occurred_at, then the kind's natural order, then id,
 -- so that arrival order never changes the state.
 CREATE TABLE events (
-    event_id VARCHAR(64) PRIMARY KEY,
+    event_id VARCHAR(64) NOT NULL,
     case_id VARCHAR(50) NOT NULL,
     item_code VARCHAR,
     kind VARCHAR NOT NULL,
@@ -118,7 +118,11 @@ CREATE TABLE events (
     source_line BIGINT,
     ingested_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
-CREATE INDEX events_case ON events (case_id, occurred_at);
+-- On DuckDB, ART indexes (a primary key included) slow bulk inserts several-fold and its
+-- scans do not need them; there the importer's anti-join on event_id keeps ids unique (one
+-- process writes a DuckDB file). PostgreSQL keeps the constraint and the index.
+-- postgres:ALTER TABLE events ADD PRIMARY KEY (event_id);
+-- postgres:CREATE INDEX events_case ON events (case_id, occurred_at);
 
 -- Materials named by an event: ``apply`` (name, provided), ``supplement_request`` and
 -- ``supplement_received`` (name; provided is NULL).
@@ -127,10 +131,10 @@ CREATE TABLE event_materials (
     case_id VARCHAR(50) NOT NULL,
     seq INTEGER NOT NULL,
     name VARCHAR NOT NULL,
-    provided BOOLEAN,
-    PRIMARY KEY (event_id, seq)
+    provided BOOLEAN
 );
-CREATE INDEX event_materials_case ON event_materials (case_id);
+-- postgres:ALTER TABLE event_materials ADD PRIMARY KEY (event_id, seq);
+-- postgres:CREATE INDEX event_materials_case ON event_materials (case_id);
 
 -- Derived state per case, rebuilt from the ordered event history of the cases an import touched.
 CREATE TABLE cases (
