@@ -1,0 +1,128 @@
+"""``govwatch calendar status | show YEAR | load FILE``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import orjson
+
+from govwatch.calendar.store import load_file, show, status
+from govwatch.storage import connect
+from govwatch.storage.db import DEFAULT_URL
+
+db_option = click.option(
+    "--db", "db_url", default=DEFAULT_URL, show_default=True, envvar="GOVWATCH_DB",
+    help="数据库：duckdb:///文件路径 或 postgresql://…",
+)  # fmt: skip
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table",
+    show_default=True,
+)  # fmt: skip
+
+
+def _spans(years: list[int]) -> str:
+    """2004–2026, 2028 style."""
+    if not years:
+        return "无"
+    parts, start, prev = [], years[0], years[0]
+    for y in [*years[1:], None]:
+        if y is not None and y == prev + 1:
+            prev = y
+            continue
+        parts.append(f"{start}–{prev}" if prev != start else str(start))
+        if y is not None:
+            start = prev = y
+    return "、".join(parts)
+
+
+@click.group("calendar")
+def calendar_group() -> None:
+    """工作日历：国务院节假日安排（放假与调休上班），按年覆盖。"""
+
+
+@calendar_group.command("status")
+@db_option
+@format_option
+def status_cmd(db_url: str, fmt: str) -> None:
+    """哪些年份已有节假日安排（已覆盖），哪些年份为暂定（仅按周末计算）。"""
+    db = connect(db_url)
+    try:
+        years = status(db)
+    finally:
+        db.close()
+    covered = [y.year for y in years if y.covered]
+    provisional = [y.year for y in years if not y.covered]
+    if fmt == "json":
+        payload = {"covered": covered, "provisional": provisional,
+                   "years": [y.to_dict() for y in years]}  # fmt: skip
+        click.echo(orjson.dumps(payload).decode())
+        return
+    if fmt == "jsonl":
+        for y in years:
+            click.echo(orjson.dumps(y.to_dict()).decode())
+        return
+    click.echo(f"已覆盖年份：{_spans(covered)}")
+    click.echo(f"暂定年份（无节假日安排，仅周末休息；涉及的期限均标为暂定）：{_spans(provisional)}")
+    click.echo(f"{'年份':<6}{'状态':<6}{'工作日':>6}{'放假':>6}{'调休上班':>8}  来源")
+    for y in years:
+        if y.covered:
+            click.echo(
+                f"{y.year:<8}{'已覆盖':<5}{y.workdays:>7}{y.holidays:>7}{y.makeup_workdays:>10}  "
+                f"{y.source}"
+            )
+
+
+@calendar_group.command("show")
+@click.argument("year", type=int)
+@db_option
+@format_option
+def show_cmd(year: int, db_url: str, fmt: str) -> None:
+    """列出一年的日历：放假日、调休上班日及其来源。"""
+    db = connect(db_url)
+    try:
+        days = show(db, year)
+    finally:
+        db.close()
+    if fmt == "json":
+        click.echo(orjson.dumps(days).decode())
+        return
+    if fmt == "jsonl":
+        for day in days:
+            click.echo(orjson.dumps(day).decode())
+        return
+    workdays = sum(1 for d in days if d["is_workday"])
+    state = "暂定（无节假日安排，仅周末休息）" if days[0]["provisional"] else "已覆盖"
+    click.echo(f"{year} 年：{state}，来源 {days[0]['source']}，工作日 {workdays} 天")
+    for day in days:
+        if day["kind"] in ("holiday", "makeup_workday"):
+            label = "放假" if day["kind"] == "holiday" else "上班"
+            click.echo(f"  {day['date']} {day['weekday']} {label} {day['name'] or ''}".rstrip())
+
+
+@calendar_group.command("load")
+@click.argument("file", type=click.Path(path_type=Path))
+@db_option
+@format_option
+def load_cmd(file: Path, db_url: str, fmt: str) -> None:
+    """载入节假日安排 CSV（date,type；type 为 holiday 放假 或 workday 调休上班）。
+
+    文件中出现的每个年份都以文件内容为准并标为已覆盖；受影响的在办办件重新计算期限。
+    """
+    db = connect(db_url)
+    try:
+        report = load_file(db, file)
+    finally:
+        db.close()
+    if fmt in ("json", "jsonl"):
+        click.echo(orjson.dumps(report.to_dict()).decode())
+    click.echo(
+        f"已载入 {_spans(report.years)} 年的 {report.dates} 个日期；"
+        f"{len(report.changed_dates)} 天的工作日属性改变；重新计算 {report.cases_recomputed} "
+        f"件在办办件，其中 {len(report.cases_changed)} 件期限改变",
+        err=True,
+    )
+
+
+def register(group: click.Group) -> None:
+    group.add_command(calendar_group)

@@ -1,0 +1,221 @@
+"""Reading and correcting the calendar: which years are covered, one year's days, loading a year.
+
+``load_file`` is how an administrator brings in a new State Council notice (or corrects one):
+a CSV of ``date,type`` rows, type ``holiday`` (a rest day) or ``workday`` (a make-up working
+day). Every year the file names becomes covered by exactly the file's dates; the calendar is
+rebuilt, and the stored deadlines of the open cases whose clocks the changed dates reach are
+recomputed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from govwatch import timeutil
+from govwatch.calendar.build import FIRST_DAY, LAST_DAY, rebuild
+from govwatch.errors import InputError
+from govwatch.storage.db import Database
+
+DAY_TYPES = {"holiday": "holiday", "workday": "workday", "休": "holiday", "班": "workday"}
+WEEKDAYS = "一二三四五六日"
+
+
+@dataclass(frozen=True)
+class YearStatus:
+    year: int
+    covered: bool
+    source: str
+    workdays: int
+    holidays: int
+    makeup_workdays: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "covered": self.covered,
+            "provisional": not self.covered,
+            "source": self.source,
+            "workdays": self.workdays,
+            "holidays": self.holidays,
+            "makeup_workdays": self.makeup_workdays,
+        }
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    years: list[int]
+    dates: int
+    changed_dates: list[date]
+    cases_recomputed: int
+    cases_changed: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "years": self.years,
+            "dates": self.dates,
+            "changed_dates": [d.isoformat() for d in self.changed_dates],
+            "cases_recomputed": self.cases_recomputed,
+            "cases_changed": self.cases_changed,
+        }
+
+
+def status(db: Database) -> list[YearStatus]:
+    """Every year of the table, covered or provisional, with its counts."""
+    rows = db.query(
+        "SELECT EXTRACT(YEAR FROM c.on_date) AS y, MIN(c.source), "
+        "SUM(CASE WHEN c.is_workday THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN x.day_type = 'holiday' AND NOT c.provisional THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN x.day_type = 'workday' AND NOT c.provisional THEN 1 ELSE 0 END), "
+        "MIN(CASE WHEN c.provisional THEN 1 ELSE 0 END) "
+        "FROM calendar c LEFT JOIN calendar_exceptions x ON x.on_date = c.on_date "
+        "GROUP BY EXTRACT(YEAR FROM c.on_date) ORDER BY 1"
+    )
+    return [
+        YearStatus(int(y), not int(p), str(src), int(w), int(h), int(m))
+        for y, src, w, h, m, p in rows
+    ]
+
+
+def show(db: Database, year: int) -> list[dict[str, Any]]:
+    """One row per date of ``year``: working day or not, why, and where it came from."""
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
+        raise InputError(
+            f"年份 {year} 超出日历范围：应在 {FIRST_DAY.year} 至 {LAST_DAY.year} 之间"
+        )
+    rows = db.query(
+        "SELECT on_date, is_workday, source, provisional, note, EXTRACT(DOW FROM on_date) "
+        "FROM calendar WHERE on_date >= ? AND on_date <= ? ORDER BY on_date",
+        [date(year, 1, 1), date(year, 12, 31)],
+    )
+    out = []
+    for on, workday, source, provisional, note, dow in rows:
+        weekend = int(dow) in (0, 6)
+        if workday:
+            kind = "makeup_workday" if weekend else "workday"
+        else:
+            kind = "holiday" if note and not provisional else "weekend"
+        out.append(
+            {
+                "date": on.isoformat(),
+                "weekday": "周" + WEEKDAYS[(int(dow) + 6) % 7],
+                "is_workday": bool(workday),
+                "kind": kind,
+                "name": note,
+                "source": source,
+                "provisional": bool(provisional),
+            }
+        )
+    return out
+
+
+def parse_file(path: Path) -> list[tuple[date, str, str | None]]:
+    """Rows of a ``date,type[,name]`` CSV (a header line is optional)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"无法读取日历文件 {path}：{exc.strerror}") from exc
+    found: dict[date, tuple[date, str, str | None]] = {}
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = [c.strip() for c in row]
+        if not cells or not any(cells) or (number == 1 and cells[0].lower() in ("date", "日期")):
+            continue
+        if len(cells) < 2:
+            raise InputError(f"{path} 第 {number} 行：应为“日期,类型”两列，如 2027-10-01,holiday")
+        try:
+            on = timeutil.parse_date(cells[0])
+        except InputError as exc:
+            raise InputError(f"{path} 第 {number} 行：{exc}") from exc
+        kind = DAY_TYPES.get(cells[1].lower())
+        if kind is None:
+            raise InputError(
+                f"{path} 第 {number} 行：类型“{cells[1]}”无效，应为 holiday（放假）或 "
+                "workday（调休上班）"
+            )
+        if not FIRST_DAY <= on <= LAST_DAY:
+            raise InputError(f"{path} 第 {number} 行：日期 {on} 超出日历范围 2000–2035")
+        found[on] = (on, kind, (cells[2] or None) if len(cells) > 2 else None)
+    if not found:
+        raise InputError(f"{path} 中没有日期：应为 CSV，每行“日期,类型”")
+    return sorted(found.values())
+
+
+def load_file(db: Database, path: Path, *, at: datetime | None = None) -> LoadReport:
+    """Cover the years ``path`` names with its dates; recompute clocks the change reaches."""
+    from govwatch.deadlines.next_check import refresh_next_check
+
+    rows = parse_file(path)
+    years = sorted({on.year for on, _, _ in rows})
+    source = f"file:{path.name}"
+    before = _snapshot(db, years)
+    with db.transaction():
+        for year in years:
+            db.execute(
+                "DELETE FROM calendar_exceptions WHERE on_date >= ? AND on_date <= ?",
+                [date(year, 1, 1), date(year, 12, 31)],
+            )
+            db.execute("DELETE FROM calendar_years WHERE year = ?", [year])
+            db.execute("INSERT INTO calendar_years (year, source) VALUES (?, ?)", [year, source])
+        data = pa.table(
+            {
+                "on_date": pa.array([r[0] for r in rows], pa.date32()),
+                "day_type": pa.array([r[1] for r in rows], pa.string()),
+                "name": pa.array([r[2] for r in rows], pa.string()),
+                "source": pa.array([source] * len(rows), pa.string()),
+            }
+        )
+        db.insert_arrow("calendar_exceptions", data)
+        rebuild(db)
+    after = _snapshot(db, years)
+    changed = sorted(d for d in after if after[d] != before.get(d))
+    moment = at or timeutil.now()
+    recomputed, changed_cases = 0, []
+    if changed:
+        touched = [
+            str(r[0])
+            for r in db.query(
+                "SELECT c.case_id FROM cases c LEFT JOIN case_deadlines d ON d.case_id = c.case_id "
+                "WHERE c.status = 'open' AND c.accepted_at IS NOT NULL "
+                "AND CAST(c.accepted_at AS DATE) < ? "
+                "AND (d.case_id IS NULL OR d.promised_deadline IS NULL OR d.legal_deadline IS NULL"
+                " OR d.promised_deadline >= ? OR d.legal_deadline >= ? OR ? >= ?)",
+                [changed[-1], changed[0], changed[0], moment.date(), changed[0]],
+            )
+        ]
+        old = _stored_deadlines(db, touched)
+        recomputed = refresh_next_check(db, touched, at=moment)
+        new = _stored_deadlines(db, touched)
+        changed_cases = sorted(c for c in new if new[c] != old.get(c))
+    return LoadReport(years, len(rows), changed, recomputed, changed_cases)
+
+
+def _snapshot(db: Database, years: list[int]) -> dict[date, tuple[bool, bool]]:
+    out: dict[date, tuple[bool, bool]] = {}
+    for year in years:
+        for on, workday, provisional in db.query(
+            "SELECT on_date, is_workday, provisional FROM calendar "
+            "WHERE on_date >= ? AND on_date <= ?",
+            [date(year, 1, 1), date(year, 12, 31)],
+        ):
+            out[on] = (bool(workday), bool(provisional))
+    return out
+
+
+def _stored_deadlines(db: Database, case_ids: list[str]) -> dict[str, tuple[Any, ...]]:
+    if not case_ids:
+        return {}
+    db.execute("DROP TABLE IF EXISTS _gw_calendar_touched")
+    db.execute("CREATE TEMP TABLE _gw_calendar_touched (case_id VARCHAR(50) PRIMARY KEY)")
+    db.insert_arrow("_gw_calendar_touched", pa.table({"case_id": pa.array(case_ids, pa.string())}))
+    rows = db.query(
+        "SELECT d.case_id, d.promised_deadline, d.legal_deadline "
+        "FROM case_deadlines d JOIN _gw_calendar_touched t ON t.case_id = d.case_id"
+    )
+    db.execute("DROP TABLE IF EXISTS _gw_calendar_touched")
+    return {str(r[0]): tuple(r[1:]) for r in rows}
