@@ -14,9 +14,8 @@ from govwatch.storage import Database
 
 def cases_changed(db: Database, case_ids: Sequence[str] | None) -> None:
     """Recompute stored deadlines and re-evaluate rules of these cases (all when None)."""
-    try:
-        from govwatch.deadlines import refresh_next_check  # type: ignore[attr-defined]
-    except ImportError:
-        refresh_next_check = None
-    if refresh_next_check is not None:
-        refresh_next_check(db, case_ids)
+    from govwatch.deadlines import refresh_next_check
+    from govwatch.rules.live import evaluate_cases
+
+    refresh_next_check(db, case_ids)
+    evaluate_cases(db, case_ids)
