@@ -18,9 +18,11 @@ from govwatch.errors import GovwatchError
 # Modules that define ``register(group)``; listed explicitly so that a broken one fails loudly.
 COMMAND_MODULES = (
     "govwatch.calendar.commands",
+    "govwatch.deadlines.commands",
     "govwatch.evaluation.commands",
     "govwatch.events.commands",
     "govwatch.catalog.commands",
+    "govwatch.rules.commands",
 )
 
 

@@ -1,0 +1,300 @@
+"""``govwatch audit`` (stateless) and ``govwatch rules list | show | set | add | history``."""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from govwatch import timeutil
+from govwatch.errors import GovwatchError, InputError
+from govwatch.rules import catalog as catalog_store
+from govwatch.rules.custom import CustomRuleDef
+from govwatch.rules.model import CLASS_NAMES, LEVEL_NAMES, Finding
+from govwatch.rules.settings import Scope, Setting, render
+from govwatch.rules.views import CASE_VIEW_COLUMNS
+from govwatch.storage.db import DEFAULT_URL
+
+db_option = click.option(
+    "--db", "db_url", default=DEFAULT_URL, show_default=True, envvar="GOVWATCH_DB",
+    help="数据库：duckdb:///文件路径 或 postgresql://…",
+)  # fmt: skip
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def emit_findings(findings: list[Finding], fmt: str) -> None:
+    out = sys.stdout
+    if fmt == "jsonl":
+        for f in findings:
+            out.write(_dumps(f.as_dict()) + "\n")
+    elif fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["case_id", "rule", "class", "type", "level", "key", "message", "evidence"])
+        for f in findings:
+            row = f.as_dict()
+            writer.writerow([*list(row.values())[:7], _dumps(row["evidence"])])
+    else:
+        for f in findings:
+            key = f" [{f.key}]" if f.key else ""
+            out.write(f"{f.case_id}\t{LEVEL_NAMES[f.level]}\t{f.rule}{key}\t{f.message}\n")
+    out.flush()
+
+
+@click.command("audit")
+@click.option("--catalog", "catalogs", multiple=True, required=True, type=click.Path(path_type=Path),
+              help="事项目录文件")
+@click.option("--events", "events", multiple=True, required=True, type=click.Path(path_type=Path),
+              help="办件事件文件（可跟多个）")
+@click.argument("more_events", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--at", "at_text", help="审计时点（默认当前时间）；之后发生的事件不计")
+@click.option("--calendar", "calendar_file", type=click.Path(path_type=Path),
+              help="工作日历 CSV（date,type）")
+@click.option("--rules", "rules_file", type=click.Path(path_type=Path),
+              help="规则目录设置文件（YAML/JSON）")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "table"]), default="jsonl",
+              show_default=True)
+def audit_cmd(
+    catalogs: tuple[Path, ...],
+    events: tuple[Path, ...],
+    more_events: tuple[Path, ...],
+    at_text: str | None,
+    calendar_file: Path | None,
+    rules_file: Path | None,
+    engine: str,
+    fmt: str,
+) -> None:
+    """对事件日志运行整个监察规则目录（无状态），每行输出一条发现。"""
+    from govwatch.events.ingest import load_memory
+    from govwatch.rules.engine import audit
+
+    at = timeutil.parse_timestamp(at_text) if at_text else timeutil.now()
+    rules = catalog_store.load_file(rules_file) if rules_file else catalog_store.Catalog()
+    db = load_memory(list(catalogs), [*events, *more_events])
+    try:
+        if calendar_file is not None:
+            from govwatch.calendar.store import load_file
+
+            load_file(db, calendar_file, at=at.date())
+        findings = audit(db, at, rules, engine=engine)
+    finally:
+        db.close()
+    emit_findings(findings, fmt)
+    click.echo(f"审计时点 {at.isoformat(sep=' ')}：共 {len(findings)} 条发现", err=True)
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """监察规则目录：查看、设置、新增自定义规则、变更历史。"""
+
+
+def _open(db_url: str) -> Any:
+    from govwatch.storage import connect
+
+    return connect(db_url)
+
+
+def _rule_row(rule: Any, cat: catalog_store.Catalog) -> dict[str, Any]:
+    mine = [s.as_doc() for s in cat.settings if s.rule == rule.id]
+    return {
+        "id": rule.id,
+        "class": rule.rule_class,
+        "type": rule.rule_type,
+        "level": rule.level,
+        "graded": rule.graded,
+        "enabled": next((s.enabled for s in cat.settings if s.rule == rule.id
+                         and s.scope.kind == "all" and s.enabled is not None), True),
+        "params": {p.name: p.default for p in rule.params},
+        "key": rule.key,
+        "description": rule.description,
+        "legal_basis": rule.legal_basis,
+        "custom": rule.custom,
+        "settings": mine,
+        "catalog_version": cat.version,
+    }
+
+
+@rules_group.command("list")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table")
+def rules_list(db_url: str, fmt: str) -> None:
+    """列出全部规则（内置 21 条与自定义规则）及其当前设置。"""
+    db = _open(db_url)
+    try:
+        cat = catalog_store.current(db)
+    finally:
+        db.close()
+    rows = [_rule_row(r, cat) for r in cat.rules()]
+    if fmt == "json":
+        click.echo(_dumps(rows))
+    elif fmt == "jsonl":
+        for row in rows:
+            click.echo(_dumps(row))
+    else:
+        click.echo(f"规则目录版本 {cat.version}", err=True)
+        for row in rows:
+            state = "" if row["enabled"] else "（已停用）"
+            extra = "（有范围设置）" if row["settings"] else ""
+            click.echo(
+                f"{row['id']:32} {CLASS_NAMES[row['class']]:10} {row['type']:8} "
+                f"{LEVEL_NAMES[row['level']]}{state}{extra}"
+            )
+
+
+@rules_group.command("show")
+@click.argument("rule_id")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def rules_show(rule_id: str, db_url: str, fmt: str) -> None:
+    """显示一条规则：说明、依据、参数、各范围设置与查询。"""
+    db = _open(db_url)
+    try:
+        cat = catalog_store.current(db)
+    finally:
+        db.close()
+    rule = cat.rule(rule_id)
+    row = _rule_row(rule, cat)
+    rendered = render(rule, cat.settings)
+    row["sql"] = rendered.sql.strip() if rendered else None
+    if fmt == "json":
+        click.echo(_dumps(row))
+        return
+    for name in ("id", "class", "type", "level", "key", "description", "legal_basis", "params",
+                 "settings", "catalog_version"):
+        click.echo(f"{name}: {row[name]}")
+    click.echo(f"sql:\n{row['sql']}")
+
+
+def _parse_params(pairs: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    out = []
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InputError(f"参数“{pair}”格式不对：应为 名称=值，如 warn_days=3")
+        out.append((name.strip(), value.strip()))
+    return tuple(out)
+
+
+@rules_group.command("set")
+@click.argument("rule_id")
+@click.option("--scope", default="all", show_default=True,
+              help="all、region:区划代码、department:部门编码 或 item:事项编码")
+@click.option("--enable/--disable", "enabled", default=None, help="启用或停用")
+@click.option("--level", type=click.Choice(["warning", "yellow", "red"]), help="告警级别")
+@click.option("--param", "params", multiple=True, help="参数，名称=值（可多次）")
+@click.option("--by", "who", default=None, help="变更人（默认当前系统用户）")
+@click.option("--at", "at_text", help="视为变更发生的时点（默认当前时间）")
+@db_option
+def rules_set(rule_id: str, scope: str, enabled: bool | None, level: str | None,
+              params: tuple[str, ...], who: str | None, at_text: str | None,
+              db_url: str) -> None:
+    """启用/停用规则，或修改其级别与参数（全局或某区划、部门、事项）。"""
+    if enabled is None and level is None and not params:
+        raise InputError("没有要修改的内容：请给出 --enable/--disable、--level 或 --param")
+    setting = Setting(rule_id, Scope.parse(scope), enabled, level, _parse_params(params))
+    at = timeutil.parse_timestamp(at_text) if at_text else timeutil.now()
+    db = _open(db_url)
+    try:
+        cat = catalog_store.current(db).with_setting(setting)
+        summary = "set " + _dumps(setting.as_doc())
+        saved = catalog_store.save(db, cat, who or getpass.getuser(), summary, at)
+        _reevaluate(db, at)
+    finally:
+        db.close()
+    click.echo(f"已保存为规则目录版本 {saved.version}", err=True)
+
+
+@rules_group.command("add")
+@click.option("--id", "rule_id", required=True)
+@click.option("--class", "rule_class", required=True,
+              type=click.Choice(["timeliness", "process", "content", "discretion", "integrity"]))
+@click.option("--type", "rule_type", required=True, help="异常类型，如 过程异常")
+@click.option("--level", type=click.Choice(["warning", "yellow", "red"]), required=True)
+@click.option("--description", required=True, help="中文说明：什么情况算异常")
+@click.option("--expression", required=True, help="基于办件视图列的布尔表达式")
+@click.option("--legal-basis", default="")
+@click.option("--dry-run", is_flag=True, help="只检查并试运行，不保存")
+@click.option("--by", "who", default=None)
+@click.option("--at", "at_text", help="试运行与变更的时点（默认当前时间）")
+@db_option
+def rules_add(rule_id: str, rule_class: str, rule_type: str, level: Any, description: str,
+              expression: str, legal_basis: str, dry_run: bool, who: str | None,
+              at_text: str | None, db_url: str) -> None:
+    """新增自定义规则：先检查表达式并在现有数据上试运行，再保存。"""
+    from govwatch.rules.engine import DatabaseExecutor, run
+
+    definition = CustomRuleDef(rule_id, rule_class, rule_type, level, description, expression,
+                               legal_basis)
+    at = timeutil.parse_timestamp(at_text) if at_text else timeutil.now()
+    db = _open(db_url)
+    try:
+        cat = catalog_store.current(db).with_custom(definition)
+        try:
+            hits = run(DatabaseExecutor(db), cat, at, only=[rule_id])
+        except GovwatchError:
+            raise
+        except Exception as exc:
+            raise InputError(f"试运行失败，表达式无法在数据上执行：{str(exc).splitlines()[0]}") from exc
+        sample = "、".join(f.case_id for f in hits[:5])
+        click.echo(f"试运行：{len(hits)} 个办件符合" + (f"（如 {sample}）" if hits else ""), err=True)
+        if dry_run:
+            return
+        saved = catalog_store.save(db, cat, who or getpass.getuser(),
+                                   "add " + _dumps(definition.as_doc()), at)
+        _reevaluate(db, at)
+    finally:
+        db.close()
+    click.echo(f"已保存为规则目录版本 {saved.version}", err=True)
+
+
+@rules_group.command("history")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table")
+def rules_history(db_url: str, fmt: str) -> None:
+    """规则目录的每次变更：版本、时间、变更人、内容。"""
+    db = _open(db_url)
+    try:
+        rows = catalog_store.history(db)
+    finally:
+        db.close()
+    if fmt == "json":
+        click.echo(_dumps(rows))
+        return
+    for row in rows:
+        if fmt == "jsonl":
+            click.echo(_dumps(row))
+        else:
+            click.echo(f"{row['version']:4}  {row['changed_at']}  {row['changed_by']}  "
+                       f"{row['summary']}")
+
+
+@rules_group.command("columns")
+def rules_columns() -> None:
+    """自定义规则表达式可用的办件视图列。"""
+    buf = io.StringIO()
+    for name, (kind, meaning) in CASE_VIEW_COLUMNS.items():
+        buf.write(f"{name:24} {kind:10} {meaning}\n")
+    click.echo(buf.getvalue().rstrip())
+
+
+def _reevaluate(db: Any, at: Any) -> None:
+    """A catalog change re-evaluates every case that has events (alerts follow the catalog)."""
+    from govwatch.rules.live import evaluate_cases
+
+    if db.scalar("SELECT COUNT(*) FROM cases"):
+        evaluate_cases(db, None, at)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(audit_cmd)
+    group.add_command(rules_group)

@@ -1,0 +1,209 @@
+"""The live path: re-evaluate touched cases into ``alerts``, and sweep cases whose time has come.
+
+``evaluate_cases(db, case_ids, at)`` runs the whole current catalog over those cases as of
+``at`` and reconciles their alerts: one row per (case, rule, key), identified by
+``sha256(case_id|rule|key)``. A new finding is ``raised``; a finding at another level changes
+the row in place (``level``); a finding that no longer holds is ``cleared`` (the row stays);
+a cleared one that holds again is ``reopened``. Each change is a row of ``alert_history``
+with the catalog version it was made under. Re-evaluating the same state changes nothing but
+``last_seen_at``.
+
+``sweep(db, at)`` finds the cases whose stored next moment has come (``cases.next_check_at``,
+kept by :mod:`govwatch.deadlines.next_check`, and ``rule_schedule`` for catalogs whose
+time-driven settings differ from the defaults the clock schedule assumes) and evaluates them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from govwatch import timeutil
+from govwatch.rules.catalog import Catalog, current
+from govwatch.rules.engine import DatabaseExecutor, run
+from govwatch.rules.model import Finding
+from govwatch.storage.db import Database
+
+_TIME_PARAMS = {"near_deadline", "long_suspension", "special_procedure_overrun", "step_overdue",
+                "case_overdue"}
+
+
+def alert_id(case_id: str, rule: str, key: str) -> str:
+    return hashlib.sha256(f"{case_id}|{rule}|{key}".encode()).hexdigest()
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+Held = tuple[str, str, int, datetime]
+
+
+def _existing(db: Database, case_ids: list[str] | None) -> dict[str, Held]:
+    """alert_id -> (level, status, last history seq, level_changed_at) of these cases' alerts."""
+    sql = (
+        "SELECT a.alert_id, a.level, a.status, COALESCE(h.seq, 0), a.level_changed_at "
+        "FROM alerts a "
+        "LEFT JOIN (SELECT alert_id, MAX(seq) AS seq FROM alert_history GROUP BY alert_id) h "
+        "ON h.alert_id = a.alert_id"
+    )
+    out: dict[str, Held] = {}
+    if case_ids is None:
+        rows = db.query(sql)
+    else:
+        rows = []
+        for chunk in _chunks(case_ids):
+            marks = ", ".join("?" for _ in chunk)
+            rows += db.query(f"{sql} WHERE a.case_id IN ({marks})", chunk)
+    for r in rows:
+        out[str(r[0])] = (str(r[1]), str(r[2]), int(r[3]), r[4])
+    return out
+
+
+def _scope_facts(db: Database, case_ids: set[str]) -> dict[str, tuple[object, ...]]:
+    ids = sorted(case_ids)
+    out: dict[str, tuple[object, ...]] = {}
+    for chunk in _chunks(ids):
+        marks = ", ".join("?" for _ in chunk)
+        for r in db.query(
+            "SELECT case_id, item_code, region_code, department_code, org_code FROM cases "
+            f"WHERE case_id IN ({marks})",
+            chunk,
+        ):
+            out[str(r[0])] = tuple(r[1:])
+    return out
+
+
+def reconcile(
+    db: Database,
+    findings: list[Finding],
+    case_ids: list[str] | None,
+    at: datetime,
+    version: int,
+) -> dict[str, int]:
+    """Bring the alerts of these cases (all when None) in line with the findings."""
+    existing = _existing(db, case_ids)
+    facts = _scope_facts(db, {f.case_id for f in findings})
+    counts = {"raised": 0, "level": 0, "cleared": 0, "reopened": 0}
+    inserts, updates, history = [], [], []
+    seen = set()
+    for f in findings:
+        aid = alert_id(f.case_id, f.rule, f.key)
+        seen.add(aid)
+        evidence = json.dumps(f.evidence, ensure_ascii=False, sort_keys=True)
+        held = existing.get(aid)
+        if held is None:
+            scope = facts.get(f.case_id, (None, None, None, None))
+            inserts.append([aid, f.case_id, f.rule, f.rule_class, f.rule_type, f.key, f.level,
+                            "active", f.message, evidence, version, *scope, at, at, at])
+            history.append([aid, 1, at, "raised", f.level, f.message, version])
+            counts["raised"] += 1
+            continue
+        level, status, seq, level_changed_at = held
+        change = "reopened" if status != "active" else ("level" if level != f.level else None)
+        changed_at = at if level != f.level else level_changed_at
+        updates.append([f.level, f.message, evidence, version, at, changed_at, aid])
+        if change:
+            history.append([aid, seq + 1, at, change, f.level, f.message, version])
+            counts[change] += 1
+    cleared = [aid for aid, held in existing.items() if held[1] == "active" and aid not in seen]
+    with db.transaction():
+        db.executemany(
+            "INSERT INTO alerts (alert_id, case_id, rule, rule_class, rule_type, key, level, "
+            "status, message, evidence, catalog_version, item_code, region_code, "
+            "department_code, org_code, first_seen_at, last_seen_at, level_changed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            inserts,
+        )
+        db.executemany(
+            "UPDATE alerts SET level = ?, status = 'active', message = ?, evidence = ?, "
+            "catalog_version = ?, last_seen_at = ?, cleared_at = NULL, level_changed_at = ? "
+            "WHERE alert_id = ?",
+            updates,
+        )
+        for aid in cleared:
+            level, _, seq, _ = existing[aid]
+            db.execute(
+                "UPDATE alerts SET status = 'cleared', cleared_at = ? WHERE alert_id = ?", [at, aid]
+            )
+            history.append([aid, seq + 1, at, "cleared", level, "告警条件已不再成立，自动关闭",
+                            version])
+            counts["cleared"] += 1
+        db.executemany(
+            "INSERT INTO alert_history (alert_id, seq, changed_at, change, level, message, "
+            "catalog_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            history,
+        )
+    return counts
+
+
+def _needs_daily_schedule(catalog: Catalog) -> bool:
+    """True when time-driven settings differ from what the clock schedule assumes."""
+    if any(s.rule in _TIME_PARAMS and s.params for s in catalog.settings):
+        return True
+    return any(compile_needs_clock for compile_needs_clock in
+               (r.needs_clock for r in catalog.rules() if r.custom))
+
+
+def _schedule(db: Database, case_ids: list[str] | None, at: datetime, daily: bool) -> None:
+    """Re-arm the clock schedule (cases.next_check_at) and our own daily one when needed."""
+    try:
+        from govwatch.deadlines.next_check import refresh_next_check
+    except ImportError:  # pragma: no cover - deadlines always ships with rules
+        refresh_next_check = None
+        daily = True
+    if refresh_next_check is not None:
+        refresh_next_check(db, case_ids, at=at)
+    scope = "" if case_ids is None else " WHERE case_id IN (SELECT case_id FROM _gw_rule_ids)"
+    with db.transaction():
+        db.execute("DROP TABLE IF EXISTS _gw_rule_ids")
+        db.execute("CREATE TEMPORARY TABLE _gw_rule_ids (case_id VARCHAR PRIMARY KEY)")
+        if case_ids is not None:
+            db.executemany("INSERT INTO _gw_rule_ids VALUES (?)", [(c,) for c in case_ids])
+        db.execute(f"DELETE FROM rule_schedule{scope}")
+        if daily:
+            midnight = datetime.combine(at.date() + timedelta(days=1), datetime.min.time())
+            where = "status IN ('open', 'applied')" + (
+                "" if case_ids is None else " AND case_id IN (SELECT case_id FROM _gw_rule_ids)"
+            )
+            db.execute(
+                f"INSERT INTO rule_schedule (case_id, next_check_at) SELECT case_id, ? FROM cases "
+                f"WHERE {where}",
+                [midnight],
+            )
+        db.execute("DROP TABLE IF EXISTS _gw_rule_ids")
+
+
+def evaluate_cases(
+    db: Database, case_ids: Sequence[str] | None, at: datetime | None = None
+) -> dict[str, int]:
+    """Re-evaluate these cases (all when None) as of ``at`` and reconcile their alerts."""
+    moment = at or timeutil.now()
+    ids = None if case_ids is None else sorted(set(case_ids))
+    if ids is not None and not ids:
+        return {"raised": 0, "level": 0, "cleared": 0, "reopened": 0}
+    catalog = current(db)
+    findings = run(DatabaseExecutor(db), catalog, moment, ids)
+    counts = reconcile(db, findings, ids, moment, catalog.version)
+    _schedule(db, ids, moment, _needs_daily_schedule(catalog))
+    return counts
+
+
+def due_cases(db: Database, at: datetime) -> list[str]:
+    rows = db.query(
+        "SELECT case_id FROM cases WHERE next_check_at IS NOT NULL AND next_check_at <= ? "
+        "UNION SELECT case_id FROM rule_schedule WHERE next_check_at <= ?",
+        [at, at],
+    )
+    return sorted(str(r[0]) for r in rows)
+
+
+def sweep(db: Database, at: datetime | None = None) -> dict[str, int]:
+    """Evaluate every case whose next moment has come; the server calls this every ~30 s."""
+    moment = at or timeutil.now()
+    due = due_cases(db, moment)
+    counts = evaluate_cases(db, due, moment) if due else {
+        "raised": 0, "level": 0, "cleared": 0, "reopened": 0}
+    return {"cases": len(due), **counts}
