@@ -14,7 +14,9 @@ def main(argv: list[str]) -> int:
     names = argv or sorted(p.stem for p in HERE.glob("bench_*.py"))
     failed = []
     for name in names:
-        module = importlib.import_module(f"bench.{name if name.startswith('bench_') else 'bench_' + name}")
+        module = importlib.import_module(
+            f"bench.{name if name.startswith('bench_') else 'bench_' + name}"
+        )
         print(f"== {name}", file=sys.stderr, flush=True)
         try:
             module.main()

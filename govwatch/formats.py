@@ -50,9 +50,7 @@ def read_records(path: Path) -> Iterator[RawRecord]:
     elif suffix in (".yaml", ".yml"):
         yield from _read_yaml(path)
     else:
-        raise InputError(
-            f"文件 {path} 的格式无法识别：支持 {', '.join(SUPPORTED)}（按扩展名判断）"
-        )
+        raise InputError(f"文件 {path} 的格式无法识别：支持 {', '.join(SUPPORTED)}（按扩展名判断）")
 
 
 def _read_json(path: Path) -> Iterator[RawRecord]:
@@ -104,7 +102,9 @@ def _read_csv(path: Path) -> Iterator[RawRecord]:
                 return
             if not any(cell.strip() for cell in row):
                 continue
-            record = {n: v for n, v in zip(names, row, strict=False) if n and v.strip() != ""}
+            record: dict[str, Any] = {
+                n: v for n, v in zip(names, row, strict=False) if n and v.strip() != ""
+            }
             if len(row) > len(names):
                 record["_extra_cells"] = row[len(names) :]
             yield RawRecord(source, line, _dumps(record))

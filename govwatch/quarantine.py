@@ -62,8 +62,13 @@ def add(db: Database, entries: Sequence[QuarantineEntry]) -> None:
     db.insert_arrow("quarantine", table)
 
 
-def list_entries(db: Database, *, status: str | None = "open", record_type: str | None = None,
-                 limit: int | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def list_entries(
+    db: Database,
+    *,
+    status: str | None = "open",
+    record_type: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
     where, params = [], []
     if status:
         where.append("status = ?")
@@ -84,7 +89,9 @@ def fix(db: Database, entry_id: int, field: str, value: str | None) -> str:
     """Set one field of a quarantined record (``value`` None removes it); returns the new text."""
     rows = db.query("SELECT raw FROM quarantine WHERE id = ? AND status = 'open'", [entry_id])
     if not rows:
-        raise GovwatchError(f"隔离区中没有待处理的记录 {entry_id}：用 govwatch quarantine list 查看编号")
+        raise GovwatchError(
+            f"隔离区中没有待处理的记录 {entry_id}：用 govwatch quarantine list 查看编号"
+        )
     try:
         record = orjson.loads(rows[0][0])
     except orjson.JSONDecodeError:
@@ -92,7 +99,9 @@ def fix(db: Database, entry_id: int, field: str, value: str | None) -> str:
             f"隔离记录 {entry_id} 不是合法的 JSON，无法按字段修改：请用 --raw 提供整条修正后的记录"
         ) from None
     if not isinstance(record, dict):
-        raise GovwatchError(f"隔离记录 {entry_id} 不是 JSON 对象，无法按字段修改：请用 --raw 提供整条记录")
+        raise GovwatchError(
+            f"隔离记录 {entry_id} 不是 JSON 对象，无法按字段修改：请用 --raw 提供整条记录"
+        )
     if value is None:
         record.pop(field, None)
     else:

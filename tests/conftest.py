@@ -55,7 +55,9 @@ def drop_pg_schema(db: Database) -> None:
 
 
 @pytest.fixture(params=["duckdb", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A URL of a fresh database on each engine (DuckDB file, PostgreSQL schema)."""
     if request.param == "duckdb":
         yield f"duckdb:///{tmp_path_factory.mktemp('db')}/govwatch.duckdb"

@@ -51,9 +51,13 @@ def _rows(items: Sequence[Item]) -> dict[str, pa.Table]:
                 ),
                 "fee_unit": col([i.fee.unit if i.fee else None for i in items], pa.string()),
                 "online_depth": col([o.depth if o else None for o in online], pa.int32()),
-                "unified_identity": col([o.unified_identity if o else None for o in online], pa.bool_()),
+                "unified_identity": col(
+                    [o.unified_identity if o else None for o in online], pa.bool_()
+                ),
                 "e_license": col([o.e_license if o else None for o in online], pa.bool_()),
-                "online_payment": col([o.online_payment if o else None for o in online], pa.bool_()),
+                "online_payment": col(
+                    [o.online_payment if o else None for o in online], pa.bool_()
+                ),
                 "delivery": col([o.delivery if o else None for o in online], pa.bool_()),
                 "max_visits": col([o.max_visits if o else None for o in online], pa.int32()),
                 "doc": col([i.doc for i in items], pa.string()),
@@ -61,32 +65,58 @@ def _rows(items: Sequence[Item]) -> dict[str, pa.Table]:
         ),
         "item_steps": pa.Table.from_pylist(
             [
-                {"item_code": i.item_code, "seq": n, "name": s.name, "limit_days": s.limit,
-                 "unit": s.unit, "mandatory": s.mandatory}
-                for i in items for n, s in enumerate(i.steps, start=1)
+                {
+                    "item_code": i.item_code,
+                    "seq": n,
+                    "name": s.name,
+                    "limit_days": s.limit,
+                    "unit": s.unit,
+                    "mandatory": s.mandatory,
+                }
+                for i in items
+                for n, s in enumerate(i.steps, start=1)
             ]
-        ),  # fmt: skip
+        ),
         "item_materials": pa.Table.from_pylist(
             [
-                {"item_code": i.item_code, "seq": n, "name": m.name, "required": m.required,
-                 "originals": m.originals, "copies": m.copies}
-                for i in items for n, m in enumerate(i.materials, start=1)
+                {
+                    "item_code": i.item_code,
+                    "seq": n,
+                    "name": m.name,
+                    "required": m.required,
+                    "originals": m.originals,
+                    "copies": m.copies,
+                }
+                for i in items
+                for n, m in enumerate(i.materials, start=1)
             ]
-        ),  # fmt: skip
+        ),
         "item_tiers": pa.Table.from_pylist(
             [
-                {"item_code": i.item_code, "tier": t.tier, "min_value": t.min_value,
-                 "max_value": t.max_value}
-                for i in items for t in {t.tier: t for t in i.discretion}.values()
+                {
+                    "item_code": i.item_code,
+                    "tier": t.tier,
+                    "min_value": t.min_value,
+                    "max_value": t.max_value,
+                }
+                for i in items
+                for t in {t.tier: t for t in i.discretion}.values()
             ]
-        ),  # fmt: skip
+        ),
         "item_risk_points": pa.Table.from_pylist(
             [
-                {"item_code": i.item_code, "seq": n, "step": r.step, "level": r.level,
-                 "description": r.description, "measure": r.measure}
-                for i in items for n, r in enumerate(i.risk_points, start=1)
+                {
+                    "item_code": i.item_code,
+                    "seq": n,
+                    "step": r.step,
+                    "level": r.level,
+                    "description": r.description,
+                    "measure": r.measure,
+                }
+                for i in items
+                for n, r in enumerate(i.risk_points, start=1)
             ]
-        ),  # fmt: skip
+        ),
     }
     return tables
 
@@ -142,12 +172,18 @@ def import_catalog_records(db: Database, records: Iterable[RawRecord]) -> Import
             items.append(parse_item(raw))
         except orjson.JSONDecodeError:
             message = f"{record.source} 第 {record.line} 行：不是合法的 JSON 对象"
-            bad.append(quarantine.QuarantineEntry("item", record.source, record.line, "record", message, record.text))
+            bad.append(
+                quarantine.QuarantineEntry(
+                    "item", record.source, record.line, "record", message, record.text
+                )
+            )
             report.problems.append(Problem(record.source, record.line, index, "record", message))
         except ValidationError as exc:
             message = f"{record.source} 第 {record.line} 行：{exc}"
             bad.append(
-                quarantine.QuarantineEntry("item", record.source, record.line, exc.field, message, record.text)
+                quarantine.QuarantineEntry(
+                    "item", record.source, record.line, exc.field, message, record.text
+                )
             )
             report.problems.append(Problem(record.source, record.line, index, exc.field, message))
     quarantine.add(db, bad)

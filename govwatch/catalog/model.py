@@ -27,22 +27,42 @@ MEASURES = (
 )
 
 ALIASES: dict[str, str] = {
-    "item_code": "item_code", "sxbm": "item_code", "ssbm": "item_code",
-    "实施编码": "item_code", "事项编码": "item_code",
-    "base_code": "base_code", "基本编码": "base_code",
-    "name": "name", "sxmc": "name", "事项名称": "name",
-    "item_type": "item_type", "事项类型": "item_type",
-    "department_code": "department_code", "实施主体编码": "department_code",
-    "department_name": "department_name", "实施主体": "department_name",
-    "region_code": "region_code", "xzqhdm": "region_code", "行政区划": "region_code",
-    "level": "level", "case_kind": "case_kind", "办件类型": "case_kind",
-    "legal_limit": "legal_limit", "法定办结时限": "legal_limit",
+    "item_code": "item_code",
+    "sxbm": "item_code",
+    "ssbm": "item_code",
+    "实施编码": "item_code",
+    "事项编码": "item_code",
+    "base_code": "base_code",
+    "基本编码": "base_code",
+    "name": "name",
+    "sxmc": "name",
+    "事项名称": "name",
+    "item_type": "item_type",
+    "事项类型": "item_type",
+    "department_code": "department_code",
+    "实施主体编码": "department_code",
+    "department_name": "department_name",
+    "实施主体": "department_name",
+    "region_code": "region_code",
+    "xzqhdm": "region_code",
+    "行政区划": "region_code",
+    "level": "level",
+    "case_kind": "case_kind",
+    "办件类型": "case_kind",
+    "legal_limit": "legal_limit",
+    "法定办结时限": "legal_limit",
     "legal_limit_unit": "legal_limit_unit",
-    "promised_limit": "promised_limit", "承诺办结时限": "promised_limit",
+    "promised_limit": "promised_limit",
+    "承诺办结时限": "promised_limit",
     "promised_limit_unit": "promised_limit_unit",
-    "steps": "steps", "materials": "materials", "fee": "fee", "discretion": "discretion",
-    "risk_points": "risk_points", "online": "online", "guide": "guide",
-}  # fmt: skip
+    "steps": "steps",
+    "materials": "materials",
+    "fee": "fee",
+    "discretion": "discretion",
+    "risk_points": "risk_points",
+    "online": "online",
+    "guide": "guide",
+}
 
 
 @dataclass(frozen=True)
@@ -135,7 +155,9 @@ def _fail(field: str, message: str) -> ValidationError:
     return ValidationError(f"字段 {field}：{message}", field=field)
 
 
-def _text(rec: dict[str, Any], field: str, *, required: bool = False, max_len: int | None = None) -> str | None:
+def _text(
+    rec: dict[str, Any], field: str, *, required: bool = False, max_len: int | None = None
+) -> str | None:
     value = rec.get(field)
     if value is None:
         if required:
@@ -244,7 +266,12 @@ def parse_item(raw: dict[str, Any]) -> Item:
     promised_unit = _unit(rec.get("promised_limit_unit"), "promised_limit_unit")
     legal = _int(rec.get("legal_limit"), "legal_limit")
     promised = _int(rec.get("promised_limit"), "promised_limit")
-    if legal is not None and promised is not None and legal_unit == promised_unit and promised > legal:
+    if (
+        legal is not None
+        and promised is not None
+        and legal_unit == promised_unit
+        and promised > legal
+    ):
         raise _fail(
             "promised_limit", f"承诺时限 {promised} 不应超过法定时限 {legal}（{legal_unit}）"
         )
@@ -283,13 +310,18 @@ def parse_item(raw: dict[str, Any]) -> Item:
             _text(fee_raw, "unit"),
         )
         if fee.amount is None and fee.unit_price is None:
-            raise _fail("fee", "应有 amount（固定金额）或 unit_price（单价），或整体为 null 表示不收费")
+            raise _fail(
+                "fee", "应有 amount（固定金额）或 unit_price（单价），或整体为 null 表示不收费"
+            )
     tiers = []
     for i, t in enumerate(_objects(rec.get("discretion"), "discretion")):
         tier_name = _text(t, "tier")
         if tier_name is None:
             raise _fail(f"discretion[{i}].tier", "必填，但缺失")
-        low, high = _float(t.get("min"), f"discretion[{i}].min"), _float(t.get("max"), f"discretion[{i}].max")
+        low, high = (
+            _float(t.get("min"), f"discretion[{i}].min"),
+            _float(t.get("max"), f"discretion[{i}].max"),
+        )
         if low is not None and high is not None and low > high:
             raise _fail(f"discretion[{i}]", f"下限 {low} 大于上限 {high}")
         tiers.append(Tier(tier_name, low, high))

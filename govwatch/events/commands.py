@@ -16,11 +16,19 @@ from govwatch.storage import connect
 from govwatch.storage.db import DEFAULT_URL
 
 db_option = click.option(
-    "--db", "db_url", default=DEFAULT_URL, show_default=True, envvar="GOVWATCH_DB",
+    "--db",
+    "db_url",
+    default=DEFAULT_URL,
+    show_default=True,
+    envvar="GOVWATCH_DB",
     help="数据库：duckdb:///文件路径 或 postgresql://…",
-)  # fmt: skip
+)
 format_option = click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "jsonl"]),
+    default="table",
+    show_default=True,
 )
 
 
@@ -107,8 +115,10 @@ def quarantine_list(db_url: str, fmt: str, show_all: bool, limit: int | None) ->
     if not rows:
         click.echo("隔离区为空", err=True)
     for row in rows:
-        click.echo(f"[{row['id']}] {row['record_type']} {row['source']}:{row['line']} "
-                   f"字段 {row['field'] or '-'}：{row['message']}")  # fmt: skip
+        click.echo(
+            f"[{row['id']}] {row['record_type']} {row['source']}:{row['line']} "
+            f"字段 {row['field'] or '-'}：{row['message']}"
+        )
         click.echo(f"    {row['raw'][:200]}")
 
 
@@ -118,8 +128,13 @@ def quarantine_list(db_url: str, fmt: str, show_all: bool, limit: int | None) ->
 @click.option("--raw", "raw_text", help="用整条修正后的记录（JSON）替换")
 @click.option("--unset", "unset_field", help="删除一个字段")
 @db_option
-def quarantine_fix(entry_id: int, assignment: str | None, raw_text: str | None,
-                   unset_field: str | None, db_url: str) -> None:  # fmt: skip
+def quarantine_fix(
+    entry_id: int,
+    assignment: str | None,
+    raw_text: str | None,
+    unset_field: str | None,
+    db_url: str,
+) -> None:
     """修正一条隔离记录：FIELD=VALUE、--unset FIELD 或 --raw JSON。"""
     db = connect(db_url)
     try:

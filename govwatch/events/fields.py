@@ -25,7 +25,12 @@ class Field:
 # Order is the column order of the ``events`` table (after event_id .. kind_order).
 FIELDS: tuple[Field, ...] = (
     Field("event_id", "event_id", max_length=64),
-    Field("case_id", "case_id", aliases=("SBLSH", "SBLSH_SHORT", "办件编号", "申办流水号"), max_length=50),
+    Field(
+        "case_id",
+        "case_id",
+        aliases=("SBLSH", "SBLSH_SHORT", "办件编号", "申办流水号"),
+        max_length=50,
+    ),
     Field("item_code", "item_code", aliases=("SXBM",)),
     Field("kind", "kind"),
     Field("occurred_at", "occurred_at", "timestamp", aliases=("时间",)),

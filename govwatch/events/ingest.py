@@ -90,7 +90,9 @@ def _timestamp_expr(col: str) -> str:
 
 _KIND_LIST = ", ".join(_sql_text(k) for k in KINDS)
 _KIND_ORDER_EXPR = (
-    "CASE f_kind " + " ".join(f"WHEN {_sql_text(k)} THEN {i}" for k, i in KIND_ORDER.items()) + " END"
+    "CASE f_kind "
+    + " ".join(f"WHEN {_sql_text(k)} THEN {i}" for k, i in KIND_ORDER.items())
+    + " END"
 )
 
 
@@ -135,9 +137,12 @@ def _checks() -> list[tuple[str, str, str]]:
         if check.kinds:
             cond += " AND f_kind IN (" + ", ".join(_sql_text(k) for k in check.kinds) + ")"
         checks.append(
-            (cond, check.field,
-             f"'{check.field} 应为{check.label}：{' '.join(check.codes)}，实际为“' || {col} || '”'")
-        )  # fmt: skip
+            (
+                cond,
+                check.field,
+                f"'{check.field} 应为{check.label}：{' '.join(check.codes)}，实际为“' || {col} || '”'",
+            )
+        )
     checks += [
         (
             "f_promised_finish_at IS NOT NULL AND promised_ts IS NULL",
@@ -154,15 +159,18 @@ def _checks() -> list[tuple[str, str, str]]:
     ]
     for name in ("amount", "quantity", "decided_value"):
         checks.append(
-            (f"f_{name} IS NOT NULL AND try_cast(f_{name} AS DOUBLE) IS NULL", name,
-             f"'{name} 应为数值，实际为“' || f_{name} || '”'")
-        )  # fmt: skip
+            (
+                f"f_{name} IS NOT NULL AND try_cast(f_{name} AS DOUBLE) IS NULL",
+                name,
+                f"'{name} 应为数值，实际为“' || f_{name} || '”'",
+            )
+        )
     checks += [
         (
             "f_materials IS NOT NULL AND NOT coalesce(json_valid(f_materials) "
             "AND json_type(f_materials) = 'ARRAY', false)",
             "materials",
-            "'materials 应为列表（apply：[{\"name\", \"provided\"}]；补正：材料名称列表）'",
+            '\'materials 应为列表（apply：[{"name", "provided"}]；补正：材料名称列表）\'',
         ),
         (
             "f_materials IS NOT NULL AND json_array_length(f_materials) <> "
@@ -189,7 +197,14 @@ def _iter_path_records(paths: Sequence[Path]) -> Iterator[RawRecord]:
         except ImportError:  # the national-table reader is optional at this layer
             national = None  # type: ignore[assignment]
         if national is not None and path.suffix.lower() in (
-            ".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson", ".json"
+            ".csv",
+            ".tsv",
+            ".txt",
+            ".xlsx",
+            ".xlsm",
+            ".jsonl",
+            ".ndjson",
+            ".json",
         ):
             layout = national.detect_layout(path)
         if layout:
@@ -315,7 +330,14 @@ class _Importer:
                 value = f"upper({value})"
             elif f.name == "action":
                 value = f"lower({value})"
-            elif f.name in ("applicant_type", "channel", "case_kind", "procedure_kind", "result", "level"):
+            elif f.name in (
+                "applicant_type",
+                "channel",
+                "case_kind",
+                "procedure_kind",
+                "result",
+                "level",
+            ):
                 # numbers written as 1.0 by spreadsheets are still the code 1
                 value = f"regexp_replace({value}, '^(\\d+)\\.0+$', '\\1')"
             exprs.append(f"{value} AS f_{f.name}")
@@ -327,21 +349,25 @@ class _Importer:
                 for k in unknown
                 if '"' not in k
             )
-            present = ", ".join(
+            values = ", ".join(
                 f"json_extract(text, {_sql_text(_json_path(k))})" for k in unknown if '"' not in k
             )
             if pairs:
                 extra = (
-                    f"CASE WHEN coalesce({present}) IS NOT NULL "
+                    f"CASE WHEN coalesce({values}) IS NOT NULL "
                     f"THEN CAST(json_object({pairs}) AS VARCHAR) END"
                 )
-        err_field = "CASE " + " ".join(f"WHEN {c} THEN {_sql_text(fld)}" for c, fld, _ in _CHECKS) + " END"
+        err_field = (
+            "CASE " + " ".join(f"WHEN {c} THEN {_sql_text(fld)}" for c, fld, _ in _CHECKS) + " END"
+        )
         err_msg = "CASE " + " ".join(f"WHEN {c} THEN {m}" for c, _, m in _CHECKS) + " END"
         self.stage.execute(
             f"CREATE OR REPLACE TEMP TABLE _gw_x AS SELECT *, {err_field} AS err_field, "
             f"{err_msg} AS err_msg FROM (SELECT *, "
-            + _timestamp_expr("f_occurred_at") + " AS occurred_ts, "
-            + _timestamp_expr("f_promised_finish_at") + " AS promised_ts "
+            + _timestamp_expr("f_occurred_at")
+            + " AS occurred_ts, "
+            + _timestamp_expr("f_promised_finish_at")
+            + " AS promised_ts "
             f"FROM (SELECT idx, source, line, text, ok, {', '.join(exprs)}, "
             f"CASE WHEN ok THEN {extra} END AS extra "
             f"FROM (SELECT *, CASE WHEN ok THEN {extract} END AS v FROM _gw_raw)))"
@@ -357,7 +383,9 @@ class _Importer:
         ids = pa.table(
             {
                 "idx": pa.array([r[0] for r in rows], pa.int64()),
-                "eid": pa.array([canonical_event_id(orjson.loads(r[1])) for r in rows], pa.string()),
+                "eid": pa.array(
+                    [canonical_event_id(orjson.loads(r[1])) for r in rows], pa.string()
+                ),
             }
         )
         self.stage.register("_gw_ids", ids)
@@ -404,9 +432,7 @@ class _Importer:
             else:
                 cols.append(f"f_{f.name} AS {f.column}")
         cols += ["extra", "source", "line AS source_line"]
-        rank = (
-            "row_number() OVER (PARTITION BY f_event_id ORDER BY idx)" if has_repeats else "1"
-        )
+        rank = "row_number() OVER (PARTITION BY f_event_id ORDER BY idx)" if has_repeats else "1"
         return f"SELECT {', '.join(cols)}, {rank} AS dup_rank FROM _gw_x WHERE err_field IS NULL"
 
     def _apply(self) -> None:
@@ -455,11 +481,16 @@ class _Importer:
             inserted = self.db.insert_arrow(
                 "events", _arrow(con, select_events), on_conflict_nothing=True
             )
-            self.db.insert_arrow("event_materials", _arrow(con, materials_sql), on_conflict_nothing=True)
+            self.db.insert_arrow(
+                "event_materials", _arrow(con, materials_sql), on_conflict_nothing=True
+            )
         self.report.applied += inserted
         self.report.duplicates += int(total) - inserted
         self.touched.update(
-            r[0] for r in con.execute("SELECT DISTINCT case_id FROM _gw_good WHERE dup_rank = 1").fetchall()
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT case_id FROM _gw_good WHERE dup_rank = 1"
+            ).fetchall()
         )
         con.execute("DROP TABLE IF EXISTS _gw_good")
 
@@ -532,9 +563,17 @@ def _record_run(db: Database, record_type: str, sources: list[str], report: Impo
     db.execute(
         "INSERT INTO import_runs (id, record_type, sources, applied, duplicates, quarantined, "
         "started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, record_type, orjson.dumps(sources).decode(), report.applied, report.duplicates,
-         report.quarantined, stamp, stamp],
-    )  # fmt: skip
+        [
+            run_id,
+            record_type,
+            orjson.dumps(sources).decode(),
+            report.applied,
+            report.duplicates,
+            report.quarantined,
+            stamp,
+            stamp,
+        ],
+    )
 
 
 def load_memory(catalog_paths: Sequence[Path | str], event_paths: Sequence[Path | str]) -> Database:

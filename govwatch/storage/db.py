@@ -137,7 +137,9 @@ class Database:
 
         buffer = io.BytesIO()
         pacsv.write_csv(
-            _csv_ready(data), buffer, pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+            _csv_ready(data),
+            buffer,
+            pacsv.WriteOptions(include_header=False, quoting_style="all_valid"),
         )
         with self.raw.cursor() as cur:
             target = table_name
@@ -150,11 +152,11 @@ class Database:
             with cur.copy(f"COPY {target} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
                 copy.write(buffer.getvalue())
             if not on_conflict_nothing:
-                return data.num_rows
+                return int(data.num_rows)
             cur.execute(f"INSERT INTO {table_name} ({cols}) SELECT {cols} FROM {target}{conflict}")
-            inserted = cur.rowcount
+            inserted = int(cur.rowcount)
             cur.execute(f"TRUNCATE {target}")
-            return int(inserted)
+            return inserted
 
     # -- transactions -----------------------------------------------------------------------
     @contextmanager

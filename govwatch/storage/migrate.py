@@ -55,6 +55,8 @@ def migrate(db: Database) -> list[int]:
         with db.transaction():
             for statement in split_statements(_for_dialect(sql, db.dialect)):
                 db.execute(statement)
-            db.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            db.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name]
+            )
         applied.append(version)
     return applied

@@ -17,39 +17,104 @@ from tests.events.formats_helpers import write_all_formats
 
 ITEMS: list[dict[str, Any]] = [
     {
-        "item_code": "11440100MB0001-001", "base_code": "0001", "name": "食品经营许可证核发",
-        "item_type": "01", "department_code": "11440100MB2C12345X", "department_name": "市市场监管局",
-        "region_code": "440100", "level": "3", "case_kind": "2", "legal_limit": 20,
-        "legal_limit_unit": "W", "promised_limit": 10, "promised_limit_unit": "W",
-        "steps": [{"name": "受理", "limit": 1, "unit": "W", "mandatory": True},
-                  {"name": "审查", "limit": 5, "unit": "W", "mandatory": True},
-                  {"name": "决定", "limit": 2, "unit": "W", "mandatory": False}],
-        "materials": [{"name": "营业执照", "required": True, "originals": 1, "copies": 0},
-                      {"name": "场所平面图", "required": False, "originals": 0, "copies": 1}],
+        "item_code": "11440100MB0001-001",
+        "base_code": "0001",
+        "name": "食品经营许可证核发",
+        "item_type": "01",
+        "department_code": "11440100MB2C12345X",
+        "department_name": "市市场监管局",
+        "region_code": "440100",
+        "level": "3",
+        "case_kind": "2",
+        "legal_limit": 20,
+        "legal_limit_unit": "W",
+        "promised_limit": 10,
+        "promised_limit_unit": "W",
+        "steps": [
+            {"name": "受理", "limit": 1, "unit": "W", "mandatory": True},
+            {"name": "审查", "limit": 5, "unit": "W", "mandatory": True},
+            {"name": "决定", "limit": 2, "unit": "W", "mandatory": False},
+        ],
+        "materials": [
+            {"name": "营业执照", "required": True, "originals": 1, "copies": 0},
+            {"name": "场所平面图", "required": False, "originals": 0, "copies": 1},
+        ],
         "fee": {"basis": "发改价格〔2020〕1号", "unit_price": 10.0, "unit": "页"},
-        "discretion": [{"tier": "一般", "min": 1000, "max": 5000}, {"tier": "严重", "min": 5000, "max": 20000}],
-        "risk_points": [{"step": "决定", "level": "高", "description": "违规审批", "measure": "two_person_review"}],
-        "online": {"depth": 4, "unified_identity": True, "e_license": True, "online_payment": False,
-                   "delivery": True, "max_visits": 1},
+        "discretion": [
+            {"tier": "一般", "min": 1000, "max": 5000},
+            {"tier": "严重", "min": 5000, "max": 20000},
+        ],
+        "risk_points": [
+            {
+                "step": "决定",
+                "level": "高",
+                "description": "违规审批",
+                "measure": "two_person_review",
+            }
+        ],
+        "online": {
+            "depth": 4,
+            "unified_identity": True,
+            "e_license": True,
+            "online_payment": False,
+            "delivery": True,
+            "max_visits": 1,
+        },
         "guide": {"conditions": "…"},
     },
     {
-        "item_code": "11440100MB0002-001", "name": "户籍证明", "item_type": "20",
-        "department_code": "11440100MB2C99999X", "region_code": "440103001", "case_kind": "1",
-        "legal_limit": 0, "promised_limit": 0, "fee": None,
+        "item_code": "11440100MB0002-001",
+        "name": "户籍证明",
+        "item_type": "20",
+        "department_code": "11440100MB2C99999X",
+        "region_code": "440103001",
+        "case_kind": "1",
+        "legal_limit": 0,
+        "promised_limit": 0,
+        "fee": None,
     },
-]  # fmt: skip
+]
 
 ALIASED = [
-    {"SXBM": ITEMS[0]["item_code"], "基本编码": "0001", "SXMC": ITEMS[0]["name"], "事项类型": "01",
-     "实施主体编码": ITEMS[0]["department_code"], "实施主体": "市市场监管局", "XZQHDM": "440100",
-     **{k: ITEMS[0][k] for k in ("level", "legal_limit_unit", "promised_limit_unit", "steps", "materials",
-                                 "fee", "discretion", "risk_points", "online", "guide")},
-     "办件类型": "2", "法定办结时限": 20, "承诺办结时限": 10},
-    {"实施编码": ITEMS[1]["item_code"], "事项名称": "户籍证明", "事项类型": "20",
-     "实施主体编码": ITEMS[1]["department_code"], "行政区划": "440103001", "办件类型": "1",
-     "法定办结时限": 0, "承诺办结时限": 0, "fee": None},
-]  # fmt: skip
+    {
+        "SXBM": ITEMS[0]["item_code"],
+        "基本编码": "0001",
+        "SXMC": ITEMS[0]["name"],
+        "事项类型": "01",
+        "实施主体编码": ITEMS[0]["department_code"],
+        "实施主体": "市市场监管局",
+        "XZQHDM": "440100",
+        **{
+            k: ITEMS[0][k]
+            for k in (
+                "level",
+                "legal_limit_unit",
+                "promised_limit_unit",
+                "steps",
+                "materials",
+                "fee",
+                "discretion",
+                "risk_points",
+                "online",
+                "guide",
+            )
+        },
+        "办件类型": "2",
+        "法定办结时限": 20,
+        "承诺办结时限": 10,
+    },
+    {
+        "实施编码": ITEMS[1]["item_code"],
+        "事项名称": "户籍证明",
+        "事项类型": "20",
+        "实施主体编码": ITEMS[1]["department_code"],
+        "行政区划": "440103001",
+        "办件类型": "1",
+        "法定办结时限": 0,
+        "承诺办结时限": 0,
+        "fee": None,
+    },
+]
 
 
 def _state(db: Database) -> tuple[list[tuple[Any, ...]], ...]:
@@ -66,7 +131,9 @@ def _state(db: Database) -> tuple[list[tuple[Any, ...]], ...]:
     )
 
 
-def test_every_catalog_format_and_alias_loads_to_the_same_items(db_url: str, tmp_path: Path) -> None:
+def test_every_catalog_format_and_alias_loads_to_the_same_items(
+    db_url: str, tmp_path: Path
+) -> None:
     files = write_all_formats(ITEMS, tmp_path / "canon", "catalog")
     files += write_all_formats(ALIASED, tmp_path / "alias", "catalog")
     yaml_path = tmp_path / "catalog.yaml"
@@ -97,11 +164,15 @@ def test_every_catalog_format_and_alias_loads_to_the_same_items(db_url: str, tmp
         ({"promised_limit": 30}, "promised_limit", "不应超过法定时限"),
         ({"legal_limit_unit": "D"}, "legal_limit_unit", "W（工作日）或 N"),
         ({"steps": "[not json"}, "steps", "JSON"),
-        ({"risk_points": [{"step": "决定", "level": "高", "measure": "pray"}]}, "risk_points[0].measure", "two_person_review"),
+        (
+            {"risk_points": [{"step": "决定", "level": "高", "measure": "pray"}]},
+            "risk_points[0].measure",
+            "two_person_review",
+        ),
         ({"online": {"depth": 7}}, "online.depth", "0–5"),
         ({"fee": {"basis": "x"}}, "fee", "amount"),
     ],
-)  # fmt: skip
+)
 def test_malformed_item_names_the_field_and_what_was_expected(
     change: dict[str, Any], field: str, fragment: str
 ) -> None:
@@ -111,7 +182,9 @@ def test_malformed_item_names_the_field_and_what_was_expected(
     assert fragment in str(caught.value)
 
 
-def test_bad_item_is_quarantined_and_reimport_replaces_changed_items(db: Database, tmp_path: Path) -> None:
+def test_bad_item_is_quarantined_and_reimport_replaces_changed_items(
+    db: Database, tmp_path: Path
+) -> None:
     bad = {**ITEMS[1], "item_code": "X-3", "region_code": "abc"}
     path = tmp_path / "c.jsonl"
     path.write_text("\n".join(orjson.dumps(r).decode() for r in [*ITEMS, bad]), encoding="utf-8")
@@ -119,7 +192,11 @@ def test_bad_item_is_quarantined_and_reimport_replaces_changed_items(db: Databas
     assert (report.applied, report.quarantined) == (2, 1)
     assert db.query("SELECT line, field FROM quarantine") == [(3, "region_code")]
     changed = {**ITEMS[1], "promised_limit": 0, "legal_limit": 5}
-    path.write_text("\n".join(orjson.dumps(r).decode() for r in [ITEMS[0], changed]), encoding="utf-8")
+    path.write_text(
+        "\n".join(orjson.dumps(r).decode() for r in [ITEMS[0], changed]), encoding="utf-8"
+    )
     again = import_catalog(db, [path])
     assert (again.applied, again.duplicates) == (1, 1)
-    assert db.scalar("SELECT legal_limit FROM items WHERE item_code = ?", [ITEMS[1]["item_code"]]) == 5
+    assert (
+        db.scalar("SELECT legal_limit FROM items WHERE item_code = ?", [ITEMS[1]["item_code"]]) == 5
+    )

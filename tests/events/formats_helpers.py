@@ -40,6 +40,8 @@ def write_all_formats(records: list[dict[str, Any]], directory: Path, stem: str)
         sheet.append([_cell(record.get(n)) for n in names])
     book.save(xlsx)
     parquet = directory / f"{stem}.parquet"
-    columns = {n: [None if r.get(n) is None else str(_cell(r.get(n))) for r in records] for n in names}
+    columns = {
+        n: [None if r.get(n) is None else str(_cell(r.get(n))) for r in records] for n in names
+    }
     pq.write_table(pa.table({n: pa.array(v, pa.string()) for n, v in columns.items()}), parquet)
     return [jsonl, csv_path, xlsx, parquet]

@@ -22,53 +22,183 @@ ITEM = {
     "region_code": "440100",
     "legal_limit": 20,
     "promised_limit": 10,
-    "steps": [{"name": "受理", "limit": 1}, {"name": "审查", "limit": 5}, {"name": "决定", "limit": 2}],
+    "steps": [
+        {"name": "受理", "limit": 1},
+        {"name": "审查", "limit": 5},
+        {"name": "决定", "limit": 2},
+    ],
     "materials": [{"name": "营业执照", "required": True}, {"name": "场所平面图", "required": True}],
     "fee": None,
 }
 
 CANONICAL = [
-    {"event_id": "a-1", "case_id": "C-001", "item_code": ITEM["item_code"], "kind": "apply",
-     "occurred_at": "2025-09-26T09:00:00+08:00", "applicant_type": "1", "applicant_name": "张三",
-     "applicant_id": "110101199003071234", "phone": "13812345678", "channel": "2",
-     "materials": [{"name": "营业执照", "provided": True}, {"name": "场所平面图", "provided": False}]},
-    {"event_id": "a-2", "case_id": "C-001", "item_code": ITEM["item_code"], "kind": "accept",
-     "occurred_at": "2025-09-26T10:00:00", "case_kind": "2", "actor": "u1", "org_code": "ORG1"},
-    {"event_id": "a-3", "case_id": "C-001", "kind": "supplement_request",
-     "occurred_at": "2025-09-29T10:00:00+08:00", "materials": ["场所平面图"], "reason": "缺图"},
-    {"event_id": "a-4", "case_id": "C-001", "kind": "step_end", "occurred_at": "2025-10-09T14:30:00+08:00",
-     "step": "审查", "action": "return", "opinion": "退回修改"},
-    {"event_id": "a-5", "case_id": "C-001", "kind": "special_start", "occurred_at": "2025-10-09T14:00:00+08:00",
-     "procedure_kind": "2", "procedure_type": "检测", "limit": 5, "limit_unit": "W"},
-    {"event_id": "a-6", "case_id": "C-001", "kind": "payment", "occurred_at": "2025-10-20T09:00:00+08:00",
-     "amount": 50.0, "fee_item": "工本费", "quantity": 2},
-    {"event_id": "a-7", "case_id": "C-001", "kind": "finish", "occurred_at": "2025-10-30T17:00:00+08:00",
-     "result": "0", "license_no": "JY14401000001", "tier": "一般", "decided_value": 2000},
-    {"event_id": "a-8", "case_id": "C-001", "kind": "rating", "occurred_at": "2025-10-30T18:00:00+08:00",
-     "level": "1", "channel": "移动端", "text": "很好"},
-]  # fmt: skip
+    {
+        "event_id": "a-1",
+        "case_id": "C-001",
+        "item_code": ITEM["item_code"],
+        "kind": "apply",
+        "occurred_at": "2025-09-26T09:00:00+08:00",
+        "applicant_type": "1",
+        "applicant_name": "张三",
+        "applicant_id": "110101199003071234",
+        "phone": "13812345678",
+        "channel": "2",
+        "materials": [
+            {"name": "营业执照", "provided": True},
+            {"name": "场所平面图", "provided": False},
+        ],
+    },
+    {
+        "event_id": "a-2",
+        "case_id": "C-001",
+        "item_code": ITEM["item_code"],
+        "kind": "accept",
+        "occurred_at": "2025-09-26T10:00:00",
+        "case_kind": "2",
+        "actor": "u1",
+        "org_code": "ORG1",
+    },
+    {
+        "event_id": "a-3",
+        "case_id": "C-001",
+        "kind": "supplement_request",
+        "occurred_at": "2025-09-29T10:00:00+08:00",
+        "materials": ["场所平面图"],
+        "reason": "缺图",
+    },
+    {
+        "event_id": "a-4",
+        "case_id": "C-001",
+        "kind": "step_end",
+        "occurred_at": "2025-10-09T14:30:00+08:00",
+        "step": "审查",
+        "action": "return",
+        "opinion": "退回修改",
+    },
+    {
+        "event_id": "a-5",
+        "case_id": "C-001",
+        "kind": "special_start",
+        "occurred_at": "2025-10-09T14:00:00+08:00",
+        "procedure_kind": "2",
+        "procedure_type": "检测",
+        "limit": 5,
+        "limit_unit": "W",
+    },
+    {
+        "event_id": "a-6",
+        "case_id": "C-001",
+        "kind": "payment",
+        "occurred_at": "2025-10-20T09:00:00+08:00",
+        "amount": 50.0,
+        "fee_item": "工本费",
+        "quantity": 2,
+    },
+    {
+        "event_id": "a-7",
+        "case_id": "C-001",
+        "kind": "finish",
+        "occurred_at": "2025-10-30T17:00:00+08:00",
+        "result": "0",
+        "license_no": "JY14401000001",
+        "tier": "一般",
+        "decided_value": 2000,
+    },
+    {
+        "event_id": "a-8",
+        "case_id": "C-001",
+        "kind": "rating",
+        "occurred_at": "2025-10-30T18:00:00+08:00",
+        "level": "1",
+        "channel": "移动端",
+        "text": "很好",
+    },
+]
 
 # The same records under national and legacy names, compact timestamps, mixed case keys.
 ALIASED = [
-    {"event_id": "a-1", "SBLSH": "C-001", "SXBM": ITEM["item_code"], "KIND": "apply",
-     "时间": "20250926090000", "applicant_type": "1", "applicant_name": "张三",
-     "applicant_id": "110101199003071234", "phone": "13812345678", "channel": "2",
-     "materials": [{"name": "营业执照", "provided": True}, {"name": "场所平面图", "provided": False}]},
-    {"event_id": "a-2", "办件编号": "C-001", "sxbm": ITEM["item_code"], "kind": "accept",
-     "occurred_at": "20250926100000", "case_kind": "2", "actor": "u1", "org_code": "ORG1"},
-    {"event_id": "a-3", "申办流水号": "C-001", "kind": "supplement_request",
-     "occurred_at": "2025-09-29T02:00:00Z", "materials": ["场所平面图"], "reason": "缺图"},
-    {"event_id": "a-4", "sblsh_short": "C-001", "kind": "step_end", "occurred_at": "20251009143000",
-     "step": "审查", "action": "return", "opinion": "退回修改"},
-    {"event_id": "a-5", "Case_ID": "C-001", "kind": "special_start", "occurred_at": "2025-10-09 14:00:00",
-     "procedure_kind": "2", "procedure_type": "检测", "limit": "5", "limit_unit": "w"},
-    {"event_id": "a-6", "case_id": "C-001", "kind": "payment", "occurred_at": "2025-10-20T01:00:00+00:00",
-     "amount": "50.00", "fee_item": "工本费", "quantity": "2"},
-    {"event_id": "a-7", "case_id": "C-001", "kind": "finish", "occurred_at": "20251030170000",
-     "result": "0", "license_no": "JY14401000001", "tier": "一般", "decided_value": "2000"},
-    {"event_id": "a-8", "case_id": "C-001", "kind": "rating", "occurred_at": "2025-10-30T18:00:00",
-     "level": 1, "channel": "移动端", "text": "很好"},
-]  # fmt: skip
+    {
+        "event_id": "a-1",
+        "SBLSH": "C-001",
+        "SXBM": ITEM["item_code"],
+        "KIND": "apply",
+        "时间": "20250926090000",
+        "applicant_type": "1",
+        "applicant_name": "张三",
+        "applicant_id": "110101199003071234",
+        "phone": "13812345678",
+        "channel": "2",
+        "materials": [
+            {"name": "营业执照", "provided": True},
+            {"name": "场所平面图", "provided": False},
+        ],
+    },
+    {
+        "event_id": "a-2",
+        "办件编号": "C-001",
+        "sxbm": ITEM["item_code"],
+        "kind": "accept",
+        "occurred_at": "20250926100000",
+        "case_kind": "2",
+        "actor": "u1",
+        "org_code": "ORG1",
+    },
+    {
+        "event_id": "a-3",
+        "申办流水号": "C-001",
+        "kind": "supplement_request",
+        "occurred_at": "2025-09-29T02:00:00Z",
+        "materials": ["场所平面图"],
+        "reason": "缺图",
+    },
+    {
+        "event_id": "a-4",
+        "sblsh_short": "C-001",
+        "kind": "step_end",
+        "occurred_at": "20251009143000",
+        "step": "审查",
+        "action": "return",
+        "opinion": "退回修改",
+    },
+    {
+        "event_id": "a-5",
+        "Case_ID": "C-001",
+        "kind": "special_start",
+        "occurred_at": "2025-10-09 14:00:00",
+        "procedure_kind": "2",
+        "procedure_type": "检测",
+        "limit": "5",
+        "limit_unit": "w",
+    },
+    {
+        "event_id": "a-6",
+        "case_id": "C-001",
+        "kind": "payment",
+        "occurred_at": "2025-10-20T01:00:00+00:00",
+        "amount": "50.00",
+        "fee_item": "工本费",
+        "quantity": "2",
+    },
+    {
+        "event_id": "a-7",
+        "case_id": "C-001",
+        "kind": "finish",
+        "occurred_at": "20251030170000",
+        "result": "0",
+        "license_no": "JY14401000001",
+        "tier": "一般",
+        "decided_value": "2000",
+    },
+    {
+        "event_id": "a-8",
+        "case_id": "C-001",
+        "kind": "rating",
+        "occurred_at": "2025-10-30T18:00:00",
+        "level": 1,
+        "channel": "移动端",
+        "text": "很好",
+    },
+]
 
 EVENT_COLUMNS = (
     "event_id, case_id, item_code, kind, kind_order, occurred_at, actor, org_code, applicant_type, "
@@ -109,7 +239,14 @@ def test_every_format_and_alias_loads_to_the_same_records(
         url = db_url.replace("govwatch.duckdb", f"f{i}.duckdb") if "duckdb" in db_url else db_url
         db = connect(url)
         try:
-            for table in ("events", "event_materials", "cases", "items", "item_steps", "item_materials"):
+            for table in (
+                "events",
+                "event_materials",
+                "cases",
+                "items",
+                "item_steps",
+                "item_materials",
+            ):
                 db.execute(f"DELETE FROM {table}")
             import_catalog(db, [catalog_file])
             report = import_events(db, [path])
@@ -123,7 +260,9 @@ def test_every_format_and_alias_loads_to_the_same_records(
         assert state == reference, name
 
 
-def test_timestamps_with_offsets_become_shanghai_wall_time(db: Database, catalog_file: Path) -> None:
+def test_timestamps_with_offsets_become_shanghai_wall_time(
+    db: Database, catalog_file: Path
+) -> None:
     import_catalog(db, [catalog_file])
     import_records(db, ALIASED)
     got = dict(db.query("SELECT event_id, occurred_at FROM events"))
@@ -140,15 +279,39 @@ def test_malformed_records_are_quarantined_with_line_and_field_and_the_rest_appl
     records: list[Any] = [
         good[0],  # line 1
         "{not json",  # line 2
-        {"event_id": "b-1", "kind": "accept", "occurred_at": "2025-09-26T10:00:00"},  # 3: no case_id
+        {
+            "event_id": "b-1",
+            "kind": "accept",
+            "occurred_at": "2025-09-26T10:00:00",
+        },  # 3: no case_id
         good[1],  # line 4
         {"event_id": "b-2", "case_id": "C-9", "kind": "approve", "occurred_at": "2025-09-26"},  # 5
-        {"event_id": "b-3", "case_id": "C-9", "kind": "step_start", "occurred_at": "yesterday"},  # 6
-        {"event_id": "b-4", "case_id": "C-9", "kind": "rating", "occurred_at": "2025-10-01T09:00:00",
-         "level": "6"},  # 7 fmt: skip
-        {"event_id": "b-5", "case_id": "C-9", "kind": "apply", "occurred_at": "2025-10-01T09:00:00"},  # 8
-        {"event_id": "b-6", "case_id": "C-9", "kind": "payment", "occurred_at": "2025-10-01T09:00:00",
-         "amount": "五十"},  # 9 fmt: skip
+        {
+            "event_id": "b-3",
+            "case_id": "C-9",
+            "kind": "step_start",
+            "occurred_at": "yesterday",
+        },  # 6
+        {
+            "event_id": "b-4",
+            "case_id": "C-9",
+            "kind": "rating",
+            "occurred_at": "2025-10-01T09:00:00",
+            "level": "6",
+        },  # 7 fmt: skip
+        {
+            "event_id": "b-5",
+            "case_id": "C-9",
+            "kind": "apply",
+            "occurred_at": "2025-10-01T09:00:00",
+        },  # 8
+        {
+            "event_id": "b-6",
+            "case_id": "C-9",
+            "kind": "payment",
+            "occurred_at": "2025-10-01T09:00:00",
+            "amount": "五十",
+        },  # 9 fmt: skip
         good[2],  # line 10
     ]
     path = _write_jsonl(tmp_path / "mixed.jsonl", records)
@@ -156,16 +319,23 @@ def test_malformed_records_are_quarantined_with_line_and_field_and_the_rest_appl
     assert (report.applied, report.duplicates, report.quarantined) == (3, 0, 7)
     rows = db.query("SELECT line, field, raw FROM quarantine ORDER BY line")
     assert [(r[0], r[1]) for r in rows] == [
-        (2, "record"), (3, "case_id"), (5, "kind"), (6, "occurred_at"), (7, "level"),
-        (8, "item_code"), (9, "amount"),
-    ]  # fmt: skip
+        (2, "record"),
+        (3, "case_id"),
+        (5, "kind"),
+        (6, "occurred_at"),
+        (7, "level"),
+        (8, "item_code"),
+        (9, "amount"),
+    ]
     assert rows[0][2] == "{not json"  # kept whole
     messages = [r[0] for r in db.query("SELECT message FROM quarantine ORDER BY line")]
     assert "mixed.jsonl 第 5 行" in messages[2] and "approve" in messages[2]
     assert "YYYYMMDDhhmmss" in messages[3]
 
 
-def test_reimport_is_a_no_op_and_reports_duplicates(db: Database, tmp_path: Path, catalog_file: Path) -> None:
+def test_reimport_is_a_no_op_and_reports_duplicates(
+    db: Database, tmp_path: Path, catalog_file: Path
+) -> None:
     import_catalog(db, [catalog_file])
     path = _write_jsonl(tmp_path / "events.jsonl", [*CANONICAL, "broken"])
     first = import_events(db, [path])
@@ -178,7 +348,9 @@ def test_reimport_is_a_no_op_and_reports_duplicates(db: Database, tmp_path: Path
     assert (again.applied, again.duplicates) == (0, 1)
 
 
-def test_shuffled_input_in_any_batches_gives_the_same_state(db_url: str, catalog_file: Path) -> None:
+def test_shuffled_input_in_any_batches_gives_the_same_state(
+    db_url: str, catalog_file: Path
+) -> None:
     extra = [
         {**e, "event_id": e["event_id"].replace("a-", "x-"), "case_id": "C-002"} for e in CANONICAL
     ]
@@ -189,7 +361,14 @@ def test_shuffled_input_in_any_batches_gives_the_same_state(db_url: str, catalog
         random.Random(seed).shuffle(shuffled)
         db = connect(db_url)
         try:
-            for table in ("events", "event_materials", "cases", "items", "item_steps", "item_materials"):
+            for table in (
+                "events",
+                "event_materials",
+                "cases",
+                "items",
+                "item_steps",
+                "item_materials",
+            ):
                 db.execute(f"DELETE FROM {table}")
             import_catalog(db, [catalog_file])
             for start in range(0, len(shuffled), 3):
@@ -203,18 +382,30 @@ def test_shuffled_input_in_any_batches_gives_the_same_state(db_url: str, catalog
     assert cases[0][6].isoformat() == "2025-09-26T10:00:00"
 
 
-def test_same_event_id_twice_in_one_file_counts_one_duplicate(db: Database, catalog_file: Path) -> None:
+def test_same_event_id_twice_in_one_file_counts_one_duplicate(
+    db: Database, catalog_file: Path
+) -> None:
     report = import_records(db, [CANONICAL[0], CANONICAL[0], CANONICAL[1]])
     assert (report.applied, report.duplicates) == (2, 1)
 
 
 def test_event_without_id_is_named_by_sha256_of_canonical_json(db: Database) -> None:
-    record = {"SBLSH": "C-7", "kind": "terminate", "occurred_at": "20251001090000", "reason": "撤回"}
+    record = {
+        "SBLSH": "C-7",
+        "kind": "terminate",
+        "occurred_at": "20251001090000",
+        "reason": "撤回",
+    }
     import_records(db, [record])
     import_records(db, [record])
     expected = canonical_event_id(record)
     assert db.query("SELECT event_id FROM events") == [(expected,)]
-    canon = {"case_id": "C-7", "kind": "terminate", "occurred_at": "20251001090000", "reason": "撤回"}
+    canon = {
+        "case_id": "C-7",
+        "kind": "terminate",
+        "occurred_at": "20251001090000",
+        "reason": "撤回",
+    }
     assert expected == canonical_event_id(canon)
 
 
@@ -222,13 +413,28 @@ def test_odd_but_well_formed_events_are_kept_as_evidence(db: Database) -> None:
     report = import_records(
         db,
         [
-            {"event_id": "o-1", "case_id": "C-8", "kind": "finish", "occurred_at": "2025-10-01T09:00:00",
-             "result": "6"},
-            {"event_id": "o-2", "case_id": "C-8", "item_code": "NO-SUCH-ITEM", "kind": "accept",
-             "occurred_at": "2025-10-02T09:00:00"},
-            {"event_id": "o-3", "case_id": "C-8", "kind": "step_start", "occurred_at": "2025-10-02T10:00:00",
-             "step": "不在流程中的环节"},
-        ],  # fmt: skip
+            {
+                "event_id": "o-1",
+                "case_id": "C-8",
+                "kind": "finish",
+                "occurred_at": "2025-10-01T09:00:00",
+                "result": "6",
+            },
+            {
+                "event_id": "o-2",
+                "case_id": "C-8",
+                "item_code": "NO-SUCH-ITEM",
+                "kind": "accept",
+                "occurred_at": "2025-10-02T09:00:00",
+            },
+            {
+                "event_id": "o-3",
+                "case_id": "C-8",
+                "kind": "step_start",
+                "occurred_at": "2025-10-02T10:00:00",
+                "step": "不在流程中的环节",
+            },
+        ],
     )
     assert (report.applied, report.quarantined) == (3, 0)
     status = db.query("SELECT status, item_code, region_code FROM cases")
@@ -241,8 +447,15 @@ def test_quarantined_record_can_be_fixed_and_retried(db: Database, tmp_path: Pat
 
     path = _write_jsonl(
         tmp_path / "e.jsonl",
-        [{"event_id": "q-1", "case_id": "C-1", "kind": "finish", "occurred_at": "2025-10-01T09:00:00",
-          "result": "9"}],  # fmt: skip
+        [
+            {
+                "event_id": "q-1",
+                "case_id": "C-1",
+                "kind": "finish",
+                "occurred_at": "2025-10-01T09:00:00",
+                "result": "9",
+            }
+        ],
     )
     import_events(db, [path])
     [entry] = quarantine.list_entries(db)
