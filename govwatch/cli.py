@@ -23,6 +23,10 @@ COMMAND_MODULES = (
     "govwatch.events.commands",
     "govwatch.catalog.commands",
     "govwatch.rules.commands",
+    "govwatch.auth.commands",
+    "govwatch.alerts.commands",
+    "govwatch.ledger.commands",
+    "govwatch.web.serve",
 )
 
 

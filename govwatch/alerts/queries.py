@@ -1,0 +1,136 @@
+"""Reading alerts with their handling state, limited to what the caller may see.
+
+Personal data in evidence is masked for callers not entitled to it (spec/data.md §3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from govwatch.alerts.states import STATE_NAMES
+from govwatch.auth.masking import mask_record
+from govwatch.auth.principal import Principal
+from govwatch.storage import Database
+
+_SELECT = (
+    "SELECT a.alert_id, a.case_id, a.rule, a.rule_class, a.rule_type, a.key, a.level, a.status, "
+    "a.message, a.evidence, a.catalog_version, a.item_code, a.region_code, a.department_code, "
+    "a.org_code, a.first_seen_at, a.last_seen_at, a.level_changed_at, a.cleared_at, "
+    "COALESCE(w.state, CASE WHEN a.status = 'cleared' THEN 'closed' ELSE 'open' END) AS state, "
+    "COALESCE(w.version, 0) AS version, w.due_on "
+    "FROM alerts a LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id"
+)
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    status: str | None = None
+    state: str | None = None
+    level: str | None = None
+    rule: str | None = None
+    rule_class: str | None = None
+    case_id: str | None = None
+    department_code: str | None = None
+    region_code: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def scope_condition(principal: Principal, alias: str = "a") -> tuple[str, list[Any]]:
+    """SQL limiting rows with department/org/region columns to the principal's scope."""
+    if principal.scope is None:
+        return "", []
+    codes = sorted(principal.scope) or ["-"]
+    regions = sorted(principal.regions) or ["-"]
+    marks, region_marks = ", ".join("?" for _ in codes), ", ".join("?" for _ in regions)
+    return (
+        f"({alias}.department_code IN ({marks}) OR {alias}.org_code IN ({marks}) "
+        f"OR {alias}.region_code IN ({region_marks}))",
+        [*codes, *codes, *regions],
+    )
+
+
+def _shape(row: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    try:
+        evidence = orjson.loads(row["evidence"]) if row["evidence"] else {}
+    except orjson.JSONDecodeError:
+        evidence = {"text": row["evidence"]}
+    if not isinstance(evidence, dict):
+        evidence = {"value": evidence}
+    row["evidence"] = evidence if principal.pii_entitled else mask_record(evidence)
+    row["state_name"] = STATE_NAMES.get(row["state"], row["state"])
+    return row
+
+
+def list_alerts(
+    db: Database, principal: Principal, f: AlertFilter, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (
+        ("a.status", f.status),
+        ("a.level", f.level),
+        ("a.rule", f.rule),
+        ("a.rule_class", f.rule_class),
+        ("a.case_id", f.case_id),
+        ("a.department_code", f.department_code),
+    ):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if f.region_code:
+        where.append("a.region_code LIKE ?")
+        prefix = f.region_code
+        while len(prefix) > 2 and prefix.endswith("00"):
+            prefix = prefix[:-2]
+        params.append(prefix + "%")
+    if f.state:
+        where.append(
+            "COALESCE(w.state, CASE WHEN a.status = 'cleared' THEN 'closed' ELSE 'open' END) = ?"
+        )
+        params.append(f.state)
+    if f.since:
+        where.append("a.last_seen_at >= ?")
+        params.append(f.since)
+    if f.until:
+        where.append("a.last_seen_at < ?")
+        params.append(f.until)
+    scope, scope_params = scope_condition(principal)
+    if scope:
+        where.append(scope)
+        params += scope_params
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    rows = db.query_dicts(
+        f"{_SELECT}{clause} ORDER BY a.last_seen_at DESC, a.alert_id "
+        f"LIMIT {int(limit)} OFFSET {int(offset)}",
+        params,
+    )
+    return [_shape(r, principal) for r in rows]
+
+
+def get_alert(db: Database, principal: Principal, alert_id: str) -> dict[str, Any] | None:
+    rows = db.query_dicts(f"{_SELECT} WHERE a.alert_id = ?", [alert_id])
+    return _shape(rows[0], principal) if rows else None
+
+
+def case_alerts(db: Database, principal: Principal, case_id: str) -> list[dict[str, Any]]:
+    rows = db.query_dicts(
+        f"{_SELECT} WHERE a.case_id = ? ORDER BY a.first_seen_at, a.rule, a.key", [case_id]
+    )
+    return [_shape(r, principal) for r in rows]
+
+
+def alert_history(db: Database, alert_id: str) -> list[dict[str, Any]]:
+    """The engine's record of the condition (raised, level changes, cleared), when present."""
+    if not db.table_exists("alert_history"):
+        return []
+    rows = db.query_dicts("SELECT * FROM alert_history WHERE alert_id = ? ORDER BY seq", [alert_id])
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, datetime):
+                row[key] = value.isoformat()
+    return rows

@@ -1,0 +1,16 @@
+"""The JSON API under ``/api/v1``: one router per concern, gathered here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from govwatch.web.api import admin, alerts, cases, catalog, events, orders, session
+
+PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=PREFIX)
+    for module in (session, events, alerts, cases, orders, catalog, admin):
+        router.include_router(module.router)
+    return router

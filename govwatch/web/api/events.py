@@ -1,0 +1,154 @@
+"""POST /api/v1/events: a JSON array or JSON Lines of case events from a source system.
+
+A ``source`` token may post only for its organisations: each record's organisation is its
+``org_code``, else its item's department (or region), else its case's. A batch holding any
+record outside the token's scope, or one whose organisation cannot be told, is refused whole
+(403) and nothing of it is applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from govwatch.alerts.sync import sync_workflow
+from govwatch.auth.errors import ForbiddenError
+from govwatch.auth.principal import Principal
+from govwatch.errors import InputError
+from govwatch.events.fields import ALIASES
+from govwatch.events.ingest import import_records
+from govwatch.storage import Database
+from govwatch.web.api.deps import DB, Caller, Clock
+from govwatch.web.api.errors import AUTH, BAD_INPUT
+from govwatch.web.api.schemas import ImportAnswer, QuarantinedRecord
+
+router = APIRouter(tags=["events"])
+MAX_BODY = 64 * 2**20
+_BODY_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+        "description": "case events (spec/data.md §2): a JSON array, or one JSON object a line",
+    }
+}
+
+
+def parse_body(body: bytes) -> list[Any]:
+    """Records of a JSON array or JSON Lines body; an unreadable line stays text (quarantined)."""
+    text = body.strip()
+    if not text:
+        raise InputError("请求体为空：应为 JSON 数组或 JSON Lines（每行一个事件对象）")
+    if text.startswith(b"["):
+        try:
+            records = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise InputError(f"请求体不是合法的 JSON 数组：{exc}") from exc
+        if not isinstance(records, list):
+            raise InputError("请求体应为 JSON 数组或 JSON Lines")
+        return records
+    out: list[Any] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            out.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            out.append(line.decode("utf-8", "replace"))
+    return out
+
+
+def _field(record: dict[str, Any], name: str) -> str | None:
+    for key, value in record.items():
+        if ALIASES.get(str(key).lower()) == name and value not in (None, ""):
+            return str(value)
+    return None
+
+
+def case_ids_of(records: Sequence[Any]) -> list[str]:
+    return sorted({c for r in records if isinstance(r, dict) and (c := _field(r, "case_id"))})
+
+
+def check_scope(db: Database, principal: Principal, records: Sequence[Any]) -> None:
+    if principal.scope is None:
+        return
+    items: dict[str, tuple[str | None, str | None]] = {}
+    cases: dict[str, tuple[str | None, str | None, str | None]] = {}
+    item_codes = {c for r in records if isinstance(r, dict) and (c := _field(r, "item_code"))}
+    for chunk in _chunks(sorted(item_codes)):
+        for code, dept, region in db.query(
+            "SELECT item_code, department_code, region_code FROM items WHERE item_code IN "
+            f"({', '.join('?' for _ in chunk)})",
+            chunk,
+        ):
+            items[str(code)] = (dept, region)
+    for chunk in _chunks(case_ids_of(records)):
+        for case_id, dept, org, region in db.query(
+            "SELECT case_id, department_code, org_code, region_code FROM cases WHERE case_id IN "
+            f"({', '.join('?' for _ in chunk)})",
+            chunk,
+        ):
+            cases[str(case_id)] = (dept, org, region)
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            continue
+        case_id = _field(record, "case_id")
+        org = _field(record, "org_code")
+        if org is not None:
+            codes: tuple[str | None, ...] = (org,)
+        elif (item := _field(record, "item_code")) in items:
+            codes = items[str(item)]
+        elif case_id in cases:
+            codes = cases[str(case_id)]
+        elif case_id is None:
+            continue  # cannot be applied: the import quarantines it
+        else:
+            raise ForbiddenError(
+                f"第 {index} 条记录无法确定所属机构（无 org_code、未知事项和办件）：来源系统只能"
+                "提交本机构的事件，请补充 org_code"
+            )
+        if not principal.covers(*codes):
+            raise ForbiddenError(
+                f"第 {index} 条记录属于机构 {'/'.join(c for c in codes if c)}，"
+                "不在本令牌授权的机构范围内；整批未导入"
+            )
+
+
+def _chunks(values: list[str], size: int = 1000) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def ingest(db: Database, principal: Principal, body: bytes, at: Any) -> ImportAnswer:
+    records = parse_body(body)
+    check_scope(db, principal, records)
+    report = import_records(db, records, source=f"api:{principal.name}")
+    sync_workflow(db, at, case_ids_of(records))
+    return ImportAnswer(
+        applied=report.applied,
+        duplicates=report.duplicates,
+        quarantined=[
+            QuarantinedRecord(index=p.index, field=p.field, message=p.message)
+            for p in report.problems
+        ],
+    )
+
+
+@router.post(
+    "/events",
+    response_model=ImportAnswer,
+    openapi_extra=_BODY_SCHEMA,
+    responses={**AUTH, **BAD_INPUT},
+)
+async def post_events(request: Request, db: DB, caller: Caller, at: Clock) -> ImportAnswer:
+    """Import events (applied, duplicates, quarantined with index, field and message)."""
+    caller.require("events.post")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise InputError(f"请求体超过 {MAX_BODY // 2**20} MB：请分批提交")
+    return await run_in_threadpool(ingest, db, caller, body, at)

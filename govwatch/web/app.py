@@ -1,0 +1,91 @@
+"""The FastAPI app factory: the JSON API, and the place where pages are mounted.
+
+``create_app(db_url)`` opens a connection pool (migrating the database once), maps govwatch's
+errors to HTTP answers (``{"detail": "…"}``: 400 bad input, 401, 403, 404, 409), includes the
+API under ``/api/v1`` and then every module of :data:`PAGE_MODULES` that exists: a module there
+defines ``register(app: FastAPI) -> None`` and adds its routers (server-rendered pages under
+``govwatch/web/pages/``), static files and templates. Pages reuse the API's dependencies in
+:mod:`govwatch.web.api.deps` (``DB``, ``Caller``, ``Clock``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from govwatch import __version__
+from govwatch.auth.errors import (
+    AuthenticationError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+)
+from govwatch.errors import DatabaseBusyError, GovwatchError
+from govwatch.web.api import api_router
+from govwatch.web.api.deps import Pool
+
+# Modules that add pages to the app, each with ``register(app)``; missing ones are skipped.
+PAGE_MODULES = ("govwatch.web.pages",)
+
+_STATUS = (
+    (AuthenticationError, 401),
+    (ForbiddenError, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (DatabaseBusyError, 503),
+)
+
+
+def status_of(exc: GovwatchError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+async def _govwatch_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GovwatchError)
+    status = status_of(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+
+
+def create_app(db_url: str) -> FastAPI:
+    pool = Pool(db_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        pool.close()
+
+    app = FastAPI(
+        title="govwatch",
+        version=__version__,
+        description="互联网+政务服务 电子监察与评估评价 API",
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.pool = pool
+    app.state.db_url = db_url
+    app.add_exception_handler(GovwatchError, _govwatch_error)
+    app.include_router(api_router())
+    mount_pages(app)
+    return app
+
+
+def mount_pages(app: FastAPI) -> None:
+    """Let each page module that exists register its routes (see :data:`PAGE_MODULES`)."""
+    for name in PAGE_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        register = getattr(module, "register", None)
+        if register is not None:  # an empty package directory is not a page module yet
+            register(app)
