@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "govwatch.evaluation.commands",
     "govwatch.events.commands",
     "govwatch.catalog.commands",
+    "govwatch.generator.commands",
     "govwatch.rules.commands",
     "govwatch.auth.commands",
     "govwatch.alerts.commands",
