@@ -39,7 +39,7 @@ _SESSION: Any = None
 def session() -> Any:
     """The process's SparkSession (created on first use)."""
     global _SESSION
-    if _SESSION is not None:
+    if _SESSION is not None and _SESSION.sparkContext._jsc is not None:
         return _SESSION
     try:
         from pyspark.sql import SparkSession
