@@ -95,29 +95,40 @@ def check_scope(db: Database, principal: Principal, records: Sequence[Any]) -> N
             chunk,
         ):
             cases[str(case_id)] = (dept, org, region)
+    Groups = list[tuple[str | None, ...]]
+    known: list[tuple[int, str | None, Groups]] = []
+    in_batch: dict[str, Groups] = {}
     for index, record in enumerate(records):
         if not isinstance(record, dict):
             continue
         case_id = _field(record, "case_id")
         org = _field(record, "org_code")
+        item = _field(record, "item_code")
+        groups: Groups = []
         if org is not None:
-            codes: tuple[str | None, ...] = (org,)
-        elif (item := _field(record, "item_code")) in items:
-            codes = items[str(item)]
-        elif case_id in cases:
-            codes = cases[str(case_id)]
-        elif case_id is None:
-            continue  # cannot be applied: the import quarantines it
-        else:
+            groups.append((org,))
+        if item in items:
+            groups.append(items[str(item)])
+        if case_id in cases:
+            groups.append(cases[str(case_id)])
+        if groups and case_id is not None:
+            in_batch.setdefault(case_id, groups)
+        known.append((index, case_id, groups))
+    for index, case_id, found in known:
+        groups = found or (in_batch.get(case_id, []) if case_id is not None else [])
+        if not groups:
+            if case_id is None:
+                continue  # cannot be applied: the import quarantines it
             raise ForbiddenError(
                 f"第 {index} 条记录无法确定所属机构（无 org_code、未知事项和办件）：来源系统只能"
                 "提交本机构的事件，请补充 org_code"
             )
-        if not principal.covers(*codes):
-            raise ForbiddenError(
-                f"第 {index} 条记录属于机构 {'/'.join(c for c in codes if c)}，"
-                "不在本令牌授权的机构范围内；整批未导入"
-            )
+        for codes in groups:  # the record's org, its item's and its case's must all be ours
+            if not principal.covers(*codes):
+                raise ForbiddenError(
+                    f"第 {index} 条记录属于机构 {'/'.join(c for c in codes if c)}，"
+                    "不在本令牌授权的机构范围内；整批未导入"
+                )
 
 
 def _chunks(values: list[str], size: int = 1000) -> list[list[str]]:
