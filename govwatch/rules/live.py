@@ -148,14 +148,7 @@ def _needs_daily_schedule(catalog: Catalog) -> bool:
 
 
 def _schedule(db: Database, case_ids: list[str] | None, at: datetime, daily: bool) -> None:
-    """Re-arm the clock schedule (cases.next_check_at) and our own daily one when needed."""
-    try:
-        from govwatch.deadlines.next_check import refresh_next_check
-    except ImportError:  # pragma: no cover - deadlines always ships with rules
-        refresh_next_check = None
-        daily = True
-    if refresh_next_check is not None:
-        refresh_next_check(db, case_ids, at=at)
+    """Keep our own daily schedule for the cases when the catalog needs it, else none."""
     scope = "" if case_ids is None else " WHERE case_id IN (SELECT case_id FROM _gw_rule_ids)"
     with db.transaction():
         db.execute("DROP TABLE IF EXISTS _gw_rule_ids")
@@ -202,8 +195,12 @@ def due_cases(db: Database, at: datetime) -> list[str]:
 
 def sweep(db: Database, at: datetime | None = None) -> dict[str, int]:
     """Evaluate every case whose next moment has come; the server calls this every ~30 s."""
+    from govwatch.deadlines.next_check import refresh_next_check
+
     moment = at or timeutil.now()
     due = due_cases(db, moment)
-    counts = evaluate_cases(db, due, moment) if due else {
-        "raised": 0, "level": 0, "cleared": 0, "reopened": 0}
+    if not due:
+        return {"cases": 0, "raised": 0, "level": 0, "cleared": 0, "reopened": 0}
+    counts = evaluate_cases(db, due, moment)
+    refresh_next_check(db, due, at=moment)  # re-arm cases.next_check_at past this moment
     return {"cases": len(due), **counts}
