@@ -1,0 +1,36 @@
+"""The pages of the web app, in Chinese: server-rendered Jinja2 over the same functions as the API.
+
+``register(app)`` (called by :func:`govwatch.web.app.create_app`) includes the page routers and serves ``/static`` (styles, scripts and the
+ECharts file copied from the npm package at install time): nothing is loaded from elsewhere.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from govwatch.web.pages import (
+    alerts,
+    cases,
+    dashboard,
+    evaluations,
+    items,
+    login,
+    public,
+    rules,
+    workspace,
+)
+from govwatch.web.pages.base import STATIC
+
+router = APIRouter(include_in_schema=False)
+for module in (login, dashboard, alerts, cases, rules, items, evaluations, workspace, public):
+    router.include_router(module.router)
+
+
+def register(app: FastAPI) -> None:
+    """Mount the pages and their static files onto the app."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+
+__all__ = ["register", "router"]

@@ -1,0 +1,229 @@
+"""预警: the alert list (filter, sort, page through) and one alert with its actions by role.
+
+The list calls :func:`govwatch.alerts.queries.list_alerts` for the default order (newest change
+first, as ``GET /api/v1/alerts``); other orders use the same SELECT, scope and shaping.
+Actions call :func:`govwatch.alerts.workflow.act` and :func:`govwatch.alerts.orders.issue_order`,
+the functions behind ``POST /api/v1/alerts/{id}/actions`` and ``POST /api/v1/orders``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import Response
+
+from govwatch.alerts import queries
+from govwatch.alerts.orders import ORDER_STATE_NAMES, get_order, issue_order, order_alert_ids
+from govwatch.alerts.states import MOVES, STATE_NAMES, STATES, allowed_actions
+from govwatch.alerts.workflow import act, get_state, load_alert, transitions
+from govwatch.auth.principal import SYSTEM, Principal
+from govwatch.errors import GovwatchError
+from govwatch.storage import Database
+from govwatch.web.api.deps import DB, Caller, Clock
+from govwatch.web.pages.base import (
+    CLASS_NAMES,
+    back,
+    error_page,
+    json_response,
+    login_redirect,
+    render,
+    status_of,
+    wants_json,
+)
+from govwatch.web.pages.names import department_names, region_names
+
+router = APIRouter()
+PAGE_SIZE = 50
+SORTS = {
+    "recent": ("最近变化", "a.last_seen_at DESC, a.alert_id"),
+    "first_seen": ("首次发现（新→旧）", "a.first_seen_at DESC, a.alert_id"),
+    "level": ("级别（红→黄→预警）",
+              "CASE a.level WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END, "
+              "a.last_seen_at DESC, a.alert_id"),
+    "case": ("办件编号", "a.case_id, a.rule, a.key"),
+}
+ALertId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def _sorted_alerts(db: Database, principal: Principal, f: queries.AlertFilter, sort: str,
+                   limit: int, offset: int) -> list[dict[str, Any]]:
+    if sort == "recent":
+        return queries.list_alerts(db, principal, f, limit, offset)
+    # Same filter as list_alerts, another order: fetch ids in that order, then shape them.
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (("a.status", f.status), ("a.level", f.level), ("a.rule", f.rule),
+                          ("a.rule_class", f.rule_class), ("a.case_id", f.case_id),
+                          ("a.department_code", f.department_code)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if f.region_code:
+        from govwatch.web.pages.names import region_prefix
+
+        where.append("a.region_code LIKE ?")
+        params.append(region_prefix(f.region_code) + "%")
+    if f.state:
+        where.append("COALESCE(w.state, CASE WHEN a.status = 'cleared' THEN 'closed' "
+                     "ELSE 'open' END) = ?")
+        params.append(f.state)
+    scope, scope_params = queries.scope_condition(principal)
+    if scope:
+        where.append(scope)
+        params += scope_params
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    rows = db.query(
+        "SELECT a.alert_id FROM alerts a LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id"
+        f"{clause} ORDER BY {SORTS[sort][1]} LIMIT {int(limit)} OFFSET {int(offset)}",
+        params,
+    )
+    out = []
+    for (alert_id,) in rows:
+        row = queries.get_alert(db, principal, str(alert_id))
+        if row is not None:
+            out.append(row)
+    return out
+
+
+@router.get("/alerts", response_model=None)
+def alert_list(
+    request: Request,
+    db: DB,
+    caller: Caller,
+    status: Annotated[str, Query(max_length=16)] = "active",
+    state: Annotated[str, Query(max_length=16)] = "",
+    level: Annotated[str, Query(max_length=16)] = "",
+    rule_class: Annotated[str, Query(max_length=32)] = "",
+    rule: Annotated[str, Query(max_length=64)] = "",
+    region: Annotated[str, Query(max_length=12)] = "",
+    department: Annotated[str, Query(max_length=64)] = "",
+    case_id: Annotated[str, Query(max_length=50)] = "",
+    sort: Annotated[str, Query(max_length=16)] = "recent",
+    page: Annotated[int, Query(ge=1, le=200_000)] = 1,
+) -> Response:
+    if caller.role == "public":
+        return login_redirect(request)
+    if not caller.can("alerts.read"):
+        return error_page(request, db, caller, 403, "本角色无权查看告警")
+    sort = sort if sort in SORTS else "recent"
+    f = queries.AlertFilter(
+        status=status if status in ("active", "cleared") else None,
+        state=state if state in STATES else None,
+        level=level or None, rule=rule or None, rule_class=rule_class or None,
+        case_id=case_id.strip() or None, department_code=department or None,
+        region_code=region.strip() or None,
+    )
+    offset = (page - 1) * PAGE_SIZE
+    rows = (_sorted_alerts(db, caller, f, sort, PAGE_SIZE + 1, offset)
+            if db.table_exists("alert_workflow") else [])
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    if wants_json(request):
+        return json_response({"items": rows, "page": page, "more": more})
+    params = {k: v for k, v in request.query_params.items() if k not in ("page", "msg")}
+    return render(request, db, caller, "alerts.html", {
+        "rows": rows, "page": page, "more": more, "params": params,
+        "f": {"status": status, "state": state, "level": level, "rule_class": rule_class,
+              "rule": rule, "region": region, "department": department, "case_id": case_id,
+              "sort": sort},
+        "sorts": SORTS, "states": STATE_NAMES, "classes": CLASS_NAMES,
+        "departments": department_names(db), "regions": region_names(db),
+    })
+
+
+def _detail(db: Database, caller: Principal, alert_id: str) -> dict[str, Any]:
+    load_alert(db, alert_id, caller)  # 404 / 403
+    row = queries.get_alert(db, caller, alert_id)
+    state = get_state(db, alert_id)
+    current = state.state if state else (row or {}).get("state", "open")
+    version = state.version if state else 0
+    side = ("department" if caller.can("alerts.department_act")
+            else "supervisor" if caller.can("alerts.supervise") else None)
+    actions = [(a, MOVES[a]) for a in allowed_actions(current, side)] if side else []
+    order_ids = [str(r[0]) for r in db.query(
+        "SELECT order_id FROM order_alerts WHERE alert_id = ? ORDER BY order_id", [alert_id])]
+    orders = []
+    for order_id in order_ids:
+        order = get_order(db, order_id, SYSTEM).as_dict()
+        order["alert_ids"] = order_alert_ids(db, order_id)
+        orders.append(order)
+    return {
+        "alert": row, "state": current, "state_name": STATE_NAMES.get(current, current),
+        "version": version, "due_on": state.due_on if state else None,
+        "actions": actions, "transitions": transitions(db, alert_id),
+        "history": queries.alert_history(db, alert_id), "orders": orders,
+        "order_states": ORDER_STATE_NAMES,
+        "can_order": caller.can("orders.issue") and current not in ("closed", "dismissed"),
+    }
+
+
+@router.get("/alerts/{alert_id}", response_model=None)
+def alert_page(request: Request, alert_id: ALertId, db: DB, caller: Caller) -> Response:
+    if caller.role == "public":
+        return login_redirect(request)
+    try:
+        caller.require("alerts.read")
+        detail = _detail(db, caller, alert_id)
+    except GovwatchError as exc:
+        return error_page(request, db, caller, status_of(exc), str(exc))
+    if wants_json(request):
+        return json_response(detail | {"actions": [a for a, _ in detail["actions"]]})
+    return render(request, db, caller, "alert.html", detail)
+
+
+@router.post("/alerts/{alert_id}/act", response_model=None)
+def alert_act(
+    request: Request,
+    alert_id: ALertId,
+    db: DB,
+    caller: Caller,
+    at: Clock,
+    action: Annotated[str, Form(max_length=32)],
+    reason: Annotated[str, Form(max_length=4000)] = "",
+    due_on: Annotated[str, Form(max_length=10)] = "",
+    expected_version: Annotated[int | None, Form()] = None,
+) -> Response:
+    if caller.role == "public":
+        return login_redirect(request)
+    try:
+        due = date.fromisoformat(due_on) if due_on.strip() else None
+        act(db, caller, alert_id, action, at, reason=reason or None, due_on=due,
+            expected_version=expected_version or None)
+    except ValueError:
+        return _refuse(request, db, caller, alert_id, 400, "整改期限应为 YYYY-MM-DD 格式的日期")
+    except GovwatchError as exc:
+        return _refuse(request, db, caller, alert_id, status_of(exc), str(exc))
+    name = MOVES[action].name if action in MOVES else action
+    return back(f"/alerts/{alert_id}", f"已{name}")
+
+
+@router.post("/alerts/{alert_id}/order", response_model=None)
+def alert_order(
+    request: Request,
+    alert_id: ALertId,
+    db: DB,
+    caller: Caller,
+    at: Clock,
+    content: Annotated[str, Form(max_length=4000)] = "",
+    reply_days: Annotated[int | None, Form(ge=1, le=60)] = None,
+) -> Response:
+    if caller.role == "public":
+        return login_redirect(request)
+    try:
+        order = issue_order(db, caller, [alert_id], at, content=content, reply_days=reply_days)
+    except GovwatchError as exc:
+        return _refuse(request, db, caller, alert_id, status_of(exc), str(exc))
+    return back(f"/alerts/{alert_id}", f"已发出督办单 {order.order_id}，回复期限 "
+                f"{order.reply_due_on.isoformat()}")
+
+
+def _refuse(request: Request, db: Database, caller: Principal, alert_id: str, status: int,
+            message: str) -> Response:
+    """Show the alert again with the refusal on top (or the error page if it cannot be shown)."""
+    try:
+        detail = _detail(db, caller, alert_id)
+    except GovwatchError:
+        return error_page(request, db, caller, status, message)
+    return render(request, db, caller, "alert.html", detail | {"error": message}, status)

@@ -1,0 +1,187 @@
+"""What every page shares: the template environment, the signed-in user, CSRF, navigation.
+
+Pages call the same functions the JSON API calls (``govwatch.alerts``, ``govwatch.rules``, …)
+so that a page and its JSON twin never disagree. Sign-in uses the auth engineer's session
+helpers: a cookie holding a random secret, and the session's CSRF token in every form.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from govwatch.auth.principal import ROLE_NAMES, Principal
+from govwatch.auth.sessions import CSRF_FIELD
+from govwatch.storage import Database
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+LEVEL_NAMES = {"warning": "预警", "yellow": "黄牌", "red": "红牌"}
+CLASS_NAMES = {
+    "timeliness": "时效异常",
+    "process": "流程异常",
+    "content": "内容异常",
+    "discretion": "裁量(收费)异常",
+    "integrity": "廉政风险点异常",
+}
+STATUS_NAMES = {"active": "有效", "cleared": "已消除"}
+ROUND_STATUS_NAMES = {
+    "configured": "已配置",
+    "collecting": "采集中",
+    "computed": "已计算",
+    "review": "复核中",
+    "published": "已发布",
+}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str
+
+
+def nav_for(principal: Principal) -> list[NavItem]:
+    """The menu a role sees: each role only the pages it may open."""
+    items: list[NavItem] = []
+    if principal.can("alerts.read"):
+        items += [NavItem("/", "首页"), NavItem("/alerts", "预警")]
+    if principal.role == "department":
+        items.append(NavItem("/workspace", "部门工作台"))
+    if principal.can("rules.read"):
+        items.append(NavItem("/rules", "规则目录"))
+    if principal.can("cases.read"):
+        items.append(NavItem("/items", "事项"))
+    if principal.can("evaluations.read"):
+        items.append(NavItem("/evaluations", "评估"))
+    items.append(NavItem("/public", "公开"))
+    return items
+
+
+def _fmt_time(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None:
+        return ""
+    text = str(value)
+    return text[:16].replace("T", " ") if len(text) >= 16 and text[10:11] in "T " else text
+
+
+def _stars(value: object) -> str:
+    n = int(str(value or 0))
+    return "★" * n + "☆" * (5 - n) if n else "未达星级"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["t"] = _fmt_time
+    env.filters["stars"] = _stars
+    env.filters["level_name"] = lambda v: LEVEL_NAMES.get(str(v), str(v))
+    env.filters["class_name"] = lambda v: CLASS_NAMES.get(str(v), str(v or ""))
+    env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
+    env.filters["urlq"] = lambda v: quote(str(v), safe="")
+    env.globals["ROLE_NAMES"] = ROLE_NAMES
+    env.globals["LEVEL_NAMES"] = LEVEL_NAMES
+    env.globals["CLASS_NAMES"] = CLASS_NAMES
+    env.globals["CSRF_FIELD"] = CSRF_FIELD
+    return env
+
+
+ENV = _environment()
+
+
+def csrf_token(db: Database, principal: Principal) -> str:
+    """The CSRF token of the principal's session ('' without one)."""
+    if not principal.session_hash:
+        return ""
+    rows = db.query(
+        "SELECT csrf_token FROM sessions WHERE session_hash = ?", [principal.session_hash]
+    )
+    return str(rows[0][0]) if rows else ""
+
+
+def render(
+    request: Request,
+    db: Database,
+    principal: Principal,
+    name: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render a page with the layout's context (user, menu, CSRF token, notice)."""
+    page = ENV.get_template(name).render(
+        user=principal,
+        role_name=ROLE_NAMES.get(principal.role, principal.role),
+        nav=nav_for(principal),
+        path=request.url.path,
+        csrf=csrf_token(db, principal),
+        notice=request.query_params.get("msg", ""),
+        **context,
+    )
+    return HTMLResponse(page, status_code=status_code)
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def back(url: str, message: str) -> RedirectResponse:
+    """Redirect after a successful form (post/redirect/get) with a notice."""
+    sep = "&" if "?" in url else "?"
+    return RedirectResponse(f"{url}{sep}msg={quote(message, safe='')}", status_code=303)
+
+
+def wants_json(request: Request) -> bool:
+    return request.query_params.get("format") == "json"
+
+
+def json_response(data: object) -> Response:
+    body = json.dumps(data, ensure_ascii=False, default=str)
+    return Response(body, media_type="application/json; charset=utf-8")
+
+
+def error_page(
+    request: Request, db: Database, principal: Principal, status_code: int, message: str
+) -> HTMLResponse:
+    return render(
+        request, db, principal, "error.html", {"message": message, "status": status_code},
+        status_code,
+    )
+
+
+def status_of(exc: Exception) -> int:
+    """The HTTP status for an expected error (as the API answers it)."""
+    from govwatch.auth.errors import (
+        AuthenticationError,
+        ConflictError,
+        ForbiddenError,
+        NotFoundError,
+    )
+
+    for cls, code in (
+        (AuthenticationError, 401),
+        (ForbiddenError, 403),
+        (NotFoundError, 404),
+        (ConflictError, 409),
+    ):
+        if isinstance(exc, cls):
+            return code
+    return 400

@@ -1,0 +1,37 @@
+"""Names for codes shown on pages: departments (from the catalog), regions (from the org tree)."""
+
+from __future__ import annotations
+
+from govwatch.storage import Database
+
+
+def region_prefix(code: str) -> str:
+    """330100 → 3301: a city's or province's code covers its subtree by prefix."""
+    prefix = code
+    while len(prefix) > 2 and prefix.endswith("00"):
+        prefix = prefix[:-2]
+    return prefix
+
+
+def department_names(db: Database) -> dict[str, str]:
+    if not db.table_exists("items"):
+        return {}
+    rows = db.query(
+        "SELECT department_code, MAX(department_name) FROM items GROUP BY department_code "
+        "ORDER BY department_code"
+    )
+    return {str(c): str(n or c) for c, n in rows}
+
+
+def region_names(db: Database) -> dict[str, str]:
+    names: dict[str, str] = {}
+    if db.table_exists("items"):
+        for (code,) in db.query("SELECT DISTINCT region_code FROM items ORDER BY region_code"):
+            names[str(code)] = str(code)
+    if db.table_exists("orgs"):
+        for code, name in db.query(
+            "SELECT region_code, name FROM orgs WHERE region_code IS NOT NULL "
+            "AND kind IN ('province', 'city', 'county')"
+        ):
+            names[str(code)] = str(name)
+    return dict(sorted(names.items()))
