@@ -104,4 +104,8 @@ def evaluate_command(
 
 
 def register(group: click.Group) -> None:
+    from govwatch.evaluation import demand_commands  # noqa: F401  (adds its commands)
+    from govwatch.evaluation.round_commands import evaluation_group
+
     group.add_command(evaluate_command)
+    group.add_command(evaluation_group)

@@ -143,16 +143,20 @@ def _case_totals(counts: Counts) -> dict[str, float]:
 
 
 def alert_counts(db: Database, kind: str, period: Period, cases: dict[str, float]) -> Counts:
-    """Alerts raised (active or since cleared) on the cases of the period, by class and level."""
+    """Alerts raised (active or since cleared) on the cases of the period, by class and level.
+
+    Alerts count as known when the metrics are computed, whenever they were detected: an
+    import of historical events raises its alerts at import time, after the period.
+    """
     out: Counts = {}
     if not db.table_exists("alerts"):
         return out
     u = unit_expr(kind, "c")
     base = (
         f"FROM alerts a JOIN cases c ON c.case_id = a.case_id "
-        f"WHERE a.first_seen_at <= ? AND {_cases_in_period()} AND {u} IS NOT NULL"
+        f"WHERE {_cases_in_period()} AND {u} IS NOT NULL"
     )
-    params = [period.moment, period.start_at, period.end_before]
+    params = [period.start_at, period.end_before]
     for column, names in (("rule_class", ALERT_CLASSES), ("level", ALERT_LEVELS)):
         seen: set[tuple[str, str]] = set()
         for unit, name, n, n_cases in db.query(

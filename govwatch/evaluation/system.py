@@ -7,6 +7,7 @@ part (scoring, stars, rounds) trusts a :class:`IndicatorSystem`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import math
@@ -173,8 +174,15 @@ def load_system(path: str | Path) -> IndicatorSystem:
 
 
 def parse_system(text: str, *, origin: str = "指标体系") -> IndicatorSystem:
+    """Parse and validate a system's YAML text (cached: rounds re-read their frozen text)."""
+    return _parse_cached(text, origin)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_cached(text: str, origin: str) -> IndicatorSystem:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         raise ValidationError(f"{origin} 不是合法的 YAML：{str(exc).splitlines()[0]}") from exc
     system = system_from_dict(raw, origin=origin)
