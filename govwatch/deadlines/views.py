@@ -29,11 +29,29 @@ N_KEY = 1_000_000
 _ORDER = "occurred_at, kind_order, event_id"
 
 
-def _days(unit: str, end: str, start: str) -> str:
-    """SQL for ``days(start, end)`` in ``unit`` (a SQL expression holding 'W' or 'N')."""
+def _status(e: str) -> str:
+    """Status from the first finish and the first terminate/reject (the earlier wins)."""
     return (
-        f"CASE WHEN {unit} = 'N' THEN {end}.day_ordinal - {start}.day_ordinal "
-        f"ELSE {end}.workday_ordinal - {start}.workday_ordinal END"
+        f"CASE WHEN {e}.finished_at IS NOT NULL AND ({e}.terminated_at IS NULL "
+        f"OR {e}.finished_at <= {e}.terminated_at) THEN 'finished' "
+        f"WHEN {e}.terminated_at IS NOT NULL THEN 'terminated' ELSE 'open' END"
+    )
+
+
+def _ended_on(e: str) -> str:
+    return (
+        f"CAST(CASE WHEN {e}.finished_at IS NOT NULL AND ({e}.terminated_at IS NULL "
+        f"OR {e}.finished_at <= {e}.terminated_at) THEN {e}.finished_at "
+        f"ELSE {e}.terminated_at END AS DATE)"
+    )
+
+
+def _clock_on(c: str, today: str) -> str:
+    """The last day the clock runs: the end date for ended cases (never before A), else today."""
+    return (
+        f"CASE WHEN {c}.status IN ('finished', 'terminated') AND {c}.ended_on > {c}.accepted_on "
+        f"THEN {c}.ended_on WHEN {c}.status IN ('finished', 'terminated') THEN {c}.accepted_on "
+        f"ELSE {today} END"
     )
 
 
@@ -60,27 +78,15 @@ SELECT {N_KEY} + day_ordinal AS lookup_key, on_date, next_workday FROM calendar"
 
     views.append(
         (
-            "clock_accepts",
-            f"""SELECT case_id, item_code, case_kind, occurred_at AS accepted_at
-FROM (
-    SELECT ev.case_id, ev.item_code, ev.case_kind, ev.occurred_at,
-        ROW_NUMBER() OVER (PARTITION BY ev.case_id ORDER BY {_ORDER}) AS rn
-    FROM {ev}
-    WHERE ev.kind = 'accept' AND ev.occurred_at <= {ts}
-) a
-WHERE rn = 1""",
-        )
-    )
-
-    views.append(
-        (
             "clock_case_events",
             f"""SELECT ev.case_id,
+    MIN(CASE WHEN ev.kind = 'accept' THEN ev.occurred_at END) AS accepted_at,
+    MIN(CASE WHEN ev.kind = 'accept' THEN ev.item_code END) AS accept_item_code,
+    MIN(CASE WHEN ev.kind = 'accept' THEN ev.case_kind END) AS accept_case_kind,
     MIN(CASE WHEN ev.kind = 'finish' THEN ev.occurred_at END) AS finished_at,
     MIN(CASE WHEN ev.kind IN ('terminate', 'reject') THEN ev.occurred_at END) AS terminated_at,
     CAST(SUM(CASE WHEN ev.kind = 'special_start' AND ev.procedure_kind = '1'
-        THEN COALESCE(ev.limit_days, 0) ELSE 0 END) AS INTEGER) AS extension_days,
-    MIN(ev.item_code) AS any_item_code
+        THEN COALESCE(ev.limit_days, 0) ELSE 0 END) AS INTEGER) AS extension_days
 FROM {ev}
 WHERE ev.occurred_at <= {ts}
 GROUP BY ev.case_id""",
@@ -131,36 +137,53 @@ LEFT JOIN calendar ce ON ce.on_date = p.until_on""",
     views.append(
         (
             "clock_case_base",
-            f"""SELECT c.*,
-    CASE WHEN c.status IN ('finished', 'terminated') AND c.ended_on > c.accepted_on
-         THEN c.ended_on
-         WHEN c.status IN ('finished', 'terminated') THEN c.accepted_on
-         ELSE {today} END AS clock_on
+            f"""SELECT c.*, {_clock_on("c", today)} AS clock_on
 FROM (
-    SELECT a.case_id, COALESCE(a.item_code, e.any_item_code) AS item_code, a.accepted_at,
-        CAST(a.accepted_at AS DATE) AS accepted_on,
-        COALESCE(a.case_kind, i.case_kind) AS case_kind,
-        CASE WHEN e.finished_at IS NOT NULL
-                  AND (e.terminated_at IS NULL OR e.finished_at <= e.terminated_at)
-             THEN 'finished'
-             WHEN e.terminated_at IS NOT NULL THEN 'terminated'
-             ELSE 'open' END AS status,
-        e.finished_at, e.terminated_at,
-        CAST(CASE WHEN e.finished_at IS NOT NULL
-                  AND (e.terminated_at IS NULL OR e.finished_at <= e.terminated_at)
-             THEN e.finished_at ELSE e.terminated_at END AS DATE) AS ended_on,
+    SELECT e.case_id, e.accept_item_code AS item_code,
+        e.accepted_at, CAST(e.accepted_at AS DATE) AS accepted_on,
+        COALESCE(e.accept_case_kind, i.case_kind) AS case_kind,
+        {_status("e")} AS status,
+        e.finished_at, e.terminated_at, {_ended_on("e")} AS ended_on,
         CASE WHEN i.item_code IS NULL THEN NULL
-             WHEN COALESCE(a.case_kind, i.case_kind) = '1' THEN 0
+             WHEN COALESCE(e.accept_case_kind, i.case_kind) = '1' THEN 0
              ELSE i.promised_limit END AS promised_limit,
         CASE WHEN i.item_code IS NULL THEN NULL ELSE i.promised_limit_unit END AS promised_unit,
         CASE WHEN i.item_code IS NULL THEN NULL
-             WHEN COALESCE(a.case_kind, i.case_kind) = '1' THEN COALESCE(i.legal_limit, 0)
+             WHEN COALESCE(e.accept_case_kind, i.case_kind) = '1' THEN COALESCE(i.legal_limit, 0)
              ELSE i.legal_limit END AS legal_limit,
         CASE WHEN i.item_code IS NULL THEN NULL ELSE i.legal_limit_unit END AS legal_unit,
         e.extension_days
-    FROM clock_accepts a
-    JOIN clock_case_events e ON e.case_id = a.case_id
-    LEFT JOIN items i ON i.item_code = COALESCE(a.item_code, e.any_item_code)
+    FROM clock_case_events e
+    LEFT JOIN items i ON i.item_code = e.accept_item_code
+    WHERE e.accepted_at IS NOT NULL
+) c""",
+        )
+    )
+
+    # The clock window of the cases that have pauses, from their own events only, so that the
+    # big per-case pipeline is computed once (engines inline views rather than share them).
+    views.append(
+        (
+            "clock_pause_bounds",
+            f"""SELECT c.case_id, c.accepted_on, c.status, {_clock_on("c", today)} AS clock_on
+FROM (
+    SELECT e.case_id, CAST(e.accepted_at AS DATE) AS accepted_on, {_status("e")} AS status,
+        {_ended_on("e")} AS ended_on
+    FROM (
+        SELECT ev.case_id,
+            MIN(CASE WHEN ev.kind = 'accept' THEN ev.occurred_at END) AS accepted_at,
+            MIN(CASE WHEN ev.kind = 'finish' THEN ev.occurred_at END) AS finished_at,
+            MIN(CASE WHEN ev.kind IN ('terminate', 'reject') THEN ev.occurred_at END)
+                AS terminated_at
+        FROM {ev}
+        WHERE ev.occurred_at <= {ts}
+          AND ev.kind IN ('accept', 'finish', 'terminate', 'reject')
+          AND ev.case_id IN (SELECT p.case_id FROM {events} p
+              WHERE p.kind IN ('supplement_request', 'special_start', 'suspend')
+                AND p.occurred_at <= {ts})
+        GROUP BY ev.case_id
+    ) e
+    WHERE e.accepted_at IS NOT NULL
 ) c""",
         )
     )
@@ -190,7 +213,7 @@ FROM (
                 CASE WHEN p.ended_at IS NULL AND b.status = 'open' THEN 1 ELSE 0 END
                     AS open_now
             FROM case_pauses p
-            JOIN clock_case_base b ON b.case_id = p.case_id
+            JOIN clock_pause_bounds b ON b.case_id = p.case_id
         ) u
     ) v
 ) w
@@ -261,7 +284,10 @@ def _limit_columns(prefix: str, alias: str) -> str:
         f"(d.{prefix}_deadline IS NOT NULL AND d.status <> 'terminated' "
         f"AND d.clock_on > d.{prefix}_deadline)"
     )
-    late = _days(unit, "cc", alias)
+    late = (
+        f"CASE WHEN {unit} = 'N' THEN d.c_day_ordinal - {alias}.day_ordinal "
+        f"ELSE d.c_workday_ordinal - {alias}.workday_ordinal END"
+    )
     return f"""d.{prefix}_limit, {unit} AS {prefix}_unit, d.{prefix}_deadline,
     CAST(CASE WHEN d.{prefix}_limit IS NULL THEN NULL ELSE {elapsed} END AS INTEGER)
         AS {prefix}_elapsed,
@@ -296,8 +322,7 @@ def _case_clock_sql() -> str:
     d.extension_days, d.paused_days_promised, d.paused_days_legal, d.paused_w, d.paused_n
 FROM clock_case_deadlines d
 LEFT JOIN calendar dp ON dp.on_date = d.promised_deadline
-LEFT JOIN calendar dl ON dl.on_date = d.legal_deadline
-LEFT JOIN calendar cc ON cc.on_date = d.clock_on"""
+LEFT JOIN calendar dl ON dl.on_date = d.legal_deadline"""
 
 
 def _step_views(ts: str, today: str, ev: str) -> list[tuple[str, str]]:
@@ -319,13 +344,12 @@ FROM (
     ) x
     WHERE x.kind = 'step_start'
 ) s
-LEFT JOIN clock_accepts a ON a.case_id = s.case_id
 LEFT JOIN clock_case_events e ON e.case_id = s.case_id
 LEFT JOIN (
     SELECT st.item_code, st.name, MIN(st.limit_days) AS limit_days, MIN(st.unit) AS unit
     FROM item_steps st
     GROUP BY st.item_code, st.name
-) lim ON lim.item_code = COALESCE(a.item_code, e.any_item_code) AND lim.name = s.step"""
+) lim ON lim.item_code = e.accept_item_code AND lim.name = s.step"""
 
     paused = """SELECT w.start_event_id,
     CAST(SUM(CASE WHEN w.e > w.s2 THEN ce.workday_ordinal - cs.workday_ordinal ELSE 0 END)
