@@ -42,7 +42,8 @@ class Pool:
         self._root = connect(self.url)  # migrates once
 
     def _new(self) -> Database:
-        assert self._root is not None
+        if self._root is None:  # closed at a lifespan's end; the app may be started again
+            self._root = connect(self.url, migrate=False)
         if self._root.dialect == "duckdb":
             cursor = self._root.raw.cursor()
             cursor.execute("SET TimeZone = 'Asia/Shanghai'")

@@ -64,6 +64,20 @@ def parse_body(body: bytes) -> list[Any]:
     return out
 
 
+def _usable_key(key: object) -> bool:
+    """Keys a JSON path can name: not blank, no backslash or control characters."""
+    text = str(key)
+    return bool(text.strip()) and "\\" not in text and text.isprintable()
+
+
+def clean(records: list[Any]) -> list[Any]:
+    """Drop keys no field could have (blank or unprintable names) before the import sees them."""
+    return [
+        {k: v for k, v in r.items() if _usable_key(k)} if isinstance(r, dict) else r
+        for r in records
+    ]
+
+
 def _field(record: dict[str, Any], name: str) -> str | None:
     for key, value in record.items():
         if ALIASES.get(str(key).lower()) == name and value not in (None, ""):
@@ -136,7 +150,7 @@ def _chunks(values: list[str], size: int = 1000) -> list[list[str]]:
 
 
 def ingest(db: Database, principal: Principal, body: bytes, at: Any) -> ImportAnswer:
-    records = parse_body(body)
+    records = clean(parse_body(body))
     check_scope(db, principal, records)
     report = import_records(db, records, source=f"api:{principal.name}")
     sync_workflow(db, at, case_ids_of(records))
