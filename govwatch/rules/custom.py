@@ -81,7 +81,9 @@ def parse_expression(text: str) -> exp.Expression:
     if len(trees) != 1:
         raise ValidationError("表达式只能有一个，不允许多条语句（;）", field="expression")
     tree = trees[0]
-    if isinstance(tree, exp.Query | exp.Command | exp.DDL | exp.DML) or tree.find(exp.Query):
+    statements = (exp.Query, exp.Command, exp.Drop, exp.Create, exp.Insert, exp.Update,
+                  exp.Delete, exp.Alter, exp.Set, exp.Use, exp.Pragma, exp.Transaction)
+    if isinstance(tree, statements) or tree.find(exp.Query):
         raise ValidationError(
             "表达式中不允许语句或子查询（SELECT、INSERT、DROP 等）：只能写布尔表达式",
             field="expression",
@@ -98,7 +100,9 @@ def parse_expression(text: str) -> exp.Expression:
                     "promised_remaining、supplement_requests）",
                     field="expression",
                 )
-        elif isinstance(node, exp.Func) and not isinstance(node, exp.Cast):
+        elif isinstance(node, _ALLOWED):
+            continue
+        elif isinstance(node, exp.Func):
             name = type(node).__name__
             if name not in FUNCTIONS:
                 shown = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
