@@ -42,8 +42,9 @@ def app(seeded_url: str) -> FastAPI:
 
 
 def login(client: TestClient, role: str) -> None:
-    answer = client.post("/login", data={"username": f"web_{role}", "password": PASSWORD},
-                         follow_redirects=False)
+    answer = client.post(
+        "/login", data={"username": f"web_{role}", "password": PASSWORD}, follow_redirects=False
+    )
     assert answer.status_code == 303, answer.text
 
 

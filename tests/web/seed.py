@@ -28,14 +28,29 @@ PRESET = Path(__file__).resolve().parents[2] / "govwatch/evaluation/presets/onli
 
 def _item(code: str, dept: str, dept_name: str, region: str) -> dict[str, Any]:
     return {
-        "item_code": code, "name": f"{dept_name}许可{code}", "item_type": "01",
-        "department_code": dept, "department_name": dept_name, "region_code": region,
-        "case_kind": "2", "legal_limit": 20, "promised_limit": 10,
-        "steps": [{"name": "受理", "limit": 1}, {"name": "审查", "limit": 5},
-                  {"name": "决定", "limit": 2}],
+        "item_code": code,
+        "name": f"{dept_name}许可{code}",
+        "item_type": "01",
+        "department_code": dept,
+        "department_name": dept_name,
+        "region_code": region,
+        "case_kind": "2",
+        "legal_limit": 20,
+        "promised_limit": 10,
+        "steps": [
+            {"name": "受理", "limit": 1},
+            {"name": "审查", "limit": 5},
+            {"name": "决定", "limit": 2},
+        ],
         "materials": [{"name": "申请书", "required": True}],
-        "online": {"depth": 4, "unified_identity": True, "e_license": False,
-                   "online_payment": False, "delivery": False, "max_visits": 1},
+        "online": {
+            "depth": 4,
+            "unified_identity": True,
+            "e_license": False,
+            "online_payment": False,
+            "delivery": False,
+            "max_visits": 1,
+        },
     }
 
 
@@ -49,9 +64,19 @@ def _ev(eid: str, case: str, kind: str, at: str, **kw: Any) -> dict[str, Any]:
 def _case(case: str, item: str, applied: str, **finish: Any) -> list[dict[str, Any]]:
     mats = [{"name": "申请书", "provided": True}]
     rows = [
-        _ev(f"{case}a", case, "apply", f"{applied}T09:00:00", item_code=item, channel="2",
-            applicant_type="1", applicant_name="张三", applicant_id="330102199001011234",
-            phone="13800001111", materials=mats),
+        _ev(
+            f"{case}a",
+            case,
+            "apply",
+            f"{applied}T09:00:00",
+            item_code=item,
+            channel="2",
+            applicant_type="1",
+            applicant_name="张三",
+            applicant_id="330102199001011234",
+            phone="13800001111",
+            materials=mats,
+        ),
         _ev(f"{case}b", case, "accept", f"{applied}T10:00:00", item_code=item),
         _ev(f"{case}c", case, "step_start", f"{applied}T10:30:00", step="审查"),
     ]
@@ -67,15 +92,22 @@ EVENTS = [
     *_case("C3", "A1", "2025-09-15"),  # open, past the promised deadline
     *_case("C4", "B1", "2025-10-09", at="2025-10-10T10:00:00"),
     *_case("C5", "B1", "2025-09-10"),  # open and late
-    _ev("C3s", "C3", "supplement_request", "2025-09-16T09:00:00", materials=["申请书"],
-        reason="材料不清晰"),
+    _ev(
+        "C3s",
+        "C3",
+        "supplement_request",
+        "2025-09-16T09:00:00",
+        materials=["申请书"],
+        reason="材料不清晰",
+    ),
     _ev("C3r", "C3", "supplement_received", "2025-09-18T09:00:00", materials=["申请书"]),
 ]
 
 
 def _jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
+    )
     return path
 
 
@@ -99,18 +131,38 @@ def seed_round(db: Database) -> None:
         "system_name, system_yaml, system_digest, status, created_by, created_at, computed_at, "
         "published_at, published_by, digest) VALUES (?, ?, ?, ?, 'department', ?, ?, 'x', "
         "'published', 'web_admin', ?, ?, ?, 'web_admin', 'y')",
-        ["2025Q3", "2025年第三季度网上政务服务评估", date(2025, 7, 1), date(2025, 9, 30),
-         "网上政务服务能力评估", text, AT, AT, AT],
+        [
+            "2025Q3",
+            "2025年第三季度网上政务服务评估",
+            date(2025, 7, 1),
+            date(2025, 9, 30),
+            "网上政务服务能力评估",
+            text,
+            AT,
+            AT,
+            AT,
+        ],
     )
     results = (("D1", "市场监管局", 86.5, 4, 1, 1, 3), ("D2", "交通运输局", 71.0, 3, 2, 2, 2))
     for unit, name, score, stars, rank, low, high in results:
-        db.execute("INSERT INTO eval_units (round_id, unit, unit_name, group_name) "
-                   "VALUES ('2025Q3', ?, ?, '市级部门')", [unit, name])
+        db.execute(
+            "INSERT INTO eval_units (round_id, unit, unit_name, group_name) "
+            "VALUES ('2025Q3', ?, ?, '市级部门')",
+            [unit, name],
+        )
         db.execute(
             "INSERT INTO eval_results (round_id, unit, group_name, score, stars, rank, "
             "group_rank, coverage, poorly_covered, points, missing, rank_low, rank_high, "
             "star_stability) VALUES ('2025Q3', ?, '市级部门', ?, ?, ?, ?, 1.0, FALSE, ?, '[]', "
             "?, ?, 0.9)",
-            [unit, score, stars, rank, rank, json.dumps({"reach.channels": 3.5,
-                                                         "reach.identity": 4.0}), low, high],
+            [
+                unit,
+                score,
+                stars,
+                rank,
+                rank,
+                json.dumps({"reach.channels": 3.5, "reach.identity": 4.0}),
+                low,
+                high,
+            ],
         )

@@ -12,8 +12,17 @@ from fastapi.testclient import TestClient
 
 from tests.web.conftest import login
 
-PAGES = ["/", "/alerts", "/cases/C1", "/rules", "/items", "/items/A1", "/evaluations",
-         "/evaluations/2025Q3", "/public"]
+PAGES = [
+    "/",
+    "/alerts",
+    "/cases/C1",
+    "/rules",
+    "/items",
+    "/items/A1",
+    "/evaluations",
+    "/evaluations/2025Q3",
+    "/public",
+]
 
 
 def csrf(html: str) -> str:
@@ -94,22 +103,31 @@ def test_appeal_rejected_ordered_and_replied_through_the_forms(seeded_url: str) 
     with TestClient(app) as dept, TestClient(app) as sup:
         login(dept, "department")
         login(sup, "supervisor")
-        alert = next(r for r in dept.get("/alerts?format=json&level=red").json()["items"]
-                     if r["state"] == "open")
+        alert = next(
+            r
+            for r in dept.get("/alerts?format=json&level=red").json()["items"]
+            if r["state"] == "open"
+        )
         page = f"/alerts/{alert['alert_id']}"
         token = csrf(dept.get(page).text)
-        dept.post(f"{page}/act", data={"action": "appeal", "reason": "申请人要求延期",
-                                        "csrf_token": token})
+        dept.post(
+            f"{page}/act",
+            data={"action": "appeal", "reason": "申请人要求延期", "csrf_token": token},
+        )
         assert sup.get(f"{page}?format=json").json()["state"] == "appealed"
         token = csrf(sup.get(page).text)
-        answer = sup.post(f"{page}/act", data={"action": "reject_appeal", "reason": "理由不成立",
-                                                "csrf_token": token})
+        answer = sup.post(
+            f"{page}/act",
+            data={"action": "reject_appeal", "reason": "理由不成立", "csrf_token": token},
+        )
         assert "已驳回申诉" in answer.text
         sup.post(f"{page}/order", data={"content": "请五日内说明整改情况", "csrf_token": token})
         order = sup.get(f"{page}?format=json").json()["orders"][0]
         token = csrf(dept.get("/workspace").text)
-        answer = dept.post(f"/orders/{order['order_id']}/act",
-                           data={"action": "reply", "text": "已整改", "csrf_token": token})
+        answer = dept.post(
+            f"/orders/{order['order_id']}/act",
+            data={"action": "reply", "text": "已整改", "csrf_token": token},
+        )
         assert "已回复督办" in answer.text
         assert sup.get(f"{page}?format=json").json()["orders"][0]["state"] == "replied"
 
@@ -118,8 +136,9 @@ def test_a_form_without_csrf_token_is_refused(app: FastAPI) -> None:
     with TestClient(app) as client:
         login(client, "department")
         alert = client.get("/alerts?format=json").json()["items"][0]
-        answer = client.post(f"/alerts/{alert['alert_id']}/act",
-                             data={"action": "explain", "reason": "x"})
+        answer = client.post(
+            f"/alerts/{alert['alert_id']}/act", data={"action": "explain", "reason": "x"}
+        )
         assert answer.status_code == 403
 
 
@@ -129,13 +148,26 @@ def test_custom_rule_is_checked_as_typed_then_fires_after_saving(seeded_url: str
     with TestClient(make_app(seeded_url)) as client:
         login(client, "admin")
         token = csrf(client.get("/rules").text)
-        bad = client.post("/rules/check", data={"id": "many_events", "type": "过程异常",
-                                                "level": "yellow", "description": "事件多",
-                                                "expression": "nonsense_column > 1",
-                                                "csrf_token": token}).json()
+        bad = client.post(
+            "/rules/check",
+            data={
+                "id": "many_events",
+                "type": "过程异常",
+                "level": "yellow",
+                "description": "事件多",
+                "expression": "nonsense_column > 1",
+                "csrf_token": token,
+            },
+        ).json()
         assert not bad["ok"] and "nonsense_column" in bad["message"]
-        form = {"id": "many_events", "type": "过程异常", "level": "yellow",
-                "description": "事件过多", "expression": "event_count >= 5", "csrf_token": token}
+        form = {
+            "id": "many_events",
+            "type": "过程异常",
+            "level": "yellow",
+            "description": "事件过多",
+            "expression": "event_count >= 5",
+            "csrf_token": token,
+        }
         assert client.post("/rules/check", data=form).json()["ok"]
         answer = client.post("/rules/custom", data=form)
         assert "已添加规则 many_events" in answer.text

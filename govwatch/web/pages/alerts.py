@@ -39,24 +39,32 @@ PAGE_SIZE = 50
 SORTS = {
     "recent": ("最近变化", "a.last_seen_at DESC, a.alert_id"),
     "first_seen": ("首次发现（新→旧）", "a.first_seen_at DESC, a.alert_id"),
-    "level": ("级别（红→黄→预警）",
-              "CASE a.level WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END, "
-              "a.last_seen_at DESC, a.alert_id"),
+    "level": (
+        "级别（红→黄→预警）",
+        "CASE a.level WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END, "
+        "a.last_seen_at DESC, a.alert_id",
+    ),
     "case": ("办件编号", "a.case_id, a.rule, a.key"),
 }
 ALertId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def _sorted_alerts(db: Database, principal: Principal, f: queries.AlertFilter, sort: str,
-                   limit: int, offset: int) -> list[dict[str, Any]]:
+def _sorted_alerts(
+    db: Database, principal: Principal, f: queries.AlertFilter, sort: str, limit: int, offset: int
+) -> list[dict[str, Any]]:
     if sort == "recent":
         return queries.list_alerts(db, principal, f, limit, offset)
     # Same filter as list_alerts, another order: fetch ids in that order, then shape them.
     where: list[str] = []
     params: list[Any] = []
-    for column, value in (("a.status", f.status), ("a.level", f.level), ("a.rule", f.rule),
-                          ("a.rule_class", f.rule_class), ("a.case_id", f.case_id),
-                          ("a.department_code", f.department_code)):
+    for column, value in (
+        ("a.status", f.status),
+        ("a.level", f.level),
+        ("a.rule", f.rule),
+        ("a.rule_class", f.rule_class),
+        ("a.case_id", f.case_id),
+        ("a.department_code", f.department_code),
+    ):
         if value:
             where.append(f"{column} = ?")
             params.append(value)
@@ -66,8 +74,9 @@ def _sorted_alerts(db: Database, principal: Principal, f: queries.AlertFilter, s
         where.append("a.region_code LIKE ?")
         params.append(region_prefix(f.region_code) + "%")
     if f.state:
-        where.append("COALESCE(w.state, CASE WHEN a.status = 'cleared' THEN 'closed' "
-                     "ELSE 'open' END) = ?")
+        where.append(
+            "COALESCE(w.state, CASE WHEN a.status = 'cleared' THEN 'closed' ELSE 'open' END) = ?"
+        )
         params.append(f.state)
     scope, scope_params = queries.scope_condition(principal)
     if scope:
@@ -111,26 +120,52 @@ def alert_list(
     f = queries.AlertFilter(
         status=status if status in ("active", "cleared") else None,
         state=state if state in STATES else None,
-        level=level or None, rule=rule or None, rule_class=rule_class or None,
-        case_id=case_id.strip() or None, department_code=department or None,
+        level=level or None,
+        rule=rule or None,
+        rule_class=rule_class or None,
+        case_id=case_id.strip() or None,
+        department_code=department or None,
         region_code=region.strip() or None,
     )
     offset = (page - 1) * PAGE_SIZE
-    rows = (_sorted_alerts(db, caller, f, sort, PAGE_SIZE + 1, offset)
-            if db.table_exists("alert_workflow") else [])
+    rows = (
+        _sorted_alerts(db, caller, f, sort, PAGE_SIZE + 1, offset)
+        if db.table_exists("alert_workflow")
+        else []
+    )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     if wants_json(request):
         return json_response({"items": rows, "page": page, "more": more})
     params = {k: v for k, v in request.query_params.items() if k not in ("page", "msg")}
-    return render(request, db, caller, "alerts.html", {
-        "rows": rows, "page": page, "more": more, "params": params,
-        "f": {"status": status, "state": state, "level": level, "rule_class": rule_class,
-              "rule": rule, "region": region, "department": department, "case_id": case_id,
-              "sort": sort},
-        "sorts": SORTS, "states": STATE_NAMES, "classes": CLASS_NAMES,
-        "departments": department_names(db), "regions": region_names(db),
-    })
+    return render(
+        request,
+        db,
+        caller,
+        "alerts.html",
+        {
+            "rows": rows,
+            "page": page,
+            "more": more,
+            "params": params,
+            "f": {
+                "status": status,
+                "state": state,
+                "level": level,
+                "rule_class": rule_class,
+                "rule": rule,
+                "region": region,
+                "department": department,
+                "case_id": case_id,
+                "sort": sort,
+            },
+            "sorts": SORTS,
+            "states": STATE_NAMES,
+            "classes": CLASS_NAMES,
+            "departments": department_names(db),
+            "regions": region_names(db),
+        },
+    )
 
 
 def _detail(db: Database, caller: Principal, alert_id: str) -> dict[str, Any]:
@@ -139,21 +174,35 @@ def _detail(db: Database, caller: Principal, alert_id: str) -> dict[str, Any]:
     state = get_state(db, alert_id)
     current = state.state if state else (row or {}).get("state", "open")
     version = state.version if state else 0
-    side = ("department" if caller.can("alerts.department_act")
-            else "supervisor" if caller.can("alerts.supervise") else None)
+    side = (
+        "department"
+        if caller.can("alerts.department_act")
+        else "supervisor"
+        if caller.can("alerts.supervise")
+        else None
+    )
     actions = [(a, MOVES[a]) for a in allowed_actions(current, side)] if side else []
-    order_ids = [str(r[0]) for r in db.query(
-        "SELECT order_id FROM order_alerts WHERE alert_id = ? ORDER BY order_id", [alert_id])]
+    order_ids = [
+        str(r[0])
+        for r in db.query(
+            "SELECT order_id FROM order_alerts WHERE alert_id = ? ORDER BY order_id", [alert_id]
+        )
+    ]
     orders = []
     for order_id in order_ids:
         order = get_order(db, order_id, SYSTEM).as_dict()
         order["alert_ids"] = order_alert_ids(db, order_id)
         orders.append(order)
     return {
-        "alert": row, "state": current, "state_name": STATE_NAMES.get(current, current),
-        "version": version, "due_on": state.due_on if state else None,
-        "actions": actions, "transitions": transitions(db, alert_id),
-        "history": queries.alert_history(db, alert_id), "orders": orders,
+        "alert": row,
+        "state": current,
+        "state_name": STATE_NAMES.get(current, current),
+        "version": version,
+        "due_on": state.due_on if state else None,
+        "actions": actions,
+        "transitions": transitions(db, alert_id),
+        "history": queries.alert_history(db, alert_id),
+        "orders": orders,
         "order_states": ORDER_STATE_NAMES,
         "can_order": caller.can("orders.issue") and current not in ("closed", "dismissed"),
     }
@@ -189,8 +238,16 @@ def alert_act(
         return login_redirect(request)
     try:
         due = date.fromisoformat(due_on) if due_on.strip() else None
-        act(db, caller, alert_id, action, at, reason=reason or None, due_on=due,
-            expected_version=expected_version or None)
+        act(
+            db,
+            caller,
+            alert_id,
+            action,
+            at,
+            reason=reason or None,
+            due_on=due,
+            expected_version=expected_version or None,
+        )
     except ValueError:
         return _refuse(request, db, caller, alert_id, 400, "整改期限应为 YYYY-MM-DD 格式的日期")
     except GovwatchError as exc:
@@ -215,12 +272,15 @@ def alert_order(
         order = issue_order(db, caller, [alert_id], at, content=content, reply_days=reply_days)
     except GovwatchError as exc:
         return _refuse(request, db, caller, alert_id, status_of(exc), str(exc))
-    return back(f"/alerts/{alert_id}", f"已发出督办单 {order.order_id}，回复期限 "
-                f"{order.reply_due_on.isoformat()}")
+    return back(
+        f"/alerts/{alert_id}",
+        f"已发出督办单 {order.order_id}，回复期限 {order.reply_due_on.isoformat()}",
+    )
 
 
-def _refuse(request: Request, db: Database, caller: Principal, alert_id: str, status: int,
-            message: str) -> Response:
+def _refuse(
+    request: Request, db: Database, caller: Principal, alert_id: str, status: int, message: str
+) -> Response:
     """Show the alert again with the refusal on top (or the error page if it cannot be shown)."""
     try:
         detail = _detail(db, caller, alert_id)

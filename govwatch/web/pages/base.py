@@ -162,7 +162,11 @@ def error_page(
     request: Request, db: Database, principal: Principal, status_code: int, message: str
 ) -> HTMLResponse:
     return render(
-        request, db, principal, "error.html", {"message": message, "status": status_code},
+        request,
+        db,
+        principal,
+        "error.html",
+        {"message": message, "status": status_code},
         status_code,
     )
 

@@ -27,8 +27,9 @@ EVENT_COLUMNS = (
 def _rest_days(db: Database, first: date, last: date) -> set[date] | None:
     if not db.table_exists("calendar"):
         return None
-    rows = db.query("SELECT on_date, is_workday FROM calendar WHERE on_date BETWEEN ? AND ?",
-                    [first, last])
+    rows = db.query(
+        "SELECT on_date, is_workday FROM calendar WHERE on_date BETWEEN ? AND ?", [first, last]
+    )
     if not rows:
         return None
     return {r[0] for r in rows if not r[1]}
@@ -39,18 +40,24 @@ def case_data(db: Database, caller: Principal, case_id: str, at: datetime) -> di
     if not rows:
         return None
     case = rows[0]
-    if not caller.covers(case.get("department_code"), case.get("org_code"),
-                         case.get("region_code")):
+    if not caller.covers(
+        case.get("department_code"), case.get("org_code"), case.get("region_code")
+    ):
         return {"forbidden": True}
     events = db.query_dicts(
         f"SELECT {EVENT_COLUMNS} FROM events WHERE case_id = ? "
-        "ORDER BY occurred_at, kind_order, event_id", [case_id])
+        "ORDER BY occurred_at, kind_order, event_id",
+        [case_id],
+    )
     if not caller.pii_entitled:
         events = [mask_record(e) for e in events]
     deadlines: dict[str, date | None] = {"promised": None, "legal": None}
     if db.table_exists("case_deadlines"):
-        d = db.query("SELECT promised_deadline, legal_deadline, status, provisional "
-                     "FROM case_deadlines WHERE case_id = ?", [case_id])
+        d = db.query(
+            "SELECT promised_deadline, legal_deadline, status, provisional "
+            "FROM case_deadlines WHERE case_id = ?",
+            [case_id],
+        )
         if d:
             deadlines = {"promised": d[0][0], "legal": d[0][1]}
             case["clock_status"], case["provisional"] = d[0][2], d[0][3]
@@ -59,22 +66,37 @@ def case_data(db: Database, caller: Principal, case_id: str, at: datetime) -> di
         a["history"] = alert_history(db, a["alert_id"])
     item = None
     if case.get("item_code"):
-        found = db.query_dicts("SELECT item_code, name, department_name, legal_limit, "
-                               "legal_limit_unit, promised_limit, promised_limit_unit "
-                               "FROM items WHERE item_code = ?", [case["item_code"]])
+        found = db.query_dicts(
+            "SELECT item_code, name, department_name, legal_limit, "
+            "legal_limit_unit, promised_limit, promised_limit_unit "
+            "FROM items WHERE item_code = ?",
+            [case["item_code"]],
+        )
         item = found[0] if found else None
     rest = None
     if events:
         first = min(e["occurred_at"] for e in events).date()
         rest = _rest_days(db, first, first + timedelta(days=420))
     timeline = build_timeline(events, deadlines, rest, alerts, at)
-    return {"case": case, "events": events, "alerts": alerts, "deadlines": deadlines,
-            "item": item, "timeline": timeline, "masked": not caller.pii_entitled}
+    return {
+        "case": case,
+        "events": events,
+        "alerts": alerts,
+        "deadlines": deadlines,
+        "item": item,
+        "timeline": timeline,
+        "masked": not caller.pii_entitled,
+    }
 
 
 @router.get("/cases/{case_id}", response_model=None)
-def case_page(request: Request, case_id: Annotated[str, Path(min_length=1, max_length=50)],
-              db: DB, caller: Caller, at: Clock) -> Response:
+def case_page(
+    request: Request,
+    case_id: Annotated[str, Path(min_length=1, max_length=50)],
+    db: DB,
+    caller: Caller,
+    at: Clock,
+) -> Response:
     if caller.role == "public":
         return login_redirect(request)
     if not caller.can("cases.read"):

@@ -66,7 +66,9 @@ def _day(value: str | None, default: date) -> date:
         return default
 
 
-def dashboard_data(db: Database, principal: Principal, f: DashFilter, at: datetime) -> dict[str, Any]:
+def dashboard_data(
+    db: Database, principal: Principal, f: DashFilter, at: datetime
+) -> dict[str, Any]:
     """Every figure of the dashboard, as plain data (the page and its JSON twin)."""
     if not db.table_exists("alerts") or not db.table_exists("alert_workflow"):
         return {"empty": True}
@@ -97,20 +99,27 @@ def dashboard_data(db: Database, principal: Principal, f: DashFilter, at: dateti
         f"OR (w.state IN {TERMINAL} AND w.updated_at >= ? AND w.updated_at < ?))",
         [*params, today, tomorrow, today, tomorrow],
     )
-    new_by_day = dict(db.query(
-        f"SELECT CAST(a.first_seen_at AS DATE) AS d, COUNT(*) {FROM} WHERE {where} "
-        "AND a.first_seen_at >= ? AND a.first_seen_at < ? GROUP BY CAST(a.first_seen_at AS DATE)",
-        [*params, start, end],
-    ))
-    closed_by_day = dict(db.query(
-        f"SELECT CAST(a.cleared_at AS DATE) AS d, COUNT(*) {FROM} WHERE {where} "
-        "AND a.cleared_at >= ? AND a.cleared_at < ? GROUP BY CAST(a.cleared_at AS DATE)",
-        [*params, start, end],
-    ))
+    new_by_day = dict(
+        db.query(
+            f"SELECT CAST(a.first_seen_at AS DATE) AS d, COUNT(*) {FROM} WHERE {where} "
+            "AND a.first_seen_at >= ? AND a.first_seen_at < ? GROUP BY CAST(a.first_seen_at AS DATE)",
+            [*params, start, end],
+        )
+    )
+    closed_by_day = dict(
+        db.query(
+            f"SELECT CAST(a.cleared_at AS DATE) AS d, COUNT(*) {FROM} WHERE {where} "
+            "AND a.cleared_at >= ? AND a.cleared_at < ? GROUP BY CAST(a.cleared_at AS DATE)",
+            [*params, start, end],
+        )
+    )
     days = [f.since + timedelta(days=i) for i in range((f.until - f.since).days + 1)]
     trend = [
-        {"day": d.isoformat(), "new": int(new_by_day.get(d, 0)),
-         "closed": int(closed_by_day.get(d, 0))}
+        {
+            "day": d.isoformat(),
+            "new": int(new_by_day.get(d, 0)),
+            "closed": int(closed_by_day.get(d, 0)),
+        }
         for d in days
     ]
     in_period = "a.first_seen_at >= ? AND a.first_seen_at < ?"
@@ -135,8 +144,9 @@ def dashboard_data(db: Database, principal: Principal, f: DashFilter, at: dateti
     depts, regions = department_names(db), region_names(db)
 
     def named(rows: list[tuple[Any, ...]], names: dict[str, str]) -> list[dict[str, Any]]:
-        return [{"code": str(c), "name": names.get(str(c), str(c)), "count": int(n)}
-                for c, n in rows]
+        return [
+            {"code": str(c), "name": names.get(str(c), str(c)), "count": int(n)} for c, n in rows
+        ]
 
     return {
         "empty": False,
@@ -168,8 +178,14 @@ def dashboard(
     if caller.role == "public":
         return login_redirect(request)
     if not caller.can("alerts.read"):
-        return render(request, db, caller, "error.html",
-                      {"status": 403, "message": "本角色没有首页统计，请从菜单进入"}, 403)
+        return render(
+            request,
+            db,
+            caller,
+            "error.html",
+            {"status": 403, "message": "本角色没有首页统计，请从菜单进入"},
+            403,
+        )
     until_on = _day(until, at.date())
     since_on = _day(since, until_on - timedelta(days=29))
     if since_on > until_on or (until_on - since_on).days > 366:
@@ -178,7 +194,16 @@ def dashboard(
     data = dashboard_data(db, caller, f, at)
     if wants_json(request):
         return json_response({"filter": f.__dict__, **data})
-    return render(request, db, caller, "dashboard.html", {
-        "f": f, "d": data, "departments": department_names(db), "regions": region_names(db),
-        "today": at.date(),
-    })
+    return render(
+        request,
+        db,
+        caller,
+        "dashboard.html",
+        {
+            "f": f,
+            "d": data,
+            "departments": department_names(db),
+            "regions": region_names(db),
+            "today": at.date(),
+        },
+    )

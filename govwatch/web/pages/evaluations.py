@@ -32,14 +32,16 @@ def list_rounds(db: Database, published_only: bool = False) -> list[dict[str, An
     rows = db.query_dicts(
         "SELECT round_id, name, period_start, period_end, unit_kind, system_name, status, "
         f"created_at, computed_at, published_at, digest FROM eval_rounds{where} "
-        "ORDER BY period_end DESC, round_id")
+        "ORDER BY period_end DESC, round_id"
+    )
     for r in rows:
         r["status_name"] = ROUND_STATUS_NAMES.get(str(r["status"]), str(r["status"]))
     return rows
 
 
-def round_results(db: Database, round_id: str, *, published_only: bool = False
-                  ) -> dict[str, Any] | None:
+def round_results(
+    db: Database, round_id: str, *, published_only: bool = False
+) -> dict[str, Any] | None:
     """A round with its units' results; points earned and lost per leaf indicator."""
     rounds = [r for r in list_rounds(db, published_only) if r["round_id"] == round_id]
     if not rounds:
@@ -49,8 +51,9 @@ def round_results(db: Database, round_id: str, *, published_only: bool = False
     leaves: list[dict[str, Any]] = []
     try:
         system = parse_system(str(yaml_text or ""), origin=f"批次 {round_id} 的指标体系")
-        leaves = [{"id": leaf.id, "name": leaf.name, "points": leaf.points}
-                  for leaf in system.leaves]
+        leaves = [
+            {"id": leaf.id, "name": leaf.name, "points": leaf.points} for leaf in system.leaves
+        ]
     except GovwatchError:
         pass
     rows = db.query_dicts(
@@ -58,15 +61,20 @@ def round_results(db: Database, round_id: str, *, published_only: bool = False
         "r.coverage, r.poorly_covered, r.points, r.missing, r.rank_low, r.rank_high, "
         "r.star_stability FROM eval_results r LEFT JOIN eval_units u "
         "ON u.round_id = r.round_id AND u.unit = r.unit WHERE r.round_id = ? "
-        "ORDER BY r.rank, r.unit", [round_id])
+        "ORDER BY r.rank, r.unit",
+        [round_id],
+    )
     for r in rows:
         earned = orjson.loads(r["points"]) if r["points"] else {}
         r["points"] = earned
         r["missing"] = orjson.loads(r["missing"]) if r["missing"] else []
         r["unit_name"] = r["unit_name"] or r["unit"]
         r["per_indicator"] = [
-            {**leaf, "earned": float(earned.get(leaf["id"], 0.0)),
-             "lost": round(float(leaf["points"]) - float(earned.get(leaf["id"], 0.0)), 4)}
+            {
+                **leaf,
+                "earned": float(earned.get(leaf["id"], 0.0)),
+                "lost": round(float(leaf["points"]) - float(earned.get(leaf["id"], 0.0)), 4),
+            }
             for leaf in leaves
         ]
     return {"round": info, "leaves": leaves, "results": rows, "units": len(rows)}

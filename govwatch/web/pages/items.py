@@ -25,19 +25,27 @@ def item_detail(db: Database, item_code: str) -> dict[str, Any] | None:
     rows = db.query_dicts(f"SELECT {ITEM_COLUMNS} FROM items WHERE item_code = ?", [item_code])
     if not rows:
         return None
-    one = {"item": rows[0]}
-    for key, table, order in (("steps", "item_steps", "seq"), ("materials", "item_materials", "seq"),
-                              ("tiers", "item_tiers", "tier"),
-                              ("risks", "item_risk_points", "seq")):
-        one[key] = db.query_dicts(f"SELECT * FROM {table} WHERE item_code = ? ORDER BY {order}",
-                                  [item_code])
+    one: dict[str, Any] = {"item": rows[0]}
+    for key, table, order in (
+        ("steps", "item_steps", "seq"),
+        ("materials", "item_materials", "seq"),
+        ("tiers", "item_tiers", "tier"),
+        ("risks", "item_risk_points", "seq"),
+    ):
+        one[key] = db.query_dicts(
+            f"SELECT * FROM {table} WHERE item_code = ? ORDER BY {order}", [item_code]
+        )
     return one
 
 
 @router.get("/items", response_model=None)
-def item_list(request: Request, db: DB, caller: Caller,
-              q: Annotated[str, Query(max_length=60)] = "",
-              page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+def item_list(
+    request: Request,
+    db: DB,
+    caller: Caller,
+    q: Annotated[str, Query(max_length=60)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
     if caller.role == "public":
         return login_redirect(request)
     if not caller.can("cases.read"):
@@ -49,17 +57,24 @@ def item_list(request: Request, db: DB, caller: Caller,
     total = int(db.scalar(f"SELECT COUNT(*) FROM items WHERE {where}", params) or 0)
     rows = db.query_dicts(
         f"SELECT {ITEM_COLUMNS} FROM items WHERE {where} ORDER BY item_code "
-        f"LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}", params)
+        f"LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}",
+        params,
+    )
     if wants_json(request):
         return json_response({"items": rows, "total": total, "page": page})
-    return render(request, db, caller, "items.html", {
-        "rows": rows, "total": total, "page": page, "q": q,
-        "more": page * PAGE_SIZE < total})
+    return render(
+        request,
+        db,
+        caller,
+        "items.html",
+        {"rows": rows, "total": total, "page": page, "q": q, "more": page * PAGE_SIZE < total},
+    )
 
 
 @router.get("/items/{item_code}", response_model=None)
-def item_page(request: Request, item_code: Annotated[str, Path(max_length=24)], db: DB,
-              caller: Caller) -> Response:
+def item_page(
+    request: Request, item_code: Annotated[str, Path(max_length=24)], db: DB, caller: Caller
+) -> Response:
     if caller.role == "public":
         return login_redirect(request)
     if not caller.can("cases.read"):

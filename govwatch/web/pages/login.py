@@ -22,8 +22,9 @@ def _safe(target: str) -> str:
 
 
 @router.get("/login", response_model=None)
-def login_form(request: Request, db: DB, caller: Caller,
-               next: Annotated[str, Query(max_length=300)] = "") -> Response:
+def login_form(
+    request: Request, db: DB, caller: Caller, next: Annotated[str, Query(max_length=300)] = ""
+) -> Response:
     return render(request, db, caller, "login.html", {"next": _safe(next), "error": ""})
 
 
@@ -40,12 +41,25 @@ def login(
     try:
         user = authenticate(db, username.strip(), password, at)
     except GovwatchError as exc:
-        return render(request, db, caller, "login.html",
-                      {"next": _safe(next), "error": str(exc), "username": username}, 401)
+        return render(
+            request,
+            db,
+            caller,
+            "login.html",
+            {"next": _safe(next), "error": str(exc), "username": username},
+            401,
+        )
     secret, _session = open_session(db, user.user_id, at)
     response = RedirectResponse(_safe(next) or HOME.get(user.role, "/"), status_code=303)
-    response.set_cookie(COOKIE, secret, max_age=int(LIFETIME.total_seconds()), httponly=True,
-                        samesite="lax", path="/", secure=request.url.scheme == "https")
+    response.set_cookie(
+        COOKIE,
+        secret,
+        max_age=int(LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=request.url.scheme == "https",
+    )
     return response
 
 

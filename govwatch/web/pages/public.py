@@ -31,8 +31,9 @@ def public_rows(db: Database, round_id: str) -> list[dict[str, Any]] | None:
 
 
 @router.get("/public", response_model=None)
-def public_page(request: Request, db: DB, caller: Caller,
-                round: Annotated[str, Query(max_length=64)] = "") -> Response:
+def public_page(
+    request: Request, db: DB, caller: Caller, round: Annotated[str, Query(max_length=64)] = ""
+) -> Response:
     rounds = list_rounds(db, published_only=True)
     chosen = round or (rounds[0]["round_id"] if rounds else "")
     data = round_results(db, chosen, published_only=True) if chosen else None
@@ -42,8 +43,9 @@ def public_page(request: Request, db: DB, caller: Caller,
 
 
 @router.get("/public/rounds/{name}", response_model=None)
-def public_download(request: Request, name: Annotated[str, Path(max_length=70)], db: DB,
-                    caller: Caller) -> Response:
+def public_download(
+    request: Request, name: Annotated[str, Path(max_length=70)], db: DB, caller: Caller
+) -> Response:
     round_id, _, ext = name.rpartition(".")
     rows = public_rows(db, round_id) if ext in ("csv", "json") else None
     if rows is None:
@@ -59,5 +61,6 @@ def public_download(request: Request, name: Annotated[str, Path(max_length=70)],
     for r in rows:
         writer.writerow([r[k] if r[k] is not None else "" for k in PUBLIC_FIELDS])
     # BOM so that spreadsheet programs read the Chinese header as UTF-8.
-    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers=disposition)
+    return Response(
+        "\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8", headers=disposition
+    )

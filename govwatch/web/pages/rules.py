@@ -44,24 +44,47 @@ def rules_data(db: Database) -> dict[str, Any]:
     for s in catalog.settings:
         overrides.setdefault(s.rule, []).append(s.as_doc())
     rules = [
-        {"id": r.id, "class": r.rule_class, "type": r.rule_type, "level": r.level,
-         "description": r.description, "legal_basis": r.legal_basis, "key": r.key,
-         "custom": r.custom, "graded": r.graded,
-         "params": [{"name": p.name, "default": p.default, "kind": p.kind,
-                     "description": p.description} for p in r.params],
-         "overrides": overrides.get(r.id, []),
-         "expression": next((c.expression for c in catalog.custom if c.id == r.id), "")}
+        {
+            "id": r.id,
+            "class": r.rule_class,
+            "type": r.rule_type,
+            "level": r.level,
+            "description": r.description,
+            "legal_basis": r.legal_basis,
+            "key": r.key,
+            "custom": r.custom,
+            "graded": r.graded,
+            "params": [
+                {"name": p.name, "default": p.default, "kind": p.kind, "description": p.description}
+                for p in r.params
+            ],
+            "overrides": overrides.get(r.id, []),
+            "expression": next((c.expression for c in catalog.custom if c.id == r.id), ""),
+        }
         for r in catalog.rules()
     ]
     return {"version": catalog.version, "rules": rules, "history": history(db)}
 
 
-def _page(request: Request, db: Database, caller: Principal, status: int = 200,
-          **extra: Any) -> Response:
-    return render(request, db, caller, "rules.html", rules_data(db) | {
-        "types": TYPE_CLASSES, "levels": LEVELS, "columns": sorted(CASE_VIEW_COLUMNS),
-        "can_manage": caller.can("rules.manage"), "form": {}, **extra,
-    }, status)
+def _page(
+    request: Request, db: Database, caller: Principal, status: int = 200, **extra: Any
+) -> Response:
+    return render(
+        request,
+        db,
+        caller,
+        "rules.html",
+        rules_data(db)
+        | {
+            "types": TYPE_CLASSES,
+            "levels": LEVELS,
+            "columns": sorted(CASE_VIEW_COLUMNS),
+            "can_manage": caller.can("rules.manage"),
+            "form": {},
+            **extra,
+        },
+        status,
+    )
 
 
 @router.get("/rules", response_model=None)
@@ -127,8 +150,9 @@ async def rules_custom(request: Request, db: DB, caller: Caller, at: Clock) -> R
         _reevaluate(db, at)
     except GovwatchError as exc:
         field = exc.field if isinstance(exc, ValidationError) else ""
-        return _page(request, db, caller, status_of(exc), error=str(exc), error_field=field,
-                     form=form)
+        return _page(
+            request, db, caller, status_of(exc), error=str(exc), error_field=field, form=form
+        )
     return back("/rules", f"已添加规则 {definition.id}：当前数据中命中 {matches} 件")
 
 
@@ -153,12 +177,17 @@ def rules_setting(
             if part.strip():
                 name, sep, value = part.partition("=")
                 if not sep:
-                    raise ValidationError(f"参数“{part.strip()}”应写成 名称=值，多个用逗号分隔",
-                                          field="params")
+                    raise ValidationError(
+                        f"参数“{part.strip()}”应写成 名称=值，多个用逗号分隔", field="params"
+                    )
                 values.append((name.strip(), value.strip()))
-        setting = Setting(rule, Scope.parse(scope.strip() or "all"),
-                          {"on": True, "off": False}.get(enabled), level or None,
-                          tuple(sorted(values)))
+        setting = Setting(
+            rule,
+            Scope.parse(scope.strip() or "all"),
+            {"on": True, "off": False}.get(enabled),
+            level or None,
+            tuple(sorted(values)),
+        )
         catalog = current(db).with_setting(setting)
         save_catalog(db, catalog, caller.name, f"调整规则 {rule}（{setting.scope}）", at)
         _reevaluate(db, at)

@@ -13,14 +13,29 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 KIND_NAMES = {
-    "apply": "申请", "accept": "受理", "reject": "不予受理", "supplement_request": "补正告知",
-    "supplement_received": "补正收讫", "step_start": "环节开始", "step_end": "环节结束",
-    "special_start": "特别程序开始", "special_end": "特别程序结束", "suspend": "中止",
-    "resume": "恢复", "terminate": "终止", "finish": "办结", "payment": "收费",
-    "rating": "评价", "correction": "更正", "relation": "关系声明",
+    "apply": "申请",
+    "accept": "受理",
+    "reject": "不予受理",
+    "supplement_request": "补正告知",
+    "supplement_received": "补正收讫",
+    "step_start": "环节开始",
+    "step_end": "环节结束",
+    "special_start": "特别程序开始",
+    "special_end": "特别程序结束",
+    "suspend": "中止",
+    "resume": "恢复",
+    "terminate": "终止",
+    "finish": "办结",
+    "payment": "收费",
+    "rating": "评价",
+    "correction": "更正",
+    "relation": "关系声明",
 }
-PAUSES = {"supplement_request": ("supplement_received", "补正"),
-          "special_start": ("special_end", "特别程序"), "suspend": ("resume", "中止")}
+PAUSES = {
+    "supplement_request": ("supplement_received", "补正"),
+    "special_start": ("special_end", "特别程序"),
+    "suspend": ("resume", "中止"),
+}
 WIDTH = 960
 LEFT = 8
 MAX_DAYS = 400
@@ -99,32 +114,62 @@ def build_timeline(
     end_at = max(e["occurred_at"] for e in events) if finished else at
     for e in events:
         kind, moment = str(e["kind"]), e["occurred_at"]
-        marks.append(Mark(_x(first, moment, dw), 0,
-                          f"{moment:%Y-%m-%d %H:%M} {KIND_NAMES.get(kind, kind)}"
-                          + (f"：{e['step']}" if e.get("step") else ""), kind))
+        marks.append(
+            Mark(
+                _x(first, moment, dw),
+                0,
+                f"{moment:%Y-%m-%d %H:%M} {KIND_NAMES.get(kind, kind)}"
+                + (f"：{e['step']}" if e.get("step") else ""),
+                kind,
+            )
+        )
         if kind in PAUSES:
             open_pause[kind] = moment
         for start_kind, (end_kind, name) in PAUSES.items():
             if kind == end_kind and start_kind in open_pause:
                 began = open_pause.pop(start_kind)
-                bands.append(Band(_x(first, began, dw), max(2.0, _x(first, moment, dw)
-                                  - _x(first, began, dw)), 1,
-                                  f"{name} {began:%m-%d}–{moment:%m-%d}", "pause"))
+                bands.append(
+                    Band(
+                        _x(first, began, dw),
+                        max(2.0, _x(first, moment, dw) - _x(first, began, dw)),
+                        1,
+                        f"{name} {began:%m-%d}–{moment:%m-%d}",
+                        "pause",
+                    )
+                )
         if kind == "step_start" and e.get("step"):
             open_step[str(e["step"])] = moment
         if kind == "step_end" and e.get("step") and str(e["step"]) in open_step:
             began = open_step.pop(str(e["step"]))
-            bands.append(Band(_x(first, began, dw), max(2.0, _x(first, moment, dw)
-                              - _x(first, began, dw)), 2,
-                              f"环节 {e['step']} {began:%m-%d}–{moment:%m-%d}", "step"))
+            bands.append(
+                Band(
+                    _x(first, began, dw),
+                    max(2.0, _x(first, moment, dw) - _x(first, began, dw)),
+                    2,
+                    f"环节 {e['step']} {began:%m-%d}–{moment:%m-%d}",
+                    "step",
+                )
+            )
     for start_kind, began in open_pause.items():
-        bands.append(Band(_x(first, began, dw), max(2.0, _x(first, end_at, dw)
-                          - _x(first, began, dw)), 1,
-                          f"{PAUSES[start_kind][1]} {began:%m-%d} 起（未结束）", "pause open"))
+        bands.append(
+            Band(
+                _x(first, began, dw),
+                max(2.0, _x(first, end_at, dw) - _x(first, began, dw)),
+                1,
+                f"{PAUSES[start_kind][1]} {began:%m-%d} 起（未结束）",
+                "pause open",
+            )
+        )
     for step, began in open_step.items():
-        bands.append(Band(_x(first, began, dw), max(2.0, _x(first, end_at, dw)
-                          - _x(first, began, dw)), 2, f"环节 {step} {began:%m-%d} 起（进行中）",
-                          "step open"))
+        bands.append(
+            Band(
+                _x(first, began, dw),
+                max(2.0, _x(first, end_at, dw) - _x(first, began, dw)),
+                2,
+                f"环节 {step} {began:%m-%d} 起（进行中）",
+                "step open",
+            )
+        )
     lines = [
         Mark(_x(first, d + timedelta(days=1), dw), 0, f"{name} {d.isoformat()}", key)
         for key, name in (("promised", "承诺期限"), ("legal", "法定期限"))
@@ -134,8 +179,14 @@ def build_timeline(
     for a in alerts:
         seen = a.get("first_seen_at")
         if isinstance(seen, datetime):
-            marks.append(Mark(_x(first, seen, dw), 3,
-                              f"{seen:%Y-%m-%d %H:%M} {a.get('rule_type') or a['rule']}"
-                              f"（{a['level']}）", f"alert {a['level']}"))
-    return Timeline(first, days, dw, tuple(rest), tuple(ticks), tuple(bands), tuple(marks),
-                    tuple(lines), 150)
+            marks.append(
+                Mark(
+                    _x(first, seen, dw),
+                    3,
+                    f"{seen:%Y-%m-%d %H:%M} {a.get('rule_type') or a['rule']}（{a['level']}）",
+                    f"alert {a['level']}",
+                )
+            )
+    return Timeline(
+        first, days, dw, tuple(rest), tuple(ticks), tuple(bands), tuple(marks), tuple(lines), 150
+    )

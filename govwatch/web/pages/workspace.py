@@ -39,20 +39,31 @@ def forms_to_fill(db: Database, principal: Principal) -> list[dict[str, Any]]:
     rows = db.query_dicts(
         "SELECT r.round_id, r.name, r.fill_deadline_at, r.system_yaml, u.unit FROM eval_rounds r "
         "JOIN eval_units u ON u.round_id = r.round_id WHERE r.status = 'collecting' "
-        "AND u.unit = ? ORDER BY r.round_id", [principal.org_code])
+        "AND u.unit = ? ORDER BY r.round_id",
+        [principal.org_code],
+    )
     out = []
     for r in rows:
         try:
             leaves = [x for x in parse_system(str(r["system_yaml"])).leaves if x.source == "filled"]
         except GovwatchError:
             leaves = []
-        done = {str(v[0]) for v in db.query(
-            "SELECT indicator FROM eval_values WHERE round_id = ? AND unit = ?",
-            [r["round_id"], r["unit"]])}
-        out.append({"round_id": r["round_id"], "name": r["name"],
-                    "deadline": r["fill_deadline_at"],
-                    "pending": [x.name for x in leaves if x.id not in done],
-                    "filled": len([x for x in leaves if x.id in done])})
+        done = {
+            str(v[0])
+            for v in db.query(
+                "SELECT indicator FROM eval_values WHERE round_id = ? AND unit = ?",
+                [r["round_id"], r["unit"]],
+            )
+        }
+        out.append(
+            {
+                "round_id": r["round_id"],
+                "name": r["name"],
+                "deadline": r["fill_deadline_at"],
+                "pending": [x.name for x in leaves if x.id not in done],
+                "filled": len([x for x in leaves if x.id in done]),
+            }
+        )
     return out
 
 
@@ -70,9 +81,13 @@ def workspace(request: Request, db: DB, caller: Caller) -> Response:
     data = {"alerts": alerts, "orders": orders, "forms": forms_to_fill(db, caller)}
     if wants_json(request):
         return json_response(data)
-    return render(request, db, caller, "workspace.html",
-                  data | {"order_states": ORDER_STATE_NAMES,
-                          "can_reply": caller.can("orders.reply")})
+    return render(
+        request,
+        db,
+        caller,
+        "workspace.html",
+        data | {"order_states": ORDER_STATE_NAMES, "can_reply": caller.can("orders.reply")},
+    )
 
 
 @router.post("/orders/{order_id}/act", response_model=None)
