@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
+
+import orjson
+import time_machine
 
 from govwatch.deadlines import refresh_next_check
 from govwatch.events.cases import rebuild_cases
 from govwatch.storage import Database
+from govwatch.timeutil import SHANGHAI
 from tests.deadlines.clock_builders import add_events, add_item, event
 
 
@@ -81,3 +86,21 @@ def test_refresh_of_some_cases_leaves_the_others_alone(db: Database) -> None:
     assert next_check(db, "c1") == datetime(2025, 10, 28)
     assert next_check(db, "c2") is None
     assert db.scalar("SELECT count(*) FROM case_deadlines") == 1
+
+
+def test_import_stores_next_check_through_the_hooks(db: Database, tmp_path: Path) -> None:
+    from govwatch.catalog.ingest import import_catalog
+    from govwatch.events.ingest import import_events
+
+    catalog, events = tmp_path / "catalog.jsonl", tmp_path / "events.jsonl"
+    catalog.write_bytes(orjson.dumps({
+        "item_code": "I20W", "name": "食品经营许可", "department_code": "D1",
+        "region_code": "330100", "case_kind": "2", "legal_limit": 25, "legal_limit_unit": "W",
+        "promised_limit": 20, "promised_limit_unit": "W"}) + b"\n")  # fmt: skip
+    events.write_bytes(orjson.dumps({
+        "event_id": "a1", "case_id": "c1", "item_code": "I20W", "kind": "accept",
+        "occurred_at": "2025-09-26T10:00:00+08:00"}) + b"\n")  # fmt: skip
+    with time_machine.travel(datetime(2025, 10, 20, 9, 0, tzinfo=SHANGHAI), tick=False):
+        import_catalog(db, [catalog])
+        import_events(db, [events])
+    assert next_check(db, "c1") == datetime(2025, 10, 28)
