@@ -40,7 +40,10 @@ def main() -> None:
     slice_cases = min(cases, 50_000)
     s_wall, s_cpu, s_events, _ = _run(slice_cases, 1, base + "-serial")
     wall, cpu, events, size = _run(cases, 0, base)
-    sizes = {name: os.path.getsize(os.path.join(base, name)) for name in ("catalog.jsonl", "events.jsonl", "truth.jsonl")}
+    sizes = {
+        name: os.path.getsize(os.path.join(base, name))
+        for name in ("catalog.jsonl", "events.jsonl", "truth.jsonl")
+    }
     shutil.rmtree(base + "-serial", ignore_errors=True)
     full_estimate = TARGET_SECONDS * cases / CASES
     rows = [
@@ -55,8 +58,9 @@ def main() -> None:
         f"the run's size; below 1 meets it). Output: events.jsonl {sizes['events.jsonl'] / 2**20:,.0f} MiB, "
         f"truth.jsonl {sizes['truth.jsonl'] / 2**20:,.1f} MiB, catalog.jsonl {sizes['catalog.jsonl'] / 2**10:,.0f} KiB, "
         f"{size / 2**20:,.0f} MiB in all. Parallel speed-up over one process: "
-        f"{(s_events / s_wall) and (events / wall) / (s_events / s_wall):.2f}×. CPU is shared with other work on "
-        "this machine, so wall time includes waiting for it."
+        f"{(events / wall) / (s_events / s_wall):.2f}×. CPU is shared with other work on this machine, so wall "
+        f"time includes waiting for it; CPU time of all processes ÷ {os.cpu_count()} cores = "
+        f"{cpu / (os.cpu_count() or 1):.1f} s is the wall time on an otherwise idle machine."
     )
     record("generate", "Generator: 1 million cases", body)
 

@@ -28,7 +28,11 @@ from govwatch.generator.writer import generate
     "--workers", type=int, default=0, show_default=True, help="工作进程数（0 为 CPU 核数）"
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "jsonl"]),
+    default="table",
+    show_default=True,
 )
 def generate_command(
     cases: int,
@@ -52,7 +56,7 @@ def generate_command(
     started = time.perf_counter()
     summary = generate(config, out_dir)
     seconds = time.perf_counter() - started
-    if fmt == "json":
+    if fmt in ("json", "jsonl"):
         sys.stdout.write(orjson.dumps({
             "out": str(summary.out_dir), "items": summary.items, "cases": summary.cases,
             "events": summary.events, "findings": summary.findings, "bytes": summary.bytes_written,
