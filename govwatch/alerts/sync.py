@@ -165,8 +165,6 @@ def sync_workflow(
     """Bring the workflow of these cases' alerts (all alerts when None) in step with the engine."""
     from govwatch.alerts.escalation import auto_orders, check_overdue
 
-    if not db.table_exists("alerts"):
-        return SyncReport(0, 0, 0, 0, 0)
     with _LOCK:
         totals = [0, 0, 0]
         ids = None if case_ids is None else sorted(set(case_ids))

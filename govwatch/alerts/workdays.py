@@ -16,25 +16,25 @@ def add_workdays(db: Database, on: date, n: int) -> tuple[date, bool]:
     """(due date, provisional)."""
     if n <= 0:
         return on, False
-    if db.table_exists("calendar"):
-        rows = db.query(
-            "SELECT c.on_date, c.provisional FROM calendar c "
-            "WHERE c.is_workday AND c.workday_ordinal = "
-            "(SELECT s.workday_ordinal FROM calendar s WHERE s.on_date = ?) + ? "
-            "ORDER BY c.on_date LIMIT 1",
-            [on, n],
-        )
-        if rows:
-            due = rows[0][0]
-            due = due if isinstance(due, date) else date.fromisoformat(str(due))
-            provisional = bool(
-                db.scalar(
-                    "SELECT count(*) FROM calendar "
-                    "WHERE on_date > ? AND on_date <= ? AND provisional",
-                    [on, due],
-                )
+    # the calendar table comes with migration 010; beyond its range, weekends only
+    rows = db.query(
+        "SELECT c.on_date, c.provisional FROM calendar c "
+        "WHERE c.is_workday AND c.workday_ordinal = "
+        "(SELECT s.workday_ordinal FROM calendar s WHERE s.on_date = ?) + ? "
+        "ORDER BY c.on_date LIMIT 1",
+        [on, n],
+    )
+    if rows:
+        due = rows[0][0]
+        due = due if isinstance(due, date) else date.fromisoformat(str(due))
+        provisional = bool(
+            db.scalar(
+                "SELECT count(*) FROM calendar "
+                "WHERE on_date > ? AND on_date <= ? AND provisional",
+                [on, due],
             )
-            return due, provisional
+        )
+        return due, provisional
     day, counted = on, 0
     while counted < n:
         day += timedelta(days=1)

@@ -1,0 +1,244 @@
+"""JSON API benchmarks (issue 5).
+
+1. Sustained ingestion through ``POST /api/v1/events`` in batches of 500 on loopback, rules
+   evaluated and the workflow synced per batch (target ≥ 5,000 events/s). Baseline: the same
+   batches through ``import_records`` in process (no HTTP), on a fresh database, same run.
+2. p95 latency of ``GET /api/v1/alerts`` with 1 million cases stored (target ≤ 200 ms), for a
+   supervisor (whole province) and a department user (its subtree), over several filters.
+   Cases, alerts and workflow rows are bulk-generated in SQL (engine-shaped rows), not ingested.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import statistics
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench.common import WORK, record, scaled, table
+
+BATCH = 500
+T0 = datetime(2025, 10, 9, 10, 0)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Server:
+    def __init__(self, db_url: str) -> None:
+        import uvicorn
+
+        from govwatch.web.app import create_app
+
+        self.app = create_app(db_url)
+        self.port = _free_port()
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> _Server:
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _generate(cases: int, out: Path) -> tuple[Path, list[dict[str, Any]]]:
+    from govwatch.generator.config import make_config
+    from govwatch.generator.writer import generate
+
+    generate(make_config(cases, seed=5), out)
+    events = [orjson.loads(line) for line in (out / "events.jsonl").read_bytes().splitlines()
+              if line.strip()]
+    return out / "catalog.jsonl", events
+
+
+def _fresh(name: str, catalog: Path) -> str:
+    from govwatch.auth.orgs import sync_from_catalog
+    from govwatch.catalog.ingest import import_catalog
+    from govwatch.storage import connect
+
+    path = WORK / f"{name}.duckdb"
+    path.unlink(missing_ok=True)
+    url = f"duckdb:///{path}"
+    db = connect(url)
+    import_catalog(db, [catalog])
+    sync_from_catalog(db, T0)
+    db.close()
+    return url
+
+
+def bench_ingest() -> list[list[object]]:
+    from govwatch.alerts.sync import sync_workflow
+    from govwatch.auth.tokens import create_token
+    from govwatch.events.ingest import import_records
+    from govwatch.storage import connect
+    from govwatch.web.api.events import case_ids_of
+
+    out = WORK / "api-gen"
+    shutil.rmtree(out, ignore_errors=True)
+    catalog, events = _generate(scaled(5_000), out)
+    batches = [events[i:i + BATCH] for i in range(0, len(events), BATCH)]
+
+    url = _fresh("api-direct", catalog)
+    db = connect(url, migrate=False)
+    started = time.perf_counter()
+    for batch in batches:
+        import_records(db, batch, source="bench")
+        sync_workflow(db, T0, case_ids_of(batch))
+    direct = time.perf_counter() - started
+    alerts_direct = db.scalar("SELECT count(*) FROM alerts")
+    db.close()
+
+    url = _fresh("api-http", catalog)
+    db = connect(url, migrate=False)
+    roots = [str(r[0]) for r in db.query("SELECT org_code FROM orgs WHERE parent_code IS NULL")]
+    token, _ = create_token(db, "bench", "source", roots, "bench", T0)
+    db.close()
+    with _Server(url) as server, httpx.Client(base_url=server.url, timeout=600) as client:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        bodies = [orjson.dumps(b) for b in batches]
+        started = time.perf_counter()
+        applied = 0
+        for body in bodies:
+            answer = client.post("/api/v1/events", content=body, headers=headers)
+            answer.raise_for_status()
+            applied += int(answer.json()["applied"])
+        over_http = time.perf_counter() - started
+        pool_db = server.app.state.pool.get()
+        alerts_http = pool_db.scalar("SELECT count(*) FROM alerts")
+        workflows = pool_db.scalar("SELECT count(*) FROM alert_workflow")
+        server.app.state.pool.put(pool_db)
+    rate = len(events) / over_http
+    return [
+        ["events", f"{len(events):,}", f"{len(events):,}"],
+        ["batches of 500", len(batches), len(batches)],
+        ["seconds", f"{direct:.1f}", f"{over_http:.1f}"],
+        ["events/s", f"{len(events) / direct:,.0f}", f"**{rate:,.0f}**"],
+        ["alerts raised (workflows)", f"{alerts_direct:,}", f"{alerts_http:,} ({workflows:,})"],
+        ["applied", "", f"{applied:,}"],
+        ["HTTP / in-process", "", f"{direct / over_http:.2f}"],
+        ["target ≥ 5,000 events/s", "", "met" if rate >= 5000 else "**not met**"],
+    ]
+
+
+def _bulk(url: str, cases: int) -> tuple[int, str]:
+    """Store ``cases`` cases and about a third as many alerts with workflows, in SQL."""
+    from govwatch.storage import connect
+
+    db = connect(url)
+    depts = 400
+    db.execute(
+        "INSERT INTO cases (case_id, item_code, org_code, region_code, department_code, channel, "
+        "applied_at, accepted_at, case_kind, status, event_count, first_at, last_at) "
+        "SELECT 'C' || lpad(CAST(i AS VARCHAR), 9, '0'), 'ITEM' || CAST(i % 2000 AS VARCHAR), "
+        f"'D' || CAST(i % {depts} AS VARCHAR), '3301' || lpad(CAST(i % 12 AS VARCHAR), 2, '0'), "
+        f"'D' || CAST(i % {depts} AS VARCHAR), '1', "
+        "TIMESTAMP '2025-01-01 09:00:00' + to_seconds(i * 30), "
+        "TIMESTAMP '2025-01-01 10:00:00' + to_seconds(i * 30), '2', 'open', 3, "
+        "TIMESTAMP '2025-01-01 09:00:00' + to_seconds(i * 30), "
+        "TIMESTAMP '2025-01-01 10:00:00' + to_seconds(i * 30) "
+        f"FROM range({cases}) t(i)"
+    )
+    rules = ["near_deadline", "case_overdue", "step_overdue", "missing_materials", "unlisted_fee"]
+    levels = ["warning", "yellow", "yellow", "yellow", "red"]
+    rule_sql = "[" + ", ".join(f"'{r}'" for r in rules) + "]"
+    level_sql = "[" + ", ".join(f"'{v}'" for v in levels) + "]"
+    db.execute(
+        "INSERT INTO alerts SELECT sha256(case_id || '|' || rule || '|'), case_id, rule, "
+        "'timeliness', '办理超期异常', '', level, "
+        "CASE WHEN n % 4 = 0 THEN 'cleared' ELSE 'active' END, '测试告警', '{}', 0, item_code, "
+        "region_code, department_code, org_code, last_at, last_at + to_seconds(n % 86400), "
+        "last_at, CASE WHEN n % 4 = 0 THEN last_at END "
+        f"FROM (SELECT *, {rule_sql}[1 + n % 5] AS rule, {level_sql}[1 + n % 5] AS level "
+        "FROM (SELECT *, CAST(substr(case_id, 2) AS BIGINT) AS n FROM cases) c "
+        "WHERE n % 3 = 0) x"
+    )
+    db.execute(
+        "INSERT INTO alert_workflow (alert_id, state, version, case_id, org_code, updated_at, "
+        "updated_by) SELECT alert_id, CASE WHEN status = 'cleared' THEN 'closed' ELSE "
+        "'open' END, 1, case_id, department_code, last_seen_at, 'system' FROM alerts"
+    )
+    count = int(db.scalar("SELECT count(*) FROM alerts"))
+    db.close()
+    return count, "D7"
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def bench_alerts() -> list[list[object]]:
+    from govwatch.auth.orgs import add_org
+    from govwatch.auth.tokens import create_token
+    from govwatch.storage import connect
+
+    path = WORK / "api-alerts.duckdb"
+    path.unlink(missing_ok=True)
+    url = f"duckdb:///{path}"
+    cases = scaled(1_000_000)
+    alert_count, dept = _bulk(url, cases)
+    db = connect(url, migrate=False)
+    add_org(db, dept, "部门", "department", None, "330101", T0)
+    sup, _ = create_token(db, "sup", "supervisor", [], "bench", T0)
+    dep, _ = create_token(db, "dep", "department", [dept], "bench", T0)
+    db.close()
+    queries = ["", "?status=active", "?level=red", "?state=open&level=yellow",
+               "?rule=case_overdue", "?region_code=330105", "?offset=500&limit=100",
+               "?since=2025-06-01T00:00:00%2B08:00"]
+    rows: list[list[object]] = []
+    with _Server(url) as server, httpx.Client(base_url=server.url, timeout=60) as client:
+        for who, token in (("supervisor", sup), ("department", dep)):
+            headers = {"Authorization": f"Bearer {token}"}
+            timings: list[float] = []
+            for _round in range(6):
+                for q in queries:
+                    started = time.perf_counter()
+                    answer = client.get(f"/api/v1/alerts{q}", headers=headers)
+                    timings.append((time.perf_counter() - started) * 1000)
+                    answer.raise_for_status()
+            timings = timings[len(queries):]  # the first round warms caches
+            p95 = _p(timings, 0.95)
+            rows.append([who, len(timings), f"{statistics.median(timings):.0f}", f"**{p95:.0f}**",
+                         f"{max(timings):.0f}", "met" if p95 <= 200 else "**not met**"])
+    rows.append([f"({cases:,} cases, {alert_count:,} alerts)", "", "", "", "", ""])
+    return rows
+
+
+def main() -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    ingest = bench_ingest()
+    alerts = bench_alerts()
+    body = (
+        "Sustained ingestion through `POST /api/v1/events` (batches of 500, loopback uvicorn, "
+        "DuckDB, rules evaluated and workflow synced per batch) against the same batches through "
+        "`import_records` in process:\n\n"
+        + table(["", "in-process import (baseline)", "HTTP API"], ingest)
+        + "\n\n`GET /api/v1/alerts` latency in ms (8 filter combinations × 5 rounds after one "
+        "warm-up round, DuckDB):\n\n"
+        + table(["caller", "requests", "p50", "p95", "max", "target p95 ≤ 200 ms"], alerts)
+    )
+    record("api", "JSON API: event ingestion and alert listing", body)
+
+
+if __name__ == "__main__":
+    main()
