@@ -16,6 +16,7 @@ from govwatch.alerts.sync import sync_workflow
 from govwatch.auth.orgs import add_org
 from govwatch.auth.users import add_user
 from govwatch.catalog.ingest import import_catalog
+from govwatch.deadlines import refresh_next_check
 from govwatch.events.ingest import import_events
 from govwatch.rules.live import evaluate_cases
 from govwatch.storage import Database
@@ -114,6 +115,7 @@ def _jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 def seed(db: Database, tmp: Path) -> None:
     import_catalog(db, [_jsonl(tmp / "catalog.jsonl", ITEMS)])
     import_events(db, [_jsonl(tmp / "events.jsonl", EVENTS)], hooks=False)
+    refresh_next_check(db, None, at=AT)
     evaluate_cases(db, None, AT)
     sync_workflow(db, AT)
     add_org(db, "330000", "浙江省", "province", None, "330000", AT)

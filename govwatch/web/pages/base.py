@@ -34,6 +34,15 @@ CLASS_NAMES = {
     "integrity": "廉政风险点异常",
 }
 STATUS_NAMES = {"active": "有效", "cleared": "已消除"}
+CASE_STATUS_NAMES = {
+    "applied": "已申请",
+    "open": "办理中",
+    "accepted": "办理中",
+    "paused": "暂停计时",
+    "finished": "已办结",
+    "terminated": "已终止",
+    "rejected": "不予受理",
+}
 ROUND_STATUS_NAMES = {
     "configured": "已配置",
     "collecting": "采集中",
@@ -92,6 +101,7 @@ def _environment() -> Environment:
     env.filters["t"] = _fmt_time
     env.filters["stars"] = _stars
     env.filters["level_name"] = lambda v: LEVEL_NAMES.get(str(v), str(v))
+    env.filters["case_status"] = lambda v: CASE_STATUS_NAMES.get(str(v), str(v or ""))
     env.filters["class_name"] = lambda v: CLASS_NAMES.get(str(v), str(v or ""))
     env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
     env.filters["urlq"] = lambda v: quote(str(v), safe="")

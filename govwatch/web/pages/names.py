@@ -2,7 +2,29 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+
 from govwatch.storage import Database
+
+TTL_SECONDS = 60.0
+_cache: dict[tuple[str, str], tuple[float, dict[str, str]]] = {}
+_lock = threading.Lock()
+
+
+def _cached(db: Database, kind: str, load: Callable[[Database], dict[str, str]]) -> dict[str, str]:
+    """Names change rarely (catalog imports, org edits): keep them a minute per database."""
+    key = (f"{db.url}|{db.schema}", kind)
+    now = time.monotonic()
+    with _lock:
+        hit = _cache.get(key)
+    if hit is not None and now - hit[0] < TTL_SECONDS:
+        return hit[1]
+    names = load(db)
+    with _lock:
+        _cache[key] = (now, names)
+    return names
 
 
 def region_prefix(code: str) -> str:
@@ -14,6 +36,14 @@ def region_prefix(code: str) -> str:
 
 
 def department_names(db: Database) -> dict[str, str]:
+    return _cached(db, "departments", _department_names)
+
+
+def region_names(db: Database) -> dict[str, str]:
+    return _cached(db, "regions", _region_names)
+
+
+def _department_names(db: Database) -> dict[str, str]:
     if not db.table_exists("items"):
         return {}
     rows = db.query(
@@ -23,7 +53,7 @@ def department_names(db: Database) -> dict[str, str]:
     return {str(c): str(n or c) for c, n in rows}
 
 
-def region_names(db: Database) -> dict[str, str]:
+def _region_names(db: Database) -> dict[str, str]:
     names: dict[str, str] = {}
     if db.table_exists("items"):
         for (code,) in db.query("SELECT DISTINCT region_code FROM items ORDER BY region_code"):
