@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "govwatch.alerts.commands",
     "govwatch.ledger.commands",
     "govwatch.web.serve",
+    "govwatch.demo",
 )
 
 

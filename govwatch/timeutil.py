@@ -7,6 +7,7 @@ engine without session time-zone settings.
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, datetime, timedelta, timezone
 
@@ -18,7 +19,14 @@ _COMPACT_DATE = re.compile(r"^\d{8}$")
 
 
 def now() -> datetime:
-    """The current moment as Asia/Shanghai wall time (naive). The only reader of the clock."""
+    """The current moment as Asia/Shanghai wall time (naive). The only reader of the clock.
+
+    ``GOVWATCH_NOW`` (a timestamp) pins the clock: ``govwatch demo`` sets it to the generated
+    province's end so that the province is seen "live" at that moment, deadlines and all.
+    """
+    pinned = os.environ.get("GOVWATCH_NOW")
+    if pinned:
+        return parse_timestamp(pinned)
     return datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
 
 
