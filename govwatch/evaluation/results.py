@@ -6,14 +6,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from govwatch.evaluation.robustness import DEFAULT_SEED, DEFAULT_SPREAD, robustness
+from govwatch.evaluation.robustness import DEFAULT_SEED, DEFAULT_SPREAD, Robustness, robustness
 from govwatch.evaluation.scoring import (
+    BoolArray,
+    FloatArray,
+    IntArray,
     ValueMatrix,
     competition_ranks,
     fractions,
@@ -71,9 +75,31 @@ class UnitResult:
 
 @dataclass(frozen=True)
 class Evaluation:
+    """Every unit's result, held as arrays; per-unit records are built when first asked for.
+
+    ``points`` is the ``units × leaves`` matrix of points earned; ``scores``, ``stars``,
+    ``ranks``, ``group_ranks`` and ``coverage`` are per unit, in the order of ``units``.
+    """
+
     system: IndicatorSystem
-    results: tuple[UnitResult, ...]
-    uncertainty_runs: int = 0
+    units: tuple[str, ...]
+    groups: tuple[str | None, ...]
+    points: FloatArray
+    present: BoolArray
+    scores: FloatArray
+    stars: IntArray
+    ranks: IntArray
+    group_ranks: IntArray
+    coverage: FloatArray
+    robust: Robustness | None = None
+
+    @property
+    def uncertainty_runs(self) -> int:
+        return self.robust.runs if self.robust else 0
+
+    @functools.cached_property
+    def results(self) -> tuple[UnitResult, ...]:
+        return tuple(_records(self))
 
     def ordered(self) -> list[UnitResult]:
         """Results by rank, then unit."""
@@ -86,13 +112,58 @@ class Evaluation:
         return {r.unit: r for r in self.results}
 
 
-def _node_scores(system: IndicatorSystem, points_row: Mapping[str, float]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for node in system.nodes():
-        out[node.id] = 0.0
-    for leaf in system.leaves:
+def _node_matrix(system: IndicatorSystem) -> tuple[tuple[str, ...], FloatArray]:
+    """Node ids and a ``leaves × nodes`` 0/1 matrix: which leaves each node sums."""
+    node_ids = tuple(node.id for node in system.nodes())
+    column = {node_id: k for k, node_id in enumerate(node_ids)}
+    member = np.zeros((len(system.leaves), len(node_ids)))
+    for j, leaf in enumerate(system.leaves):
         for ancestor in leaf.path:
-            out[ancestor] += points_row[leaf.id]
+            member[j, column[ancestor]] = 1.0
+    return node_ids, member
+
+
+def _records(ev: Evaluation) -> list[UnitResult]:
+    """Per-unit records from whole-matrix operations (node sums, top losses) turned to lists."""
+    system = ev.system
+    weights = leaf_weights(system)
+    lost = weights[None, :] - ev.points
+    node_ids, member = _node_matrix(system)
+    node_points = (ev.points @ member).tolist()
+    top = np.argsort(-lost, axis=1, kind="stable")[:, :GAIN_TOP].tolist()
+    leaf_ids = system.leaf_ids
+    points_rows = ev.points.tolist()
+    lost_rows = lost.tolist()
+    present_rows = ev.present.tolist()
+    robust = ev.robust
+    out = []
+    for i, unit in enumerate(ev.units):
+        out.append(
+            UnitResult(
+                unit=unit,
+                group=ev.groups[i],
+                score=float(ev.scores[i]),
+                stars=int(ev.stars[i]),
+                rank=int(ev.ranks[i]),
+                group_rank=int(ev.group_ranks[i]),
+                points=dict(zip(leaf_ids, points_rows[i], strict=True)),
+                missing=tuple(
+                    leaf_id
+                    for leaf_id, here in zip(leaf_ids, present_rows[i], strict=True)
+                    if not here
+                ),
+                coverage=float(ev.coverage[i]),
+                poorly_covered=bool(ev.coverage[i] < system.coverage_min),
+                node_scores=dict(zip(node_ids, node_points[i], strict=True)),
+                gains=tuple(
+                    (leaf_ids[j], lost_rows[i][j]) for j in top[i] if lost_rows[i][j] > 1e-9
+                ),
+                rank_interval=(
+                    (int(robust.rank_low[i]), int(robust.rank_high[i])) if robust else None
+                ),
+                star_stability=float(robust.star_stability[i]) if robust else None,
+            )
+        )
     return out
 
 
@@ -104,55 +175,36 @@ def evaluate(
     seed: int = DEFAULT_SEED,
     spread: float = DEFAULT_SPREAD,
 ) -> Evaluation:
-    """Score, rate and rank every unit of ``matrix`` on ``system``."""
+    """Score, rate and rank every unit of ``matrix`` on ``system`` (vectorised)."""
     earned = fractions(system, matrix)
     weights = leaf_weights(system)
     points = earned * weights[None, :]
     totals = points.sum(axis=1)
     codes, _ = group_codes(matrix.groups)
-    ranks = competition_ranks(totals)
-    granks = group_ranks(totals, codes)
     thresholds = threshold_matrix(system, matrix.groups)
     gates = gates_open(system, matrix)
     stars = star_levels(totals, thresholds, gates)
     present = matrix.present
     n_leaves = len(matrix.leaf_ids)
     coverage = present.sum(axis=1) / n_leaves if n_leaves else np.ones(len(matrix.units))
-    lost = weights[None, :] - points
-
     robust = (
         robustness(earned, weights, thresholds, gates, stars, uncertainty, spread=spread, seed=seed)
         if uncertainty > 0 and len(matrix.units)
         else None
     )
-    results = []
-    for i, unit in enumerate(matrix.units):
-        row = {leaf_id: float(points[i, j]) for j, leaf_id in enumerate(matrix.leaf_ids)}
-        order = np.argsort(-lost[i], kind="stable")[:GAIN_TOP]
-        gains = tuple((matrix.leaf_ids[j], float(lost[i, j])) for j in order if lost[i, j] > 1e-9)
-        results.append(
-            UnitResult(
-                unit=unit,
-                group=matrix.groups[i],
-                score=float(totals[i]),
-                stars=int(stars[i]),
-                rank=int(ranks[i]),
-                group_rank=int(granks[i]),
-                points=row,
-                missing=tuple(
-                    leaf_id for j, leaf_id in enumerate(matrix.leaf_ids) if not present[i, j]
-                ),
-                coverage=float(coverage[i]),
-                poorly_covered=bool(coverage[i] < system.coverage_min),
-                node_scores=_node_scores(system, row),
-                gains=gains,
-                rank_interval=(
-                    (int(robust.rank_low[i]), int(robust.rank_high[i])) if robust else None
-                ),
-                star_stability=float(robust.star_stability[i]) if robust else None,
-            )
-        )
-    return Evaluation(system, tuple(results), uncertainty if robust else 0)
+    return Evaluation(
+        system=system,
+        units=matrix.units,
+        groups=matrix.groups,
+        points=points,
+        present=present,
+        scores=totals,
+        stars=stars,
+        ranks=competition_ranks(totals),
+        group_ranks=group_ranks(totals, codes),
+        coverage=coverage,
+        robust=robust,
+    )
 
 
 def evaluate_records(

@@ -135,18 +135,22 @@ def group_ranks(scores: FloatArray, codes: IntArray) -> IntArray:
 def column_ranks(totals: FloatArray) -> IntArray:
     """Competition ranks of every column of a ``units × runs`` matrix, at once.
 
-    Each column is sorted, then shifted by a per-column offset so that one ``searchsorted``
-    over the flattened matrix ranks every run (scores lie in 0–100).
+    Each run (a column, handled as a contiguous row) is sorted highest first; in sorted order
+    a unit's rank is one more than the position of the first unit with its score, carried
+    forward with a running maximum; the ranks are then scattered back to the units. The
+    order among tied units does not matter, so the fast unstable sort is enough.
     """
-    units, runs = totals.shape
-    keys = np.round(totals, SCORE_DECIMALS)
-    offsets = np.arange(runs, dtype=np.float64) * 1000.0
-    shifted = keys + offsets
-    flat = np.sort(shifted, axis=0).T.ravel()
-    pos = np.searchsorted(flat, shifted.T.ravel(), side="right").reshape(runs, units)
-    pos -= (np.arange(runs) * units)[:, None]
-    ranks: IntArray = (units - pos + 1).T.astype(np.int64)
-    return ranks
+    keys = np.ascontiguousarray(np.round(totals, SCORE_DECIMALS).T)
+    order = np.argsort(-keys, axis=1)
+    ordered = np.take_along_axis(keys, order, axis=1)
+    positions = np.arange(keys.shape[1], dtype=np.int64)[None, :]
+    starts = np.ones(keys.shape, dtype=bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    first = np.maximum.accumulate(np.where(starts, positions, 0), axis=1)
+    ranks = np.empty(keys.shape, dtype=np.int64)
+    np.put_along_axis(ranks, order, first + 1, axis=1)
+    out: IntArray = ranks.T
+    return out
 
 
 def threshold_matrix(system: IndicatorSystem, groups: Sequence[str | None]) -> FloatArray:

@@ -110,11 +110,11 @@ class IndicatorSystem:
     unit_kind: str = ""
     source_text: str = ""
 
-    @property
+    @functools.cached_property
     def leaves(self) -> tuple[Leaf, ...]:
         return tuple(_iter_leaves(self.indicators))
 
-    @property
+    @functools.cached_property
     def leaf_ids(self) -> tuple[str, ...]:
         return tuple(leaf.id for leaf in self.leaves)
 
@@ -125,6 +125,10 @@ class IndicatorSystem:
         raise KeyError(leaf_id)
 
     def nodes(self) -> tuple[Node, ...]:
+        return self._nodes
+
+    @functools.cached_property
+    def _nodes(self) -> tuple[Node, ...]:
         return tuple(_iter_nodes(self.indicators))
 
     def thresholds_for(self, group: str | None) -> dict[int, float]:
