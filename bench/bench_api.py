@@ -66,8 +66,11 @@ def _generate(cases: int, out: Path) -> tuple[Path, list[dict[str, Any]]]:
     from govwatch.generator.writer import generate
 
     generate(make_config(cases, seed=5), out)
-    events = [orjson.loads(line) for line in (out / "events.jsonl").read_bytes().splitlines()
-              if line.strip()]
+    events = [
+        orjson.loads(line)
+        for line in (out / "events.jsonl").read_bytes().splitlines()
+        if line.strip()
+    ]
     return out / "catalog.jsonl", events
 
 
@@ -96,7 +99,7 @@ def bench_ingest() -> list[list[object]]:
     out = WORK / "api-gen"
     shutil.rmtree(out, ignore_errors=True)
     catalog, events = _generate(scaled(5_000), out)
-    batches = [events[i:i + BATCH] for i in range(0, len(events), BATCH)]
+    batches = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
 
     url = _fresh("api-direct", catalog)
     db = connect(url, migrate=False)
@@ -184,7 +187,7 @@ def _bulk(url: str, cases: int) -> tuple[int, str]:
 
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def bench_alerts() -> list[list[object]]:
@@ -202,9 +205,16 @@ def bench_alerts() -> list[list[object]]:
     sup, _ = create_token(db, "sup", "supervisor", [], "bench", T0)
     dep, _ = create_token(db, "dep", "department", [dept], "bench", T0)
     db.close()
-    queries = ["", "?status=active", "?level=red", "?state=open&level=yellow",
-               "?rule=case_overdue", "?region_code=330105", "?offset=500&limit=100",
-               "?since=2025-06-01T00:00:00%2B08:00"]
+    queries = [
+        "",
+        "?status=active",
+        "?level=red",
+        "?state=open&level=yellow",
+        "?rule=case_overdue",
+        "?region_code=330105",
+        "?offset=500&limit=100",
+        "?since=2025-06-01T00:00:00%2B08:00",
+    ]
     rows: list[list[object]] = []
     with _Server(url) as server, httpx.Client(base_url=server.url, timeout=60) as client:
         for who, token in (("supervisor", sup), ("department", dep)):
@@ -216,10 +226,18 @@ def bench_alerts() -> list[list[object]]:
                     answer = client.get(f"/api/v1/alerts{q}", headers=headers)
                     timings.append((time.perf_counter() - started) * 1000)
                     answer.raise_for_status()
-            timings = timings[len(queries):]  # the first round warms caches
+            timings = timings[len(queries) :]  # the first round warms caches
             p95 = _p(timings, 0.95)
-            rows.append([who, len(timings), f"{statistics.median(timings):.0f}", f"**{p95:.0f}**",
-                         f"{max(timings):.0f}", "met" if p95 <= 200 else "**not met**"])
+            rows.append(
+                [
+                    who,
+                    len(timings),
+                    f"{statistics.median(timings):.0f}",
+                    f"**{p95:.0f}**",
+                    f"{max(timings):.0f}",
+                    "met" if p95 <= 200 else "**not met**",
+                ]
+            )
     rows.append([f"({cases:,} cases, {alert_count:,} alerts)", "", "", "", "", ""])
     return rows
 

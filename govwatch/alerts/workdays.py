@@ -29,8 +29,7 @@ def add_workdays(db: Database, on: date, n: int) -> tuple[date, bool]:
         due = due if isinstance(due, date) else date.fromisoformat(str(due))
         provisional = bool(
             db.scalar(
-                "SELECT count(*) FROM calendar "
-                "WHERE on_date > ? AND on_date <= ? AND provisional",
+                "SELECT count(*) FROM calendar WHERE on_date > ? AND on_date <= ? AND provisional",
                 [on, due],
             )
         )

@@ -58,8 +58,9 @@ def test_webhook_retries_with_backoff_and_delivers_once(db: Database) -> None:
     body, headers = calls[-1]
     assert headers[SIGNATURE_HEADER] == sign(secret, body)
     assert headers["X-Govwatch-Event"] == "alert.appeal"
-    row = db.query("SELECT status, attempts FROM webhook_deliveries WHERE webhook_id = ?",
-                   [webhook_id])
+    row = db.query(
+        "SELECT status, attempts FROM webhook_deliveries WHERE webhook_id = ?", [webhook_id]
+    )
     assert row == [("delivered", 2)]
 
 
@@ -77,6 +78,7 @@ def test_webhook_gives_up_after_the_last_attempt(db: Database) -> None:
         deliver_due(db, moment, broken)
         moment += timedelta(days=1)
     status, attempts, error = db.query(
-        "SELECT status, attempts, last_error FROM webhook_deliveries")[0]
+        "SELECT status, attempts, last_error FROM webhook_deliveries"
+    )[0]
     assert (status, attempts) == ("failed", MAX_ATTEMPTS)
     assert "refused" in error

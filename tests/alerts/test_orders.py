@@ -52,10 +52,13 @@ def test_unanswered_order_becomes_an_alert_then_red_and_late_reply_clears_it(db:
     assert check_overdue(db, datetime(2025, 10, 11, 9, 0)) == 1
     assert check_overdue(db, datetime(2025, 10, 11, 9, 5)) == 0  # once
     assert get_order(db, order.order_id, SYSTEM).state == "overdue"
-    rows = db.query_dicts("SELECT alert_id, level, status, case_id, department_code FROM alerts "
-                          "WHERE rule = ?", [OVERDUE_RULE])
+    rows = db.query_dicts(
+        "SELECT alert_id, level, status, case_id, department_code FROM alerts WHERE rule = ?",
+        [OVERDUE_RULE],
+    )
     assert [(r["level"], r["status"], r["case_id"], r["department_code"]) for r in rows] == [
-        ("yellow", "active", "C1", "D1")]
+        ("yellow", "active", "C1", "D1")
+    ]
     # a second reply period (5 W after 10 Oct: 11, 13, 14, 15, 16 Oct) passes
     check_overdue(db, datetime(2025, 10, 16, 20, 0))
     assert db.scalar("SELECT level FROM alerts WHERE rule = ?", [OVERDUE_RULE]) == "yellow"
@@ -73,8 +76,9 @@ def test_returned_reply_gets_a_new_reply_period(db: Database) -> None:
     alert = put_alert(db, "C1", "case_overdue", T0, department_code="D1")
     order = issue_order(db, SUP, [alert], T0, content="请核查")
     act_on_order(db, DEPT, order.order_id, "reply", T0, text="已核查")
-    back = act_on_order(db, SUP, order.order_id, "return", datetime(2025, 10, 9, 9, 0),
-                        text="回复不完整")
+    back = act_on_order(
+        db, SUP, order.order_id, "return", datetime(2025, 10, 9, 9, 0), text="回复不完整"
+    )
     assert (back.state, back.reply_due_on) == ("issued", date(2025, 10, 15))
 
 
@@ -86,8 +90,10 @@ def test_red_card_triggers_one_automatic_order_per_department(db: Database) -> N
     report = sync_workflow(db, T0)
     assert report.orders_issued == 2
     assert sync_workflow(db, T0).orders_issued == 0
-    linked = db.query("SELECT o.org_code, oa.alert_id FROM orders o JOIN order_alerts oa "
-                      "ON oa.order_id = o.order_id WHERE o.automatic ORDER BY 1, 2")
+    linked = db.query(
+        "SELECT o.org_code, oa.alert_id FROM orders o JOIN order_alerts oa "
+        "ON oa.order_id = o.order_id WHERE o.automatic ORDER BY 1, 2"
+    )
     assert linked == sorted([("D1", a1), ("D1", a2), ("D2", a4)])
 
 

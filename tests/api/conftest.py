@@ -21,14 +21,28 @@ from govwatch.web.app import create_app
 T0 = datetime(2025, 10, 9, 10, 0)
 
 ITEMS = [
-    {"item_code": "ITEM-D1", "name": "食品经营许可", "department_code": "D1",
-     "department_name": "市场监管局", "region_code": "330102", "case_kind": "2",
-     "legal_limit": 20, "promised_limit": 10,
-     "steps": [{"name": "受理", "limit": 1}, {"name": "审查", "limit": 5}],
-     "materials": [{"name": "申请书", "required": True}]},
-    {"item_code": "ITEM-D2", "name": "建设工程规划许可", "department_code": "D2",
-     "department_name": "规划局", "region_code": "330102", "case_kind": "2",
-     "legal_limit": 20, "promised_limit": 10},
+    {
+        "item_code": "ITEM-D1",
+        "name": "食品经营许可",
+        "department_code": "D1",
+        "department_name": "市场监管局",
+        "region_code": "330102",
+        "case_kind": "2",
+        "legal_limit": 20,
+        "promised_limit": 10,
+        "steps": [{"name": "受理", "limit": 1}, {"name": "审查", "limit": 5}],
+        "materials": [{"name": "申请书", "required": True}],
+    },
+    {
+        "item_code": "ITEM-D2",
+        "name": "建设工程规划许可",
+        "department_code": "D2",
+        "department_name": "规划局",
+        "region_code": "330102",
+        "case_kind": "2",
+        "legal_limit": 20,
+        "promised_limit": 10,
+    },
 ]
 
 
@@ -53,13 +67,27 @@ def events_for(case_id: str, item_code: str, org: str | None = None) -> list[dic
     if org:
         base["org_code"] = org
     return [
-        {**base, "event_id": f"{case_id}-a", "kind": "apply", "item_code": item_code,
-         "occurred_at": "2025-09-01T09:00:00+08:00", "applicant_type": "1",
-         "applicant_name": "张三丰", "applicant_id_type": "身份证",
-         "applicant_id": "110101199003071234", "phone": "13812345678", "channel": "1",
-         "materials": [{"name": "申请书", "provided": True}]},
-        {**base, "event_id": f"{case_id}-b", "kind": "accept", "item_code": item_code,
-         "occurred_at": "2025-09-01T10:00:00+08:00"},
+        {
+            **base,
+            "event_id": f"{case_id}-a",
+            "kind": "apply",
+            "item_code": item_code,
+            "occurred_at": "2025-09-01T09:00:00+08:00",
+            "applicant_type": "1",
+            "applicant_name": "张三丰",
+            "applicant_id_type": "身份证",
+            "applicant_id": "110101199003071234",
+            "phone": "13812345678",
+            "channel": "1",
+            "materials": [{"name": "申请书", "provided": True}],
+        },
+        {
+            **base,
+            "event_id": f"{case_id}-b",
+            "kind": "accept",
+            "item_code": item_code,
+            "occurred_at": "2025-09-01T10:00:00+08:00",
+        },
     ]
 
 
@@ -74,9 +102,12 @@ def seed(db: Database, tmp: Path) -> dict[str, str]:
     import_catalog(db, [catalog])
     tokens = {}
     for who, role, orgs in (
-        ("admin", "admin", []), ("supervisor", "supervisor", []),
-        ("dept1", "department", ["D1"]), ("dept2", "department", ["D2"]),
-        ("evaluator", "evaluator", []), ("source1", "source", ["D1"]),
+        ("admin", "admin", []),
+        ("supervisor", "supervisor", []),
+        ("dept1", "department", ["D1"]),
+        ("dept2", "department", ["D2"]),
+        ("evaluator", "evaluator", []),
+        ("source1", "source", ["D1"]),
         ("source_all", "source", ["330000"]),
     ):
         tokens[who], _ = create_token(db, who, role, orgs, "test", T0)

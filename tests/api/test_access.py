@@ -43,33 +43,41 @@ def test_events_accept_json_lines(world: World) -> None:
     import orjson
 
     body = b"\n".join(orjson.dumps(r) for r in events_for("C-L", "ITEM-D1"))
-    answer = world.client.post("/api/v1/events", content=body,
-                               headers={**world.headers("source1"),
-                                        "Content-Type": "application/x-ndjson"})
+    answer = world.client.post(
+        "/api/v1/events",
+        content=body,
+        headers={**world.headers("source1"), "Content-Type": "application/x-ndjson"},
+    )
     assert answer.json()["applied"] == 2
 
 
 def test_only_source_systems_and_admins_post_events(world: World) -> None:
     assert _post_events(world, "dept1", events_for("C-1", "ITEM-D1")).status_code == 403
     assert world.client.post("/api/v1/events", json=[]).status_code == 401
-    bad = world.client.post("/api/v1/events", json=[],
-                            headers={"Authorization": "Bearer gw_not-a-token"})
+    bad = world.client.post(
+        "/api/v1/events", json=[], headers={"Authorization": "Bearer gw_not-a-token"}
+    )
     assert bad.status_code == 401
 
 
 def test_department_user_gets_403_on_another_departments_alerts_and_cases(world: World) -> None:
     _post_events(world, "source_all", events_for("C-D1", "ITEM-D1") + events_for("C-D2", "ITEM-D2"))
-    mine = put_alert(world.db, "C-D1", "case_overdue", T0, department_code="D1",
-                     region_code="330102")
-    theirs = put_alert(world.db, "C-D2", "case_overdue", T0, department_code="D2",
-                       region_code="330102")
+    mine = put_alert(
+        world.db, "C-D1", "case_overdue", T0, department_code="D1", region_code="330102"
+    )
+    theirs = put_alert(
+        world.db, "C-D2", "case_overdue", T0, department_code="D2", region_code="330102"
+    )
     sync_workflow(world.db, T0)
     assert world.get("dept1", f"/api/v1/alerts/{mine}").status_code == 200
     assert world.get("dept1", f"/api/v1/alerts/{theirs}").status_code == 403
     assert world.get("dept1", "/api/v1/cases/C-D1").status_code == 200
     assert world.get("dept1", "/api/v1/cases/C-D2").status_code == 403
-    act = world.post("dept1", f"/api/v1/alerts/{theirs}/actions",
-                     json={"action": "appeal", "reason": "不是我们的"})
+    act = world.post(
+        "dept1",
+        f"/api/v1/alerts/{theirs}/actions",
+        json={"action": "appeal", "reason": "不是我们的"},
+    )
     assert act.status_code == 403
     listed = world.get("dept1", "/api/v1/alerts").json()["items"]
     assert {a["alert_id"] for a in listed} == {mine}
@@ -84,7 +92,10 @@ def test_evaluator_never_sees_unmasked_personal_data(world: World) -> None:
     apply = next(e for e in case["events"] if e["kind"] == "apply")
     assert case["masked"] is True
     assert (apply["applicant_name"], apply["applicant_id"], apply["phone"]) == (
-        "张**", "110***********1234", "138****5678")
+        "张**",
+        "110***********1234",
+        "138****5678",
+    )
     text = str(case)
     assert "张三丰" not in text and "110101199003071234" not in text and "13812345678" not in text
     assert world.db.scalar("SELECT count(*) FROM pii_views") == 0
@@ -97,7 +108,8 @@ def test_unmasked_view_by_a_supervisor_is_logged(world: World) -> None:
     assert apply["applicant_name"] == "张三丰" and case["masked"] is False
     views = world.get("admin", "/api/v1/pii-views").json()
     assert [(v["viewer"], v["subject"], v["fields"]) for v in views] == [
-        ("token:supervisor", "C-D1", "applicant_id,applicant_name,phone")]
+        ("token:supervisor", "C-D1", "applicant_id,applicant_name,phone")
+    ]
 
 
 def test_public_sees_nothing_but_published_results(world: World) -> None:
@@ -119,10 +131,15 @@ def test_session_login_needs_csrf_for_changes_and_is_ledgered(world: World) -> N
 
     add_user(world.db, "li.si", "correct horse battery", "department", "D1", T0)
     client = world.client
-    assert client.post("/api/v1/login",
-                       json={"username": "li.si", "password": "wrong password"}).status_code == 401
-    login = client.post("/api/v1/login",
-                        json={"username": "li.si", "password": "correct horse battery"})
+    assert (
+        client.post(
+            "/api/v1/login", json={"username": "li.si", "password": "wrong password"}
+        ).status_code
+        == 401
+    )
+    login = client.post(
+        "/api/v1/login", json={"username": "li.si", "password": "correct horse battery"}
+    )
     assert login.status_code == 200
     csrf = login.json()["csrf_token"]
     assert client.get("/api/v1/me").json()["role"] == "department"
@@ -131,8 +148,7 @@ def test_session_login_needs_csrf_for_changes_and_is_ledgered(world: World) -> N
     body = {"action": "explain", "reason": "系统故障"}
     refused = client.post(f"/api/v1/alerts/{alert}/actions", json=body)
     assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
-    done = client.post(f"/api/v1/alerts/{alert}/actions", json=body,
-                       headers={"X-CSRF-Token": csrf})
+    done = client.post(f"/api/v1/alerts/{alert}/actions", json=body, headers={"X-CSRF-Token": csrf})
     assert done.status_code == 200 and done.json()["workflow"]["state"] == "explained"
     kinds = [r[0] for r in world.db.query("SELECT kind FROM ledger ORDER BY seq")]
     assert kinds[:2] == ["auth.login_failed", "auth.login"]
@@ -145,6 +161,14 @@ def test_source_token_cannot_claim_another_departments_case_with_its_own_org_cod
     world: World,
 ) -> None:
     assert _post_events(world, "source_all", events_for("C-D2", "ITEM-D2")).status_code == 200
-    sneaky = [{"event_id": "x1", "case_id": "C-D2", "kind": "finish", "org_code": "D1",
-               "occurred_at": "2025-09-02T10:00:00+08:00", "result": "6"}]
+    sneaky = [
+        {
+            "event_id": "x1",
+            "case_id": "C-D2",
+            "kind": "finish",
+            "org_code": "D1",
+            "occurred_at": "2025-09-02T10:00:00+08:00",
+            "result": "6",
+        }
+    ]
     assert _post_events(world, "source1", sneaky).status_code == 403

@@ -20,6 +20,7 @@ from govwatch.web.api.deps import clock
 from govwatch.web.app import create_app
 from tests.api.conftest import T0, seed
 
+
 def _app() -> tuple[Any, dict[str, str]]:
     """The app on a fresh DuckDB file, seeded (built at import: schemathesis needs the schema)."""
     where = Path(tempfile.mkdtemp(prefix="govwatch-schema-"))
@@ -39,11 +40,14 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @schema.parametrize()
-@settings(max_examples=12, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_answers_within_its_schema(case: Any) -> None:
     case.call_and_validate(
         headers={"Authorization": f"Bearer {TOKENS['admin']}"},
-        checks=[checks.not_a_server_error, checks.response_schema_conformance,
-                checks.status_code_conformance, checks.content_type_conformance],
+        checks=[
+            checks.not_a_server_error,
+            checks.response_schema_conformance,
+            checks.status_code_conformance,
+            checks.content_type_conformance,
+        ],
     )

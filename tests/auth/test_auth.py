@@ -30,8 +30,13 @@ def test_masking_formats_follow_the_spec() -> None:
 
 
 def test_mask_record_covers_corrections_and_nested_evidence() -> None:
-    record = {"kind": "correction", "field": "phone", "old_value": "13812345678",
-              "new_value": "13912345678", "evidence": {"applicant_id": "110101199003071234"}}
+    record = {
+        "kind": "correction",
+        "field": "phone",
+        "old_value": "13812345678",
+        "new_value": "13912345678",
+        "evidence": {"applicant_id": "110101199003071234"},
+    }
     masked = mask_record(record)
     assert (masked["old_value"], masked["new_value"]) == ("138****5678", "139****5678")
     assert masked["evidence"]["applicant_id"] == "110***********1234"
@@ -88,8 +93,13 @@ def test_tokens_are_stored_hashed_scoped_and_revocable(db: Database) -> None:
 def test_demo_users_get_fresh_passwords_for_every_role(db: Database) -> None:
     _tree(db)
     accounts = create_demo_users(db, T0)
-    assert {a.role for a in accounts} == {"admin", "supervisor", "department", "evaluator",
-                                          "source"}
+    assert {a.role for a in accounts} == {
+        "admin",
+        "supervisor",
+        "department",
+        "evaluator",
+        "source",
+    }
     department = next(a for a in accounts if a.role == "department")
     assert authenticate(db, department.username, department.secret, T0).org_code == "D1"
     again = create_demo_users(db, T0)
@@ -101,14 +111,30 @@ def test_users_and_tokens_commands(db_url: str) -> None:
     _tree(db)
     db.close()
     runner = CliRunner()
-    added = runner.invoke(cli, ["users", "add", "zhao", "--role", "department", "--org", "D1",
-                                "--generate", "--db", db_url, "--format", "json"])
+    added = runner.invoke(
+        cli,
+        [
+            "users",
+            "add",
+            "zhao",
+            "--role",
+            "department",
+            "--org",
+            "D1",
+            "--generate",
+            "--db",
+            db_url,
+            "--format",
+            "json",
+        ],
+    )
     assert added.exit_code == 0, added.output
     password = orjson.loads(added.stdout)[0]["password"]
     listed = runner.invoke(cli, ["users", "list", "--db", db_url, "--format", "json"])
     assert [u["username"] for u in orjson.loads(listed.stdout)] == ["zhao"]
-    created = runner.invoke(cli, ["tokens", "create", "feed", "--org", "D1", "--db", db_url,
-                                  "--format", "json"])
+    created = runner.invoke(
+        cli, ["tokens", "create", "feed", "--org", "D1", "--db", db_url, "--format", "json"]
+    )
     token = orjson.loads(created.stdout)[0]
     revoked = runner.invoke(cli, ["tokens", "revoke", token["token_id"], "--db", db_url])
     assert revoked.exit_code == 0
@@ -116,6 +142,7 @@ def test_users_and_tokens_commands(db_url: str) -> None:
     assert authenticate(db, "zhao", password, T0).role == "department"
     assert resolve_token(db, token["token"], T0) is None
     db.close()
-    missing_org = runner.invoke(cli, ["users", "add", "qian", "--role", "department",
-                                      "--generate", "--db", db_url])
+    missing_org = runner.invoke(
+        cli, ["users", "add", "qian", "--role", "department", "--generate", "--db", db_url]
+    )
     assert missing_org.exit_code != 0

@@ -50,13 +50,13 @@ def test_empty_ledger_verifies(db: Database) -> None:
         ("DELETE FROM ledger WHERE seq >= 4", 4),
     ],
 )
-def test_ledger_verify_names_the_first_altered_or_removed_entry(db_url: str, tamper: str,
-                                                                broken: int) -> None:
+def test_ledger_verify_names_the_first_altered_or_removed_entry(
+    db_url: str, tamper: str, broken: int
+) -> None:
     db = connect(db_url)
     _fill(db)
     db.close()
-    assert _verify_cli(db_url) == (0, {"ok": True, "entries": 5, "broken_seq": None,
-                                       "problem": ""})
+    assert _verify_cli(db_url) == (0, {"ok": True, "entries": 5, "broken_seq": None, "problem": ""})
     db = connect(db_url, migrate=False)
     db.execute(tamper)
     db.close()
