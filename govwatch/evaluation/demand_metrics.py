@@ -5,16 +5,16 @@ Formulas and decisions: docs/metrics.md.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
-from govwatch.evaluation.metric_catalog import Counts, Period, put_count, unit_expr
+from govwatch.evaluation.metric_catalog import Counts, Period, item_scope, put_count, unit_expr
 from govwatch.storage.db import Database
 
 GOOD_LEVELS = "('1', '2', '3')"
 NEGATIVE_LEVELS = "('4', '5')"
 
 
-def rating_counts(db: Database, kind: str, period: Period) -> Counts:
+def rating_counts(db: Database, kind: str, period: Period, scope: Sequence[str] = ()) -> Counts:
     u = unit_expr(kind, "r")
     at = period.moment
     valid_negative = f"r.level IN {NEGATIVE_LEVELS} AND COALESCE(f.status, 'open') <> 'invalid'"
@@ -30,6 +30,7 @@ def rating_counts(db: Database, kind: str, period: Period) -> Counts:
         OR f.deadline_on < ?) THEN 1 ELSE 0 END) AS due
 FROM ratings r LEFT JOIN rating_followups f ON f.rating_id = r.rating_id
 WHERE r.rated_at >= ? AND r.rated_at < ? AND r.rated_at <= ? AND {u} IS NOT NULL
+    {item_scope(scope, "r.item_code")}
 GROUP BY {u}""",
         [at, at, at, at.date(), period.start_at, period.end_before, at],
     )
@@ -57,6 +58,7 @@ FROM cases c
 LEFT JOIN (SELECT DISTINCT case_id FROM ratings WHERE case_id IS NOT NULL AND rated_at <= ?) rc
     ON rc.case_id = c.case_id
 WHERE c.finished_at >= ? AND c.finished_at < ? AND c.finished_at <= ? AND {uc} IS NOT NULL
+    {item_scope(scope, "c.item_code")}
 GROUP BY {uc}""",
         [at, period.start_at, period.end_before, at],
     ):
@@ -97,10 +99,12 @@ GROUP BY COALESCE(b.unit, {uc})""",
     return out
 
 
-def demand_counts(db: Database, kind: str, period: Period, families: Collection[str]) -> Counts:
+def demand_counts(
+    db: Database, kind: str, period: Period, families: Collection[str], scope: Sequence[str] = ()
+) -> Counts:
     out: Counts = {}
     if "ratings" in families:
-        out.update(rating_counts(db, kind, period))
+        out.update(rating_counts(db, kind, period, scope))
     if "survey" in families:
         out.update(survey_counts(db, period))
     if "callbacks" in families:

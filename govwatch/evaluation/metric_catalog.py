@@ -6,6 +6,7 @@ here appears there. A leaf of an indicator system names one of these ids as its 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -277,3 +278,16 @@ def unit_expr(kind: str, alias: str) -> str:
 def put_count(out: Counts, unit: object, metric: str, num: Any, den: Any) -> None:
     """Store a numerator and denominator (SQL sums may be None, int or Decimal)."""
     out[(str(unit), metric)] = (float(num or 0), float(den or 0))
+
+
+def item_scope(item_types: Sequence[str], column: str) -> str:
+    """SQL restricting rows to items of the given 事项类型 codes (an item category)."""
+    if not item_types:
+        return ""
+    for code in item_types:
+        if not code.isdigit() or len(code) != 2:
+            raise InputError(
+                f"事项类型“{code}”无效：应为两位数字代码（如 01 行政许可、20 公共服务）"
+            )
+    codes = ", ".join(f"'{c}'" for c in item_types)
+    return f" AND {column} IN (SELECT item_code FROM items WHERE item_type IN ({codes}))"

@@ -26,6 +26,7 @@ from govwatch.evaluation.metric_catalog import (
     MetricDef,
     MetricValue,
     Period,
+    item_scope,
     put_count,
     unit_expr,
 )
@@ -39,7 +40,7 @@ def _cases_in_period(alias: str = "c") -> str:
     )
 
 
-def item_counts(db: Database, kind: str) -> Counts:
+def item_counts(db: Database, kind: str, scope: Sequence[str] = ()) -> Counts:
     u = unit_expr(kind, "i")
     depth_cols = ", ".join(
         f"SUM(CASE WHEN i.online_depth = {d} THEN 1 ELSE 0 END) AS d{d}" for d in range(6)
@@ -60,7 +61,7 @@ def item_counts(db: Database, kind: str) -> Counts:
     SUM(CASE WHEN i.legal_limit > 0 AND i.promised_limit IS NOT NULL
         THEN i.promised_limit ELSE 0 END) AS promised_sum,
     SUM(CASE WHEN i.case_kind = '1' THEN 1 ELSE 0 END) AS instant
-FROM items i WHERE {u} IS NOT NULL GROUP BY {u}"""
+FROM items i WHERE {u} IS NOT NULL{item_scope(scope, "i.item_code")} GROUP BY {u}"""
     )
     out: Counts = {}
     for r in rows:
@@ -86,7 +87,7 @@ FROM items i WHERE {u} IS NOT NULL GROUP BY {u}"""
     return out
 
 
-def case_counts(db: Database, kind: str, period: Period) -> Counts:
+def case_counts(db: Database, kind: str, period: Period, scope: Sequence[str] = ()) -> Counts:
     u = unit_expr(kind, "c")
     rows = db.query_dicts(
         f"""SELECT {u} AS unit, COUNT(*) AS cases,
@@ -100,7 +101,7 @@ def case_counts(db: Database, kind: str, period: Period) -> Counts:
     SUM(CASE WHEN i.max_visits IS NOT NULL THEN i.max_visits ELSE 0 END) AS visits_sum,
     SUM(CASE WHEN i.max_visits IS NOT NULL THEN 1 ELSE 0 END) AS visits_known
 FROM cases c LEFT JOIN items i ON i.item_code = c.item_code
-WHERE {_cases_in_period()} AND {u} IS NOT NULL
+WHERE {_cases_in_period()} AND {u} IS NOT NULL{item_scope(scope, "c.item_code")}
 GROUP BY {u}""",
         [period.moment, period.moment, period.start_at, period.end_before],
     )
@@ -116,7 +117,7 @@ GROUP BY {u}""",
     return out
 
 
-def on_time_counts(db: Database, kind: str, period: Period) -> Counts:
+def on_time_counts(db: Database, kind: str, period: Period, scope: Sequence[str] = ()) -> Counts:
     """Cases finished in the period, and those finished by both their promised and legal
     deadlines, from the case clocks at the period's moment (govwatch.deadlines)."""
     from govwatch.deadlines import install_clock_views
@@ -128,6 +129,7 @@ def on_time_counts(db: Database, kind: str, period: Period) -> Counts:
     SUM(CASE WHEN k.promised_overdue OR k.legal_overdue THEN 0 ELSE 1 END) AS on_time
 FROM case_clock k JOIN cases c ON c.case_id = k.case_id
 WHERE k.status = 'finished' AND k.finished_at >= ? AND k.finished_at < ? AND {u} IS NOT NULL
+    {item_scope(scope, "c.item_code")}
 GROUP BY {u}""",
         [period.start_at, period.end_before],
     )
@@ -142,7 +144,9 @@ def _case_totals(counts: Counts) -> dict[str, float]:
     return {unit: num for (unit, metric), (num, _) in counts.items() if metric == "cases.count"}
 
 
-def alert_counts(db: Database, kind: str, period: Period, cases: dict[str, float]) -> Counts:
+def alert_counts(
+    db: Database, kind: str, period: Period, cases: dict[str, float], scope: Sequence[str] = ()
+) -> Counts:
     """Alerts raised (active or since cleared) on the cases of the period, by class and level.
 
     Alerts count as known when the metrics are computed, whenever they were detected: an
@@ -154,7 +158,7 @@ def alert_counts(db: Database, kind: str, period: Period, cases: dict[str, float
     u = unit_expr(kind, "c")
     base = (
         f"FROM alerts a JOIN cases c ON c.case_id = a.case_id "
-        f"WHERE {_cases_in_period()} AND {u} IS NOT NULL"
+        f"WHERE {_cases_in_period()} AND {u} IS NOT NULL{item_scope(scope, 'c.item_code')}"
     )
     params = [period.start_at, period.end_before]
     for column, names in (("rule_class", ALERT_CLASSES), ("level", ALERT_LEVELS)):
@@ -225,26 +229,29 @@ GROUP BY {unit}""",
     return out
 
 
-def compute_counts(db: Database, kind: str, period: Period, families: Iterable[str]) -> Counts:
+def compute_counts(
+    db: Database, kind: str, period: Period, families: Iterable[str], scope: Sequence[str] = ()
+) -> Counts:
+    """Numerators and denominators of the metric families, for items of ``scope`` types."""
     wanted = set(families)
     out: Counts = {}
     if "items" in wanted:
-        out.update(item_counts(db, kind))
+        out.update(item_counts(db, kind, scope))
     cases: dict[str, float] = {}
     if wanted & {"cases", "alerts"}:
-        case_part = case_counts(db, kind, period)
+        case_part = case_counts(db, kind, period, scope)
         cases = _case_totals(case_part)
         out.update(case_part)
     if "clock" in wanted:
-        out.update(on_time_counts(db, kind, period))
+        out.update(on_time_counts(db, kind, period, scope))
     if "alerts" in wanted:
-        out.update(alert_counts(db, kind, period, cases))
+        out.update(alert_counts(db, kind, period, cases, scope))
     if "orders" in wanted:
         out.update(order_counts(db, kind, period))
     if wanted & {"ratings", "survey", "callbacks"}:
         from govwatch.evaluation.demand_metrics import demand_counts
 
-        out.update(demand_counts(db, kind, period, wanted))
+        out.update(demand_counts(db, kind, period, wanted, scope))
     return out
 
 
@@ -255,13 +262,17 @@ def compute_metrics(
     *,
     metrics: Sequence[str] | None = None,
     units: Sequence[str] | None = None,
+    item_types: Sequence[str] = (),
 ) -> list[MetricValue]:
     """Values of the named metrics (default: all) for every unit with data (or ``units``).
 
-    A ratio whose denominator is 0 has no value (``None``: missing in evaluation).
+    ``item_types`` restricts item- and case-based metrics to items of those 事项类型 codes
+    (an item category, spec/evaluation.md); orders, questionnaires and call-backs are not
+    tied to items and ignore it. A ratio whose denominator is 0 has no value (``None``:
+    missing in evaluation).
     """
     wanted = [resolve_metric(m) for m in metrics] if metrics is not None else list(METRICS)
-    counts = compute_counts(db, kind, period, {m.family for m in wanted})
+    counts = compute_counts(db, kind, period, {m.family for m in wanted}, item_types)
     names = {m.id for m in wanted}
     all_units = sorted({u for u, _ in counts}) if units is None else list(units)
     out = []

@@ -137,11 +137,19 @@ def collect(db: Database, round_id: str, actor: Actor, at: datetime) -> int:
     units = [
         str(u[0]) for u in db.query("SELECT unit FROM eval_units WHERE round_id = ?", [round_id])
     ]
-    metric_ids = sorted({str(lf.metric) for lf in leaves})
-    values = compute_metrics(
-        db, str(row["unit_kind"]), _period(row), metrics=metric_ids, units=units
-    )
-    by_key = {(v.unit, v.metric): v.value for v in values}
+    # one computation per item category (事项分类) the leaves use
+    by_key: dict[tuple[str, str, tuple[str, ...]], float | None] = {}
+    for scope in sorted({lf.item_types for lf in leaves}):
+        metric_ids = sorted({str(lf.metric) for lf in leaves if lf.item_types == scope})
+        for v in compute_metrics(
+            db,
+            str(row["unit_kind"]),
+            _period(row),
+            metrics=metric_ids,
+            units=units,
+            item_types=scope,
+        ):
+            by_key[(v.unit, v.metric, scope)] = v.value
     manual = {
         (str(u), str(i))
         for u, i in db.query(
@@ -160,7 +168,7 @@ def collect(db: Database, round_id: str, actor: Actor, at: datetime) -> int:
                     round_id,
                     unit,
                     leaf.id,
-                    by_key.get((unit, str(leaf.metric))),
+                    by_key.get((unit, str(leaf.metric), leaf.item_types)),
                     leaf.source,
                     "computed",
                     actor,

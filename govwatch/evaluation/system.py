@@ -32,6 +32,8 @@ DEFAULT_THRESHOLDS: dict[int, float] = {2: 60.0, 3: 70.0, 4: 80.0, 5: 90.0}
 TOTAL_POINTS = 100.0
 POINTS_TOLERANCE = 1e-6
 COVERAGE_MIN = 0.65
+# 事项类型 (GB/T 39046, data.md A.1): an item category restricts a leaf's metric to these.
+ITEM_TYPES: tuple[str, ...] = ("01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "20")
 
 _LEAF_KEYS = {
     "id",
@@ -84,6 +86,11 @@ class Leaf:
     @property
     def lower_is_better(self) -> bool:
         return self.better == "lower"
+
+    @property
+    def item_types(self) -> tuple[str, ...]:
+        """The 事项类型 codes of the item category this leaf counts (empty: all items)."""
+        return tuple(c.strip() for c in (self.category or "").split(",") if c.strip())
 
 
 @dataclass(frozen=True)
@@ -398,6 +405,20 @@ def _parse_leaf(
     elif raw.get("bands") is not None:
         raise _fail(origin, f"{where} 的 bands 只用于 scale: bands", "bands")
     metric = raw.get("metric")
+    category = raw.get("category")
+    if category is not None:
+        category = (
+            ",".join(str(c) for c in category) if isinstance(category, list) else str(category)
+        )
+        codes = [c.strip() for c in category.split(",") if c.strip()]
+        if not codes or not all(c in ITEM_TYPES for c in codes):
+            raise _fail(
+                origin,
+                f"{where} 的 category“{category}”应为事项类型代码（{'、'.join(ITEM_TYPES)}），"
+                "多个用逗号分隔",
+                "category",
+            )
+        category = ",".join(codes)
     params = raw.get("params") or {}
     if not isinstance(params, Mapping):
         raise _fail(origin, f"{where} 的 params 应为映射", "params")
@@ -411,7 +432,7 @@ def _parse_leaf(
         target=target,
         bands=bands,
         metric=str(metric) if metric is not None else None,
-        category=str(raw["category"]) if raw.get("category") is not None else None,
+        category=category,
         description=description,
         path=path,
         params=tuple(sorted((str(k), v) for k, v in params.items())),

@@ -31,7 +31,7 @@ def _item(code: str, region: str, dept: str, depth: int, **kw: Any) -> dict[str,
     return {
         "item_code": code,
         "name": f"事项{code}",
-        "item_type": "01",
+        "item_type": kw.pop("item_type", "01"),
         "department_code": dept,
         "region_code": region,
         "case_kind": kw.pop("kind", "2"),
@@ -57,12 +57,13 @@ ITEMS = [
         promised=15,
         fee={"basis": "规定", "amount": 50.0},
     ),
-    # 330203 / D2: B1 depth 4, instant, fee not payable online, 2 visits, 0 → 0
+    # 330203 / D2: B1 (公共服务, type 20) depth 4, instant, fee not payable online, 2 visits, 0 → 0
     _item(
         "B1",
         "330203",
         "D2",
         4,
+        item_type="20",
         visits=2,
         kind="1",
         legal=0,

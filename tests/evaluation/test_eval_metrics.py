@@ -172,3 +172,19 @@ def test_metrics_are_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "metrics.md").read_text(encoding="utf-8")
     missing = [m.id for m in METRICS if f"`{m.id}`" not in doc]
     assert not missing
+
+
+def test_item_category_restricts_item_and_case_metrics(loaded: Database) -> None:
+    public = {
+        (v.unit, v.metric): v.value
+        for v in compute_metrics(loaded, "region", sp.PERIOD, item_types=("20",))
+    }
+    # only B1 (公共服务) counts: 330203 keeps its values, 330102 has none
+    check(public, "330203", EXPECTED_330203)
+    assert ("330102", "items.count") not in public
+    licensing = {
+        (v.unit, v.metric): v.value
+        for v in compute_metrics(loaded, "region", sp.PERIOD, item_types=("01",))
+    }
+    check(licensing, "330102", EXPECTED_330102)
+    assert ("330203", "cases.count") not in licensing

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from govwatch.errors import InputError
 from govwatch.evaluation.metric_catalog import METRICS
 from govwatch.evaluation.presets import load_preset, preset_names, resolve_system
-from govwatch.errors import InputError
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -34,7 +34,12 @@ def test_preset_leaves_name_catalog_metrics_and_say_why(name: str) -> None:
 def test_online_service_has_the_five_dimensions() -> None:
     system = load_preset("online-service")
     assert [n.name for n in system.indicators] == [
-        "服务方式完备度", "服务事项覆盖度", "办事指南准确度", "在线服务深度", "在线服务成效度"]
+        "服务方式完备度",
+        "服务事项覆盖度",
+        "办事指南准确度",
+        "在线服务深度",
+        "在线服务成效度",
+    ]
     sources = {leaf.source for leaf in system.leaves}
     assert {"metric", "filled", "check", "rating", "survey"} <= sources
 

@@ -258,3 +258,36 @@ def test_publication_raises_rectification_demands_followed_up_next_round(
     )[0]
     assert guide == {"status": "improved", "followed_points": 10.0}
     assert verify_round(db, "2025-10").ok
+
+
+def test_collect_restricts_a_leaf_to_its_item_category(configured: Database) -> None:
+    system = parse_system(
+        "name: 分类\nindicators:\n"
+        "  - {id: all, name: 全部, points: 50, source: metric, metric: items.count, scale: ratio}\n"
+        "  - {id: public, name: 公共服务, points: 50, source: metric, metric: items.count,\n"
+        "     scale: ratio, category: '20'}\n"
+    )
+    create_round(
+        configured,
+        "cat",
+        "分类",
+        system,
+        sp.PERIOD,
+        "region",
+        [UnitSpec("330102"), UnitSpec("330203")],
+        ADMIN,
+        T0,
+    )
+    collect(configured, "cat", ADMIN, at(4))
+    got = dict(
+        ((u, i), v)
+        for u, i, v in configured.query(
+            "SELECT unit, indicator, value FROM eval_values WHERE round_id = 'cat'"
+        )
+    )
+    assert got == {
+        ("330102", "all"): 2.0,
+        ("330102", "public"): None,
+        ("330203", "all"): 1.0,
+        ("330203", "public"): 1.0,
+    }

@@ -163,3 +163,9 @@ def test_system_digest_is_stable_and_changes_with_weights() -> None:
         leafy("{id: a, points: 50, scale: ratio}", "{id: b, points: 50, scale: ratio}")
     )
     assert a.digest() == b.digest() != c.digest()
+
+
+def test_category_names_item_type_codes() -> None:
+    s = parse_system(leafy("{id: a, points: 100, scale: ratio, category: '01, 20'}"))
+    assert s.leaf("a").item_types == ("01", "20")
+    assert "category" in refuse(leafy("{id: a, points: 100, scale: ratio, category: 企业}"))
