@@ -116,8 +116,9 @@ def _setting(raw: Any, index: int) -> Setting:
 def _custom(raw: Any, index: int) -> CustomRuleDef:
     if not isinstance(raw, dict):
         raise ValidationError(f"custom 第 {index + 1} 项应为对象", field="custom")
-    missing = [k for k in ("id", "class", "type", "level", "description", "expression")
-               if not raw.get(k)]
+    missing = [
+        k for k in ("id", "class", "type", "level", "description", "expression") if not raw.get(k)
+    ]
     if missing:
         raise ValidationError(f"custom 第 {index + 1} 项缺少字段 {', '.join(missing)}")
     return CustomRuleDef(
@@ -149,9 +150,7 @@ def load_file(path: str | Path) -> Catalog:
 
 
 def current(db: Database) -> Catalog:
-    row = db.query(
-        "SELECT version, doc FROM rule_catalog_versions ORDER BY version DESC LIMIT 1"
-    )
+    row = db.query("SELECT version, doc FROM rule_catalog_versions ORDER BY version DESC LIMIT 1")
     if not row:
         return Catalog()
     return Catalog.from_doc(json.loads(row[0][1]), version=int(row[0][0]))

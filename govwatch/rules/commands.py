@@ -50,20 +50,40 @@ def emit_findings(findings: list[Finding], fmt: str) -> None:
 
 
 @click.command("audit")
-@click.option("--catalog", "catalogs", multiple=True, required=True, type=click.Path(path_type=Path),
-              help="事项目录文件")
-@click.option("--events", "events", multiple=True, required=True, type=click.Path(path_type=Path),
-              help="办件事件文件（可跟多个）")
+@click.option(
+    "--catalog",
+    "catalogs",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="事项目录文件",
+)
+@click.option(
+    "--events",
+    "events",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="办件事件文件（可跟多个）",
+)
 @click.argument("more_events", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--at", "at_text", help="审计时点（默认当前时间）；之后发生的事件不计")
-@click.option("--calendar", "calendar_file", type=click.Path(path_type=Path),
-              help="工作日历 CSV（date,type）")
-@click.option("--rules", "rules_file", type=click.Path(path_type=Path),
-              help="规则目录设置文件（YAML/JSON）")
-@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
-              show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "table"]), default="jsonl",
-              show_default=True)
+@click.option(
+    "--calendar", "calendar_file", type=click.Path(path_type=Path), help="工作日历 CSV（date,type）"
+)
+@click.option(
+    "--rules", "rules_file", type=click.Path(path_type=Path), help="规则目录设置文件（YAML/JSON）"
+)
+@click.option(
+    "--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "table"]),
+    default="jsonl",
+    show_default=True,
+)
 def audit_cmd(
     catalogs: tuple[Path, ...],
     events: tuple[Path, ...],
@@ -85,7 +105,7 @@ def audit_cmd(
         if calendar_file is not None:
             from govwatch.calendar.store import load_file
 
-            load_file(db, calendar_file, at=at.date())
+            load_file(db, calendar_file, at=at)
         findings = audit(db, at, rules, engine=engine)
     finally:
         db.close()
@@ -112,8 +132,14 @@ def _rule_row(rule: Any, cat: catalog_store.Catalog) -> dict[str, Any]:
         "type": rule.rule_type,
         "level": rule.level,
         "graded": rule.graded,
-        "enabled": next((s.enabled for s in cat.settings if s.rule == rule.id
-                         and s.scope.kind == "all" and s.enabled is not None), True),
+        "enabled": next(
+            (
+                s.enabled
+                for s in cat.settings
+                if s.rule == rule.id and s.scope.kind == "all" and s.enabled is not None
+            ),
+            True,
+        ),
         "params": {p.name: p.default for p in rule.params},
         "key": rule.key,
         "description": rule.description,
@@ -169,8 +195,18 @@ def rules_show(rule_id: str, db_url: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(_dumps(row))
         return
-    for name in ("id", "class", "type", "level", "key", "description", "legal_basis", "params",
-                 "settings", "catalog_version"):
+    for name in (
+        "id",
+        "class",
+        "type",
+        "level",
+        "key",
+        "description",
+        "legal_basis",
+        "params",
+        "settings",
+        "catalog_version",
+    ):
         click.echo(f"{name}: {row[name]}")
     click.echo(f"sql:\n{row['sql']}")
 
@@ -187,17 +223,28 @@ def _parse_params(pairs: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
 
 @rules_group.command("set")
 @click.argument("rule_id")
-@click.option("--scope", default="all", show_default=True,
-              help="all、region:区划代码、department:部门编码 或 item:事项编码")
+@click.option(
+    "--scope",
+    default="all",
+    show_default=True,
+    help="all、region:区划代码、department:部门编码 或 item:事项编码",
+)
 @click.option("--enable/--disable", "enabled", default=None, help="启用或停用")
 @click.option("--level", type=click.Choice(["warning", "yellow", "red"]), help="告警级别")
 @click.option("--param", "params", multiple=True, help="参数，名称=值（可多次）")
 @click.option("--by", "who", default=None, help="变更人（默认当前系统用户）")
 @click.option("--at", "at_text", help="视为变更发生的时点（默认当前时间）")
 @db_option
-def rules_set(rule_id: str, scope: str, enabled: bool | None, level: str | None,
-              params: tuple[str, ...], who: str | None, at_text: str | None,
-              db_url: str) -> None:
+def rules_set(
+    rule_id: str,
+    scope: str,
+    enabled: bool | None,
+    level: str | None,
+    params: tuple[str, ...],
+    who: str | None,
+    at_text: str | None,
+    db_url: str,
+) -> None:
     """启用/停用规则，或修改其级别与参数（全局或某区划、部门、事项）。"""
     if enabled is None and level is None and not params:
         raise InputError("没有要修改的内容：请给出 --enable/--disable、--level 或 --param")
@@ -216,8 +263,12 @@ def rules_set(rule_id: str, scope: str, enabled: bool | None, level: str | None,
 
 @rules_group.command("add")
 @click.option("--id", "rule_id", required=True)
-@click.option("--class", "rule_class", required=True,
-              type=click.Choice(["timeliness", "process", "content", "discretion", "integrity"]))
+@click.option(
+    "--class",
+    "rule_class",
+    required=True,
+    type=click.Choice(["timeliness", "process", "content", "discretion", "integrity"]),
+)
 @click.option("--type", "rule_type", required=True, help="异常类型，如 过程异常")
 @click.option("--level", type=click.Choice(["warning", "yellow", "red"]), required=True)
 @click.option("--description", required=True, help="中文说明：什么情况算异常")
@@ -227,14 +278,25 @@ def rules_set(rule_id: str, scope: str, enabled: bool | None, level: str | None,
 @click.option("--by", "who", default=None)
 @click.option("--at", "at_text", help="试运行与变更的时点（默认当前时间）")
 @db_option
-def rules_add(rule_id: str, rule_class: str, rule_type: str, level: Any, description: str,
-              expression: str, legal_basis: str, dry_run: bool, who: str | None,
-              at_text: str | None, db_url: str) -> None:
+def rules_add(
+    rule_id: str,
+    rule_class: str,
+    rule_type: str,
+    level: Any,
+    description: str,
+    expression: str,
+    legal_basis: str,
+    dry_run: bool,
+    who: str | None,
+    at_text: str | None,
+    db_url: str,
+) -> None:
     """新增自定义规则：先检查表达式并在现有数据上试运行，再保存。"""
     from govwatch.rules.engine import DatabaseExecutor, run
 
-    definition = CustomRuleDef(rule_id, rule_class, rule_type, level, description, expression,
-                               legal_basis)
+    definition = CustomRuleDef(
+        rule_id, rule_class, rule_type, level, description, expression, legal_basis
+    )
     at = timeutil.parse_timestamp(at_text) if at_text else timeutil.now()
     db = _open(db_url)
     try:
@@ -244,13 +306,18 @@ def rules_add(rule_id: str, rule_class: str, rule_type: str, level: Any, descrip
         except GovwatchError:
             raise
         except Exception as exc:
-            raise InputError(f"试运行失败，表达式无法在数据上执行：{str(exc).splitlines()[0]}") from exc
+            raise InputError(
+                f"试运行失败，表达式无法在数据上执行：{str(exc).splitlines()[0]}"
+            ) from exc
         sample = "、".join(f.case_id for f in hits[:5])
-        click.echo(f"试运行：{len(hits)} 个办件符合" + (f"（如 {sample}）" if hits else ""), err=True)
+        click.echo(
+            f"试运行：{len(hits)} 个办件符合" + (f"（如 {sample}）" if hits else ""), err=True
+        )
         if dry_run:
             return
-        saved = catalog_store.save(db, cat, who or getpass.getuser(),
-                                   "add " + _dumps(definition.as_doc()), at)
+        saved = catalog_store.save(
+            db, cat, who or getpass.getuser(), "add " + _dumps(definition.as_doc()), at
+        )
         _reevaluate(db, at)
     finally:
         db.close()
@@ -274,8 +341,9 @@ def rules_history(db_url: str, fmt: str) -> None:
         if fmt == "jsonl":
             click.echo(_dumps(row))
         else:
-            click.echo(f"{row['version']:4}  {row['changed_at']}  {row['changed_by']}  "
-                       f"{row['summary']}")
+            click.echo(
+                f"{row['version']:4}  {row['changed_at']}  {row['changed_by']}  {row['summary']}"
+            )
 
 
 @rules_group.command("columns")

@@ -36,9 +36,8 @@ WHERE s.accept_seq IS NOT NULL AND got.case_id IS NULL
 
 
 def _unknown_item(ev: Evidence) -> str:
-    return (
-        f"事件（{ev['event_id']}，{ev['kind']}）的事项编码“{ev['item_code']}”不在事项目录中"
-        + (f"（共 {ev['count']} 个事件）" if int(ev["count"]) > 1 else "")
+    return f"事件（{ev['event_id']}，{ev['kind']}）的事项编码“{ev['item_code']}”不在事项目录中" + (
+        f"（共 {ev['count']} 个事件）" if int(ev["count"]) > 1 else ""
     )
 
 

@@ -36,10 +36,38 @@ FUNCTIONS = {
 }
 
 _ALLOWED = (
-    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren, exp.Not,
-    exp.Neg, exp.And, exp.Or, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is,
-    exp.In, exp.Between, exp.Like, exp.ILike, exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod,
-    exp.Case, exp.If, exp.Tuple, exp.DPipe, exp.Cast, exp.DataType,
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Paren,
+    exp.Not,
+    exp.Neg,
+    exp.And,
+    exp.Or,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Is,
+    exp.In,
+    exp.Between,
+    exp.Like,
+    exp.ILike,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.Case,
+    exp.If,
+    exp.Tuple,
+    exp.DPipe,
+    exp.Cast,
+    exp.DataType,
 )
 _ID = re.compile(r"^[a-z][a-z0-9_]{2,47}$")
 
@@ -77,12 +105,24 @@ def parse_expression(text: str) -> exp.Expression:
     except sqlglot.errors.ParseError as exc:
         first = str(exc).splitlines()[0]
         raise ValidationError(f"表达式无法解析：{first}", field="expression") from exc
-    trees = [t for t in trees if t is not None]
-    if len(trees) != 1:
+    found = [t for t in trees if t is not None]
+    if len(found) != 1:
         raise ValidationError("表达式只能有一个，不允许多条语句（;）", field="expression")
-    tree = trees[0]
-    statements = (exp.Query, exp.Command, exp.Drop, exp.Create, exp.Insert, exp.Update,
-                  exp.Delete, exp.Alter, exp.Set, exp.Use, exp.Pragma, exp.Transaction)
+    tree: Any = found[0]
+    statements = (
+        exp.Query,
+        exp.Command,
+        exp.Drop,
+        exp.Create,
+        exp.Insert,
+        exp.Update,
+        exp.Delete,
+        exp.Alter,
+        exp.Set,
+        exp.Use,
+        exp.Pragma,
+        exp.Transaction,
+    )
     if isinstance(tree, statements) or tree.find(exp.Query):
         raise ValidationError(
             "表达式中不允许语句或子查询（SELECT、INSERT、DROP 等）：只能写布尔表达式",
@@ -115,7 +155,7 @@ def parse_expression(text: str) -> exp.Expression:
                 f"表达式中不允许“{node.sql()[:40]}”：只能使用列、常量、比较与逻辑运算和规定函数",
                 field="expression",
             )
-    return tree
+    return tree  # type: ignore[no-any-return]
 
 
 def columns_of(tree: exp.Expression) -> list[str]:
@@ -147,7 +187,9 @@ def check_definition(definition: CustomRuleDef, taken: set[str]) -> exp.Expressi
             f"级别“{definition.level}”无法识别：应为 warning、yellow 或 red", field="level"
         )
     if not definition.description.strip():
-        raise ValidationError("请填写规则说明（中文，一句话说明什么情况算异常）", field="description")
+        raise ValidationError(
+            "请填写规则说明（中文，一句话说明什么情况算异常）", field="description"
+        )
     return parse_expression(definition.expression)
 
 
@@ -181,6 +223,9 @@ def compile_rule(definition: CustomRuleDef) -> Rule:
         evidence=evidence,
         message=message,
         custom=True,
-        needs_clock=any(c in CASE_VIEW_COLUMNS and c.startswith(("promised_", "legal_", "paused",
-                        "extension", "provisional")) for c in cols),
+        needs_clock=any(
+            c in CASE_VIEW_COLUMNS
+            and c.startswith(("promised_", "legal_", "paused", "extension", "provisional"))
+            for c in cols
+        ),
     )

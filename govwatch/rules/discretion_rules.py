@@ -10,10 +10,7 @@ def _discretion(ev: Evidence) -> str:
         return f"办结决定采用的裁量档次“{ev['tier']}”不在该事项的裁量基准中"
     low = "不限" if ev["min_value"] is None else ev["min_value"]
     high = "不限" if ev["max_value"] is None else ev["max_value"]
-    return (
-        f"办结决定值 {ev['decided_value']} 超出裁量档次“{ev['tier']}”的范围"
-        f"（{low} 至 {high}）"
-    )
+    return f"办结决定值 {ev['decided_value']} 超出裁量档次“{ev['tier']}”的范围（{low} 至 {high}）"
 
 
 DISCRETION_OUT_OF_BAND = Rule(

@@ -132,10 +132,10 @@ def run(
                 continue
             if rule.needs_clock and clock is None:
                 continue
-            sql = rule_sql(rule, catalog, executor.dialect)
-            if sql is None:
+            query = rule_sql(rule, catalog, executor.dialect)
+            if query is None:
                 continue
-            names, rows = executor.rows(sql)
+            names, rows = executor.rows(query)
             for finding in findings_of(rule, names, rows):
                 held = found.get(finding.identity())
                 if held is None or LEVEL_RANK[finding.level] > LEVEL_RANK[held.level]:

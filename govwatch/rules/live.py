@@ -26,8 +26,13 @@ from govwatch.rules.engine import DatabaseExecutor, run
 from govwatch.rules.model import Finding
 from govwatch.storage.db import Database
 
-_TIME_PARAMS = {"near_deadline", "long_suspension", "special_procedure_overrun", "step_overdue",
-                "case_overdue"}
+_TIME_PARAMS = {
+    "near_deadline",
+    "long_suspension",
+    "special_procedure_overrun",
+    "step_overdue",
+    "case_overdue",
+}
 
 
 def alert_id(case_id: str, rule: str, key: str) -> str:
@@ -96,8 +101,25 @@ def reconcile(
         held = existing.get(aid)
         if held is None:
             scope = facts.get(f.case_id, (None, None, None, None))
-            inserts.append([aid, f.case_id, f.rule, f.rule_class, f.rule_type, f.key, f.level,
-                            "active", f.message, evidence, version, *scope, at, at, at])
+            inserts.append(
+                [
+                    aid,
+                    f.case_id,
+                    f.rule,
+                    f.rule_class,
+                    f.rule_type,
+                    f.key,
+                    f.level,
+                    "active",
+                    f.message,
+                    evidence,
+                    version,
+                    *scope,
+                    at,
+                    at,
+                    at,
+                ]
+            )
             history.append([aid, 1, at, "raised", f.level, f.message, version])
             counts["raised"] += 1
             continue
@@ -128,8 +150,9 @@ def reconcile(
             db.execute(
                 "UPDATE alerts SET status = 'cleared', cleared_at = ? WHERE alert_id = ?", [at, aid]
             )
-            history.append([aid, seq + 1, at, "cleared", level, "告警条件已不再成立，自动关闭",
-                            version])
+            history.append(
+                [aid, seq + 1, at, "cleared", level, "告警条件已不再成立，自动关闭", version]
+            )
             counts["cleared"] += 1
         db.executemany(
             "INSERT INTO alert_history (alert_id, seq, changed_at, change, level, message, "
@@ -143,8 +166,10 @@ def _needs_daily_schedule(catalog: Catalog) -> bool:
     """True when time-driven settings differ from what the clock schedule assumes."""
     if any(s.rule in _TIME_PARAMS and s.params for s in catalog.settings):
         return True
-    return any(compile_needs_clock for compile_needs_clock in
-               (r.needs_clock for r in catalog.rules() if r.custom))
+    return any(
+        compile_needs_clock
+        for compile_needs_clock in (r.needs_clock for r in catalog.rules() if r.custom)
+    )
 
 
 def _schedule(db: Database, case_ids: list[str] | None, at: datetime, daily: bool) -> None:

@@ -211,7 +211,13 @@ SPECIAL_PROCEDURE_OVERRUN = Rule(
     time_driven=True,
     needs_clock=True,
     evidence=(
-        "start_event_id", "procedure_type", "started_at", "ended_at", "limit_days", "unit", "days"
+        "start_event_id",
+        "procedure_type",
+        "started_at",
+        "ended_at",
+        "limit_days",
+        "unit",
+        "days",
     ),
     message=_special_overrun,
     sql="""

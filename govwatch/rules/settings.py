@@ -12,6 +12,7 @@ narrower than "everything" sets it. The rule's query then runs once for all case
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -39,7 +40,7 @@ class Scope:
                 f"范围“{text}”无法识别：应为 all、region:区划代码、department:部门编码 或 item:事项编码",
                 field="scope",
             )
-        return Scope(kind, code.strip())  # type: ignore[arg-type]
+        return Scope(kind, code.strip())
 
     def __str__(self) -> str:
         return "all" if self.kind == "all" else f"{self.kind}:{self.code}"
@@ -92,7 +93,7 @@ def _condition(scope: Scope) -> str:
     return f"s.region_code LIKE {sql_literal(scope.region_prefix() + '%')}"
 
 
-def resolve(settings: list[tuple[Scope, object]], default: object) -> str:
+def resolve(settings: Sequence[tuple[Scope, object]], default: object) -> str:
     """A SQL expression choosing, per case, the most specific value set."""
     base = default
     narrow = []
@@ -146,15 +147,16 @@ def render(rule: Rule, settings: tuple[Setting, ...]) -> RenderedRule | None:
     for param in rule.params:
         found = [(s.scope, v) for s in mine for n, v in s.params if n == param.name]
         values[param.name] = resolve(found, param.default)
-    sql = rule.sql.format(**values) if not rule.custom else rule.sql.replace(
-        "{level}", values["level"]
+    sql = (
+        rule.sql.format(**values)
+        if not rule.custom
+        else rule.sql.replace("{level}", values["level"])
     )
     gate = resolve(enabled, True)
     if gate == "FALSE":
         return None
     if gate != "TRUE":
         sql = (
-            f"SELECT r.* FROM ({sql}) r JOIN gw_case s ON s.case_id = r.case_id "
-            f"WHERE {gate} = TRUE"
+            f"SELECT r.* FROM ({sql}) r JOIN gw_case s ON s.case_id = r.case_id WHERE {gate} = TRUE"
         )
     return RenderedRule(rule, sql)

@@ -92,12 +92,15 @@ class SparkExecutor:
     def load_arrow(self, name: str, table: Any) -> None:
         import pyarrow as pa
 
-        # Spark has no 32-bit-offset-free string view types; plain strings and microseconds.
+        # Spark reads neither string views nor all-null columns: make them plain strings.
         fields = []
         for field in table.schema:
-            if pa.types.is_large_string(field.type) or pa.types.is_string_view(field.type):
-                fields.append(pa.field(field.name, pa.string()))
-            elif pa.types.is_null(field.type):
+            kind = field.type
+            if (
+                pa.types.is_large_string(kind)
+                or pa.types.is_string_view(kind)
+                or pa.types.is_null(kind)
+            ):
                 fields.append(pa.field(field.name, pa.string()))
             else:
                 fields.append(field)

@@ -67,8 +67,15 @@ CLEAN: list[str] = []
 
 def _add(case: str, kind: str, at: str, **fields: Any) -> None:
     n = sum(1 for e in EVENTS if e["case_id"] == case) + 1
-    EVENTS.append({"event_id": f"{case}-{n:02d}", "case_id": case, "kind": kind,
-                   "occurred_at": f"2025-{at}", **fields})
+    EVENTS.append(
+        {
+            "event_id": f"{case}-{n:02d}",
+            "case_id": case,
+            "kind": kind,
+            "occurred_at": f"2025-{at}",
+            **fields,
+        }
+    )
 
 
 def case(
@@ -83,8 +90,14 @@ def case(
     done: str = "09-02",
 ) -> None:
     """A case that goes by the book unless told otherwise: apply, accept, steps, finish."""
-    _add(cid, "apply", f"{day}T09:00:00", item_code=item, applicant_id="330102199001011234",
-         materials=[{"name": m, "provided": True} for m in materials])
+    _add(
+        cid,
+        "apply",
+        f"{day}T09:00:00",
+        item_code=item,
+        applicant_id="330102199001011234",
+        materials=[{"name": m, "provided": True} for m in materials],
+    )
     _add(cid, "accept", f"{day}T09:30:00", item_code=item, actor="acc1", **(accept or {}))
     for i, step in enumerate(steps):
         _add(cid, "step_start", f"{day}T1{i}:00:00", step=step, actor=f"h{i}")
@@ -122,24 +135,56 @@ expect("paused_before_warning", "near_deadline")
 case("step_review_late", steps=("受理",), finish=None)
 _add("step_review_late", "step_start", "09-01T13:00:00", step="审查", actor="h1")
 _add("step_review_late", "step_end", "09-08T10:00:00", step="审查", action="pass", actor="h1")
-expect("step_review_late", "step_overdue", "sep05", "oct27", "oct28", "oct30", "oct31",
-       "nov20", key="审查")
+expect(
+    "step_review_late",
+    "step_overdue",
+    "sep05",
+    "oct27",
+    "oct28",
+    "oct30",
+    "oct31",
+    "nov20",
+    key="审查",
+)
 
 # -- process ---------------------------------------------------------------------------------
 case("finished_without_decision", steps=("受理", "审查"), finish={"result": "6"})
-expect("finished_without_decision", "missing_step", "sep05", "oct27", "oct28", "oct30",
-       "oct31", "nov20", key="决定")
+expect(
+    "finished_without_decision",
+    "missing_step",
+    "sep05",
+    "oct27",
+    "oct28",
+    "oct30",
+    "oct31",
+    "nov20",
+    key="决定",
+)
 case("decision_before_review", steps=("受理", "决定", "审查"), finish={})
 expect("decision_before_review", "step_out_of_order", *MOMENTS, key="审查")
-_add("step_before_accept", "apply", "09-01T09:00:00", item_code="B001",
-     materials=[{"name": "申请书", "provided": True}, {"name": "身份证", "provided": True}])
+_add(
+    "step_before_accept",
+    "apply",
+    "09-01T09:00:00",
+    item_code="B001",
+    materials=[{"name": "申请书", "provided": True}, {"name": "身份证", "provided": True}],
+)
 _add("step_before_accept", "step_start", "09-01T09:10:00", step="受理")
 _add("step_before_accept", "accept", "09-01T09:30:00", item_code="B001")
 expect("step_before_accept", "event_out_of_order", *MOMENTS, key="step_start")
 case("resume_without_suspend", steps=())
 _add("resume_without_suspend", "resume", "09-03T09:00:00")
-expect("resume_without_suspend", "event_out_of_order", "sep05", "oct27", "oct28", "oct30",
-       "oct31", "nov20", key="resume")
+expect(
+    "resume_without_suspend",
+    "event_out_of_order",
+    "sep05",
+    "oct27",
+    "oct28",
+    "oct30",
+    "oct31",
+    "nov20",
+    key="resume",
+)
 case("rating_and_payment_after_finish", "F001", finish={"result": "6"})
 _add("rating_and_payment_after_finish", "payment", "09-03T10:00:00", amount=50.0)
 _add("rating_and_payment_after_finish", "rating", "09-03T11:00:00", level="1")
@@ -148,32 +193,80 @@ case("two_supplement_requests", steps=())
 _add("two_supplement_requests", "supplement_request", "09-01T11:00:00", materials=["照片"])
 _add("two_supplement_requests", "supplement_received", "09-01T11:30:00", materials=["照片"])
 _add("two_supplement_requests", "supplement_request", "09-02T11:00:00", materials=["照片"])
-expect("two_supplement_requests", "repeated_supplement", "sep05", "oct27", "oct28", "oct30",
-       "oct31", "nov20")
+expect(
+    "two_supplement_requests",
+    "repeated_supplement",
+    "sep05",
+    "oct27",
+    "oct28",
+    "oct30",
+    "oct31",
+    "nov20",
+)
 case("testing_over_its_limit", steps=())
-_add("testing_over_its_limit", "special_start", "09-01T14:00:00", procedure_kind="2",
-     procedure_type="检测", limit=3, limit_unit="W")
+_add(
+    "testing_over_its_limit",
+    "special_start",
+    "09-01T14:00:00",
+    procedure_kind="2",
+    procedure_type="检测",
+    limit=3,
+    limit_unit="W",
+)
 _add("testing_over_its_limit", "special_end", "09-08T10:00:00", result="合格")
-expect("testing_over_its_limit", "special_procedure_overrun", "sep05", "oct27", "oct28",
-       "oct30", "oct31", "nov20", key="testing_over_its_limit-03")
+expect(
+    "testing_over_its_limit",
+    "special_procedure_overrun",
+    "sep05",
+    "oct27",
+    "oct28",
+    "oct30",
+    "oct31",
+    "nov20",
+    key="testing_over_its_limit-03",
+)
 case("suspended_six_weeks", steps=())
 _add("suspended_six_weeks", "suspend", "09-01T14:00:00", reason="等待")
 _add("suspended_six_weeks", "resume", "10-15T10:00:00")
-expect("suspended_six_weeks", "long_suspension", "oct27", "oct28", "oct30", "oct31", "nov20",
-       key="suspended_six_weeks-03")
+expect(
+    "suspended_six_weeks",
+    "long_suspension",
+    "oct27",
+    "oct28",
+    "oct30",
+    "oct31",
+    "nov20",
+    key="suspended_six_weeks-03",
+)
 case("returned_three_times", steps=())
 for _i in range(3):
     _add("returned_three_times", "step_start", f"09-01T10:{_i}0:00", step="审查")
     _add("returned_three_times", "step_end", f"09-01T10:{_i}5:00", step="审查", action="return")
 expect("returned_three_times", "repeated_return", *MOMENTS)
 case("voided_without_reason", finish={"result": "2"})
-expect("voided_without_reason", "result_without_reason", "sep05", "oct27", "oct28", "oct30",
-       "oct31", "nov20")
+expect(
+    "voided_without_reason",
+    "result_without_reason",
+    "sep05",
+    "oct27",
+    "oct28",
+    "oct30",
+    "oct31",
+    "nov20",
+)
 case("returned_with_reason", finish={"result": "1", "reason": "申请人撤回"})
 expect("returned_with_reason", "result_without_reason")
 case("licence_without_number", finish={"license_no": None})
-expect("licence_without_number", "licence_missing", "sep05", "oct27", "oct28", "oct30",
-       "oct31", "nov20")
+expect(
+    "licence_without_number",
+    "licence_missing",
+    "sep05",
+    "oct27",
+    "oct28",
+    "oct30",
+    "oct31",
+    "nov20",
+)
 _add("rejected_without_basis", "apply", "09-01T09:00:00", item_code="B001")
 _add("rejected_without_basis", "reject", "09-01T10:00:00", reason="材料不符")
 expect("rejected_without_basis", "adverse_decision_without_basis", *MOMENTS, level="red")
@@ -188,10 +281,18 @@ expect("id_card_supplemented_later", "missing_materials", "sep01", key="身份�
 _add("item_not_in_catalog", "apply", "09-01T09:00:00", item_code="X999")
 expect("item_not_in_catalog", "unknown_item", *MOMENTS)
 case("asks_for_household_register", steps=())
-_add("asks_for_household_register", "supplement_request", "09-02T09:00:00",
-     materials=["户口本"])
-expect("asks_for_household_register", "materials_beyond_guide", "sep05", "oct27", "oct28",
-       "oct30", "oct31", "nov20", key="户口本")
+_add("asks_for_household_register", "supplement_request", "09-02T09:00:00", materials=["户口本"])
+expect(
+    "asks_for_household_register",
+    "materials_beyond_guide",
+    "sep05",
+    "oct27",
+    "oct28",
+    "oct30",
+    "oct31",
+    "nov20",
+    key="户口本",
+)
 case("promise_after_deadline", accept={"promised_finish_at": "2025-09-16T10:00:00"}, finish={})
 expect("promise_after_deadline", "promise_mismatch", *MOMENTS, level="warning")
 case("promise_on_deadline", accept={"promised_finish_at": "2025-09-15T17:00:00"}, finish={})
@@ -199,17 +300,44 @@ expect("promise_on_deadline", "promise_mismatch")
 
 # -- discretion and fees ---------------------------------------------------------------------
 case("fine_above_band", "T001", finish={"result": "6", "tier": "一般", "decided_value": 6000})
-expect("fine_above_band", "discretion_out_of_band", "sep05", "oct27", "oct28", "oct30",
-       "oct31", "nov20", level="red")
+expect(
+    "fine_above_band",
+    "discretion_out_of_band",
+    "sep05",
+    "oct27",
+    "oct28",
+    "oct30",
+    "oct31",
+    "nov20",
+    level="red",
+)
 case("unknown_tier", "T001", finish={"result": "6", "tier": "特重", "decided_value": 100})
-expect("unknown_tier", "discretion_out_of_band", "sep05", "oct27", "oct28", "oct30", "oct31",
-       "nov20", level="red")
+expect(
+    "unknown_tier",
+    "discretion_out_of_band",
+    "sep05",
+    "oct27",
+    "oct28",
+    "oct30",
+    "oct31",
+    "nov20",
+    level="red",
+)
 case("fine_in_band", "T001", finish={"result": "6", "tier": "较重", "decided_value": 5000})
 expect("fine_in_band", "discretion_out_of_band")
 case("fee_on_free_item", finish={})
 _add("fee_on_free_item", "payment", "09-02T15:00:00", amount=20.0)
-expect("fee_on_free_item", "unlisted_fee", "sep05", "oct27", "oct28", "oct30", "oct31",
-       "nov20", level="red")
+expect(
+    "fee_on_free_item",
+    "unlisted_fee",
+    "sep05",
+    "oct27",
+    "oct28",
+    "oct30",
+    "oct31",
+    "nov20",
+    level="red",
+)
 case("fee_short", "F001", finish={"result": "6"})
 _add("fee_short", "payment", "09-02T15:00:00", amount=30.0)
 expect("fee_short", "fee_mismatch", "sep05", "oct27", "oct28", "oct30", "oct31", "nov20")
@@ -218,15 +346,21 @@ _add("fee_per_page_right", "payment", "09-02T15:00:00", amount=30.0, quantity=3)
 expect("fee_per_page_right", "fee_mismatch")
 case("fee_per_page_wrong", "U001", finish={})
 _add("fee_per_page_wrong", "payment", "09-02T15:00:00", amount=20.0, quantity=3)
-expect("fee_per_page_wrong", "fee_mismatch", "sep05", "oct27", "oct28", "oct30", "oct31",
-       "nov20")
+expect("fee_per_page_wrong", "fee_mismatch", "sep05", "oct27", "oct28", "oct30", "oct31", "nov20")
 
 # -- integrity -------------------------------------------------------------------------------
-_add("risks_ignored", "apply", "09-01T09:00:00", item_code="R001", applicant_id="A1",
-     materials=[{"name": "申请书", "provided": True}, {"name": "身份证", "provided": True}])
+_add(
+    "risks_ignored",
+    "apply",
+    "09-01T09:00:00",
+    item_code="R001",
+    applicant_id="A1",
+    materials=[{"name": "申请书", "provided": True}, {"name": "身份证", "provided": True}],
+)
 _add("risks_ignored", "accept", "09-01T09:30:00", item_code="R001", actor="acc1")
-_add("risks_ignored", "relation", "09-01T09:35:00", handler="h0", applicant_id="A1",
-     relation="亲属")
+_add(
+    "risks_ignored", "relation", "09-01T09:35:00", handler="h0", applicant_id="A1", relation="亲属"
+)
 _add("risks_ignored", "step_start", "09-01T10:00:00", step="受理", actor="h0")
 _add("risks_ignored", "step_end", "09-01T10:30:00", step="受理", action="pass", actor="h0")
 _add("risks_ignored", "step_start", "09-01T11:00:00", step="审查", actor="acc1")
@@ -236,7 +370,10 @@ _add("risks_ignored", "step_end", "09-01T19:00:00", step="决定", action="pass"
 _add("risks_ignored", "finish", "09-02T09:00:00", result="0", license_no="L")
 _add("risks_ignored", "correction", "09-03T09:00:00", field="license_no", old="L", new="L2")
 _RISKS = {("审查/separation_of_duties", "yellow"), ("受理/no_conflict_of_interest", "yellow")}
-_LATER = {("决定/two_person_review", "red"), ("决定/office_hours", "warning"),
-          ("审查/no_edit_after_finish", "red")}
+_LATER = {
+    ("决定/two_person_review", "red"),
+    ("决定/office_hours", "warning"),
+    ("审查/no_edit_after_finish", "red"),
+}
 EXPECT["risks_ignored"] = ("risk_measure_violated", {
     m: _RISKS | (_LATER if m != "sep01" else set()) for m in MOMENTS})  # fmt: skip

@@ -83,8 +83,14 @@ def test_custom_expression_refusals_say_what_is_wrong(expression: str, complaint
 
 
 def test_custom_rule_runs_like_a_builtin(memory: Database) -> None:
-    rule = CustomRuleDef("many_supplements", "process", "过程异常", "red",
-                         "补正告知达到两次", "supplement_requests >= 2 AND status <> 'finished'")
+    rule = CustomRuleDef(
+        "many_supplements",
+        "process",
+        "过程异常",
+        "red",
+        "补正告知达到两次",
+        "supplement_requests >= 2 AND status <> 'finished'",
+    )
     found = audit(memory, fx.MOMENTS["sep05"], Catalog().with_custom(rule))
     hits = [f for f in found if f.rule == "many_supplements"]
     assert [(f.case_id, f.level, f.key) for f in hits] == [("two_supplement_requests", "red", "")]
@@ -102,8 +108,14 @@ def test_every_change_is_versioned_and_alerts_record_it(db: Database, tmp_path: 
     cat = store.current(db).with_setting(Setting("repeated_return", params=(("max_returns", 3),)))
     saved = store.save(db, cat, "审核员甲", "max_returns 3", datetime(2025, 9, 4, 9))
     assert (saved.version, store.current(db).version) == (1, 1)
-    assert store.history(db) == [{"version": 1, "changed_at": "2025-09-04 09:00:00",
-                                  "changed_by": "审核员甲", "summary": "max_returns 3"}]
+    assert store.history(db) == [
+        {
+            "version": 1,
+            "changed_at": "2025-09-04 09:00:00",
+            "changed_by": "审核员甲",
+            "summary": "max_returns 3",
+        }
+    ]
     evaluate_cases(db, ["returned_three_times", "two_supplement_requests"], fx.MOMENTS["sep05"])
     rows = db.query("SELECT rule, catalog_version FROM alerts WHERE status = 'active'")
     assert ("repeated_supplement", 1) in [(str(r[0]), int(r[1])) for r in rows]
@@ -114,8 +126,22 @@ def test_every_change_is_versioned_and_alerts_record_it(db: Database, tmp_path: 
 def test_cli_rules_set_history_and_audit_with_rules_file(tmp_path: Path) -> None:
     runner = CliRunner()
     url = f"duckdb:///{tmp_path}/g.duckdb"
-    out = runner.invoke(cli, ["rules", "set", "near_deadline", "--param", "warn_days=3",
-                              "--by", "管理员", "--db", url, "--at", "2025-10-01T09:00:00"])
+    out = runner.invoke(
+        cli,
+        [
+            "rules",
+            "set",
+            "near_deadline",
+            "--param",
+            "warn_days=3",
+            "--by",
+            "管理员",
+            "--db",
+            url,
+            "--at",
+            "2025-10-01T09:00:00",
+        ],
+    )
     assert out.exit_code == 0, out.output
     out = runner.invoke(cli, ["rules", "history", "--db", url, "--format", "json"])
     assert json.loads(out.stdout)[0]["changed_by"] == "管理员"
@@ -124,12 +150,32 @@ def test_cli_rules_set_history_and_audit_with_rules_file(tmp_path: Path) -> None
     catalog, events = write_fixture(tmp_path)
     rules = tmp_path / "rules.yaml"
     rules.write_text("settings:\n  - {rule: near_deadline, params: {warn_days: 3}}\n")
-    out = runner.invoke(cli, ["audit", "--catalog", str(catalog), "--events", str(events),
-                              "--at", "2025-10-27T12:00:00", "--rules", str(rules)])
+    out = runner.invoke(
+        cli,
+        [
+            "audit",
+            "--catalog",
+            str(catalog),
+            "--events",
+            str(events),
+            "--at",
+            "2025-10-27T12:00:00",
+            "--rules",
+            str(rules),
+        ],
+    )
     assert out.exit_code == 0, out.output
     lines = [json.loads(x) for x in out.stdout.splitlines()]
     assert {"case_id": "open_promised_20w", "rule": "near_deadline"}.items() <= next(
         x for x in lines if x["case_id"] == "open_promised_20w" and x["rule"] == "near_deadline"
     ).items()
-    assert list(lines[0]) == ["case_id", "rule", "class", "type", "level", "key", "message",
-                              "evidence"]
+    assert list(lines[0]) == [
+        "case_id",
+        "rule",
+        "class",
+        "type",
+        "level",
+        "key",
+        "message",
+        "evidence",
+    ]

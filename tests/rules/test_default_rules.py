@@ -86,7 +86,15 @@ def test_findings_carry_evidence_and_a_chinese_sentence(results: Results) -> Non
         assert set(f.evidence) == set(rule.evidence)
         assert f.message and any("\u4e00" <= ch <= "\u9fff" for ch in f.message)
         assert list(f.as_dict()) == [
-            "case_id", "rule", "class", "type", "level", "key", "message", "evidence"]
+            "case_id",
+            "rule",
+            "class",
+            "type",
+            "level",
+            "key",
+            "message",
+            "evidence",
+        ]
 
 
 def test_findings_are_sorted_and_unique(results: Results) -> None:
@@ -104,7 +112,8 @@ def spark_results(files: tuple[Path, Path]) -> Results:
     db = load_memory(*([p] for p in files))
     try:
         return {
-            name: audit(db, fx.MOMENTS[name], engine="spark") for name in ("sep01", "oct28", "nov20")
+            name: audit(db, fx.MOMENTS[name], engine="spark")
+            for name in ("sep01", "oct28", "nov20")
         }
     finally:
         db.close()
@@ -118,7 +127,8 @@ def test_spark_audit_equals_duckdb_audit_on_every_rule_fixture(
     db = load_memory(*([p] for p in files))
     for name, findings in spark_results.items():
         assert [f.as_dict() for f in findings] == [
-            f.as_dict() for f in audit(db, fx.MOMENTS[name])], name
+            f.as_dict() for f in audit(db, fx.MOMENTS[name])
+        ], name
     for rule in DEFAULT_RULES:
         for cid in [c for c, (r, _) in fx.EXPECT.items() if r == rule.id]:
             for moment in spark_results:

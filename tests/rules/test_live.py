@@ -127,4 +127,5 @@ def test_small_shuffled_batches_with_sweeps_end_as_one_batch_audit(
     }
     assert active == identities(audit(db, at))
     assert db.scalar("SELECT COUNT(*) FROM alerts") == db.scalar(
-        "SELECT COUNT(DISTINCT alert_id) FROM alerts")
+        "SELECT COUNT(DISTINCT alert_id) FROM alerts"
+    )
