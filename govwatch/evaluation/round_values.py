@@ -254,8 +254,14 @@ def add_evidence(
     if actor.role == "department" and actor.org != unit:
         raise RoundStateError(f"部门账号只能为本单位（{actor.org}）上传证明材料")
     with db.transaction():
-        require_status(round_row(db, round_id), EDITABLE, "上传证明材料")
+        row = round_row(db, round_id)
+        require_status(row, EDITABLE, "上传证明材料")
+        deadline = row["fill_deadline_at"]
+        if actor.role == "department" and deadline is not None and at > deadline:
+            raise RoundStateError(f"填报已于 {deadline} 截止，不能再上传证明材料")
         _check_unit(db, round_id, unit)
+        if indicator not in round_system(row).leaf_ids:
+            raise InputError(f"指标“{indicator}”不是评估批次“{round_id}”所用指标体系的叶子指标")
         evidence_id = uuid.uuid4().hex
         db.execute(
             "INSERT INTO eval_evidence (evidence_id, round_id, unit, indicator, file_name, "

@@ -124,6 +124,10 @@ def test_department_fills_only_its_own_filled_indicators_before_the_deadline(
         submit_value(configured, "2025-10", "330102", "guide", 1, D102, at(5))
     with pytest.raises(RoundStateError, match="截止"):
         submit_value(configured, "2025-10", "330102", "channels", 1, D102, at(10, 19))
+    with pytest.raises(RoundStateError, match="截止"):
+        add_evidence(
+            configured, "2025-10", "330102", "channels", "迟交.pdf", b"x", D102, at(10, 19)
+        )
 
 
 def test_evaluator_cannot_change_monitoring_data_or_departments_submissions(
