@@ -5,29 +5,36 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 APT_STAMP := $(VENV)/.apt-installed
-# Debian packages: chromium for the browser tests, a CJK font for PDFs and screenshots,
-# a Java runtime for Spark (pyspark, local mode).
-APT_PACKAGES := chromium fonts-wqy-microhei default-jre-headless
+# Debian packages, installed when missing: chromium for the browser tests, a CJK font for PDFs
+# and screenshots, a Java runtime for Spark (pyspark, local mode), npm for the pinned ECharts.
 CASES ?= 20000
 PORT ?= 8000
 
 .PHONY: install apt demo test test-fast bench lint format clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json package-lock.json | $(APT_STAMP)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[web,spark,dev]'
+	# ECharts, pinned in package-lock.json, copied into the app's static files (no CDN)
+	mkdir -p govwatch/web/static/vendor && npm ci --no-audit --no-fund --loglevel=error
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 $(APT_STAMP):
-	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 && ! (command -v chromium && command -v java && fc-list | grep -qi wenquanyi) >/dev/null 2>&1; then \
+	@need=""; \
+	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
+	fc-list 2>/dev/null | grep -qi wenquanyi || need="$$need fonts-wqy-microhei"; \
+	command -v java >/dev/null 2>&1 || need="$$need default-jre-headless"; \
+	command -v npm >/dev/null 2>&1 || need="$$need nodejs npm"; \
+	if [ -n "$$need" ]; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $(APT_PACKAGES); \
+		echo "installing Debian packages:$$need"; \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$need; \
 	fi
 	@mkdir -p $(VENV) && touch $(APT_STAMP)
 
-install: $(STAMP) $(APT_STAMP)
+install: $(APT_STAMP) $(STAMP)
 apt: $(APT_STAMP)
 
 # A sample province: generate, import, supervise, evaluate, serve.
