@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from govwatch.calendar.queries import add_days, days_between, deadline_on
 from govwatch.deadlines.next_check import refresh_next_check
-from govwatch.deadlines.views import clock_views, install_clock_views
+from govwatch.deadlines.views import clock_views, install_clock_views, materialize_clock_views
 
 __all__ = [
     "add_days",
@@ -16,5 +16,6 @@ __all__ = [
     "days_between",
     "deadline_on",
     "install_clock_views",
+    "materialize_clock_views",
     "refresh_next_check",
 ]

@@ -20,7 +20,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from govwatch import timeutil
-from govwatch.deadlines.views import N_KEY, drop_clock_views, install_clock_views
+from govwatch.deadlines.views import N_KEY, drop_clock_views, materialize_clock_views
 from govwatch.storage.db import Database
 
 _IDS = "_gw_clock_ids"
@@ -124,7 +124,7 @@ def refresh_next_check(
         db.insert_arrow(_IDS, ids)
         events = f"(SELECT * FROM events WHERE case_id IN (SELECT case_id FROM {_IDS}))"
         scope = f"SELECT case_id FROM {_IDS}"
-    install_clock_views(db, moment, events=events)
+    materialize_clock_views(db, moment, events=events)
     db.execute(
         f"CREATE TEMP TABLE {_NEXT} AS "
         + next_moments_sql(moment, warn_days, suspension_max_days)

@@ -69,10 +69,15 @@ def clock_views(at: datetime, *, events: str = "events") -> list[tuple[str, str]
     views.append(
         (
             "clock_calendar_keys",
-            f"""SELECT workday_ordinal AS lookup_key, on_date, next_workday
-FROM calendar WHERE is_workday
-UNION ALL
-SELECT {N_KEY} + day_ordinal AS lookup_key, on_date, next_workday FROM calendar""",
+            f"""SELECT k.lookup_key, k.on_date, k.next_workday,
+    n.workday_ordinal AS d_workday_ordinal, n.day_ordinal AS d_day_ordinal,
+    n.provisional_ordinal AS d_provisional_ordinal
+FROM (
+    SELECT workday_ordinal AS lookup_key, on_date, next_workday FROM calendar WHERE is_workday
+    UNION ALL
+    SELECT {N_KEY} + day_ordinal AS lookup_key, on_date, next_workday FROM calendar
+) k
+LEFT JOIN calendar n ON n.on_date = k.next_workday""",
         )
     )
 
@@ -160,8 +165,9 @@ FROM (
         )
     )
 
-    # The clock window of the cases that have pauses, from their own events only, so that the
-    # big per-case pipeline is computed once (engines inline views rather than share them).
+    # The clock window of the cases that have pauses, from their own events only: engines
+    # inline views, and reading clock_case_base here would compute the whole per-case
+    # pipeline twice. The distinct pause cases drive the join (the small side).
     views.append(
         (
             "clock_pause_bounds",
@@ -175,12 +181,14 @@ FROM (
             MIN(CASE WHEN ev.kind = 'finish' THEN ev.occurred_at END) AS finished_at,
             MIN(CASE WHEN ev.kind IN ('terminate', 'reject') THEN ev.occurred_at END)
                 AS terminated_at
-        FROM {ev}
+        FROM (
+            SELECT DISTINCT p.case_id FROM {events} p
+            WHERE p.kind IN ('supplement_request', 'special_start', 'suspend')
+              AND p.occurred_at <= {ts}
+        ) pc
+        JOIN {ev} ON ev.case_id = pc.case_id
         WHERE ev.occurred_at <= {ts}
           AND ev.kind IN ('accept', 'finish', 'terminate', 'reject')
-          AND ev.case_id IN (SELECT p.case_id FROM {events} p
-              WHERE p.kind IN ('supplement_request', 'special_start', 'suspend')
-                AND p.occurred_at <= {ts})
         GROUP BY ev.case_id
     ) e
     WHERE e.accepted_at IS NOT NULL
@@ -261,7 +269,19 @@ FROM (
             """SELECT t.*,
     CASE WHEN t.promised_total = 0 THEN t.accepted_on ELSE kp.next_workday END
         AS promised_deadline,
-    CASE WHEN t.legal_total = 0 THEN t.accepted_on ELSE kl.next_workday END AS legal_deadline
+    CASE WHEN t.promised_total = 0 THEN t.a_workday_ordinal ELSE kp.d_workday_ordinal END
+        AS promised_d_workday_ordinal,
+    CASE WHEN t.promised_total = 0 THEN t.a_day_ordinal ELSE kp.d_day_ordinal END
+        AS promised_d_day_ordinal,
+    CASE WHEN t.promised_total = 0 THEN t.a_provisional_ordinal
+        ELSE kp.d_provisional_ordinal END AS promised_d_provisional_ordinal,
+    CASE WHEN t.legal_total = 0 THEN t.accepted_on ELSE kl.next_workday END AS legal_deadline,
+    CASE WHEN t.legal_total = 0 THEN t.a_workday_ordinal ELSE kl.d_workday_ordinal END
+        AS legal_d_workday_ordinal,
+    CASE WHEN t.legal_total = 0 THEN t.a_day_ordinal ELSE kl.d_day_ordinal END
+        AS legal_d_day_ordinal,
+    CASE WHEN t.legal_total = 0 THEN t.a_provisional_ordinal
+        ELSE kl.d_provisional_ordinal END AS legal_d_provisional_ordinal
 FROM clock_case_targets t
 LEFT JOIN clock_calendar_keys kp ON kp.lookup_key = t.promised_key
 LEFT JOIN clock_calendar_keys kl ON kl.lookup_key = t.legal_key""",
@@ -273,7 +293,7 @@ LEFT JOIN clock_calendar_keys kl ON kl.lookup_key = t.legal_key""",
     return views
 
 
-def _limit_columns(prefix: str, alias: str) -> str:
+def _limit_columns(prefix: str) -> str:
     """The six per-limit columns of ``case_clock`` for ``promised`` or ``legal``."""
     unit = f"d.{prefix}_unit"
     elapsed = (
@@ -285,8 +305,8 @@ def _limit_columns(prefix: str, alias: str) -> str:
         f"AND d.clock_on > d.{prefix}_deadline)"
     )
     late = (
-        f"CASE WHEN {unit} = 'N' THEN d.c_day_ordinal - {alias}.day_ordinal "
-        f"ELSE d.c_workday_ordinal - {alias}.workday_ordinal END"
+        f"CASE WHEN {unit} = 'N' THEN d.c_day_ordinal - d.{prefix}_d_day_ordinal "
+        f"ELSE d.c_workday_ordinal - d.{prefix}_d_workday_ordinal END"
     )
     return f"""d.{prefix}_limit, {unit} AS {prefix}_unit, d.{prefix}_deadline,
     CAST(CASE WHEN d.{prefix}_limit IS NULL THEN NULL ELSE {elapsed} END AS INTEGER)
@@ -301,8 +321,8 @@ def _limit_columns(prefix: str, alias: str) -> str:
 
 def _case_clock_sql() -> str:
     reaches = (
-        "(dp.provisional_ordinal > d.a_provisional_ordinal"
-        " OR dl.provisional_ordinal > d.a_provisional_ordinal"
+        "(d.promised_d_provisional_ordinal > d.a_provisional_ordinal"
+        " OR d.legal_d_provisional_ordinal > d.a_provisional_ordinal"
         " OR d.c_provisional_ordinal > d.a_provisional_ordinal)"
     )
     missing = (
@@ -317,12 +337,10 @@ def _case_clock_sql() -> str:
     CASE WHEN d.status = 'open' AND d.paused_now = 1 THEN TRUE ELSE FALSE END AS paused_now,
     CASE WHEN {missing} OR {reaches} THEN TRUE ELSE FALSE END AS provisional,
     d.clock_on,
-    {_limit_columns("promised", "dp")},
-    {_limit_columns("legal", "dl")},
+    {_limit_columns("promised")},
+    {_limit_columns("legal")},
     d.extension_days, d.paused_days_promised, d.paused_days_legal, d.paused_w, d.paused_n
-FROM clock_case_deadlines d
-LEFT JOIN calendar dp ON dp.on_date = d.promised_deadline
-LEFT JOIN calendar dl ON dl.on_date = d.legal_deadline"""
+FROM clock_case_deadlines d"""
 
 
 def _step_views(ts: str, today: str, ev: str) -> list[tuple[str, str]]:
@@ -410,7 +428,34 @@ def install_clock_views(db: Database, at: datetime, *, events: str = "events") -
         db.execute(f"CREATE {temp}VIEW {name} AS {select}")
 
 
+def materialize_clock_views(db: Database, at: datetime, *, events: str = "events") -> None:
+    """Compute the clocks at ``at`` into temporary tables, one per view, in order.
+
+    This is how callers that clock many cases use the views (the rule engine does the same):
+    engines inline views, so a view read by two later ones would be computed twice.
+    """
+    drop_clock_views(db)
+    for name, select in clock_views(at, events=events):
+        db.execute(f"CREATE TEMP TABLE {name} AS {select}")
+
+
 def drop_clock_views(db: Database) -> None:
-    """Drop the clock views of this connection, if any (latest first)."""
-    for name, _ in reversed(clock_views(datetime(2000, 1, 1))):
-        db.execute(f"DROP VIEW IF EXISTS {name}")
+    """Drop this connection's clock views or tables, if any (latest first)."""
+    names = [name for name, _ in clock_views(datetime(2000, 1, 1))]
+    marks = ", ".join("?" for _ in names)
+    if db.dialect == "duckdb":
+        sql = (
+            "SELECT table_name, table_type FROM information_schema.tables "
+            f"WHERE table_catalog = 'temp' AND table_name IN ({marks})"
+        )
+    else:
+        sql = (
+            "SELECT c.relname, CASE WHEN c.relkind = 'v' THEN 'VIEW' ELSE 'TABLE' END "
+            "FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema() "
+            f"AND c.relname IN ({marks})"
+        )
+    found = dict(db.query(sql, names))
+    for name in reversed(names):
+        if name in found:
+            kind = "VIEW" if str(found[name]).upper() == "VIEW" else "TABLE"
+            db.execute(f"DROP {kind} IF EXISTS {name}")
