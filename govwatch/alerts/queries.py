@@ -104,11 +104,16 @@ def list_alerts(
         where.append(scope)
         params += scope_params
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    rows = db.query_dicts(
-        f"{_SELECT}{clause} ORDER BY a.last_seen_at DESC, a.alert_id "
-        f"LIMIT {int(limit)} OFFSET {int(offset)}",
-        params,
-    )
+    order = f"ORDER BY a.last_seen_at DESC, a.alert_id LIMIT {int(limit)} OFFSET {int(offset)}"
+    if f.state:
+        sql = f"{_SELECT}{clause} {order}"
+    else:
+        # No condition on the workflow: take the page from ``alerts`` first, then join the
+        # workflow of those rows only (a top-N before the join, not after it).
+        page = f"(SELECT * FROM alerts a{clause} {order}) a"
+        sql = (_SELECT.replace("FROM alerts a ", f"FROM {page} ")
+               + " ORDER BY a.last_seen_at DESC, a.alert_id")
+    rows = db.query_dicts(sql, params)
     return [_shape(r, principal) for r in rows]
 
 
