@@ -87,7 +87,9 @@ LEFT JOIN calendar n ON n.on_date = k.next_workday""",
             f"""SELECT ev.case_id,
     MIN(CASE WHEN ev.kind = 'accept' THEN ev.occurred_at END) AS accepted_at,
     MIN(CASE WHEN ev.kind = 'accept' THEN ev.item_code END) AS accept_item_code,
-    MIN(CASE WHEN ev.kind = 'accept' THEN ev.case_kind END) AS accept_case_kind,
+    CASE MIN(CASE WHEN ev.kind = 'accept' AND ev.case_kind = '1' THEN 1
+                  WHEN ev.kind = 'accept' AND ev.case_kind = '2' THEN 2 END)
+        WHEN 1 THEN '1' WHEN 2 THEN '2' END AS accept_case_kind,
     MIN(CASE WHEN ev.kind = 'finish' THEN ev.occurred_at END) AS finished_at,
     MIN(CASE WHEN ev.kind IN ('terminate', 'reject') THEN ev.occurred_at END) AS terminated_at,
     CAST(SUM(CASE WHEN ev.kind = 'special_start' AND ev.procedure_kind = '1'
