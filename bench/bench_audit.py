@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.common import WORK, record, scaled, table, timer
 from govwatch.events.ingest import load_memory
-from govwatch.generator.config import GeneratorConfig
+from govwatch.generator.config import make_config
 from govwatch.generator.writer import generate
 from govwatch.rules.engine import audit
 from govwatch.timeutil import parse_timestamp
@@ -29,7 +29,7 @@ PARTS = set(os.environ.get("GOVWATCH_BENCH_AUDIT_PARTS", "duckdb,pg,spark,pandas
 def province(cases: int, seed: int = 11) -> Path:
     folder = WORK / f"audit-{cases}-{seed}"
     if not (folder / "meta.json").exists():
-        generate(GeneratorConfig(cases=cases, seed=seed), folder)
+        generate(make_config(cases, seed), folder)
     return folder
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from govwatch.generator.config import GeneratorConfig
+from govwatch.generator.config import make_config
 from govwatch.generator.writer import generate
 from govwatch.rules.model import Finding
 from govwatch.timeutil import parse_timestamp
@@ -14,7 +14,7 @@ Identity = tuple[str, str, str, str]
 
 
 def make_province(folder: Path, cases: int, seed: int) -> Path:
-    generate(GeneratorConfig(cases=cases, seed=seed, workers=1), folder)
+    generate(make_config(cases, seed, workers=1), folder)
     return folder
 
 

@@ -37,3 +37,7 @@ def test_spark_audit_of_10k_cases_equals_duckdb_audit_and_truth(tmp_path: Path) 
     on_spark = audit(db, end_at(folder), engine="spark")
     assert [f.as_dict() for f in on_spark] == [f.as_dict() for f in on_duckdb]
     assert identities(on_spark) == truth(folder)
+
+
+def test_generated_truth_is_not_empty(tmp_path: Path) -> None:
+    assert len(truth(make_province(tmp_path, 400, 1))) > 20
