@@ -14,8 +14,13 @@ from govwatch.storage import Database
 
 def cases_changed(db: Database, case_ids: Sequence[str] | None) -> None:
     """Recompute stored deadlines and re-evaluate rules of these cases (all when None)."""
+    from govwatch import timeutil
+    from govwatch.alerts.sync import sync_workflow
     from govwatch.deadlines import refresh_next_check
     from govwatch.rules.live import evaluate_cases
 
-    refresh_next_check(db, case_ids)
-    evaluate_cases(db, case_ids)
+    at = timeutil.now()
+    refresh_next_check(db, case_ids, at=at)
+    evaluate_cases(db, case_ids, at)
+    # alerts raised or cleared above enter (or leave) the handling workflow at once
+    sync_workflow(db, at, case_ids)

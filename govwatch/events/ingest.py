@@ -310,6 +310,8 @@ class _Importer:
         by_field: dict[str, list[str]] = {}
         unknown: list[str] = []
         for key in keys:
+            if not key.strip() or not key.isprintable():
+                continue  # a blank or unprintable key names nothing; the raw text keeps it
             canonical = ALIASES.get(key.strip().lower())
             if canonical is None or '"' in key:
                 unknown.append(key)

@@ -468,3 +468,10 @@ def test_quarantined_record_can_be_fixed_and_retried(db: Database, tmp_path: Pat
     assert report.applied == 1
     assert quarantine.list_entries(db) == []
     assert db.scalar("SELECT result FROM events WHERE event_id = 'q-1'") == "6"
+
+
+def test_blank_and_unprintable_keys_do_not_stop_the_record(db: Database) -> None:
+    record = {"": None, "\t": 1, "case_id": "C-B", "kind": "terminate",
+              "occurred_at": "2025-10-10T10:00:00", "reason": "撤回"}  # fmt: skip
+    report = import_records(db, [record])
+    assert (report.applied, report.quarantined) == (1, 0)
