@@ -104,7 +104,7 @@ def evaluate_command(
 
 
 def register(group: click.Group) -> None:
-    from govwatch.evaluation import demand_commands  # noqa: F401  (adds its commands)
+    from govwatch.evaluation import demand_commands, review_commands  # noqa: F401  (add commands)
     from govwatch.evaluation.round_commands import evaluation_group
 
     group.add_command(evaluate_command)

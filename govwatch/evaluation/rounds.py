@@ -17,14 +17,16 @@ time and every change is attributed.
   (:mod:`round_digest`) and raises rectification demands for the points each unit lost.
 - ``follow_up``: a later round records, for each demand of the round before, the points the
   unit now earns on that indicator.
+
+The review stage lives in :mod:`round_review`, publication and follow-up in
+:mod:`publication`; this module re-exports them so that callers have one entry point.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -32,8 +34,9 @@ import orjson
 from govwatch.errors import InputError
 from govwatch.evaluation.metric_catalog import Period
 from govwatch.evaluation.metrics import compute_metrics
+from govwatch.evaluation.publication import follow_up, publish_round
 from govwatch.evaluation.results import Evaluation, evaluate
-from govwatch.evaluation.round_digest import canonical, digest_of, snapshot
+from govwatch.evaluation.round_review import decide_appeal, open_review, submit_appeal
 from govwatch.evaluation.round_values import (
     EDITABLE,
     Actor,
@@ -47,8 +50,20 @@ from govwatch.evaluation.scoring import ValueMatrix
 from govwatch.evaluation.system import IndicatorSystem
 from govwatch.storage.db import Database
 
+__all__ = [
+    "UnitSpec",
+    "collect",
+    "compute_round",
+    "create_round",
+    "decide_appeal",
+    "follow_up",
+    "open_review",
+    "publish_round",
+    "round_matrix",
+    "submit_appeal",
+]
+
 COMPUTED_SOURCES = ("metric", "rating", "survey")
-RECTIFY_TOP = 3
 
 
 @dataclass(frozen=True)
@@ -242,190 +257,3 @@ def compute_round(
             [status, at, round_id],
         )
     return result
-
-
-def open_review(db: Database, round_id: str, actor: Actor, at: datetime) -> datetime:
-    """Show units their results; appeals are accepted until the returned moment."""
-    from govwatch.calendar.queries import add_days
-
-    if actor.role != "admin":
-        raise RoundStateError("只有政务服务管理机构（admin）可以发布复核")
-    row = round_row(db, round_id)
-    require_status(row, ("computed",), "进入复核（请先计算结果）")
-    until_on: date = add_days(db, at.date(), int(row["review_days"]), "W")
-    until = datetime.combine(until_on, time(23, 59, 59))
-    db.execute(
-        "UPDATE eval_rounds SET status = 'review', review_until_at = ? WHERE round_id = ?",
-        [until, round_id],
-    )
-    return until
-
-
-def submit_appeal(
-    db: Database,
-    round_id: str,
-    unit: str,
-    reason: str,
-    actor: Actor,
-    at: datetime,
-    indicator: str | None = None,
-) -> str:
-    """A unit appeals (申诉) its result, or one indicator's value, within the review window."""
-    row = round_row(db, round_id)
-    require_status(row, ("review",), "提出申诉")
-    if actor.role == "department" and actor.org != unit:
-        raise RoundStateError(f"部门账号只能为本单位（{actor.org}）提出申诉")
-    if at > row["review_until_at"]:
-        raise RoundStateError(f"复核申诉期已于 {row['review_until_at']} 结束")
-    if not reason.strip():
-        raise InputError("申诉须说明理由")
-    if indicator is not None and indicator not in round_system(row).leaf_ids:
-        raise InputError(f"指标“{indicator}”不是本批次指标体系的叶子指标")
-    appeal_id = uuid.uuid4().hex[:16]
-    db.execute(
-        "INSERT INTO eval_appeals (appeal_id, round_id, unit, indicator, reason, submitted_by, "
-        "submitted_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'open')",
-        [appeal_id, round_id, unit, indicator, reason, f"{actor.role}:{actor.name}", at],
-    )
-    return appeal_id
-
-
-def decide_appeal(
-    db: Database,
-    appeal_id: str,
-    accepted: bool,
-    decision: str,
-    actor: Actor,
-    at: datetime,
-    *,
-    corrected_value: float | None = None,
-) -> None:
-    """Accept or reject an appeal; an accepted appeal may correct the value it names."""
-    if actor.role != "admin":
-        raise RoundStateError("只有政务服务管理机构（admin）可以处理申诉")
-    rows = db.query_dicts("SELECT * FROM eval_appeals WHERE appeal_id = ?", [appeal_id])
-    if not rows:
-        raise InputError(f"申诉“{appeal_id}”不存在")
-    appeal = rows[0]
-    row = round_row(db, str(appeal["round_id"]))
-    require_status(row, ("review",), "处理申诉")
-    if appeal["status"] != "open":
-        raise RoundStateError(f"申诉“{appeal_id}”已处理（{appeal['status']}）")
-    with db.transaction():
-        db.execute(
-            "UPDATE eval_appeals SET status = ?, decided_by = ?, decided_at = ?, decision = ? "
-            "WHERE appeal_id = ?",
-            [
-                "accepted" if accepted else "rejected",
-                f"{actor.role}:{actor.name}",
-                at,
-                decision,
-                appeal_id,
-            ],
-        )
-        if accepted and corrected_value is not None:
-            if not appeal["indicator"]:
-                raise InputError("该申诉未指明指标，不能更正数值")
-            leaf = round_system(row).leaf(str(appeal["indicator"]))
-            write_value(
-                db,
-                str(appeal["round_id"]),
-                str(appeal["unit"]),
-                leaf.id,
-                corrected_value,
-                leaf.source,
-                "submitted",
-                actor,
-                at,
-                f"申诉 {appeal_id} 更正：{decision}",
-            )
-
-
-def publish_round(db: Database, round_id: str, actor: Actor, at: datetime) -> str:
-    """Freeze the round's inputs and results; returns the digest."""
-    if actor.role != "admin":
-        raise RoundStateError("只有政务服务管理机构（admin）可以发布评估结果")
-    row = round_row(db, round_id)
-    require_status(row, ("review",), "发布（须先计算结果并经复核）")
-    if int(row["review_days"]) > 0 and at <= row["review_until_at"]:
-        raise RoundStateError(f"复核申诉期至 {row['review_until_at']}，期满后才能发布")
-    if db.scalar(
-        "SELECT COUNT(*) FROM eval_appeals WHERE round_id = ? AND status = 'open'", [round_id]
-    ):
-        raise RoundStateError("尚有未处理的申诉，请先处理后再发布")
-    changed = db.scalar("SELECT MAX(acted_at) FROM eval_value_log WHERE round_id = ?", [round_id])
-    if changed is not None and row["computed_at"] is not None and changed > row["computed_at"]:
-        raise RoundStateError("指标值在上次计算后有变更（如申诉更正），请先重新计算再发布")
-    with db.transaction():
-        data = snapshot(db, round_id)
-        frozen = canonical(data).decode()
-        digest = digest_of(data)
-        db.execute(
-            "UPDATE eval_rounds SET status = 'published', published_at = ?, published_by = ?, "
-            "digest = ?, frozen = ? WHERE round_id = ?",
-            [at, f"{actor.role}:{actor.name}", digest, frozen, round_id],
-        )
-        _raise_rectifications(db, round_id, round_system(row), data["results"])
-    return digest
-
-
-def _raise_rectifications(
-    db: Database, round_id: str, system: IndicatorSystem, results: list[dict[str, Any]]
-) -> None:
-    weights = {leaf.id: leaf.points for leaf in system.leaves}
-    names = {leaf.id: leaf.name for leaf in system.leaves}
-    rows = []
-    for r in results:
-        lost = sorted(((weights[i] - p, i) for i, p in r["points"].items()), reverse=True)
-        for points_lost, indicator in lost[:RECTIFY_TOP]:
-            if points_lost > 1e-9:
-                rows.append(
-                    [
-                        round_id,
-                        r["unit"],
-                        indicator,
-                        points_lost,
-                        f"“{names[indicator]}”失分 {points_lost:.2f}，请分析原因并限期整改",
-                        "open",
-                    ]
-                )
-    db.executemany(
-        "INSERT INTO eval_rectifications (round_id, unit, indicator, points_lost, demand, status) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-
-
-def follow_up(db: Database, round_id: str) -> int:
-    """Record, in the previous round's demands, what this (computed) round's units now earn."""
-    row = round_row(db, round_id)
-    previous = row["previous_round_id"]
-    if previous is None:
-        raise InputError(f"评估批次“{round_id}”未指定上一批次（previous_round_id）")
-    now_points: dict[tuple[str, str], float] = {}
-    for unit, points in db.query(
-        "SELECT unit, points FROM eval_results WHERE round_id = ?", [round_id]
-    ):
-        for indicator, p in orjson.loads(points).items():
-            now_points[(str(unit), indicator)] = float(p)
-    demands = db.query_dicts(
-        "SELECT unit, indicator, points_lost FROM eval_rectifications WHERE round_id = ?",
-        [previous],
-    )
-    prev_system = round_system(round_row(db, str(previous)))
-    weights = {leaf.id: leaf.points for leaf in prev_system.leaves}
-    done = 0
-    with db.transaction():
-        for d in demands:
-            key = (str(d["unit"]), str(d["indicator"]))
-            if key not in now_points:
-                continue
-            before = weights.get(key[1], 0.0) - float(d["points_lost"])
-            status = "improved" if now_points[key] > before + 1e-9 else "not_improved"
-            db.execute(
-                "UPDATE eval_rectifications SET followed_in_round = ?, followed_points = ?, "
-                "status = ? WHERE round_id = ? AND unit = ? AND indicator = ?",
-                [round_id, now_points[key], status, previous, key[0], key[1]],
-            )
-            done += 1
-    return done
