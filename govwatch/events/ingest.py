@@ -15,6 +15,7 @@ On PostgreSQL the chunk is staged in an in-memory DuckDB and the checked rows tr
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,9 @@ from govwatch.formats import RawRecord, read_records
 from govwatch.storage import Database, connect_memory
 from govwatch.timeutil import now
 
-CHUNK = 200_000
+CHUNK = 150_000
+# DuckDB's memory cap while importing (GOVWATCH_IMPORT_MEMORY, e.g. "2GB"; empty: no cap).
+IMPORT_MEMORY_LIMIT = os.environ.get("GOVWATCH_IMPORT_MEMORY", "500MB")
 MAX_PROBLEMS_KEPT = 1000
 
 
@@ -266,10 +269,22 @@ class _Importer:
             db.raw if db.dialect == "duckdb" else duckdb.connect(":memory:")
         )
         self.stage.execute("SET TimeZone = 'Asia/Shanghai'")
+        # Bounded memory: DuckDB would otherwise cache up to 80% of RAM while loading; an
+        # import needs its chunk, the id column it probes, and the pages it writes.
+        self.memory_limit = self._set_memory_limit(IMPORT_MEMORY_LIMIT)
         self.report = ImportReport()
         self.position = 0
         self.touched: set[str] = set()
         self.columns = [f.column for f in FIELDS if f.name not in ("event_id",)]
+
+    def _set_memory_limit(self, limit: str) -> str | None:
+        if not limit:
+            return None
+        previous = str(
+            self.stage.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        )
+        self.stage.execute(f"SET memory_limit = '{limit}'")
+        return previous
 
     # -- one chunk ------------------------------------------------------------------------
     def add_chunk(self, chunk: list[RawRecord]) -> None:
@@ -469,16 +484,24 @@ class _Importer:
         if self.db.dialect == "duckdb":
             # An anti-join instead of ON CONFLICT: DuckDB's conflict path is row-at-a-time
             # and eight times slower; the primary key still guards uniqueness.
+            # Ids already stored: a semi-join whose hash table is built on the chunk (small)
+            # and probed by a scan of events.event_id, so the cost per chunk stays a column
+            # scan however large the store grows (NOT EXISTS built its table on events).
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _gw_seen AS SELECT DISTINCT e.event_id FROM events e "
+                "WHERE e.event_id IN (SELECT event_id FROM _gw_good)"
+            )
             con.execute(
                 "INSERT INTO event_materials (event_id, case_id, seq, name, provided) "
                 f"SELECT * FROM ({materials_sql}) m "
-                "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = m.event_id)"
+                "WHERE m.event_id NOT IN (SELECT event_id FROM _gw_seen)"
             ).fetchall()
             rows = con.execute(
                 f"INSERT INTO events ({', '.join(event_cols)}, ingested_at) {select_events} "
-                "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = _gw_good.event_id)"
+                "AND _gw_good.event_id NOT IN (SELECT event_id FROM _gw_seen)"
             ).fetchall()
             inserted = int(rows[0][0]) if rows else 0
+            con.execute("DROP TABLE IF EXISTS _gw_seen")
         else:
             inserted = self.db.insert_arrow(
                 "events", _arrow(con, select_events), on_conflict_nothing=True
@@ -504,6 +527,8 @@ class _Importer:
         self.report.cases = len(self.touched)
         if self.stage is not self.db.raw:
             self.stage.close()
+        elif self.memory_limit:
+            self.stage.execute(f"SET memory_limit = '{self.memory_limit}'")
         return self.report
 
 
