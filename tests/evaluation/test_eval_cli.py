@@ -158,3 +158,58 @@ def test_malformed_system_is_an_error(files: dict[str, Path], tmp_path: Path) ->
     )
     with pytest.raises(GovwatchError, match="90"):
         invoke("evaluate", "--system", str(bad), "--values", str(files["values"]))
+
+
+def test_govwatch_evaluate_as_a_process_prints_json_only_on_stdout(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "govwatch.cli",
+            "evaluate",
+            "--system",
+            str(files["system"]),
+            "--values",
+            str(files["values"]),
+            "--groups",
+            str(files["groups"]),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=False,
+    )
+    assert ok.returncode == 0
+    assert [r["unit"] for r in json.loads(ok.stdout)] == ["A", "B", "C", "D"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: x\nindicators:\n  - {id: a, points: 90, scale: ratio}\n", encoding="utf-8"
+    )
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "govwatch.cli",
+            "evaluate",
+            "--system",
+            str(bad),
+            "--values",
+            str(files["values"]),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=False,
+    )
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "90" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
