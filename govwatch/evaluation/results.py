@@ -47,6 +47,7 @@ class UnitResult:
     poorly_covered: bool
     node_scores: Mapping[str, float]
     gains: tuple[tuple[str, float], ...]
+    lost: Mapping[str, float]
     rank_interval: tuple[int, int] | None = None
     star_stability: float | None = None
 
@@ -69,6 +70,7 @@ class UnitResult:
             out["coverage"] = self.coverage
             out["poorly_covered"] = self.poorly_covered
             out["nodes"] = dict(self.node_scores)
+            out["lost"] = dict(self.lost)
             out["gain_most"] = [{"indicator": i, "points": p} for i, p in self.gains]
         return out
 
@@ -155,6 +157,7 @@ def _records(ev: Evaluation) -> list[UnitResult]:
                 coverage=float(ev.coverage[i]),
                 poorly_covered=bool(ev.coverage[i] < system.coverage_min),
                 node_scores=dict(zip(node_ids, node_points[i], strict=True)),
+                lost=dict(zip(leaf_ids, lost_rows[i], strict=True)),
                 gains=tuple(
                     (leaf_ids[j], lost_rows[i][j]) for j in top[i] if lost_rows[i][j] > 1e-9
                 ),

@@ -213,3 +213,24 @@ def test_govwatch_evaluate_as_a_process_prints_json_only_on_stdout(
     )
     assert refused.returncode == 2 and refused.stdout == ""
     assert "90" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_explain_adds_coverage_nodes_lost_points_and_gains(files: dict[str, Path]) -> None:
+    out = invoke(
+        "evaluate",
+        "--system",
+        str(files["system"]),
+        "--values",
+        str(files["values"]),
+        "--explain",
+        "--format",
+        "json",
+    )
+    b = {r["unit"]: r for r in json.loads(out.stdout)}["B"]
+    assert b["nodes"] == {"supply": 50.0, "visits": 20.0}
+    assert b["lost"] == {"rate": 0.0, "pre": 10.0, "visits.avg": 20.0}
+    assert b["gain_most"] == [
+        {"indicator": "visits.avg", "points": 20.0},
+        {"indicator": "pre", "points": 10.0},
+    ]
+    assert b["coverage"] == 1.0 and b["poorly_covered"] is False
