@@ -124,15 +124,14 @@ FROM (
              WHEN a.unit = 'N' THEN dn.next_workday
              ELSE dw.on_date END AS deadline
     FROM (
-        SELECT e.case_id, e.event_id, e.promised_finish_at,
-            CAST(e.occurred_at AS DATE) AS accepted_on,
+        SELECT g.case_id, g.accept_event_id AS event_id, g.promised_finish_at,
+            CAST(g.accepted_at AS DATE) AS accepted_on,
             c.promised_limit AS limit_days, COALESCE(c.promised_unit, 'W') AS unit,
             ca.workday_ordinal AS a_w, ca.day_ordinal AS a_d
         FROM gw_case g
-        JOIN gw_events e ON e.case_id = g.case_id AND e.seq = g.accept_seq
         JOIN gw_case_clock c ON c.case_id = g.case_id
-        JOIN calendar ca ON ca.on_date = CAST(e.occurred_at AS DATE)
-        WHERE e.promised_finish_at IS NOT NULL AND c.promised_limit IS NOT NULL
+        JOIN calendar ca ON ca.on_date = CAST(g.accepted_at AS DATE)
+        WHERE g.promised_finish_at IS NOT NULL AND c.promised_limit IS NOT NULL
     ) a
     LEFT JOIN calendar dn ON dn.day_ordinal = a.a_d + a.limit_days
     LEFT JOIN calendar dw ON dw.workday_ordinal = a.a_w + a.limit_days AND dw.is_workday = TRUE

@@ -122,7 +122,8 @@ def run(
     clock = load_clock_views()
     if case_ids is not None:
         executor.set_scope(case_ids)
-    plan = view_plan(at, case_ids is not None, clock)
+    custom = any(r.custom for r in catalog.rules() if only is None or r.id in only)
+    plan = view_plan(at, case_ids is not None, clock, case_view=custom)
     for name, sql in plan:
         executor.materialize(name, sql)
     found: dict[tuple[str, str, str], Finding] = {}

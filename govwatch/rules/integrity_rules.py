@@ -35,6 +35,51 @@ _DETAILS = {
 }
 
 
+def _risk_points(measure: str) -> str:
+    """The (case, risk point) pairs of one measure, with what its checks need."""
+    return (
+        "SELECT c.case_id, r.step, r.measure, r.level AS risk_level, c.accepted_by, "
+        "c.finish_seq FROM gw_case c JOIN item_risk_points r ON r.item_code = c.item_code "
+        f"WHERE r.measure = '{measure}'"
+    )
+
+
+_SECONDS = (
+    "(EXTRACT(HOUR FROM e.occurred_at) * 3600 + EXTRACT(MINUTE FROM e.occurred_at) * 60"
+    " + EXTRACT(SECOND FROM e.occurred_at))"
+)
+_PICK = "rp.case_id, rp.step, rp.measure, rp.risk_level, e.event_id, e.actor, e.occurred_at, e.seq"
+
+# One branch per measure, each joining only the events its check reads on (case, step).
+_BRANCHES = (
+    f"""SELECT {_PICK} FROM ({_risk_points("two_person_review")}) rp
+JOIN gw_events e ON e.case_id = rp.case_id AND e.step = rp.step AND e.kind = 'step_end'
+JOIN (
+    SELECT case_id, step, COUNT(DISTINCT actor) AS handlers
+    FROM gw_events WHERE kind = 'step_end' GROUP BY case_id, step
+) ends ON ends.case_id = rp.case_id AND ends.step = rp.step
+WHERE ends.handlers < 2""",
+    f"""SELECT {_PICK} FROM ({_risk_points("separation_of_duties")}) rp
+JOIN gw_events e ON e.case_id = rp.case_id AND e.step = rp.step AND e.kind = 'step_end'
+WHERE e.actor = rp.accepted_by""",
+    f"""SELECT {_PICK} FROM ({_risk_points("no_conflict_of_interest")}) rp
+JOIN gw_events e ON e.case_id = rp.case_id AND e.step = rp.step
+JOIN (
+    SELECT DISTINCT case_id, handler FROM gw_events
+    WHERE kind = 'relation' AND handler IS NOT NULL
+) rel ON rel.case_id = e.case_id AND rel.handler = e.actor
+WHERE e.kind IN ('step_start', 'step_end')""",
+    f"""SELECT {_PICK} FROM ({_risk_points("office_hours")}) rp
+JOIN gw_events e ON e.case_id = rp.case_id AND e.step = rp.step AND e.kind = 'step_end'
+LEFT JOIN calendar cal ON cal.on_date = CAST(e.occurred_at AS DATE)
+WHERE cal.is_workday = FALSE OR {_SECONDS} < 28800 OR {_SECONDS} > 64800""",
+    f"""SELECT {_PICK} FROM ({_risk_points("no_edit_after_finish")}) rp
+JOIN gw_events e ON e.case_id = rp.case_id AND e.kind = 'correction'
+WHERE rp.finish_seq IS NOT NULL AND e.seq > rp.finish_seq""",
+)
+_UNION = "\nUNION ALL\n".join(_BRANCHES)
+
+
 def _risk(ev: Evidence) -> str:
     measure = str(ev["measure"])
     detail = _DETAILS.get(measure, "").format(actor=ev["actor"], occurred_at=ev["occurred_at"])
@@ -60,48 +105,16 @@ RISK_MEASURE_VIOLATED = Rule(
     ),
     evidence=("step", "measure", "risk_level", "event_id", "actor", "occurred_at"),
     message=_risk,
-    sql="""
+    sql=f"""
 SELECT s.case_id, x.step || '/' || x.measure AS key,
-    CASE x.risk_level WHEN '高' THEN {high_level} WHEN '中' THEN {medium_level}
-         ELSE {low_level} END AS level,
+    CASE x.risk_level WHEN '高' THEN {{high_level}} WHEN '中' THEN {{medium_level}}
+         ELSE {{low_level}} END AS level,
     x.step, x.measure, x.risk_level, x.event_id, x.actor, x.occurred_at
 FROM (
     SELECT v.*, ROW_NUMBER() OVER (PARTITION BY v.case_id, v.step, v.measure
                                    ORDER BY v.seq) AS rn
     FROM (
-        SELECT rp.case_id, rp.step, rp.measure, rp.risk_level, e.event_id, e.actor,
-            e.occurred_at, e.seq
-        FROM (
-            SELECT c.case_id, r.step, r.measure, r.level AS risk_level, c.accepted_by,
-                c.finish_seq
-            FROM gw_case c JOIN item_risk_points r ON r.item_code = c.item_code
-        ) rp
-        JOIN gw_events e ON e.case_id = rp.case_id
-        LEFT JOIN calendar cal ON cal.on_date = CAST(e.occurred_at AS DATE)
-        LEFT JOIN (
-            SELECT case_id, step, COUNT(DISTINCT actor) AS handlers
-            FROM gw_events WHERE kind = 'step_end' GROUP BY case_id, step
-        ) ends ON ends.case_id = rp.case_id AND ends.step = rp.step
-        LEFT JOIN (
-            SELECT DISTINCT case_id, handler FROM gw_events
-            WHERE kind = 'relation' AND handler IS NOT NULL
-        ) rel ON rel.case_id = rp.case_id AND rel.handler = e.actor
-        WHERE (rp.measure = 'two_person_review' AND e.kind = 'step_end' AND e.step = rp.step
-               AND ends.handlers < 2)
-           OR (rp.measure = 'separation_of_duties' AND e.kind = 'step_end'
-               AND e.step = rp.step AND e.actor = rp.accepted_by)
-           OR (rp.measure = 'no_conflict_of_interest' AND e.kind IN ('step_start', 'step_end')
-               AND e.step = rp.step AND rel.handler IS NOT NULL)
-           OR (rp.measure = 'office_hours' AND e.kind = 'step_end' AND e.step = rp.step
-               AND (cal.is_workday = FALSE
-                    OR EXTRACT(HOUR FROM e.occurred_at) * 3600
-                       + EXTRACT(MINUTE FROM e.occurred_at) * 60
-                       + EXTRACT(SECOND FROM e.occurred_at) < 28800
-                    OR EXTRACT(HOUR FROM e.occurred_at) * 3600
-                       + EXTRACT(MINUTE FROM e.occurred_at) * 60
-                       + EXTRACT(SECOND FROM e.occurred_at) > 64800))
-           OR (rp.measure = 'no_edit_after_finish' AND e.kind = 'correction'
-               AND rp.finish_seq IS NOT NULL AND e.seq > rp.finish_seq)
+{_UNION}
     ) v
 ) x
 JOIN gw_case s ON s.case_id = x.case_id

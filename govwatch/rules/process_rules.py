@@ -44,14 +44,13 @@ MISSING_STEP = Rule(
     evidence=("step", "result"),
     message=_missing_step,
     sql="""
-SELECT s.case_id, st.name AS key, {level} AS level, st.name AS step, fe.result AS result
+SELECT s.case_id, st.name AS key, {level} AS level, st.name AS step, s.result AS result
 FROM gw_case s
-JOIN gw_events fe ON fe.case_id = s.case_id AND fe.seq = s.finish_seq
 JOIN item_steps st ON st.item_code = s.item_code AND st.mandatory = TRUE
 LEFT JOIN (
     SELECT DISTINCT case_id, step FROM gw_events WHERE kind IN ('step_start', 'step_end')
 ) done ON done.case_id = s.case_id AND done.step = st.name
-WHERE fe.result IN ('0', '6') AND done.case_id IS NULL
+WHERE s.result IN ('0', '6') AND done.case_id IS NULL
 """,
 )
 
@@ -129,28 +128,40 @@ FROM (
     SELECT o.*, ROW_NUMBER() OVER (PARTITION BY o.case_id, o.kind ORDER BY o.seq) AS rn,
         COUNT(*) OVER (PARTITION BY o.case_id, o.kind) AS n
     FROM (
+        SELECT e.case_id, e.kind, e.event_id, e.occurred_at, e.seq,
+            CASE
+                WHEN e.kind IN ('step_start', 'step_end', 'finish', 'payment')
+                     AND (c.accept_seq IS NULL OR e.seq < c.accept_seq) THEN 'before_accept'
+                WHEN c.end_seq IS NOT NULL AND e.seq > c.end_seq
+                     AND e.kind NOT IN ('rating', 'payment', 'correction') THEN 'after_end'
+            END AS problem
+        FROM gw_events e
+        JOIN gw_case c ON c.case_id = e.case_id
+        WHERE e.kind NOT IN ('supplement_request', 'supplement_received', 'special_start',
+                             'special_end', 'suspend', 'resume')
+        UNION ALL
         SELECT r.case_id, r.kind, r.event_id, r.occurred_at, r.seq,
             CASE
-                WHEN r.kind IN ('step_start', 'step_end', 'finish', 'payment')
-                     AND (c.accept_seq IS NULL OR r.seq < c.accept_seq) THEN 'before_accept'
-                WHEN c.end_seq IS NOT NULL AND r.seq > c.end_seq
-                     AND r.kind NOT IN ('rating', 'payment', 'correction') THEN 'after_end'
-                WHEN r.kind = 'supplement_received' AND r.sup_in > r.sup_out
-                    THEN 'without_request'
-                WHEN r.kind = 'special_end' AND r.spec_in > r.spec_out THEN 'without_start'
-                WHEN r.kind = 'resume' AND r.res_in > r.res_out THEN 'without_suspend'
+                WHEN c.end_seq IS NOT NULL AND r.seq > c.end_seq THEN 'after_end'
+                WHEN r.kind = 'supplement_received' AND r.balance > 0 THEN 'without_request'
+                WHEN r.kind = 'special_end' AND r.balance > 0 THEN 'without_start'
+                WHEN r.kind = 'resume' AND r.balance > 0 THEN 'without_suspend'
             END AS problem
         FROM (
-            SELECT e.case_id, e.kind, e.event_id, e.occurred_at, e.seq,
-                SUM(CASE WHEN e.kind = 'supplement_received' THEN 1 ELSE 0 END) OVER w AS sup_in,
-                SUM(CASE WHEN e.kind = 'supplement_request' THEN 1 ELSE 0 END) OVER w AS sup_out,
-                SUM(CASE WHEN e.kind = 'special_end' THEN 1 ELSE 0 END) OVER w AS spec_in,
-                SUM(CASE WHEN e.kind = 'special_start' THEN 1 ELSE 0 END) OVER w AS spec_out,
-                SUM(CASE WHEN e.kind = 'resume' THEN 1 ELSE 0 END) OVER w AS res_in,
-                SUM(CASE WHEN e.kind = 'suspend' THEN 1 ELSE 0 END) OVER w AS res_out
-            FROM gw_events e
-            WINDOW w AS (PARTITION BY e.case_id ORDER BY e.seq
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+            SELECT p.case_id, p.kind, p.event_id, p.occurred_at, p.seq,
+                SUM(CASE WHEN p.kind IN ('supplement_received', 'special_end', 'resume')
+                         THEN 1 ELSE -1 END) OVER (
+                    PARTITION BY p.case_id, p.pair ORDER BY p.seq
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS balance
+            FROM (
+                SELECT e.case_id, e.kind, e.event_id, e.occurred_at, e.seq,
+                    CASE WHEN e.kind IN ('supplement_request', 'supplement_received') THEN 1
+                         WHEN e.kind IN ('special_start', 'special_end') THEN 2
+                         ELSE 3 END AS pair
+                FROM gw_events e
+                WHERE e.kind IN ('supplement_request', 'supplement_received', 'special_start',
+                                 'special_end', 'suspend', 'resume')
+            ) p
         ) r
         JOIN gw_case c ON c.case_id = r.case_id
     ) o
