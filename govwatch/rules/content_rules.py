@@ -30,7 +30,7 @@ LEFT JOIN (
     SELECT DISTINCT case_id, name FROM gw_event_materials
     WHERE (kind = 'apply' AND provided = TRUE) OR kind = 'supplement_received'
 ) got ON got.case_id = s.case_id AND got.name = m.name
-WHERE s.accept_seq IS NOT NULL AND got.case_id IS NULL
+WHERE s.accept_event_id IS NOT NULL AND got.case_id IS NULL
 """,
 )
 
@@ -54,7 +54,8 @@ UNKNOWN_ITEM = Rule(
 SELECT s.case_id, '' AS key, {level} AS level, x.item_code, x.event_id, x.kind, x.n AS count
 FROM (
     SELECT e.case_id, e.item_code, e.event_id, e.kind,
-        ROW_NUMBER() OVER (PARTITION BY e.case_id ORDER BY e.seq) AS rn,
+        ROW_NUMBER() OVER (PARTITION BY e.case_id
+                           ORDER BY e.occurred_at, e.kind_order, e.event_id) AS rn,
         COUNT(*) OVER (PARTITION BY e.case_id) AS n
     FROM gw_events e LEFT JOIN items i ON i.item_code = e.item_code
     WHERE e.item_code IS NOT NULL AND i.item_code IS NULL
@@ -85,8 +86,8 @@ SELECT s.case_id, x.name AS key, {level} AS level, x.name AS material, x.kind AS
     x.event_id
 FROM (
     SELECT em.case_id, em.name, em.kind, em.event_id,
-        ROW_NUMBER() OVER (PARTITION BY em.case_id, em.name ORDER BY em.seq, em.material_seq)
-            AS rn
+        ROW_NUMBER() OVER (PARTITION BY em.case_id, em.name
+            ORDER BY em.occurred_at, em.kind_order, em.event_id, em.material_seq) AS rn
     FROM gw_event_materials em WHERE em.kind IN ('apply', 'supplement_request')
 ) x
 JOIN gw_case s ON s.case_id = x.case_id AND s.item_known = TRUE

@@ -26,9 +26,10 @@ DISCRETION_OUT_OF_BAND = Rule(
 SELECT s.case_id, '' AS key, {level} AS level, x.event_id, x.tier, x.decided_value,
     x.min_value, x.max_value, x.problem
 FROM (
-    SELECT y.*, ROW_NUMBER() OVER (PARTITION BY y.case_id ORDER BY y.seq) AS rn
+    SELECT y.*, ROW_NUMBER() OVER (PARTITION BY y.case_id
+                              ORDER BY y.occurred_at, y.kind_order, y.event_id) AS rn
     FROM (
-        SELECT e.case_id, e.seq, e.event_id, e.tier, e.decided_value, t.min_value,
+        SELECT e.case_id, e.occurred_at, e.kind_order, e.event_id, e.tier, e.decided_value, t.min_value,
             t.max_value,
             CASE WHEN t.tier IS NULL THEN 'unknown_tier' ELSE 'out_of_band' END AS problem
         FROM gw_events e

@@ -17,6 +17,7 @@ risk point's level: 高 → ``high_level``, 中 → ``medium_level``, 低 → ``
 from __future__ import annotations
 
 from govwatch.rules.model import Evidence, Param, Rule
+from govwatch.rules.views import before, case_order, order_of
 
 MEASURE_NAMES = {
     "two_person_review": "双人审核",
@@ -39,7 +40,7 @@ def _risk_points(measure: str) -> str:
     """The (case, risk point) pairs of one measure, with what its checks need."""
     return (
         "SELECT c.case_id, r.step, r.measure, r.level AS risk_level, c.accepted_by, "
-        "c.finish_seq FROM gw_case c JOIN item_risk_points r ON r.item_code = c.item_code "
+        "c.finished_at, c.finish_kind_order, c.finish_event_id FROM gw_case c JOIN item_risk_points r ON r.item_code = c.item_code "
         f"WHERE r.measure = '{measure}'"
     )
 
@@ -48,7 +49,9 @@ _SECONDS = (
     "(EXTRACT(HOUR FROM e.occurred_at) * 3600 + EXTRACT(MINUTE FROM e.occurred_at) * 60"
     " + EXTRACT(SECOND FROM e.occurred_at))"
 )
-_PICK = "rp.case_id, rp.step, rp.measure, rp.risk_level, e.event_id, e.actor, e.occurred_at, e.seq"
+_PICK = "rp.case_id, rp.step, rp.measure, rp.risk_level, e.event_id, e.actor, e.occurred_at, e.kind_order"
+
+_AFTER_FINISH = before(case_order("rp", "finish"), order_of("e"))
 
 # One branch per measure, each joining only the events its check reads on (case, step).
 _BRANCHES = (
@@ -75,7 +78,7 @@ LEFT JOIN calendar cal ON cal.on_date = CAST(e.occurred_at AS DATE)
 WHERE cal.is_workday = FALSE OR {_SECONDS} < 28800 OR {_SECONDS} > 64800""",
     f"""SELECT {_PICK} FROM ({_risk_points("no_edit_after_finish")}) rp
 JOIN gw_events e ON e.case_id = rp.case_id AND e.kind = 'correction'
-WHERE rp.finish_seq IS NOT NULL AND e.seq > rp.finish_seq""",
+WHERE rp.finish_event_id IS NOT NULL AND {_AFTER_FINISH}""",
 )
 _UNION = "\nUNION ALL\n".join(_BRANCHES)
 
@@ -112,7 +115,7 @@ SELECT s.case_id, x.step || '/' || x.measure AS key,
     x.step, x.measure, x.risk_level, x.event_id, x.actor, x.occurred_at
 FROM (
     SELECT v.*, ROW_NUMBER() OVER (PARTITION BY v.case_id, v.step, v.measure
-                                   ORDER BY v.seq) AS rn
+                                   ORDER BY v.occurred_at, v.kind_order, v.event_id) AS rn
     FROM (
 {_UNION}
     ) v

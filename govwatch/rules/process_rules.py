@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from govwatch.rules.model import Evidence, Param, Rule
+from govwatch.rules.views import before, case_order, order_of
 
 _KIND_NAMES = {
     "apply": "申请",
@@ -77,11 +78,19 @@ SELECT s.case_id, x.step AS key, {level} AS level, x.step, x.flow_seq, x.after_s
     x.after_flow_seq, x.started_at
 FROM (
     SELECT f.case_id, f.step, f.started_at, st.seq AS flow_seq,
-        LAG(st.seq) OVER (PARTITION BY f.case_id ORDER BY f.first_seq) AS after_flow_seq,
-        LAG(f.step) OVER (PARTITION BY f.case_id ORDER BY f.first_seq) AS after_step
+        LAG(st.seq) OVER (PARTITION BY f.case_id ORDER BY f.started_at, f.event_id)
+            AS after_flow_seq,
+        LAG(f.step) OVER (PARTITION BY f.case_id ORDER BY f.started_at, f.event_id)
+            AS after_step
     FROM (
-        SELECT case_id, step, MIN(seq) AS first_seq, MIN(occurred_at) AS started_at
-        FROM gw_events WHERE kind = 'step_start' AND step IS NOT NULL GROUP BY case_id, step
+        SELECT q.case_id, q.step, q.occurred_at AS started_at, q.event_id
+        FROM (
+            SELECT case_id, step, occurred_at, event_id,
+                ROW_NUMBER() OVER (PARTITION BY case_id, step ORDER BY occurred_at, event_id)
+                    AS rn
+            FROM gw_events WHERE kind = 'step_start' AND step IS NOT NULL
+        ) q
+        WHERE q.rn = 1
     ) f
     JOIN gw_case c ON c.case_id = f.case_id
     JOIN item_steps st ON st.item_code = c.item_code AND st.name = f.step
@@ -90,6 +99,10 @@ JOIN gw_case s ON s.case_id = x.case_id
 WHERE x.after_flow_seq > x.flow_seq
 """,
 )
+
+_BEFORE_ACCEPT = before(order_of("e"), case_order("c", "accept"))
+# ``{e}``: the alias of the event row, filled in below.
+_AFTER_END = before(case_order("c", "end"), order_of("{e}"))
 
 _ORDER_PROBLEMS = {
     "before_accept": "发生在受理之前",
@@ -125,14 +138,20 @@ EVENT_OUT_OF_ORDER = Rule(
 SELECT s.case_id, x.kind AS key, {level} AS level, x.kind, x.problem, x.event_id,
     x.occurred_at, x.n AS count
 FROM (
-    SELECT o.*, ROW_NUMBER() OVER (PARTITION BY o.case_id, o.kind ORDER BY o.seq) AS rn,
+    SELECT o.*, ROW_NUMBER() OVER (PARTITION BY o.case_id, o.kind
+                                   ORDER BY o.occurred_at, o.kind_order, o.event_id) AS rn,
         COUNT(*) OVER (PARTITION BY o.case_id, o.kind) AS n
     FROM (
-        SELECT e.case_id, e.kind, e.event_id, e.occurred_at, e.seq,
+        SELECT e.case_id, e.kind, e.event_id, e.occurred_at, e.kind_order,
             CASE
                 WHEN e.kind IN ('step_start', 'step_end', 'finish', 'payment')
-                     AND (c.accept_seq IS NULL OR e.seq < c.accept_seq) THEN 'before_accept'
-                WHEN c.end_seq IS NOT NULL AND e.seq > c.end_seq
+                     AND (c.accept_event_id IS NULL OR """
+    + _BEFORE_ACCEPT
+    + """)
+                    THEN 'before_accept'
+                WHEN c.end_event_id IS NOT NULL AND """
+    + _AFTER_END.format(e="e")
+    + """
                      AND e.kind NOT IN ('rating', 'payment', 'correction') THEN 'after_end'
             END AS problem
         FROM gw_events e
@@ -140,21 +159,24 @@ FROM (
         WHERE e.kind NOT IN ('supplement_request', 'supplement_received', 'special_start',
                              'special_end', 'suspend', 'resume')
         UNION ALL
-        SELECT r.case_id, r.kind, r.event_id, r.occurred_at, r.seq,
+        SELECT r.case_id, r.kind, r.event_id, r.occurred_at, r.kind_order,
             CASE
-                WHEN c.end_seq IS NOT NULL AND r.seq > c.end_seq THEN 'after_end'
+                WHEN c.end_event_id IS NOT NULL AND """
+    + _AFTER_END.format(e="r")
+    + """
+                    THEN 'after_end'
                 WHEN r.kind = 'supplement_received' AND r.balance > 0 THEN 'without_request'
                 WHEN r.kind = 'special_end' AND r.balance > 0 THEN 'without_start'
                 WHEN r.kind = 'resume' AND r.balance > 0 THEN 'without_suspend'
             END AS problem
         FROM (
-            SELECT p.case_id, p.kind, p.event_id, p.occurred_at, p.seq,
+            SELECT p.case_id, p.kind, p.event_id, p.occurred_at, p.kind_order,
                 SUM(CASE WHEN p.kind IN ('supplement_received', 'special_end', 'resume')
                          THEN 1 ELSE -1 END) OVER (
-                    PARTITION BY p.case_id, p.pair ORDER BY p.seq
+                    PARTITION BY p.case_id, p.pair ORDER BY p.occurred_at, p.kind_order, p.event_id
                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS balance
             FROM (
-                SELECT e.case_id, e.kind, e.event_id, e.occurred_at, e.seq,
+                SELECT e.case_id, e.kind, e.event_id, e.occurred_at, e.kind_order,
                     CASE WHEN e.kind IN ('supplement_request', 'supplement_received') THEN 1
                          WHEN e.kind IN ('special_start', 'special_end') THEN 2
                          ELSE 3 END AS pair

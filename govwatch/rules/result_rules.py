@@ -36,7 +36,8 @@ RESULT_WITHOUT_REASON = Rule(
 SELECT s.case_id, '' AS key, {level} AS level, x.kind, x.result, x.event_id, x.occurred_at
 FROM (
     SELECT e.case_id, e.kind, e.result, e.event_id, e.occurred_at,
-        ROW_NUMBER() OVER (PARTITION BY e.case_id ORDER BY e.seq) AS rn
+        ROW_NUMBER() OVER (PARTITION BY e.case_id
+            ORDER BY e.occurred_at, e.kind_order, e.event_id) AS rn
     FROM gw_events e
     WHERE ((e.kind = 'finish' AND e.result IN ('1', '2', '3', '5')) OR e.kind = 'terminate')
       AND (e.reason IS NULL OR TRIM(e.reason) = '')
@@ -64,7 +65,8 @@ LICENCE_MISSING = Rule(
 SELECT s.case_id, '' AS key, {level} AS level, x.event_id, x.occurred_at
 FROM (
     SELECT e.case_id, e.event_id, e.occurred_at,
-        ROW_NUMBER() OVER (PARTITION BY e.case_id ORDER BY e.seq) AS rn
+        ROW_NUMBER() OVER (PARTITION BY e.case_id
+            ORDER BY e.occurred_at, e.kind_order, e.event_id) AS rn
     FROM gw_events e
     WHERE e.kind = 'finish' AND e.result = '0'
       AND (e.license_no IS NULL OR TRIM(e.license_no) = '')
@@ -103,7 +105,8 @@ FROM (
             AS missing_reason,
         CASE WHEN e.legal_basis IS NULL OR TRIM(e.legal_basis) = '' THEN TRUE ELSE FALSE END
             AS missing_legal_basis,
-        ROW_NUMBER() OVER (PARTITION BY e.case_id ORDER BY e.seq) AS rn
+        ROW_NUMBER() OVER (PARTITION BY e.case_id
+            ORDER BY e.occurred_at, e.kind_order, e.event_id) AS rn
     FROM gw_events e
     WHERE (e.kind = 'reject' OR (e.kind = 'finish' AND e.result = '7'))
       AND (e.reason IS NULL OR TRIM(e.reason) = ''

@@ -66,25 +66,39 @@ EVENT_COLUMNS = (
 
 
 def events_sql(at: datetime, scoped: bool) -> str:
-    """The events as of ``at`` with their rank ``seq`` in the case's order.
+    """The events as of ``at``: a narrow copy, no window.
 
-    The window sorts only the ordering columns and the rank joins back on ``event_id``: a
-    window that carries every event column through its sort is several times slower.
+    A case's order is ``(occurred_at, kind_order, event_id)``; rules compare those columns
+    (:func:`before`) instead of a rank, which would cost a sort of every event.
     """
-    scope = f" AND {{t}}.case_id IN (SELECT case_id FROM {SCOPE_TABLE})" if scoped else ""
+    scope = f" AND e.case_id IN (SELECT case_id FROM {SCOPE_TABLE})" if scoped else ""
     cols = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
-    moment = at_literal(at)
-    return (
-        f"SELECT {cols}, o.seq FROM events e JOIN ("
-        "SELECT r.event_id, ROW_NUMBER() OVER (PARTITION BY r.case_id "
-        "ORDER BY r.occurred_at, r.kind_order, r.event_id) AS seq "
-        f"FROM events r WHERE r.occurred_at <= {moment}{scope.format(t='r')}"
-        f") o ON o.event_id = e.event_id WHERE e.occurred_at <= {moment}{scope.format(t='e')}"
-    )
+    return f"SELECT {cols} FROM events e WHERE e.occurred_at <= {at_literal(at)}{scope}"
 
+
+def before(a: tuple[str, str, str], b: tuple[str, str, str]) -> str:
+    """SQL: event ``a`` comes before event ``b`` in the case order; each is the expressions
+    ``(occurred_at, kind_order, event_id)``. NULL (not true) when either is missing."""
+    (at, ak, ai), (bt, bk, bi) = a, b
+    return f"({at} < {bt} OR ({at} = {bt} AND ({ak} < {bk} OR ({ak} = {bk} AND {ai} < {bi}))))"
+
+
+def order_of(alias: str) -> tuple[str, str, str]:
+    """The order columns of an event row of ``gw_events`` (or a copy) called ``alias``."""
+    return (f"{alias}.occurred_at", f"{alias}.kind_order", f"{alias}.event_id")
+
+
+def case_order(alias: str, kind: str) -> tuple[str, str, str]:
+    """The order columns of a case's first ``kind`` event (accept, finish, end) in ``gw_case``."""
+    at = {"accept": "accepted_at", "finish": "finished_at"}.get(kind, f"{kind}_at")
+    return (f"{alias}.{at}", f"{alias}.{kind}_kind_order", f"{alias}.{kind}_event_id")
+
+
+EVENT_ORDER = "occurred_at, kind_order, event_id"
 
 EVENT_MATERIALS_SQL = """
-SELECT m.case_id, m.event_id, m.seq AS material_seq, m.name, m.provided, e.kind, e.seq
+SELECT m.case_id, m.event_id, m.seq AS material_seq, m.name, m.provided, e.kind,
+    e.occurred_at, e.kind_order
 FROM event_materials m JOIN gw_events e ON e.event_id = m.event_id
 """
 
@@ -110,6 +124,20 @@ def _first(kind: str, column: str) -> str:
     return f"MAX(CASE WHEN kind = '{kind}' THEN {column} END)"
 
 
+# An accept before the first apply; the first finish before the first terminate (the end).
+_ACCEPT_FIRST = before(
+    ("b.accepted_at", "b.accept_kind_order", "b.accept_event_id"),
+    ("b.applied_at", "b.apply_kind_order", "b.apply_event_id"),
+)
+_FINISH_ENDS = (
+    "b.finish_event_id IS NOT NULL AND (b.terminate_event_id IS NULL OR "
+    + before(
+        ("b.finished_at", "b.finish_kind_order", "b.finish_event_id"),
+        ("b.terminated_at", "b.terminate_kind_order", "b.terminate_event_id"),
+    )
+    + ")"
+)
+
 # Two narrow passes: counts over every event of the case, and the fields of the first event of
 # each key kind, ranked among the few events of those kinds only.
 CASE_SQL = f"""
@@ -122,12 +150,14 @@ SELECT a.case_id,
     a.org_code, a.channel, a.applicant_type, a.applicant_id,
     COALESCE(a.accept_case_kind, i.case_kind) AS case_kind,
     a.accepted_by, a.accept_event_id, a.promised_finish_at, a.result,
-    a.apply_seq, a.accept_seq, a.finish_seq, a.terminate_seq, a.reject_seq, a.end_seq,
+    a.apply_event_id, a.finish_event_id, a.terminate_event_id, a.reject_event_id,
+    a.accept_kind_order, a.finish_kind_order,
     a.applied_at, a.accepted_at, a.finished_at, a.terminated_at, a.rejected_at,
-    CASE WHEN a.finish_seq IS NOT NULL THEN 'finished'
-         WHEN a.terminate_seq IS NOT NULL THEN 'terminated'
-         WHEN a.reject_seq IS NOT NULL THEN 'rejected'
-         WHEN a.accept_seq IS NOT NULL THEN 'open'
+    a.end_at, a.end_kind_order, a.end_event_id,
+    CASE WHEN a.finish_event_id IS NOT NULL THEN 'finished'
+         WHEN a.terminate_event_id IS NOT NULL THEN 'terminated'
+         WHEN a.reject_event_id IS NOT NULL THEN 'rejected'
+         WHEN a.accept_event_id IS NOT NULL THEN 'open'
          ELSE 'applied' END AS status,
     a.event_count, a.supplement_requests, a.returns, a.payments, a.payment_total,
     a.payment_quantity,
@@ -135,17 +165,21 @@ SELECT a.case_id,
     a.first_at, a.last_at
 FROM (
     SELECT b.*,
-        CASE WHEN b.accept_seq < b.apply_seq OR b.apply_item IS NULL THEN b.accept_item
+        CASE WHEN {_ACCEPT_FIRST} OR b.apply_item IS NULL THEN b.accept_item
              ELSE b.apply_item END AS item_code,
         COALESCE(b.apply_org, b.accept_org) AS org_code,
-        CASE WHEN b.finish_seq IS NULL THEN b.terminate_seq
-             WHEN b.terminate_seq IS NULL OR b.finish_seq < b.terminate_seq THEN b.finish_seq
-             ELSE b.terminate_seq END AS end_seq
+        CASE WHEN {_FINISH_ENDS} THEN b.finished_at ELSE b.terminated_at END AS end_at,
+        CASE WHEN {_FINISH_ENDS} THEN b.finish_kind_order ELSE b.terminate_kind_order END
+            AS end_kind_order,
+        CASE WHEN {_FINISH_ENDS} THEN b.finish_event_id ELSE b.terminate_event_id END
+            AS end_event_id
     FROM (
-        SELECT n.*, f.apply_seq, f.accept_seq, f.finish_seq, f.terminate_seq, f.reject_seq,
+        SELECT n.*, f.apply_event_id, f.accept_event_id, f.finish_event_id,
+            f.terminate_event_id, f.reject_event_id, f.accept_kind_order,
+            f.finish_kind_order, f.terminate_kind_order, f.apply_kind_order,
             f.apply_item, f.accept_item, f.apply_org, f.accept_org, f.channel,
             f.applicant_type, f.applicant_id, f.accept_case_kind, f.accepted_by,
-            f.accept_event_id, f.promised_finish_at, f.result, f.applied_at, f.accepted_at,
+            f.promised_finish_at, f.result, f.applied_at, f.accepted_at,
             f.finished_at, f.terminated_at, f.rejected_at
         FROM (
             SELECT case_id,
@@ -165,11 +199,15 @@ FROM (
         ) n
         LEFT JOIN (
             SELECT case_id,
-                {_first("apply", "seq")} AS apply_seq,
-                {_first("accept", "seq")} AS accept_seq,
-                {_first("finish", "seq")} AS finish_seq,
-                {_first("terminate", "seq")} AS terminate_seq,
-                {_first("reject", "seq")} AS reject_seq,
+                {_first("apply", "event_id")} AS apply_event_id,
+                {_first("accept", "event_id")} AS accept_event_id,
+                {_first("finish", "event_id")} AS finish_event_id,
+                {_first("terminate", "event_id")} AS terminate_event_id,
+                {_first("reject", "event_id")} AS reject_event_id,
+                {_first("apply", "kind_order")} AS apply_kind_order,
+                {_first("accept", "kind_order")} AS accept_kind_order,
+                {_first("finish", "kind_order")} AS finish_kind_order,
+                {_first("terminate", "kind_order")} AS terminate_kind_order,
                 {_first("apply", "item_code")} AS apply_item,
                 {_first("accept", "item_code")} AS accept_item,
                 {_first("apply", "org_code")} AS apply_org,
@@ -179,7 +217,6 @@ FROM (
                 {_first("apply", "applicant_id")} AS applicant_id,
                 {_first("accept", "case_kind")} AS accept_case_kind,
                 {_first("accept", "actor")} AS accepted_by,
-                {_first("accept", "event_id")} AS accept_event_id,
                 {_first("accept", "promised_finish_at")} AS promised_finish_at,
                 {_first("finish", "result")} AS result,
                 {_first("apply", "occurred_at")} AS applied_at,
@@ -188,8 +225,9 @@ FROM (
                 {_first("terminate", "occurred_at")} AS terminated_at,
                 {_first("reject", "occurred_at")} AS rejected_at
             FROM (
-                SELECT case_id, kind, seq, {", ".join(FIRST_COLUMNS)},
-                    ROW_NUMBER() OVER (PARTITION BY case_id, kind ORDER BY seq) AS kind_rank
+                SELECT case_id, kind, kind_order, {", ".join(FIRST_COLUMNS)},
+                    ROW_NUMBER() OVER (PARTITION BY case_id, kind ORDER BY occurred_at, event_id)
+                        AS kind_rank
                 FROM gw_events
                 WHERE kind IN ({", ".join(f"'{k}'" for k in FIRST_KINDS)})
             ) k
