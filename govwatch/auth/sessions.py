@@ -59,3 +59,45 @@ def close_session(db: Database, session_hash: str, at: datetime) -> None:
 
 def csrf_ok(session: Session, presented: str | None) -> bool:
     return bool(presented) and hmac.compare_digest(session.csrf_token, str(presented))
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    """A live session with its user's row and the size of the organisation tree, in one read.
+
+    The web app validates the session on every request with this single query and keeps the
+    costlier part of a principal (the organisation subtree) cached by ``orgs_count``: the
+    tree only grows (organisations are added, never moved or removed), so its size is a
+    version of it.
+    """
+
+    session: Session
+    user_id: str
+    username: str
+    role: str
+    org_code: str | None
+    active: bool
+    orgs_count: int
+
+
+def check_session(db: Database, secret: str, at: datetime) -> SessionCheck | None:
+    """The unexpired, unrevoked session of this cookie secret and its user, or None."""
+    rows = db.query(
+        "SELECT s.session_hash, s.user_id, s.csrf_token, s.expires_at, u.username, u.role, "
+        "u.org_code, u.active, (SELECT COUNT(*) FROM orgs) "
+        "FROM sessions s JOIN users u ON u.user_id = s.user_id "
+        "WHERE s.session_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?",
+        [digest(secret), at],
+    )
+    if not rows:
+        return None
+    h, user_id, csrf, expires, username, role, org_code, active, orgs = rows[0]
+    return SessionCheck(
+        Session(str(h), str(user_id), str(csrf), expires),
+        str(user_id),
+        str(username),
+        str(role),
+        None if org_code is None else str(org_code),
+        bool(active),
+        int(orgs),
+    )

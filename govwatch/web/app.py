@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govwatch import __version__
 from govwatch.auth.errors import (
@@ -26,7 +27,7 @@ from govwatch.auth.errors import (
 )
 from govwatch.errors import DatabaseBusyError, GovwatchError
 from govwatch.web.api import api_router
-from govwatch.web.api.deps import Pool
+from govwatch.web.api.deps import SAFE_METHODS, Pool
 
 # Modules that add pages to the app, each with ``register(app)``; missing ones are skipped.
 PAGE_MODULES = ("govwatch.web.pages",)
@@ -54,6 +55,32 @@ async def _govwatch_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
 
+class ForgetOnWrite:
+    """ASGI middleware: after a request that may have written, empty the app's caches.
+
+    Pages keep figures and principals for a few seconds (:class:`govwatch.web.api.cache.TTLCache`);
+    anything changed through the app (an action, an import, a logout) must show at once.
+    """
+
+    def __init__(self, app: ASGIApp, pool: Pool) -> None:
+        self.app, self.pool = app, pool
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method", "GET") in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_after_forgetting(message: Message) -> None:
+            if message["type"] == "http.response.start":  # before the client can ask again
+                self.pool.invalidate()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_after_forgetting)
+        finally:
+            self.pool.invalidate()
+
+
 def create_app(db_url: str) -> FastAPI:
     pool = Pool(db_url)
 
@@ -72,6 +99,7 @@ def create_app(db_url: str) -> FastAPI:
     app.state.pool = pool
     app.state.db_url = db_url
     app.add_exception_handler(GovwatchError, _govwatch_error)
+    app.add_middleware(ForgetOnWrite, pool=pool)
     app.include_router(api_router())
     mount_pages(app)
     return app

@@ -4,6 +4,11 @@ A connection is checked out of the app's pool for one request and returned after
 hands out cursors of one database instance (each its own connection), PostgreSQL separate
 connections. The caller is resolved from a bearer token (``Authorization: Bearer gw_…``) or a
 session cookie; a session cookie on an unsafe method must come with the session's CSRF token.
+
+Resolving the caller costs one query per request: the token or session (with its user) is
+checked every time, so a revocation or a deactivated user takes effect at once, while the
+organisation subtree behind a scoped principal is cached by the tree's size (orgs are only
+ever added). The pool also holds the app's short-lived caches (:mod:`govwatch.web.api.cache`).
 """
 
 from __future__ import annotations
@@ -13,19 +18,28 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from govwatch.auth.errors import AuthenticationError, ForbiddenError
+from govwatch.auth.orgs import subtree
+from govwatch.auth.passwords import digest
 from govwatch.auth.principal import PUBLIC, Principal
-from govwatch.auth.sessions import COOKIE, CSRF_FIELD, CSRF_HEADER, csrf_ok, find_session
+from govwatch.auth.sessions import COOKIE, CSRF_FIELD, CSRF_HEADER, check_session, csrf_ok
 from govwatch.auth.tokens import resolve_token
-from govwatch.auth.users import get_user_by_id, principal_for
+from govwatch.auth.users import SCOPED_ROLES
 from govwatch.storage import Database, connect
 from govwatch.timeutil import now
+from govwatch.web.api.cache import TTLCache
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# How long figures computed for a page (the dashboard) are reused; writes through the app
+# forget them at once.
+PAGE_CACHE_SECONDS = 5.0
+# Subtrees and token principals are validated on every request (tree size, token row), so
+# they may be kept longer.
+AUTH_CACHE_SECONDS = 60.0
 
 
 @dataclass
@@ -37,9 +51,24 @@ class Pool:
     _idle: queue.LifoQueue[Database] = field(default_factory=queue.LifoQueue)
     _root: Database | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # (org codes, orgs count) -> (scope, regions)
+    subtrees: TTLCache[tuple[frozenset[str], frozenset[str]]] = field(
+        default_factory=lambda: TTLCache(AUTH_CACHE_SECONDS)
+    )
+    # (token id, orgs count) -> principal
+    tokens: TTLCache[Principal] = field(default_factory=lambda: TTLCache(AUTH_CACHE_SECONDS))
+    # page figures by (page, caller's scope, filter, day)
+    pages: TTLCache[Any] = field(default_factory=lambda: TTLCache(PAGE_CACHE_SECONDS))
+    # tables seen to exist (migrations only add tables)
+    tables: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._root = connect(self.url)  # migrates once
+
+    def invalidate(self) -> None:
+        """Forget cached figures and principals (after a request that may have written)."""
+        self.pages.invalidate()
+        self.tokens.invalidate()
 
     def _new(self) -> Database:
         if self._root is None:  # closed at a lifespan's end; the app may be started again
@@ -117,27 +146,83 @@ async def _csrf_value(request: Request) -> str | None:
     return None
 
 
-async def get_principal(request: Request, db: DB, at: Clock) -> Principal:
-    token = _bearer(request)
-    if token is not None:
+def pool_of(request: Request) -> Pool:
+    pool: Pool = request.app.state.pool
+    return pool
+
+
+def _token_principal(request: Request, db: Database, token: str, at: datetime) -> Principal:
+    rows = db.query(
+        "SELECT token_id, last_used_at, (SELECT COUNT(*) FROM orgs) FROM api_tokens "
+        "WHERE token_hash = ? AND revoked_at IS NULL",
+        [digest(token)],
+    )
+    if not rows:
+        raise AuthenticationError("访问令牌无效或已吊销")
+    token_id, last_used, orgs = rows[0]
+    if last_used is None or (at - last_used).total_seconds() > 60:
+        principal = resolve_token(db, token, at)  # touches last_used_at
+        if principal is None:
+            raise AuthenticationError("访问令牌无效或已吊销")
+        return principal
+
+    def resolve() -> Principal:
         principal = resolve_token(db, token, at)
         if principal is None:
             raise AuthenticationError("访问令牌无效或已吊销")
         return principal
+
+    return pool_of(request).tokens.get_or_compute((str(token_id), int(orgs)), resolve)
+
+
+async def _presented_csrf(request: Request) -> str | None:
+    """The CSRF token sent with an unsafe request (reading a form body needs ``await``)."""
+    if request.method in SAFE_METHODS or _bearer(request) is not None:
+        return None
+    return await _csrf_value(request)
+
+
+def get_principal(
+    request: Request,
+    db: DB,
+    at: Clock,
+    presented: Annotated[str | None, Depends(_presented_csrf)],
+) -> Principal:
+    """The caller. A plain function, so FastAPI runs it in its thread pool: the queries here
+    must never block the event loop that serves every other request."""
+    token = _bearer(request)
+    if token is not None:
+        return _token_principal(request, db, token, at)
     secret = request.cookies.get(COOKIE)
     if not secret:
         return PUBLIC
-    session = find_session(db, secret, at)
-    if session is None:
+    found = check_session(db, secret, at)
+    if found is None:
         return PUBLIC
-    if request.method not in SAFE_METHODS and not csrf_ok(session, await _csrf_value(request)):
+    session = found.session
+    if request.method not in SAFE_METHODS and not csrf_ok(session, presented):
         raise ForbiddenError(
             f"缺少或错误的 CSRF 令牌：表单请带 {CSRF_FIELD} 字段，脚本请带 {CSRF_HEADER} 头"
         )
-    user = get_user_by_id(db, session.user_id)
-    if user is None or not user.active:
+    if not found.active:
         return PUBLIC
-    return principal_for(db, user, session_hash=session.session_hash)
+    request.state.csrf_token = session.csrf_token
+    scope: frozenset[str] | None = None
+    regions: frozenset[str] = frozenset()
+    if found.role in SCOPED_ROLES and found.org_code:
+        codes = [found.org_code]
+        scope, regions = pool_of(request).subtrees.get_or_compute(
+            (found.org_code, found.orgs_count), lambda: subtree(db, codes)
+        )
+    return Principal(
+        name=found.username,
+        role=found.role,
+        org_code=found.org_code,
+        user_id=found.user_id,
+        session_hash=session.session_hash,
+        scope=scope,
+        regions=regions,
+    )
 
 
 Caller = Annotated[Principal, Depends(get_principal)]

@@ -1,7 +1,9 @@
 """预警: the alert list (filter, sort, page through) and one alert with its actions by role.
 
-The list calls :func:`govwatch.alerts.queries.list_alerts` for the default order (newest change
-first, as ``GET /api/v1/alerts``); other orders use the same SELECT, scope and shaping.
+The list calls :func:`govwatch.alerts.queries.list_alerts` (newest change first by default, as
+``GET /api/v1/alerts``; other orders through its ``order``). A page of the list is kept a few
+seconds per caller's scope, filter, order and page (forgotten on any write through the app), so
+that many people paging through alerts at once share one query.
 Actions call :func:`govwatch.alerts.workflow.act` and :func:`govwatch.alerts.orders.issue_order`,
 the functions behind ``POST /api/v1/alerts/{id}/actions`` and ``POST /api/v1/orders``.
 """
@@ -21,11 +23,12 @@ from govwatch.alerts.workflow import act, get_state, load_alert, transitions
 from govwatch.auth.principal import SYSTEM, Principal
 from govwatch.errors import GovwatchError
 from govwatch.storage import Database
-from govwatch.web.api.deps import DB, Caller, Clock
+from govwatch.web.api.deps import DB, Caller, Clock, pool_of
 from govwatch.web.pages.base import (
     CLASS_NAMES,
     back,
     error_page,
+    has_table,
     json_response,
     login_redirect,
     render,
@@ -52,48 +55,8 @@ ALertId = Annotated[str, Path(min_length=1, max_length=64)]
 def _sorted_alerts(
     db: Database, principal: Principal, f: queries.AlertFilter, sort: str, limit: int, offset: int
 ) -> list[dict[str, Any]]:
-    if sort == "recent":
-        return queries.list_alerts(db, principal, f, limit, offset)
-    # Same filter as list_alerts, another order: fetch ids in that order, then shape them.
-    where: list[str] = []
-    params: list[Any] = []
-    for column, value in (
-        ("a.status", f.status),
-        ("a.level", f.level),
-        ("a.rule", f.rule),
-        ("a.rule_class", f.rule_class),
-        ("a.case_id", f.case_id),
-        ("a.department_code", f.department_code),
-    ):
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
-    if f.region_code:
-        from govwatch.web.pages.names import region_prefix
-
-        where.append("a.region_code LIKE ?")
-        params.append(region_prefix(f.region_code) + "%")
-    if f.state:
-        where.append(
-            "COALESCE(w.state, CASE WHEN a.status = 'cleared' THEN 'closed' ELSE 'open' END) = ?"
-        )
-        params.append(f.state)
-    scope, scope_params = queries.scope_condition(principal)
-    if scope:
-        where.append(scope)
-        params += scope_params
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
-    rows = db.query(
-        "SELECT a.alert_id FROM alerts a LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id"
-        f"{clause} ORDER BY {SORTS[sort][1]} LIMIT {int(limit)} OFFSET {int(offset)}",
-        params,
-    )
-    out = []
-    for (alert_id,) in rows:
-        row = queries.get_alert(db, principal, str(alert_id))
-        if row is not None:
-            out.append(row)
-    return out
+    """The same filter, scope and shaping as the API's list, in the order the user chose."""
+    return queries.list_alerts(db, principal, f, limit, offset, order=SORTS[sort][1])
 
 
 @router.get("/alerts", response_model=None)
@@ -128,9 +91,12 @@ def alert_list(
         region_code=region.strip() or None,
     )
     offset = (page - 1) * PAGE_SIZE
-    rows = (
-        _sorted_alerts(db, caller, f, sort, PAGE_SIZE + 1, offset)
-        if db.table_exists("alert_workflow")
+    key = ("alerts", caller.role, caller.scope, caller.regions, f, sort, offset)
+    rows: list[dict[str, Any]] = (
+        pool_of(request).pages.get_or_compute(
+            key, lambda: _sorted_alerts(db, caller, f, sort, PAGE_SIZE + 1, offset)
+        )
+        if has_table(request, db, "alert_workflow")
         else []
     )
     more = len(rows) > PAGE_SIZE

@@ -115,10 +115,17 @@ def _environment() -> Environment:
 ENV = _environment()
 
 
-def csrf_token(db: Database, principal: Principal) -> str:
-    """The CSRF token of the principal's session ('' without one)."""
+def csrf_token(db: Database, principal: Principal, request: Request | None = None) -> str:
+    """The CSRF token of the principal's session ('' without one).
+
+    The request's caller dependency leaves the token it read with the session on
+    ``request.state``; only a principal resolved otherwise costs a query here.
+    """
     if not principal.session_hash:
         return ""
+    known = getattr(request.state, "csrf_token", None) if request is not None else None
+    if isinstance(known, str):
+        return known
     rows = db.query(
         "SELECT csrf_token FROM sessions WHERE session_hash = ?", [principal.session_hash]
     )
@@ -139,11 +146,22 @@ def render(
         role_name=ROLE_NAMES.get(principal.role, principal.role),
         nav=nav_for(principal),
         path=request.url.path,
-        csrf=csrf_token(db, principal),
+        csrf=csrf_token(db, principal, request),
         notice=request.query_params.get("msg", ""),
         **context,
     )
     return HTMLResponse(page, status_code=status_code)
+
+
+def has_table(request: Request, db: Database, name: str) -> bool:
+    """Whether ``name`` exists, remembered per app once seen (migrations only add tables)."""
+    known: set[str] | None = getattr(getattr(request.app.state, "pool", None), "tables", None)
+    if known is not None and name in known:
+        return True
+    exists = db.table_exists(name)
+    if exists and known is not None:
+        known.add(name)
+    return exists
 
 
 def login_redirect(request: Request) -> RedirectResponse:

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from govwatch.alerts.queries import scope_condition
 from govwatch.auth.principal import Principal
 from govwatch.storage import Database
-from govwatch.web.api.deps import DB, Caller, Clock
+from govwatch.web.api.deps import DB, Caller, Clock, pool_of
 from govwatch.web.pages.base import (
     CLASS_NAMES,
     LEVEL_NAMES,
@@ -66,87 +66,122 @@ def _day(value: str | None, default: date) -> date:
         return default
 
 
+def _figures_sql(where: str, dialect: str) -> str:
+    """Every aggregate of the dashboard in one statement, as (part, k1, k2, k3, day, n) rows.
+
+    Each part scans ``alerts`` (columnar, cheap); the workflow is read only where it decides:
+    an active alert is open unless its workflow reached a terminal state (an anti-join against
+    the terminal workflow rows; alert ids are never null), and closed today counts workflow
+    rows closed today. This is the same as ``COALESCE(w.state, …)`` over a full join, without
+    joining every alert. Top-10 rankings break ties by code, as before.
+    """
+    none = "CAST(NULL AS VARCHAR)"
+    no_day = "CAST(NULL AS DATE)"
+    in_period = "a.first_seen_at >= ? AND a.first_seen_at < ?"
+    if dialect == "duckdb":  # DuckDB's NOT IN (hash anti-join) beats its NOT EXISTS here
+        not_terminal = (
+            "a.alert_id NOT IN (SELECT w.alert_id FROM alert_workflow w "
+            f"WHERE w.state IN {TERMINAL})"
+        )
+    else:  # PostgreSQL plans NOT EXISTS as an anti-join; NOT IN may not fit work_mem
+        not_terminal = (
+            "NOT EXISTS (SELECT 1 FROM alert_workflow w WHERE w.alert_id = a.alert_id "
+            f"AND w.state IN {TERMINAL})"
+        )
+    parts = [
+        f"SELECT 'open' AS part, a.rule_class AS k1, a.rule_type AS k2, a.level AS k3, "
+        f"{no_day} AS d, COUNT(*) AS n FROM alerts a WHERE {where} AND a.status = 'active' "
+        f"AND {not_terminal} GROUP BY a.rule_class, a.rule_type, a.level",
+        f"SELECT 'new_today', {none}, {none}, {none}, {no_day}, COUNT(*) FROM alerts a "
+        f"WHERE {where} AND a.first_seen_at >= ? AND a.first_seen_at < ?",
+        f"SELECT 'closed_today', {none}, {none}, {none}, {no_day}, COUNT(*) FROM alerts a "
+        f"WHERE {where} AND ((a.cleared_at >= ? AND a.cleared_at < ?) OR a.alert_id IN "
+        f"(SELECT w.alert_id FROM alert_workflow w WHERE w.state IN {TERMINAL} "
+        "AND w.updated_at >= ? AND w.updated_at < ?))",
+        f"SELECT 'new', {none}, {none}, {none}, CAST(a.first_seen_at AS DATE), COUNT(*) "
+        f"FROM alerts a WHERE {where} AND {in_period} GROUP BY CAST(a.first_seen_at AS DATE)",
+        f"SELECT 'closed', {none}, {none}, {none}, CAST(a.cleared_at AS DATE), COUNT(*) "
+        f"FROM alerts a WHERE {where} AND a.cleared_at >= ? AND a.cleared_at < ? "
+        "GROUP BY CAST(a.cleared_at AS DATE)",
+    ]
+    for column in ("department_code", "region_code"):
+        parts.append(
+            f"(SELECT 'red_{column}', a.{column}, {none}, {none}, {no_day}, COUNT(*) AS n "
+            f"FROM alerts a WHERE {where} AND a.level = 'red' AND {in_period} "
+            f"AND a.{column} IS NOT NULL GROUP BY a.{column} ORDER BY n DESC, a.{column} LIMIT 10)"
+        )
+    for column in ("department_code", "region_code"):
+        parts.append(
+            f"(SELECT 'overdue_{column}', a.{column}, {none}, {none}, {no_day}, "
+            f"COUNT(DISTINCT a.case_id) AS n FROM alerts a WHERE {where} "
+            f"AND a.rule = 'case_overdue' AND a.status = 'active' AND a.{column} IS NOT NULL "
+            f"GROUP BY a.{column} ORDER BY n DESC, a.{column} LIMIT 10)"
+        )
+    return " UNION ALL ".join(parts)
+
+
+def _figures(
+    db: Database, principal: Principal, f: DashFilter, at: datetime
+) -> list[tuple[Any, ...]]:
+    where, params = f.where(principal)
+    today = datetime.combine(at.date(), time())
+    tomorrow = today + timedelta(days=1)
+    start = datetime.combine(f.since, time())
+    end = datetime.combine(f.until, time()) + timedelta(days=1)
+    args = [
+        *params,  # open
+        *params, today, tomorrow,  # new today
+        *params, today, tomorrow, today, tomorrow,  # closed today
+        *params, start, end,  # new by day
+        *params, start, end,  # closed by day
+        *params, start, end,  # red by department
+        *params, start, end,  # red by region
+        *params,  # overdue by department
+        *params,  # overdue by region
+    ]
+    return db.query(_figures_sql(where, db.dialect), args)
+
+
 def dashboard_data(
     db: Database, principal: Principal, f: DashFilter, at: datetime
 ) -> dict[str, Any]:
     """Every figure of the dashboard, as plain data (the page and its JSON twin)."""
     if not db.table_exists("alerts") or not db.table_exists("alert_workflow"):
         return {"empty": True}
-    where, params = f.where(principal)
-    today = datetime.combine(at.date(), time())
-    tomorrow = today + timedelta(days=1)
-    start = datetime.combine(f.since, time())
-    end = datetime.combine(f.until, time()) + timedelta(days=1)
-    open_rows = db.query(
-        f"SELECT a.rule_class, a.rule_type, a.level, COUNT(*) {FROM} WHERE {where} "
-        f"AND a.status = 'active' AND {STATE} NOT IN {TERMINAL} "
-        "GROUP BY a.rule_class, a.rule_type, a.level ORDER BY a.rule_class, a.rule_type, a.level",
-        params,
-    )
     by_class: dict[str, int] = {}
     by_level: dict[str, int] = {k: 0 for k in LEVEL_NAMES}
     by_type: dict[str, int] = {}
-    for cls, typ, level, n in open_rows:
-        by_class[str(cls)] = by_class.get(str(cls), 0) + int(n)
-        by_type[str(typ)] = by_type.get(str(typ), 0) + int(n)
-        by_level[str(level)] = by_level.get(str(level), 0) + int(n)
-    new_today = db.scalar(
-        f"SELECT COUNT(*) {FROM} WHERE {where} AND a.first_seen_at >= ? AND a.first_seen_at < ?",
-        [*params, today, tomorrow],
-    )
-    closed_today = db.scalar(
-        f"SELECT COUNT(*) {FROM} WHERE {where} AND ((a.cleared_at >= ? AND a.cleared_at < ?) "
-        f"OR (w.state IN {TERMINAL} AND w.updated_at >= ? AND w.updated_at < ?))",
-        [*params, today, tomorrow, today, tomorrow],
-    )
-    new_by_day = dict(
-        db.query(
-            f"SELECT CAST(a.first_seen_at AS DATE) AS d, COUNT(*) {FROM} WHERE {where} "
-            "AND a.first_seen_at >= ? AND a.first_seen_at < ? GROUP BY CAST(a.first_seen_at AS DATE)",
-            [*params, start, end],
-        )
-    )
-    closed_by_day = dict(
-        db.query(
-            f"SELECT CAST(a.cleared_at AS DATE) AS d, COUNT(*) {FROM} WHERE {where} "
-            "AND a.cleared_at >= ? AND a.cleared_at < ? GROUP BY CAST(a.cleared_at AS DATE)",
-            [*params, start, end],
-        )
-    )
+    totals = {"new_today": 0, "closed_today": 0}
+    new_by_day: dict[date, int] = {}
+    closed_by_day: dict[date, int] = {}
+    ranks: dict[str, list[tuple[str, int]]] = {}
+    rows = _figures(db, principal, f, at)
+    for part, k1, k2, k3, day, n in sorted(
+        rows, key=lambda r: (str(r[0]), str(r[1]), str(r[2]), str(r[3]))
+    ):
+        count = int(n or 0)
+        if part == "open":
+            by_class[str(k1)] = by_class.get(str(k1), 0) + count
+            by_type[str(k2)] = by_type.get(str(k2), 0) + count
+            by_level[str(k3)] = by_level.get(str(k3), 0) + count
+        elif part in totals:
+            totals[str(part)] = count
+        elif part == "new":
+            new_by_day[_as_date(day)] = count
+        elif part == "closed":
+            closed_by_day[_as_date(day)] = count
+        else:
+            ranks.setdefault(str(part), []).append((str(k1), count))
     days = [f.since + timedelta(days=i) for i in range((f.until - f.since).days + 1)]
     trend = [
-        {
-            "day": d.isoformat(),
-            "new": int(new_by_day.get(d, 0)),
-            "closed": int(closed_by_day.get(d, 0)),
-        }
+        {"day": d.isoformat(), "new": new_by_day.get(d, 0), "closed": closed_by_day.get(d, 0)}
         for d in days
     ]
-    in_period = "a.first_seen_at >= ? AND a.first_seen_at < ?"
-    red = {
-        column: db.query(
-            f"SELECT a.{column}, COUNT(*) AS n {FROM} WHERE {where} AND a.level = 'red' "
-            f"AND {in_period} AND a.{column} IS NOT NULL GROUP BY a.{column} "
-            f"ORDER BY n DESC, a.{column} LIMIT 10",
-            [*params, start, end],
-        )
-        for column in ("department_code", "region_code")
-    }
-    overdue = {
-        column: db.query(
-            f"SELECT a.{column}, COUNT(DISTINCT a.case_id) AS n {FROM} WHERE {where} "
-            f"AND a.rule = 'case_overdue' AND a.status = 'active' AND a.{column} IS NOT NULL "
-            f"GROUP BY a.{column} ORDER BY n DESC, a.{column} LIMIT 10",
-            params,
-        )
-        for column in ("department_code", "region_code")
-    }
     depts, regions = department_names(db), region_names(db)
 
-    def named(rows: list[tuple[Any, ...]], names: dict[str, str]) -> list[dict[str, Any]]:
-        return [
-            {"code": str(c), "name": names.get(str(c), str(c)), "count": int(n)} for c, n in rows
-        ]
+    def named(part: str, names: dict[str, str]) -> list[dict[str, Any]]:
+        ranked = sorted(ranks.get(part, []), key=lambda r: (-r[1], r[0]))
+        return [{"code": c, "name": names.get(c, c), "count": n} for c, n in ranked]
 
     return {
         "empty": False,
@@ -154,14 +189,22 @@ def dashboard_data(
         "open_by_level": by_level,
         "open_by_class": {CLASS_NAMES.get(k, k): v for k, v in by_class.items()},
         "open_by_type": dict(sorted(by_type.items(), key=lambda kv: -kv[1])),
-        "new_today": int(new_today or 0),
-        "closed_today": int(closed_today or 0),
+        "new_today": totals["new_today"],
+        "closed_today": totals["closed_today"],
         "trend": trend,
-        "red_departments": named(red["department_code"], depts),
-        "red_regions": named(red["region_code"], regions),
-        "overdue_departments": named(overdue["department_code"], depts),
-        "overdue_regions": named(overdue["region_code"], regions),
+        "red_departments": named("red_department_code", depts),
+        "red_regions": named("red_region_code", regions),
+        "overdue_departments": named("overdue_department_code", depts),
+        "overdue_regions": named("overdue_region_code", regions),
     }
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 @router.get("/", response_model=None)
@@ -191,7 +234,12 @@ def dashboard(
     if since_on > until_on or (until_on - since_on).days > 366:
         since_on = until_on - timedelta(days=29)
     f = DashFilter(region.strip(), department.strip(), since_on, until_on)
-    data = dashboard_data(db, caller, f, at)
+    # Twenty people opening the dashboard at once share one computation: the figures are kept
+    # a few seconds per scope, filter and day, and forgotten on any write through the app.
+    key = ("dashboard", caller.scope, caller.regions, f, at.date())
+    data = pool_of(request).pages.get_or_compute(
+        key, lambda: dashboard_data(db, caller, f, at)
+    )
     if wants_json(request):
         return json_response({"filter": f.__dict__, **data})
     return render(
