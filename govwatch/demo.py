@@ -189,7 +189,10 @@ def demo_command(cases: int, seed: int, host: str, port: int, no_serve: bool) ->
         f"5/5 完成：{summary.cases} 个办件，{summary.alerts} 条有效预警，"
         f"评估批次 {', '.join(summary.rounds)}；演示时钟固定在 {summary.end_at:%Y-%m-%d %H:%M}"
     )
-    click.echo(f"\n网址：http://{host}:{port}/    公开页：http://{host}:{port}/public")
+    click.echo(
+        f"\n网址：http://{host}:{port}/    登录：http://{host}:{port}/login    "
+        f"公开页：http://{host}:{port}/public"
+    )
     click.echo("演示账号（仅供演示，每次运行重新生成密码）：")
     for account in accounts:
         kind = "API 令牌" if account.kind == "token" else "密码"
