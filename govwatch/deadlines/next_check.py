@@ -25,6 +25,13 @@ from govwatch.storage.db import Database
 
 _IDS = "_gw_clock_ids"
 _NEXT = "_gw_clock_next"
+_EVENTS = "_gw_clock_events"
+# The event columns the clock views read: the scoped events are copied once, not re-read from
+# the whole events table by every view.
+_EVENT_COLUMNS = (
+    "event_id, case_id, item_code, kind, kind_order, occurred_at, case_kind, procedure_kind, "
+    "limit_days, limit_unit, step"
+)
 
 
 def _key(unit: str, ordinals: str) -> str:
@@ -122,7 +129,12 @@ def refresh_next_check(
         db.execute(f"CREATE TEMP TABLE {_IDS} (case_id VARCHAR(50) PRIMARY KEY)")
         ids = pa.table({"case_id": pa.array(sorted(set(case_ids)), pa.string())})
         db.insert_arrow(_IDS, ids)
-        events = f"(SELECT * FROM events WHERE case_id IN (SELECT case_id FROM {_IDS}))"
+        db.execute(f"DROP TABLE IF EXISTS {_EVENTS}")
+        db.execute(
+            f"CREATE TEMP TABLE {_EVENTS} AS SELECT {_EVENT_COLUMNS} FROM events "
+            f"WHERE case_id IN (SELECT case_id FROM {_IDS})"
+        )
+        events = _EVENTS
         scope = f"SELECT case_id FROM {_IDS}"
     materialize_clock_views(db, moment, events=events)
     db.execute(
@@ -150,5 +162,6 @@ def refresh_next_check(
     count = int(db.scalar(f"SELECT count(*) FROM {_NEXT}") or 0)
     drop_clock_views(db)
     db.execute(f"DROP TABLE IF EXISTS {_NEXT}")
+    db.execute(f"DROP TABLE IF EXISTS {_EVENTS}")
     db.execute(f"DROP TABLE IF EXISTS {_IDS}")
     return count

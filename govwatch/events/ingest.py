@@ -503,12 +503,7 @@ class _Importer:
             inserted = int(rows[0][0]) if rows else 0
             con.execute("DROP TABLE IF EXISTS _gw_seen")
         else:
-            inserted = self.db.insert_arrow(
-                "events", _arrow(con, select_events), on_conflict_nothing=True
-            )
-            self.db.insert_arrow(
-                "event_materials", _arrow(con, materials_sql), on_conflict_nothing=True
-            )
+            inserted = self._apply_postgres(select_events, materials_sql)
         self.report.applied += inserted
         self.report.duplicates += int(total) - inserted
         self.touched.update(
@@ -519,16 +514,68 @@ class _Importer:
         )
         con.execute("DROP TABLE IF EXISTS _gw_good")
 
+    def _apply_postgres(self, select_events: str, materials_sql: str) -> int:
+        """COPY the rows whose ids the store lacks straight into the tables.
+
+        The ids already stored are looked up through the primary key first, so the common case
+        (new events) needs no staging table and no conflict handling; should another writer
+        insert one of them in between, the COPY fails on the key and the chunk is redone
+        through a staging table with ``ON CONFLICT DO NOTHING``.
+        """
+        import psycopg
+
+        con = self.stage
+        ids = [
+            r[0] for r in con.execute("SELECT event_id FROM _gw_good WHERE dup_rank = 1").fetchall()
+        ]
+        seen = pa.table(
+            {
+                "event_id": pa.array(
+                    [
+                        r[0]
+                        for r in self.db.query(
+                            "SELECT event_id FROM events WHERE event_id = ANY(?)", [ids]
+                        )
+                    ],
+                    pa.string(),
+                )
+            }
+        )
+        con.register("_gw_seen_in", seen)
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE _gw_seen AS SELECT event_id FROM _gw_seen_in")
+        finally:
+            con.unregister("_gw_seen_in")
+        fresh_events = _arrow(
+            con, f"{select_events} AND _gw_good.event_id NOT IN (SELECT event_id FROM _gw_seen)"
+        )
+        fresh_materials = _arrow(
+            con,
+            f"SELECT * FROM ({materials_sql}) m WHERE m.event_id NOT IN (SELECT event_id FROM _gw_seen)",
+        )
+        con.execute("DROP TABLE IF EXISTS _gw_seen")
+        try:
+            with self.db.transaction():
+                inserted = self.db.insert_arrow("events", fresh_events)
+                self.db.insert_arrow("event_materials", fresh_materials)
+            return inserted
+        except psycopg.errors.UniqueViolation:
+            inserted = self.db.insert_arrow("events", fresh_events, on_conflict_nothing=True)
+            self.db.insert_arrow("event_materials", fresh_materials, on_conflict_nothing=True)
+            return inserted
+
     def finish(self) -> ImportReport:
+        # The cap is for staging chunks: rebuilding a million cases of an in-memory database
+        # (which cannot spill) and the hooks need the connection's own limit back first.
+        if self.stage is not self.db.raw:
+            self.stage.close()
+        elif self.memory_limit:
+            self.stage.execute(f"SET memory_limit = '{self.memory_limit}'")
         if self.touched:
             from govwatch.events.cases import rebuild_cases
 
             rebuild_cases(self.db, sorted(self.touched), notify=self.hooks)
         self.report.cases = len(self.touched)
-        if self.stage is not self.db.raw:
-            self.stage.close()
-        elif self.memory_limit:
-            self.stage.execute(f"SET memory_limit = '{self.memory_limit}'")
         return self.report
 
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+import pyarrow as pa
 import sqlglot
 
 from govwatch.rules.catalog import Catalog
@@ -60,9 +61,10 @@ class DatabaseExecutor:
     def set_scope(self, case_ids: Sequence[str]) -> None:
         self.db.execute(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
         self.db.execute(f"CREATE TEMPORARY TABLE {SCOPE_TABLE} (case_id VARCHAR PRIMARY KEY)")
-        self.db.executemany(
-            f"INSERT INTO {SCOPE_TABLE} (case_id) VALUES (?)", [(c,) for c in sorted(set(case_ids))]
-        )
+        ids = pa.table({"case_id": pa.array(sorted(set(case_ids)), pa.string())})
+        self.db.insert_arrow(SCOPE_TABLE, ids)
+        if self.dialect == "postgres":
+            self.db.execute(f"ANALYZE {SCOPE_TABLE}")
 
     def drop(self, names: Iterable[str]) -> None:
         for name in names:

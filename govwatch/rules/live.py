@@ -48,20 +48,25 @@ Held = tuple[str, str, int, datetime]
 
 def _existing(db: Database, case_ids: list[str] | None) -> dict[str, Held]:
     """alert_id -> (level, status, last history seq, level_changed_at) of these cases' alerts."""
-    sql = (
-        "SELECT a.alert_id, a.level, a.status, COALESCE(h.seq, 0), a.level_changed_at "
-        "FROM alerts a "
-        "LEFT JOIN (SELECT alert_id, MAX(seq) AS seq FROM alert_history GROUP BY alert_id) h "
-        "ON h.alert_id = a.alert_id"
-    )
+
+    def sql(where: str) -> str:
+        # the history of these alerts only: a whole-table aggregate grows with the database
+        return (
+            "SELECT a.alert_id, a.level, a.status, COALESCE(h.seq, 0), a.level_changed_at "
+            f"FROM (SELECT * FROM alerts{where}) a "
+            "LEFT JOIN (SELECT alert_id, MAX(seq) AS seq FROM alert_history "
+            f"WHERE alert_id IN (SELECT alert_id FROM alerts{where}) GROUP BY alert_id) h "
+            "ON h.alert_id = a.alert_id"
+        )
+
     out: dict[str, Held] = {}
     if case_ids is None:
-        rows = db.query(sql)
+        rows = db.query(sql(""))
     else:
         rows = []
         for chunk in _chunks(case_ids):
             marks = ", ".join("?" for _ in chunk)
-            rows += db.query(f"{sql} WHERE a.case_id IN ({marks})", chunk)
+            rows += db.query(sql(f" WHERE case_id IN ({marks})"), chunk + chunk)
     for r in rows:
         out[str(r[0])] = (str(r[1]), str(r[2]), int(r[3]), r[4])
     return out

@@ -96,11 +96,15 @@ def case_order(alias: str, kind: str) -> tuple[str, str, str]:
 
 EVENT_ORDER = "occurred_at, kind_order, event_id"
 
-EVENT_MATERIALS_SQL = """
-SELECT m.case_id, m.event_id, m.seq AS material_seq, m.name, m.provided, e.kind,
-    e.occurred_at, e.kind_order
-FROM event_materials m JOIN gw_events e ON e.event_id = m.event_id
-"""
+
+def event_materials_sql(scoped: bool) -> str:
+    """The materials the events of ``gw_events`` name (scoped by case first, when scoped)."""
+    scope = f" WHERE m.case_id IN (SELECT case_id FROM {SCOPE_TABLE})" if scoped else ""
+    return (
+        "SELECT m.case_id, m.event_id, m.seq AS material_seq, m.name, m.provided, e.kind, "
+        f"e.occurred_at, e.kind_order FROM event_materials m "
+        f"JOIN gw_events e ON e.event_id = m.event_id{scope}"
+    )
 
 
 # The fields of the first event of each of these kinds, kept per case.
@@ -356,7 +360,7 @@ def view_plan(
     """
     plan = [
         ("gw_events", events_sql(at, scoped)),
-        ("gw_event_materials", EVENT_MATERIALS_SQL),
+        ("gw_event_materials", event_materials_sql(scoped)),
         ("gw_case", CASE_SQL),
     ]
     if clock is not None:
