@@ -23,7 +23,10 @@ from govwatch.generator.writer import generate
 from govwatch.rules.engine import audit
 from govwatch.timeutil import parse_timestamp
 
-PARTS = set(os.environ.get("GOVWATCH_BENCH_AUDIT_PARTS", "duckdb,pg,spark,pandas,live").split(","))
+PARTS = set(
+    os.environ.get("GOVWATCH_BENCH_AUDIT_PARTS", "duckdb,duckdb5m,pg,spark,pandas,live").split(",")
+)
+BATCH = 500
 
 
 def province(cases: int, seed: int = 11) -> Path:
@@ -37,13 +40,18 @@ def end_at(folder: Path) -> datetime:
     return parse_timestamp(json.loads((folder / "meta.json").read_text())["end_at"])
 
 
-def duckdb_run(folder: Path) -> tuple[float, float, int]:
+def duckdb_run(
+    folder: Path, live: Path | None = None
+) -> tuple[float, float, int, dict[str, float]]:
+    """Load and audit on in-memory DuckDB; then, with ``live`` (a feed province), the live path
+    on the same loaded database."""
     with timer() as load:
         db = load_memory([folder / "catalog.jsonl"], [folder / "events.jsonl"])
     with timer() as run:
         findings = audit(db, end_at(folder))
+    lat = live_path(db, live) if live is not None else {}
     db.close()
-    return load(), run(), len(findings)
+    return load(), run(), len(findings), lat
 
 
 def pandas_baseline(folder: Path) -> tuple[float, int]:
@@ -112,70 +120,92 @@ def spark_run(folder: Path) -> tuple[float, int]:
     return run(), len(findings)
 
 
-def live_latency(folder: Path, rate: int = 1000, seconds: int = 5) -> dict[str, Any]:
-    """Batches of one second of events at ``rate``/s: import, re-evaluate, time to alerts."""
-    from govwatch.catalog.ingest import import_catalog
-    from govwatch.rules.live import evaluate_cases
-    from govwatch.storage import connect_memory
+def live_path(db: Any, feed: Path, batches: int = 20, rate: int = 1000) -> dict[str, float]:
+    """Batches of 500 events through the whole live path on a database already holding a large
+    province: import, clocks, rules and workflow (``hooks.cases_changed``), as the API does.
 
-    db = connect_memory()
-    import_catalog(db, [folder / "catalog.jsonl"])
-    lines = (folder / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    at = end_at(folder)
-    latencies = []
-    for n in range(seconds):
-        batch = [json.loads(x) for x in lines[n * rate : (n + 1) * rate]]
+    Throughput is events per second of processing; latency replays arrivals at ``rate``
+    events/s (a batch is due every 500/rate s, waits while the previous one runs) and
+    measures from arrival to alerts written.
+    """
+    from govwatch.events.ingest import import_records
+
+    lines = (feed / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    costs = []
+    for n in range(batches):
+        batch = [json.loads(x) for x in lines[n * BATCH : (n + 1) * BATCH]]
         start = time.perf_counter()
-        import_records_no_hooks(db, batch)
-        evaluate_cases(db, sorted({str(e["case_id"]) for e in batch}), at)
-        latencies.append(time.perf_counter() - start)
-    return {"batches": len(latencies), "p50": statistics.median(latencies), "max": max(latencies)}
-
-
-def import_records_no_hooks(db: Any, records: list[dict[str, Any]]) -> None:
-    import orjson
-
-    from govwatch.events.ingest import _import
-    from govwatch.formats import RawRecord
-
-    raw = (RawRecord("bench", i + 1, orjson.dumps(r).decode()) for i, r in enumerate(records))
-    _import(db, raw, 20000, hooks=False)
+        import_records(db, batch, source="bench")
+        costs.append(time.perf_counter() - start)
+    gap = BATCH / rate
+    free_at, latencies = 0.0, []
+    for n, cost in enumerate(costs):
+        arrival = n * gap
+        done = max(arrival, free_at) + cost
+        latencies.append(done - arrival)
+        free_at = done
+    ordered = sorted(latencies)
+    return {
+        "batches": len(costs),
+        "events_per_s": BATCH * len(costs) / sum(costs),
+        "batch_p50": statistics.median(costs),
+        "batch_max": max(costs),
+        "latency_p99": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))],
+    }
 
 
 def main() -> None:
     rows: list[list[object]] = []
     notes: list[str] = []
     base_size = scaled(1_000_000)
+    small = scaled(100_000)
+    lat: dict[str, float] = {}
+    run_small = 0.0
     if "duckdb" in PARTS:
-        for size in (scaled(100_000), base_size, scaled(5_000_000)):
-            folder = province(size)
-            load_s, run_s, n = duckdb_run(folder)
-            rows.append(["DuckDB", size, f"{load_s:.1f}", f"{run_s:.1f}", n])
+        sizes = [small, base_size] + ([scaled(5_000_000)] if "duckdb5m" in PARTS else [])
+        for size in sizes:
+            feed = (
+                province(scaled(3_000), seed=12) if size == base_size and "live" in PARTS else None
+            )
+            load_s, run_s, n, got = duckdb_run(province(size), feed)
+            lat = got or lat
+            run_small = run_s if size == small else run_small
+            target = f" ({run_s / 30:.2f}× the 30 s target)" if size == base_size else ""
+            rows.append(["DuckDB", f"{size:,}", f"{load_s:.1f}", f"{run_s:.1f}{target}", n])
+        if "duckdb5m" not in PARTS:
+            notes.append("5M cases on DuckDB: not measured in this run.")
     if "pg" in PARTS:
         folder = province(base_size)
         load_s, run_s, n = pg_run(folder)
-        rows.append(["PostgreSQL", base_size, f"{load_s:.1f}", f"{run_s:.1f}", n])
+        rows.append(["PostgreSQL", f"{base_size:,}", f"{load_s:.1f}", f"{run_s:.1f}", n])
     if "spark" in PARTS:
-        folder = province(scaled(100_000))
+        folder = province(small)
         run_s, n = spark_run(folder)
-        rows.append(["Spark local[2]", scaled(100_000), "–", f"{run_s:.1f}", n])
+        rows.append(["Spark local[2]", f"{small:,}", "–", f"{run_s:.1f}", n])
     body = table(["engine", "cases", "load s", "audit s", "findings"], rows)
     if "pandas" in PARTS:
-        folder = province(scaled(100_000))
+        folder = province(small)
         pandas_s, _ = pandas_baseline(folder)
-        _, rules_s, _ = duckdb_run(folder)
+        if not run_small:
+            _, run_small, _, _ = duckdb_run(folder)
         notes.append(
             f"Baseline: naive per-case pandas loop for case_overdue and near_deadline on "
-            f"{scaled(100_000)} cases took {pandas_s:.1f} s; the whole 21-rule SQL audit of the "
-            f"same data took {rules_s:.1f} s (ratio {pandas_s / max(rules_s, 1e-9):.1f}×)."
+            f"{small:,} cases took {pandas_s:.1f} s; the whole 21-rule SQL audit of the "
+            f"same data took {run_small:.1f} s (ratio {pandas_s / max(run_small, 1e-9):.1f}×)."
         )
-    if "live" in PARTS:
-        lat = live_latency(province(scaled(100_000)))
+    if lat:
         notes.append(
-            f"Live path: {lat['batches']} one-second batches of 1,000 events, import plus "
-            f"re-evaluation of the touched cases: median {lat['p50']:.2f} s, max {lat['max']:.2f} s."
+            f"Live path on the in-memory database holding the {base_size:,}-case province: "
+            f"{lat['batches']:.0f} batches of {BATCH} new events through `import_records` "
+            "(import, case rebuild, clocks, rules, workflow): "
+            f"**{lat['events_per_s']:,.0f} events/s** (target ≥ 5,000: "
+            f"{lat['events_per_s'] / 5000:.2f}×), batch median {lat['batch_p50']:.2f} s, "
+            f"max {lat['batch_max']:.2f} s; arrivals replayed at 1,000 events/s give an "
+            f"events-to-alert latency p99 of **{lat['latency_p99']:.2f} s** (target ≤ 2 s)."
         )
-    record("audit", "Batch audit (issue 4)", body + "\n\n" + "\n\n".join(notes))
+    record(
+        "audit", "Batch audit (issue 4) and live path (issue 5)", body + "\n\n" + "\n\n".join(notes)
+    )
 
 
 if __name__ == "__main__":
