@@ -475,3 +475,28 @@ def test_blank_and_unprintable_keys_do_not_stop_the_record(db: Database) -> None
               "occurred_at": "2025-10-10T10:00:00", "reason": "撤回"}  # fmt: skip
     report = import_records(db, [record])
     assert (report.applied, report.quarantined) == (1, 0)
+
+
+def test_postgres_import_survives_ids_stored_by_another_writer_meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.conftest import drop_pg_schema, pg_url
+
+    db = connect(pg_url())  # the look-up-then-COPY race exists on PostgreSQL only
+    try:
+        import_records(db, CANONICAL[:2])
+        real_query = db.query
+
+        def blind(sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+            if "event_id = ANY" in sql:
+                return []  # as if the rows were written after the look-up
+            return real_query(sql, params)
+
+        monkeypatch.setattr(db, "query", blind)
+        report = import_records(db, CANONICAL[:4])
+        assert (report.applied, report.duplicates) == (2, 2)
+        assert real_query("SELECT count(*) FROM events") == [(4,)]
+        assert real_query("SELECT count(*) FROM event_materials") == [(3,)]
+    finally:
+        drop_pg_schema(db)
+        db.close()
