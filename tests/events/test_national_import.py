@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from govwatch.events.ingest import import_events
 from govwatch.storage import Database
 
