@@ -128,17 +128,19 @@ def _figures(
     tomorrow = today + timedelta(days=1)
     start = datetime.combine(f.since, time())
     end = datetime.combine(f.until, time()) + timedelta(days=1)
-    args = [
-        *params,  # open
-        *params, today, tomorrow,  # new today
-        *params, today, tomorrow, today, tomorrow,  # closed today
-        *params, start, end,  # new by day
-        *params, start, end,  # closed by day
-        *params, start, end,  # red by department
-        *params, start, end,  # red by region
-        *params,  # overdue by department
-        *params,  # overdue by region
+    # The parameters of each part of _figures_sql, in its order.
+    extra: list[list[Any]] = [
+        [],  # open
+        [today, tomorrow],  # new today
+        [today, tomorrow, today, tomorrow],  # closed today
+        [start, end],  # new by day
+        [start, end],  # closed by day
+        [start, end],  # red by department
+        [start, end],  # red by region
+        [],  # overdue by department
+        [],  # overdue by region
     ]
+    args = [value for part in extra for value in (*params, *part)]
     return db.query(_figures_sql(where, db.dialect), args)
 
 
@@ -237,9 +239,7 @@ def dashboard(
     # Twenty people opening the dashboard at once share one computation: the figures are kept
     # a few seconds per scope, filter and day, and forgotten on any write through the app.
     key = ("dashboard", caller.scope, caller.regions, f, at.date())
-    data = pool_of(request).pages.get_or_compute(
-        key, lambda: dashboard_data(db, caller, f, at)
-    )
+    data = pool_of(request).pages.get_or_compute(key, lambda: dashboard_data(db, caller, f, at))
     if wants_json(request):
         return json_response({"filter": f.__dict__, **data})
     return render(

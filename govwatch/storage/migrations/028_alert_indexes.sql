@@ -1,0 +1,16 @@
+-- Indexes for reading alerts at a million cases (the alert list, the dashboard, the API).
+--
+-- PostgreSQL only. DuckDB scans these columns in a few milliseconds (columnar, zone maps prune
+-- the top-N on last_seen_at), never uses an ART index for ORDER BY … LIMIT or for ranges, and
+-- pays for every ART index on each insert and update of the live path; measurements are in
+-- docs/web-performance.md.
+--
+-- The newest-first list (ORDER BY last_seen_at DESC, alert_id LIMIT n) walks this index
+-- backwards instead of sorting every alert; "since"/"until" filters use it too.
+-- postgres:CREATE INDEX alerts_recent ON alerts (last_seen_at, alert_id);
+-- The dashboard's new-per-day trend and today's count read alerts first seen in a period.
+-- postgres:CREATE INDEX alerts_first_seen ON alerts (first_seen_at);
+-- A department's scope is department_code / org_code / region_code IN (its subtree).
+-- postgres:CREATE INDEX alerts_department ON alerts (department_code);
+-- (alert_workflow is created by migration 041, after this one on a fresh database: an index on
+-- alert_workflow (state) for the rarer states' filter would belong in a 04x migration.)
