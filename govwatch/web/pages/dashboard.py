@@ -23,6 +23,7 @@ from govwatch.web.api.deps import DB, Caller, Clock, pool_of
 from govwatch.web.pages.base import (
     CLASS_NAMES,
     LEVEL_NAMES,
+    has_table,
     json_response,
     login_redirect,
     render,
@@ -145,10 +146,15 @@ def _figures(
 
 
 def dashboard_data(
-    db: Database, principal: Principal, f: DashFilter, at: datetime
+    db: Database, principal: Principal, f: DashFilter, at: datetime, *, tables_known: bool = False
 ) -> dict[str, Any]:
-    """Every figure of the dashboard, as plain data (the page and its JSON twin)."""
-    if not db.table_exists("alerts") or not db.table_exists("alert_workflow"):
+    """Every figure of the dashboard, as plain data (the page and its JSON twin).
+
+    ``tables_known``: the caller has checked that the alert tables exist.
+    """
+    if not tables_known and (
+        not db.table_exists("alerts") or not db.table_exists("alert_workflow")
+    ):
         return {"empty": True}
     by_class: dict[str, int] = {}
     by_level: dict[str, int] = {k: 0 for k in LEVEL_NAMES}
@@ -239,7 +245,12 @@ def dashboard(
     # Twenty people opening the dashboard at once share one computation: the figures are kept
     # a few seconds per scope, filter and day, and forgotten on any write through the app.
     key = ("dashboard", caller.scope, caller.regions, f, at.date())
-    data = pool_of(request).pages.get_or_compute(key, lambda: dashboard_data(db, caller, f, at))
+    if has_table(request, db, "alerts") and has_table(request, db, "alert_workflow"):
+        data = pool_of(request).pages.get_or_compute(
+            key, lambda: dashboard_data(db, caller, f, at, tables_known=True)
+        )
+    else:
+        data = {"empty": True}
     if wants_json(request):
         return json_response({"filter": f.__dict__, **data})
     return render(
