@@ -54,14 +54,15 @@ _PICK = "rp.case_id, rp.step, rp.measure, rp.risk_level, e.event_id, e.actor, e.
 _AFTER_FINISH = before(case_order("rp", "finish"), order_of("e"))
 
 # One branch per measure, each joining only the events its check reads on (case, step).
+# Fewer than two different handlers: the least and the greatest handler are the same (or none).
 _BRANCHES = (
     f"""SELECT {_PICK} FROM ({_risk_points("two_person_review")}) rp
 JOIN gw_events e ON e.case_id = rp.case_id AND e.step = rp.step AND e.kind = 'step_end'
 JOIN (
-    SELECT case_id, step, COUNT(DISTINCT actor) AS handlers
+    SELECT case_id, step, MIN(actor) AS first_actor, MAX(actor) AS last_actor
     FROM gw_events WHERE kind = 'step_end' GROUP BY case_id, step
 ) ends ON ends.case_id = rp.case_id AND ends.step = rp.step
-WHERE ends.handlers < 2""",
+WHERE ends.first_actor IS NULL OR ends.first_actor = ends.last_actor""",
     f"""SELECT {_PICK} FROM ({_risk_points("separation_of_duties")}) rp
 JOIN gw_events e ON e.case_id = rp.case_id AND e.step = rp.step AND e.kind = 'step_end'
 WHERE e.actor = rp.accepted_by""",
