@@ -53,7 +53,12 @@ class TTLCache(Generic[V]):
                 if found:
                     return value  # type: ignore[return-value]
                 generation = self._generation
-            computed = compute()
+            try:
+                computed = compute()
+            except BaseException:
+                with self._lock:
+                    self._computing.pop(key, None)
+                raise
             with self._lock:
                 if generation == self._generation:
                     if len(self._entries) >= self.max_entries:
