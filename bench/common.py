@@ -86,10 +86,12 @@ def record(name: str, title: str, body: str) -> None:
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
     stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
     scale_note = f" (scale {SCALE})" if SCALE != 1 else ""
+    load = os.getloadavg()[0]
     section = (
         f"<!-- bench:{name} -->\n## {title}\n\n"
-        f"Measured {stamp} on {machine()}, commit {git_rev()}{scale_note}.\n\n{body.strip()}\n"
-        f"<!-- /bench:{name} -->"
+        f"Measured {stamp} on {machine()}, commit {git_rev()}{scale_note}; load average "
+        f"{load:.1f} when it finished (2 cores: above 2 means other work shared the CPU).\n\n"
+        f"{body.strip()}\n<!-- /bench:{name} -->"
     )
     pattern = re.compile(
         rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S
