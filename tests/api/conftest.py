@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -55,11 +57,13 @@ class World:
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
-    def get(self, who: str, url: str, **kw: object) -> object:
-        return self.client.get(url, headers=self.headers(who), **kw)  # type: ignore[arg-type]
+    def get(self, who: str, url: str, **kw: Any) -> httpx.Response:
+        answer: httpx.Response = self.client.get(url, headers=self.headers(who), **kw)
+        return answer
 
-    def post(self, who: str, url: str, **kw: object) -> object:
-        return self.client.post(url, headers=self.headers(who), **kw)  # type: ignore[arg-type]
+    def post(self, who: str, url: str, **kw: Any) -> httpx.Response:
+        answer: httpx.Response = self.client.post(url, headers=self.headers(who), **kw)
+        return answer
 
 
 def events_for(case_id: str, item_code: str, org: str | None = None) -> list[dict[str, object]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from govwatch.alerts.seed import put_alert
@@ -9,7 +10,7 @@ from govwatch.alerts.sync import sync_workflow
 from tests.api.conftest import T0, World, events_for
 
 
-def _post_events(world: World, who: str, records: list[dict[str, object]]) -> Any:
+def _post_events(world: World, who: str, records: Sequence[Mapping[str, object]]) -> Any:
     return world.post(who, "/api/v1/events", json=records)
 
 

@@ -47,8 +47,8 @@ def _alert(
 
 def _ids(world: World, who: str, query: str) -> list[str]:
     answer = world.get(who, f"/api/v1/alerts{query}")
-    assert answer.status_code == 200, answer.text  # type: ignore[attr-defined]
-    return [a["alert_id"] for a in answer.json()["items"]]  # type: ignore[attr-defined]
+    assert answer.status_code == 200, answer.text
+    return [a["alert_id"] for a in answer.json()["items"]]
 
 
 def _states(world: World) -> None:
@@ -65,7 +65,7 @@ def test_state_filter_uses_the_workflow_or_the_state_the_status_implies(world: W
     assert _ids(world, "supervisor", "?state=closed") == ["D-closed", "C-cleared-no-workflow"]
     assert _ids(world, "supervisor", "?state=appealed") == ["A-appealed"]
     assert _ids(world, "supervisor", "?state=rectifying") == []
-    rows = world.get("supervisor", "/api/v1/alerts").json()["items"]  # type: ignore[attr-defined]
+    rows = world.get("supervisor", "/api/v1/alerts").json()["items"]
     assert {r["alert_id"]: r["state"] for r in rows} == {
         "A-appealed": "appealed",
         "B-no-workflow": "open",
@@ -91,17 +91,17 @@ def test_pages_of_the_list_follow_one_order_without_gaps_or_repeats(world: World
         for alert_id in _ids(world, "supervisor", f"?limit=2&offset={offset}")
     ]
     assert paged == everything
-    first = world.get("supervisor", "/api/v1/alerts?limit=2").json()  # type: ignore[attr-defined]
+    first = world.get("supervisor", "/api/v1/alerts?limit=2").json()
     assert first["next_offset"] == 2
 
 
 def test_a_token_revoked_after_use_is_refused_on_the_next_request(world: World) -> None:
     from govwatch.auth.tokens import list_tokens, revoke_token
 
-    assert world.get("dept1", "/api/v1/alerts").status_code == 200  # type: ignore[attr-defined]
+    assert world.get("dept1", "/api/v1/alerts").status_code == 200
     token = next(t for t in list_tokens(world.db) if t.name == "dept1")
     revoke_token(world.db, token.token_id, T0)
-    assert world.get("dept1", "/api/v1/alerts").status_code == 401  # type: ignore[attr-defined]
+    assert world.get("dept1", "/api/v1/alerts").status_code == 401
 
 
 def test_an_organisation_added_under_a_department_joins_its_scope_at_once(world: World) -> None:
