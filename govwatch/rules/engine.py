@@ -125,7 +125,8 @@ def run(
     if case_ids is not None:
         executor.set_scope(case_ids)
     custom = any(r.custom for r in catalog.rules() if only is None or r.id in only)
-    plan = view_plan(at, case_ids is not None, clock, case_view=custom)
+    ids = None if case_ids is None else sorted(set(case_ids))
+    plan = view_plan(at, case_ids is not None, clock, case_view=custom, ids=ids)
     for name, sql in plan:
         executor.materialize(name, sql)
     found: dict[tuple[str, str, str], Finding] = {}

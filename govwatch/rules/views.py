@@ -20,7 +20,7 @@ transpiles it for Spark.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 SCOPE_TABLE = "gw_scope"
@@ -65,13 +65,28 @@ EVENT_COLUMNS = (
 )
 
 
-def events_sql(at: datetime, scoped: bool) -> str:
+# Up to this many case ids, a scope is written as a literal IN list: the engine filters the
+# scan itself (and DuckDB can use an ART index on events.case_id, when one exists, for it).
+LITERAL_SCOPE_MAX = 2000
+
+
+def scope_filter(column: str, scoped: bool, ids: Sequence[str] | None = None) -> str:
+    """``column IN (…)`` for a scope: the ids themselves when few are given, else the table."""
+    if not scoped:
+        return ""
+    if ids is not None and 0 < len(ids) <= LITERAL_SCOPE_MAX:
+        quoted = ", ".join("'" + i.replace("'", "''") + "'" for i in ids)
+        return f"{column} IN ({quoted})"
+    return f"{column} IN (SELECT case_id FROM {SCOPE_TABLE})"
+
+
+def events_sql(at: datetime, scoped: bool, ids: Sequence[str] | None = None) -> str:
     """The events as of ``at``: a narrow copy, no window.
 
     A case's order is ``(occurred_at, kind_order, event_id)``; rules compare those columns
     (:func:`before`) instead of a rank, which would cost a sort of every event.
     """
-    scope = f" AND e.case_id IN (SELECT case_id FROM {SCOPE_TABLE})" if scoped else ""
+    scope = f" AND {scope_filter('e.case_id', scoped, ids)}" if scoped else ""
     cols = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
     return f"SELECT {cols} FROM events e WHERE e.occurred_at <= {at_literal(at)}{scope}"
 
@@ -97,9 +112,9 @@ def case_order(alias: str, kind: str) -> tuple[str, str, str]:
 EVENT_ORDER = "occurred_at, kind_order, event_id"
 
 
-def event_materials_sql(scoped: bool) -> str:
+def event_materials_sql(scoped: bool, ids: Sequence[str] | None = None) -> str:
     """The materials the events of ``gw_events`` name (scoped by case first, when scoped)."""
-    scope = f" WHERE m.case_id IN (SELECT case_id FROM {SCOPE_TABLE})" if scoped else ""
+    scope = f" WHERE {scope_filter('m.case_id', scoped, ids)}" if scoped else ""
     return (
         "SELECT m.case_id, m.event_id, m.seq AS material_seq, m.name, m.provided, e.kind, "
         f"e.occurred_at, e.kind_order FROM event_materials m "
@@ -348,7 +363,12 @@ def rename_relations(sql: str, renames: dict[str, str]) -> str:
 
 
 def view_plan(
-    at: datetime, scoped: bool, clock: ClockViews | None, *, case_view: bool = True
+    at: datetime,
+    scoped: bool,
+    clock: ClockViews | None,
+    *,
+    case_view: bool = True,
+    ids: Sequence[str] | None = None,
 ) -> list[tuple[str, str]]:
     """(name, select) of every view, in dependency order, in the SQL DuckDB and PostgreSQL share.
 
@@ -359,8 +379,8 @@ def view_plan(
     the deadlines command's own temporary views of the same names on a shared connection.
     """
     plan = [
-        ("gw_events", events_sql(at, scoped)),
-        ("gw_event_materials", event_materials_sql(scoped)),
+        ("gw_events", events_sql(at, scoped, ids)),
+        ("gw_event_materials", event_materials_sql(scoped, ids)),
         ("gw_case", CASE_SQL),
     ]
     if clock is not None:
