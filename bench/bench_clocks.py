@@ -180,8 +180,10 @@ def main() -> None:
             ["CPU time of that run (all threads)", f"{sql_cpu:.1f} s"],
             ["load average when it started (2 cores, shared)", f"{sql_load:.1f}"],
             ["target", "≤ 10 s"],
-            [f"reference, per case (sample of {sample_size:,})",
-             f"{ref_seconds / sample_size * 1e3:.2f} ms"],
+            [
+                f"reference, per case (sample of {sample_size:,})",
+                f"{ref_seconds / sample_size * 1e3:.2f} ms",
+            ],
             ["reference, extrapolated to all cases", f"{ref_total:,.0f} s"],
             ["**ratio reference / SQL**", f"**{ref_total / sql_seconds:,.0f}×**"],
             ["sample rows disagreeing with the reference", str(mismatches)],

@@ -64,13 +64,9 @@ def add_days(db: Database, a: date, n: int, unit: str) -> date:
     column = _ordinal_column(unit)
     target = ordinal(db, a, unit) + n
     condition = "is_workday AND " if _unit(unit) == "W" else ""
-    found = db.scalar(
-        f"SELECT MIN(on_date) FROM calendar WHERE {condition}{column} = ?", [target]
-    )
+    found = db.scalar(f"SELECT MIN(on_date) FROM calendar WHERE {condition}{column} = ?", [target])
     if found is None:
-        raise GovwatchError(
-            f"自 {a.isoformat()} 起 {n} 天超出工作日历范围（至 2035-12-31）"
-        )
+        raise GovwatchError(f"自 {a.isoformat()} 起 {n} 天超出工作日历范围（至 2035-12-31）")
     return found if isinstance(found, date) else date.fromisoformat(str(found))
 
 

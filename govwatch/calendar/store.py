@@ -86,9 +86,7 @@ def status(db: Database) -> list[YearStatus]:
 def show(db: Database, year: int) -> list[dict[str, Any]]:
     """One row per date of ``year``: working day or not, why, and where it came from."""
     if not FIRST_DAY.year <= year <= LAST_DAY.year:
-        raise InputError(
-            f"年份 {year} 超出日历范围：应在 {FIRST_DAY.year} 至 {LAST_DAY.year} 之间"
-        )
+        raise InputError(f"年份 {year} 超出日历范围：应在 {FIRST_DAY.year} 至 {LAST_DAY.year} 之间")
     rows = db.query(
         "SELECT on_date, is_workday, source, provisional, note, EXTRACT(DOW FROM on_date) "
         "FROM calendar WHERE on_date >= ? AND on_date <= ? ORDER BY on_date",

@@ -14,16 +14,32 @@ from govwatch.storage.db import Database
 
 
 @click.command("deadline")
-@click.option("--catalog", "catalogs", multiple=True, type=click.Path(path_type=Path),
-              help="事项目录文件（可多次给出）")
-@click.option("--events", "events", multiple=True, type=click.Path(path_type=Path),
-              help="办件事件文件（可多次给出）")
+@click.option(
+    "--catalog",
+    "catalogs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="事项目录文件（可多次给出）",
+)
+@click.option(
+    "--events",
+    "events",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="办件事件文件（可多次给出）",
+)
 @click.option("--case", "case_id", required=True, help="办件编号")
 @click.option("--at", "at_text", default=None, help="时刻（默认：现在），之后的事件不计")
-@click.option("--db", "db_url", default=None, envvar="GOVWATCH_DB",
-              help="不给 --catalog/--events 时，从该数据库读取")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--db",
+    "db_url",
+    default=None,
+    envvar="GOVWATCH_DB",
+    help="不给 --catalog/--events 时，从该数据库读取",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 def deadline_cmd(
     catalogs: tuple[Path, ...],
     events: tuple[Path, ...],

@@ -18,8 +18,10 @@ from govwatch.events.cases import rebuild_cases
 from govwatch.storage import Database
 from tests.deadlines.clock_builders import add_events, add_item, event
 
-NOTICE_2027 = "date,type\n2027-10-01,holiday\n2027-10-04,holiday\n2027-10-05,holiday\n" \
+NOTICE_2027 = (
+    "date,type\n2027-10-01,holiday\n2027-10-04,holiday\n2027-10-05,holiday\n"
     "2027-10-06,holiday\n2027-10-07,holiday\n2027-10-09,workday\n"
+)
 
 
 def write(tmp_path: Path, text: str, name: str = "notice.csv") -> Path:
@@ -44,9 +46,7 @@ def test_loading_a_year_covers_it_and_sets_its_days(db: Database, tmp_path: Path
     assert first_2028 == last_2027 + 1
 
 
-def test_loading_changes_deadlines_of_touched_open_cases_only(
-    db: Database, tmp_path: Path
-) -> None:
+def test_loading_changes_deadlines_of_touched_open_cases_only(db: Database, tmp_path: Path) -> None:
     add_item(db, "I20", promised=(20, "W"), legal=(20, "W"))
     add_events(db, [
         event("reach", "accept", "2027-09-20 10:00", item_code="I20"),  # deadline in October

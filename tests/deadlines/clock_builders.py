@@ -11,8 +11,19 @@ from govwatch.events.fields import KIND_ORDER
 from govwatch.storage import Database
 
 _EVENT_COLUMNS = (
-    "event_id", "case_id", "item_code", "kind", "kind_order", "occurred_at", "case_kind",
-    "step", "procedure_kind", "procedure_type", "limit_days", "limit_unit", "result",
+    "event_id",
+    "case_id",
+    "item_code",
+    "kind",
+    "kind_order",
+    "occurred_at",
+    "case_kind",
+    "step",
+    "procedure_kind",
+    "procedure_type",
+    "limit_days",
+    "limit_unit",
+    "result",
 )
 _ids = itertools.count(1)
 
@@ -30,8 +41,18 @@ def add_item(
         "INSERT INTO items (item_code, name, department_code, region_code, case_kind, "
         "legal_limit, legal_limit_unit, promised_limit, promised_limit_unit, doc) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [item_code, f"事项{item_code}", "D1", "330100", case_kind, legal[0], legal[1],
-         promised[0], promised[1], "{}"],
+        [
+            item_code,
+            f"事项{item_code}",
+            "D1",
+            "330100",
+            case_kind,
+            legal[0],
+            legal[1],
+            promised[0],
+            promised[1],
+            "{}",
+        ],
     )
     for seq, (name, limit, unit) in enumerate(steps, start=1):
         db.execute(
@@ -43,8 +64,13 @@ def add_item(
 
 def event(case_id: str, kind: str, at: str | datetime, **fields: Any) -> dict[str, Any]:
     occurred = at if isinstance(at, datetime) else datetime.fromisoformat(at)
-    row = {"event_id": f"e{next(_ids):08d}", "case_id": case_id, "kind": kind,
-           "kind_order": KIND_ORDER[kind], "occurred_at": occurred}
+    row = {
+        "event_id": f"e{next(_ids):08d}",
+        "case_id": case_id,
+        "kind": kind,
+        "kind_order": KIND_ORDER[kind],
+        "occurred_at": occurred,
+    }
     row.update(fields)
     return row
 

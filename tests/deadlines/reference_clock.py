@@ -109,21 +109,29 @@ def reference_clock(
                 limit = 0 if which == "promised" else (limit or 0)
             unit = item[f"{which}_unit"]
         if limit is None or unit is None:
-            row.update({f"{which}_deadline": None, f"{which}_elapsed": None,
-                        f"{which}_remaining": None, f"{which}_overdue": False})
+            row.update(
+                {
+                    f"{which}_deadline": None,
+                    f"{which}_elapsed": None,
+                    f"{which}_remaining": None,
+                    f"{which}_overdue": False,
+                }
+            )
             continue
         p = paused_days(unit)
         due = deadline(cal, a, limit + extension + p, unit)
         elapsed = days(cal, a, clock_on, unit) - p
         overdue = status != "terminated" and clock_on > due
-        row.update({
-            f"{which}_deadline": due,
-            f"{which}_elapsed": elapsed,
-            f"{which}_remaining": limit + extension - elapsed,
-            f"{which}_overdue": overdue,
-            f"{which}_days_late": max(1, days(cal, due, clock_on, unit)) if overdue else 0,
-            f"paused_days_{which}": p,
-        })
+        row.update(
+            {
+                f"{which}_deadline": due,
+                f"{which}_elapsed": elapsed,
+                f"{which}_remaining": limit + extension - elapsed,
+                f"{which}_overdue": overdue,
+                f"{which}_days_late": max(1, days(cal, due, clock_on, unit)) if overdue else 0,
+                f"paused_days_{which}": p,
+            }
+        )
         last = max(last, due)
     span = (a + timedelta(days=i) for i in range((last - a).days + 1))
     row["provisional"] = any(cal[d].provisional for d in span)

@@ -20,19 +20,47 @@ from tests.deadlines.clock_builders import add_events, add_item, event
 from tests.deadlines.reference_clock import Day, reference_clock
 
 ITEMS: dict[str, dict[str, Any]] = {
-    "WW": {"promised_limit": 15, "promised_unit": "W", "legal_limit": 20, "legal_unit": "W",
-           "case_kind": "2"},
-    "NN": {"promised_limit": 30, "promised_unit": "N", "legal_limit": 60, "legal_unit": "N",
-           "case_kind": "2"},
-    "WN": {"promised_limit": 5, "promised_unit": "W", "legal_limit": 20, "legal_unit": "N",
-           "case_kind": "2"},
-    "K1": {"promised_limit": 3, "promised_unit": "W", "legal_limit": 10, "legal_unit": "W",
-           "case_kind": "1"},
-    "NP": {"promised_limit": None, "promised_unit": "W", "legal_limit": 1, "legal_unit": "N",
-           "case_kind": "2"},
+    "WW": {
+        "promised_limit": 15,
+        "promised_unit": "W",
+        "legal_limit": 20,
+        "legal_unit": "W",
+        "case_kind": "2",
+    },
+    "NN": {
+        "promised_limit": 30,
+        "promised_unit": "N",
+        "legal_limit": 60,
+        "legal_unit": "N",
+        "case_kind": "2",
+    },
+    "WN": {
+        "promised_limit": 5,
+        "promised_unit": "W",
+        "legal_limit": 20,
+        "legal_unit": "N",
+        "case_kind": "2",
+    },
+    "K1": {
+        "promised_limit": 3,
+        "promised_unit": "W",
+        "legal_limit": 10,
+        "legal_unit": "W",
+        "case_kind": "1",
+    },
+    "NP": {
+        "promised_limit": None,
+        "promised_unit": "W",
+        "legal_limit": 1,
+        "legal_unit": "N",
+        "case_kind": "2",
+    },
 }
-PAUSES = [("supplement_request", "supplement_received"), ("suspend", "resume"),
-          ("special_start", "special_end")]
+PAUSES = [
+    ("supplement_request", "supplement_received"),
+    ("suspend", "resume"),
+    ("special_start", "special_end"),
+]
 FIRST = date(2019, 1, 1)
 SPAN_DAYS = (date(2027, 6, 30) - FIRST).days
 
@@ -59,22 +87,41 @@ case_st = st.fixed_dictionaries(
 
 def build(case_id: str, spec: dict[str, Any]) -> tuple[list[dict[str, Any]], datetime]:
     accepted = FIRST + timedelta(days=spec["accept_day"])
-    rows = [event(case_id, "accept", moment(accepted, spec["hour"]), item_code=spec["item"],
-                  case_kind=spec["kind"])]
+    rows = [
+        event(
+            case_id,
+            "accept",
+            moment(accepted, spec["hour"]),
+            item_code=spec["item"],
+            case_kind=spec["kind"],
+        )
+    ]
     for kind_index, offset, length, ended in spec["pauses"]:
         start_kind, end_kind = PAUSES[kind_index]
         start = moment(accepted + timedelta(days=offset), 9 + kind_index)
-        extra = {"procedure_kind": "2", "limit_days": 5, "limit_unit": "W"} \
-            if start_kind == "special_start" else {}
+        extra = (
+            {"procedure_kind": "2", "limit_days": 5, "limit_unit": "W"}
+            if start_kind == "special_start"
+            else {}
+        )
         rows.append(event(case_id, start_kind, start, **extra))
         if ended:
             rows.append(event(case_id, end_kind, start + timedelta(days=length, hours=2)))
     for offset, limit in spec["extensions"]:
-        rows.append(event(case_id, "special_start", moment(accepted + timedelta(days=offset), 15),
-                          procedure_kind="1", limit_days=limit, limit_unit="W"))
+        rows.append(
+            event(
+                case_id,
+                "special_start",
+                moment(accepted + timedelta(days=offset), 15),
+                procedure_kind="1",
+                limit_days=limit,
+                limit_unit="W",
+            )
+        )
     if spec["end"]:
-        rows.append(event(case_id, spec["end"],
-                          moment(accepted + timedelta(days=spec["end_offset"]), 16)))
+        rows.append(
+            event(case_id, spec["end"], moment(accepted + timedelta(days=spec["end_offset"]), 16))
+        )
     return rows, moment(accepted + timedelta(days=spec["at_offset"]), 12)
 
 
@@ -103,9 +150,13 @@ def test_sql_clocks_match_reference(
     db.execute("DELETE FROM items")
     for code, item in ITEMS.items():
         if not db.scalar("SELECT count(*) FROM items WHERE item_code = ?", [code]):
-            add_item(db, code, promised=(item["promised_limit"], item["promised_unit"]),
-                     legal=(item["legal_limit"], item["legal_unit"]),
-                     case_kind=item["case_kind"])
+            add_item(
+                db,
+                code,
+                promised=(item["promised_limit"], item["promised_unit"]),
+                legal=(item["legal_limit"], item["legal_unit"]),
+                case_kind=item["case_kind"],
+            )
     built = {f"c{i}": build(f"c{i}", spec) for i, spec in enumerate(cases)}
     add_events(db, [row for rows, _ in built.values() for row in rows])
     at = built[f"c{at_pick % len(cases)}"][1]  # one moment for all cases, near one of them

@@ -15,17 +15,44 @@ from govwatch.errors import GovwatchError
 from govwatch.storage import Database
 from tests.deadlines.clock_builders import add_events, add_item, event
 
-CATALOG = {"item_code": "I20W", "name": "食品经营许可", "department_code": "D1",
-           "region_code": "330100", "case_kind": "2", "legal_limit": 20,
-           "legal_limit_unit": "W", "promised_limit": 20, "promised_limit_unit": "W"}
+CATALOG = {
+    "item_code": "I20W",
+    "name": "食品经营许可",
+    "department_code": "D1",
+    "region_code": "330100",
+    "case_kind": "2",
+    "legal_limit": 20,
+    "legal_limit_unit": "W",
+    "promised_limit": 20,
+    "promised_limit_unit": "W",
+}
 EVENTS = [
-    {"event_id": "a1", "case_id": "c2", "item_code": "I20W", "kind": "accept",
-     "occurred_at": "2025-09-26T10:00:00"},
-    {"event_id": "a2", "case_id": "c2", "kind": "special_start",
-     "occurred_at": "2025-10-09T14:00:00", "procedure_kind": "2", "procedure_type": "检测",
-     "limit": 10, "limit_unit": "W", "reason": "送检", "approved_by": "张三"},
-    {"event_id": "a3", "case_id": "c2", "kind": "special_end",
-     "occurred_at": "2025-10-15T09:00:00", "result": "合格"},
+    {
+        "event_id": "a1",
+        "case_id": "c2",
+        "item_code": "I20W",
+        "kind": "accept",
+        "occurred_at": "2025-09-26T10:00:00",
+    },
+    {
+        "event_id": "a2",
+        "case_id": "c2",
+        "kind": "special_start",
+        "occurred_at": "2025-10-09T14:00:00",
+        "procedure_kind": "2",
+        "procedure_type": "检测",
+        "limit": 10,
+        "limit_unit": "W",
+        "reason": "送检",
+        "approved_by": "张三",
+    },
+    {
+        "event_id": "a3",
+        "case_id": "c2",
+        "kind": "special_end",
+        "occurred_at": "2025-10-15T09:00:00",
+        "result": "合格",
+    },
 ]
 
 

@@ -52,8 +52,19 @@ def test_finished_case_has_no_next_moment(db: Database) -> None:
 
 def test_paused_case_waits_for_special_procedure_overrun_not_warnings(db: Database) -> None:
     setup_example_1(db)
-    add_events(db, [event("c1", "special_start", "2025-10-27 09:00", procedure_kind="2",
-                          limit_days=3, limit_unit="W")])
+    add_events(
+        db,
+        [
+            event(
+                "c1",
+                "special_start",
+                "2025-10-27 09:00",
+                procedure_kind="2",
+                limit_days=3,
+                limit_unit="W",
+            )
+        ],
+    )
     rebuild_cases(db, None, notify=False)
     refresh_next_check(db, None, at=datetime(2025, 10, 28, 9, 0))
     # days(27 Oct, d) > 3 working days first on Friday 31 Oct.
@@ -70,8 +81,13 @@ def test_long_suspension_moment_is_thirty_natural_days_after_it_starts(db: Datab
 
 def test_open_step_overdue_moment_comes_before_case_warning(db: Database) -> None:
     add_item(db, "I20W", promised=(20, "W"), legal=(25, "W"), steps=[("审查", 2, "W")])
-    add_events(db, [event("c1", "accept", "2025-09-26 10:00", item_code="I20W"),
-                    event("c1", "step_start", "2025-09-26 11:00", step="审查")])
+    add_events(
+        db,
+        [
+            event("c1", "accept", "2025-09-26 10:00", item_code="I20W"),
+            event("c1", "step_start", "2025-09-26 11:00", step="审查"),
+        ],
+    )
     rebuild_cases(db, None, notify=False)
     refresh_next_check(db, ["c1"], at=datetime(2025, 9, 27))
     # Step: 28 Sep day 1, 29 Sep day 2, 30 Sep day 3 > 2: overdue from 30 Sep.

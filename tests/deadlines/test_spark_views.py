@@ -51,8 +51,14 @@ def _sample() -> Database:
             event("c1", "step_start", "2025-09-26 11:00", step="审查"),
             event("c1", "step_end", "2025-10-10 11:00", step="审查", action="pass"),
             event("c2", "accept", "2025-09-26 10:00", item_code="I20W"),
-            event("c2", "special_start", "2025-10-09 14:00", procedure_kind="2",
-                  limit_days=10, limit_unit="W"),
+            event(
+                "c2",
+                "special_start",
+                "2025-10-09 14:00",
+                procedure_kind="2",
+                limit_days=10,
+                limit_unit="W",
+            ),
             event("c2", "special_end", "2025-10-15 09:00"),
             event("c2", "supplement_request", "2025-10-20 09:00"),
             event("c3", "accept", "2025-09-02 09:00", item_code="I30N"),
@@ -73,8 +79,10 @@ def test_spark_runs_transpiled_clock_views_with_duckdb_results(spark: Any) -> No
     for name, select in clock_views(AT):
         spark_sql = sqlglot.transpile(select, read="duckdb", write="spark")[0]
         spark.sql(spark_sql).createOrReplaceTempView(name)
-    columns = "case_id, status, promised_deadline, promised_elapsed, promised_remaining, " \
+    columns = (
+        "case_id, status, promised_deadline, promised_elapsed, promised_remaining, "
         "promised_overdue, paused_days_promised, legal_deadline"
+    )
     query = f"SELECT {columns} FROM case_clock ORDER BY case_id"
     got = [tuple(r) for r in spark.sql(query).collect()]
 

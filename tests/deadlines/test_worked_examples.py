@@ -57,8 +57,15 @@ def test_example_2_special_procedure_pauses_five_working_days(db: Database) -> N
         db,
         [
             event("c2", "accept", "2025-09-26 10:00", item_code="I20W"),
-            event("c2", "special_start", "2025-10-09 14:00", procedure_kind="2",
-                  procedure_type="检测", limit_days=10, limit_unit="W"),
+            event(
+                "c2",
+                "special_start",
+                "2025-10-09 14:00",
+                procedure_kind="2",
+                procedure_type="检测",
+                limit_days=10,
+                limit_unit="W",
+            ),
             event("c2", "special_end", "2025-10-15 09:00", result="合格"),
         ],
     )
