@@ -1,0 +1,4 @@
+-- Filtering the alert list by handling state (?state=) reads alert_workflow by state; on
+-- PostgreSQL an index serves it. DuckDB scans the column faster than it maintains an ART
+-- index under the live engine's writes, so it gets none (see docs/web-performance.md).
+-- postgres:CREATE INDEX alert_workflow_state ON alert_workflow (state);
