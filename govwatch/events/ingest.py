@@ -32,7 +32,7 @@ from govwatch.formats import RawRecord, read_records
 from govwatch.storage import Database, connect_memory
 from govwatch.timeutil import now
 
-CHUNK = 150_000
+CHUNK = 100_000
 # DuckDB's memory cap while importing (GOVWATCH_IMPORT_MEMORY, e.g. "2GB"; empty: no cap).
 IMPORT_MEMORY_LIMIT = os.environ.get("GOVWATCH_IMPORT_MEMORY", "500MB")
 MAX_PROBLEMS_KEPT = 1000
@@ -271,7 +271,9 @@ class _Importer:
         self.stage.execute("SET TimeZone = 'Asia/Shanghai'")
         # Bounded memory: DuckDB would otherwise cache up to 80% of RAM while loading; an
         # import needs its chunk, the id column it probes, and the pages it writes.
-        self.memory_limit = self._set_memory_limit(IMPORT_MEMORY_LIMIT)
+        # An in-memory database cannot spill: it keeps the engine's own limit.
+        in_memory = db.dialect == "duckdb" and db.url.rstrip("/").endswith(":memory:")
+        self.memory_limit = None if in_memory else self._set_memory_limit(IMPORT_MEMORY_LIMIT)
         self.report = ImportReport()
         self.position = 0
         self.touched: set[str] = set()
@@ -565,17 +567,22 @@ class _Importer:
             return inserted
 
     def finish(self) -> ImportReport:
-        # The cap is for staging chunks: rebuilding a million cases of an in-memory database
-        # (which cannot spill) and the hooks need the connection's own limit back first.
+        from govwatch.events.cases import rebuild_cases
+
         if self.stage is not self.db.raw:
             self.stage.close()
-        elif self.memory_limit:
+        touched = sorted(self.touched)
+        if touched:
+            # rebuilt under the cap too (a file-backed database spills to disk) …
+            rebuild_cases(self.db, touched, notify=False)
+        if self.stage is self.db.raw and self.memory_limit:
             self.stage.execute(f"SET memory_limit = '{self.memory_limit}'")
-        if self.touched:
-            from govwatch.events.cases import rebuild_cases
+        if touched and self.hooks:
+            # … while clocks and rules run with the connection's own limit
+            from govwatch.hooks import cases_changed
 
-            rebuild_cases(self.db, sorted(self.touched), notify=self.hooks)
-        self.report.cases = len(self.touched)
+            cases_changed(self.db, touched)
+        self.report.cases = len(touched)
         return self.report
 
 
