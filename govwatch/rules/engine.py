@@ -122,6 +122,12 @@ def run(
 ) -> list[Finding]:
     """Every enabled rule of the catalog as of ``at`` (over ``case_ids`` when given)."""
     clock = load_clock_views()
+    # Every join here is an equi-join over whole temporary tables: on PostgreSQL a misestimated
+    # filter (correlated columns) must not turn one into nested loops over a million rows.
+    pg = executor.db if isinstance(executor, DatabaseExecutor) else None
+    pg = pg if pg is not None and pg.dialect == "postgres" else None
+    if pg is not None:
+        pg.execute("SET enable_nestloop = off")
     if case_ids is not None:
         executor.set_scope(case_ids)
     custom = any(r.custom for r in catalog.rules() if only is None or r.id in only)
@@ -148,6 +154,8 @@ def run(
         executor.drop([name for name, _ in reversed(plan)])
         if case_ids is not None:
             executor.drop([SCOPE_TABLE])
+        if pg is not None:
+            pg.execute("RESET enable_nestloop")
     return [found[k] for k in sorted(found)]
 
 

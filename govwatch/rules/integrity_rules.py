@@ -55,6 +55,8 @@ _AFTER_FINISH = before(case_order("rp", "finish"), order_of("e"))
 
 # One branch per measure, each joining only the events its check reads on (case, step).
 # Fewer than two different handlers: the least and the greatest handler are the same (or none).
+# Relations are not filtered on ``handler IS NOT NULL`` (the join drops NULLs): PostgreSQL
+# multiplies the two selectivities, expects one row and picks nested loops over every event.
 _BRANCHES = (
     f"""SELECT {_PICK} FROM ({_risk_points("two_person_review")}) rp
 JOIN gw_events e ON e.case_id = rp.case_id AND e.step = rp.step AND e.kind = 'step_end'
@@ -69,8 +71,7 @@ WHERE e.actor = rp.accepted_by""",
     f"""SELECT {_PICK} FROM ({_risk_points("no_conflict_of_interest")}) rp
 JOIN gw_events e ON e.case_id = rp.case_id AND e.step = rp.step
 JOIN (
-    SELECT DISTINCT case_id, handler FROM gw_events
-    WHERE kind = 'relation' AND handler IS NOT NULL
+    SELECT DISTINCT case_id, handler FROM gw_events WHERE kind = 'relation'
 ) rel ON rel.case_id = e.case_id AND rel.handler = e.actor
 WHERE e.kind IN ('step_start', 'step_end')""",
     f"""SELECT {_PICK} FROM ({_risk_points("office_hours")}) rp
