@@ -42,40 +42,39 @@ FROM (
         a.n, a.first_at, a.last_at
     FROM (
         SELECT case_id, COUNT(*) AS n, MIN(occurred_at) AS first_at, MAX(occurred_at) AS last_at
-        FROM events WHERE case_id IN (SELECT case_id FROM _gw_touched) GROUP BY case_id
+        FROM _gw_case_events GROUP BY case_id
     ) a
     LEFT JOIN (
         SELECT case_id, item_code, ROW_NUMBER() OVER (
             PARTITION BY case_id ORDER BY occurred_at, kind_order, event_id) AS k
-        FROM events
-        WHERE case_id IN (SELECT case_id FROM _gw_touched)
-          AND kind IN ('apply', 'accept') AND item_code IS NOT NULL
+        FROM _gw_case_events
+        WHERE kind IN ('apply', 'accept') AND item_code IS NOT NULL
     ) ip ON ip.case_id = a.case_id AND ip.k = 1
     LEFT JOIN (SELECT * FROM (
         SELECT case_id, org_code, channel, occurred_at,
             ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY occurred_at, kind_order, event_id) AS k
-        FROM events
-        WHERE case_id IN (SELECT case_id FROM _gw_touched) AND kind = 'apply') z WHERE z.k = 1
+        FROM _gw_case_events
+        WHERE kind = 'apply') z WHERE z.k = 1
     ) ap ON ap.case_id = a.case_id
     LEFT JOIN (SELECT * FROM (
         SELECT case_id, kind, org_code, case_kind, occurred_at,
             ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY occurred_at, kind_order, event_id) AS k
-        FROM events
-        WHERE case_id IN (SELECT case_id FROM _gw_touched) AND kind = 'accept') z WHERE z.k = 1
+        FROM _gw_case_events
+        WHERE kind = 'accept') z WHERE z.k = 1
     ) acc ON acc.case_id = a.case_id
     LEFT JOIN (SELECT * FROM (
         SELECT case_id, result, occurred_at,
             ROW_NUMBER() OVER (PARTITION BY case_id ORDER BY occurred_at, kind_order, event_id) AS k
-        FROM events
-        WHERE case_id IN (SELECT case_id FROM _gw_touched) AND kind = 'finish') z WHERE z.k = 1
+        FROM _gw_case_events
+        WHERE kind = 'finish') z WHERE z.k = 1
     ) fin ON fin.case_id = a.case_id
     LEFT JOIN (
-        SELECT case_id, MIN(occurred_at) AS occurred_at FROM events
-        WHERE case_id IN (SELECT case_id FROM _gw_touched) AND kind = 'terminate' GROUP BY case_id
+        SELECT case_id, MIN(occurred_at) AS occurred_at FROM _gw_case_events
+        WHERE kind = 'terminate' GROUP BY case_id
     ) ter ON ter.case_id = a.case_id
     LEFT JOIN (
-        SELECT case_id, MIN(occurred_at) AS occurred_at FROM events
-        WHERE case_id IN (SELECT case_id FROM _gw_touched) AND kind = 'reject' GROUP BY case_id
+        SELECT case_id, MIN(occurred_at) AS occurred_at FROM _gw_case_events
+        WHERE kind = 'reject' GROUP BY case_id
     ) rej ON rej.case_id = a.case_id
 ) q
 LEFT JOIN items it ON it.item_code = q.item_code
@@ -98,7 +97,15 @@ def rebuild_cases(
     with db.transaction():
         _touched_table(db, case_ids)
         db.execute("DELETE FROM cases WHERE case_id IN (SELECT case_id FROM _gw_touched)")
+        # one pass over the store for the touched cases; the rebuild reads only this
+        db.execute("DROP TABLE IF EXISTS _gw_case_events")
+        db.execute(
+            "CREATE TEMP TABLE _gw_case_events AS SELECT case_id, kind, kind_order, event_id, "
+            "occurred_at, item_code, org_code, channel, case_kind, result FROM events "
+            "WHERE case_id IN (SELECT case_id FROM _gw_touched)"
+        )
         db.execute(_REBUILD)
+        db.execute("DROP TABLE IF EXISTS _gw_case_events")
     if notify:
         from govwatch.hooks import cases_changed
 
