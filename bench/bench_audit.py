@@ -207,7 +207,7 @@ def main() -> None:
         )
         _save(rows, notes)
     if "spark" in PARTS:
-        # 2g (the session default) broadcasts out of memory at 100k cases
+        # 2g broadcasts out of memory at 100k cases (6g is now also the session default)
         os.environ.setdefault("GOVWATCH_SPARK_DRIVER_MEMORY", "6g")
         try:
             run_s, n = spark_run(province(small))

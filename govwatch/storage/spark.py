@@ -58,7 +58,8 @@ def session() -> Any:
         .config("spark.sql.shuffle.partitions", os.environ.get("GOVWATCH_SPARK_PARTITIONS", "4"))
         .config("spark.ui.enabled", "false")
         .config("spark.sql.ansi.enabled", "false")
-        .config("spark.driver.memory", os.environ.get("GOVWATCH_SPARK_DRIVER_MEMORY", "2g"))
+        # 2g ran out building a broadcast join at 100k cases; 6g is what the bench needed
+        .config("spark.driver.memory", os.environ.get("GOVWATCH_SPARK_DRIVER_MEMORY", "6g"))
     )
     try:
         _SESSION = builder.getOrCreate()
