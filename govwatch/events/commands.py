@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +198,3 @@ def register(group: click.Group) -> None:
     group.add_command(import_group)
     group.add_command(quarantine_group)
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(0)
