@@ -24,6 +24,16 @@ Dialect = Literal["duckdb", "postgres"]
 DEFAULT_URL = "duckdb:///govwatch.duckdb"
 
 _PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?|%")
+# ``INSERT … VALUES (?, …, ?) [ON CONFLICT …]``: one row of plain placeholders, which
+# :meth:`Database.executemany` can send as multi-row VALUES on DuckDB.
+_INSERT_ROW = re.compile(
+    r"(?P<head>^\s*INSERT\s+INTO\s.*?\bVALUES\s*)(?P<row>\([^()]*\?[^()]*\))"
+    r"(?P<tail>(?:\s+ON\s+CONFLICT\b.*)?)$",
+    re.IGNORECASE | re.DOTALL,
+)
+# Rows per multi-row INSERT on DuckDB (its executemany prepares and runs once per row:
+# about 1.5 ms a row, 500 rows 0.8 s; 100 rows in one statement take a few milliseconds).
+_ROWS_PER_INSERT = 100
 
 
 def _to_pyformat(sql: str) -> str:
@@ -90,7 +100,17 @@ class Database:
         if not rows:
             return
         if self.dialect == "duckdb":
-            self.raw.executemany(sql, [list(r) for r in rows])
+            insert = _INSERT_ROW.match(sql)
+            if insert is None or "UPDATE" in insert.group("tail").upper():
+                # (DO UPDATE cannot touch one row twice in a statement: row by row)
+                for row in rows:  # one execute a row is still faster than DuckDB's executemany
+                    self.raw.execute(sql, list(row))
+                return
+            head, row_sql, tail = insert.group("head", "row", "tail")
+            for start in range(0, len(rows), _ROWS_PER_INSERT):
+                part = rows[start : start + _ROWS_PER_INSERT]
+                values = ", ".join(row_sql for _ in part)
+                self.raw.execute(f"{head}{values}{tail}", [v for r in part for v in r])
         else:
             with self.raw.cursor() as cur:
                 cur.executemany(_to_pyformat(sql), rows)
