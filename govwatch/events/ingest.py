@@ -55,6 +55,7 @@ class ImportReport:
     read: int = 0
     problems: list[Problem] = field(default_factory=list)
     cases: int = 0
+    token: str | None = None  # the live_pending token, when the cases were queued
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -262,9 +263,10 @@ def _read_ahead(chunks: Iterator[list[RawRecord]]) -> Iterator[list[RawRecord]]:
 class _Importer:
     """One import run into ``db``; stages chunks in DuckDB."""
 
-    def __init__(self, db: Database, *, hooks: bool = True) -> None:
+    def __init__(self, db: Database, *, hooks: bool = True, queue: bool = False) -> None:
         self.db = db
         self.hooks = hooks
+        self.queue = queue
         self.stage: duckdb.DuckDBPyConnection = (
             db.raw if db.dialect == "duckdb" else duckdb.connect(":memory:")
         )
@@ -577,7 +579,11 @@ class _Importer:
             rebuild_cases(self.db, touched, notify=False)
         if self.stage is self.db.raw and self.memory_limit:
             self.stage.execute(f"SET memory_limit = '{self.memory_limit}'")
-        if touched and self.hooks:
+        if touched and self.hooks and self.queue:
+            from govwatch.evaluator import enqueue
+
+            self.report.token = enqueue(self.db, touched)
+        elif touched and self.hooks:
             # … while clocks and rules run with the connection's own limit
             from govwatch.hooks import cases_changed
 
@@ -603,9 +609,14 @@ def canonical_event_id(record: dict[str, Any]) -> str:
 
 
 def _import(
-    db: Database, records: Iterable[RawRecord], chunk_size: int, *, hooks: bool = True
+    db: Database,
+    records: Iterable[RawRecord],
+    chunk_size: int,
+    *,
+    hooks: bool = True,
+    queue: bool = False,
 ) -> ImportReport:
-    importer = _Importer(db, hooks=hooks)
+    importer = _Importer(db, hooks=hooks, queue=queue)
     for chunk in _read_ahead(_chunks(records, chunk_size)):
         importer.add_chunk(chunk)
     return importer.finish()
@@ -627,15 +638,21 @@ def import_events(
     return report
 
 
-def import_records(db: Database, records: Iterable[Any], source: str = "api") -> ImportReport:
-    """Import records already in memory (the HTTP API); ``Problem.index`` is the 0-based position."""
+def import_records(
+    db: Database, records: Iterable[Any], source: str = "api", *, queue: bool = False
+) -> ImportReport:
+    """Import records already in memory (the HTTP API); ``Problem.index`` is the 0-based position.
+
+    ``queue`` leaves clocks, rules and workflow of the touched cases to the live evaluator
+    (:mod:`govwatch.evaluator`): they are queued in ``live_pending`` under ``report.token``.
+    """
 
     def raw() -> Iterator[RawRecord]:
         for i, record in enumerate(records):
             text = record if isinstance(record, str) else orjson.dumps(record, default=str).decode()
             yield RawRecord(source, i + 1, text)
 
-    return _import(db, raw(), CHUNK)
+    return _import(db, raw(), CHUNK, queue=queue)
 
 
 def _record_run(db: Database, record_type: str, sources: list[str], report: ImportReport) -> None:

@@ -1,6 +1,7 @@
 """``govwatch serve``: the web app, the JSON API and the live sweeper in one process.
 
-The sweeper is a daemon thread: every ``interval`` seconds it runs the rule engine's sweep
+The sweeper is a daemon thread: every ``interval`` seconds it evaluates cases left queued for the
+live evaluator (:mod:`govwatch.evaluator`; after a crash), runs the rule engine's sweep
 (time-driven findings), brings the alert workflow in step (auto-close, overdue orders, red-card
 orders) and delivers due webhooks. Each step's failure is logged and the loop goes on.
 """
@@ -17,6 +18,7 @@ import click
 
 from govwatch.alerts.notify import deliver_due
 from govwatch.alerts.sync import sync_workflow
+from govwatch.evaluator import evaluate_pending
 from govwatch.storage import Database, connect
 from govwatch.storage.db import DEFAULT_URL
 from govwatch.timeutil import now
@@ -38,6 +40,7 @@ def sweep_once(db: Database) -> None:
     at = now()
     rule_sweep = _rule_sweep()
     for name, step in (
+        ("pending", lambda: evaluate_pending(db)),  # cases queued but not evaluated (a crash)
         ("rules", (lambda: rule_sweep(db, at)) if rule_sweep else None),
         ("workflow", lambda: sync_workflow(db, at)),
         ("webhooks", lambda: deliver_due(db, at)),
@@ -97,7 +100,8 @@ class _PoolSweeper(Sweeper):
         while not self.stopped.wait(self.interval):
             db = self.pool.get()
             try:
-                sweep_once(db)
+                with self.pool.evaluator.writing():  # DuckDB: imports and sweeps take turns
+                    sweep_once(db)
             finally:
                 self.pool.put(db)
 

@@ -29,6 +29,7 @@ from govwatch.auth.principal import PUBLIC, Principal
 from govwatch.auth.sessions import COOKIE, CSRF_FIELD, CSRF_HEADER, check_session, csrf_ok
 from govwatch.auth.tokens import resolve_token
 from govwatch.auth.users import SCOPED_ROLES
+from govwatch.evaluator import LiveEvaluator
 from govwatch.storage import Database, connect
 from govwatch.timeutil import now
 from govwatch.web.api.cache import TTLCache
@@ -61,6 +62,7 @@ class Pool:
     pages: TTLCache[Any] = field(default_factory=lambda: TTLCache(PAGE_CACHE_SECONDS))
     # tables seen to exist (migrations only add tables)
     tables: set[str] = field(default_factory=set)
+    _evaluator: LiveEvaluator | None = None
 
     def __post_init__(self) -> None:
         self._root = connect(self.url)  # migrates once
@@ -79,6 +81,18 @@ class Pool:
             return Database("duckdb", cursor, self.url)
         return connect(self.url, migrate=False)
 
+    @property
+    def evaluator(self) -> LiveEvaluator:
+        """The app's live evaluator (its thread starts with the first queued import)."""
+        with self._lock:
+            if self._evaluator is None:
+                if self._root is None:
+                    self._root = connect(self.url, migrate=False)
+                self._evaluator = LiveEvaluator(
+                    self.get, self.put, exclusive_writes=self._root.dialect == "duckdb"
+                )
+            return self._evaluator
+
     def get(self) -> Database:
         try:
             return self._idle.get_nowait()
@@ -96,6 +110,9 @@ class Pool:
             db.close()
 
     def close(self) -> None:
+        if self._evaluator is not None:
+            self._evaluator.stop()
+            self._evaluator = None
         while True:
             try:
                 self._idle.get_nowait().close()

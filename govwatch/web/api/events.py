@@ -9,25 +9,28 @@ record outside the token's scope, or one whose organisation cannot be told, is r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from govwatch.alerts.sync import sync_workflow
 from govwatch.auth.errors import ForbiddenError
 from govwatch.auth.principal import Principal
 from govwatch.errors import InputError
 from govwatch.events.fields import ALIASES
+from govwatch.evaluator import LiveEvaluator
 from govwatch.events.ingest import import_records
 from govwatch.storage import Database
-from govwatch.web.api.deps import DB, Caller, Clock
+from govwatch.web.api.deps import DB, Caller, Pool
 from govwatch.web.api.errors import AUTH, BAD_INPUT
 from govwatch.web.api.schemas import ImportAnswer, QuarantinedRecord
 
 router = APIRouter(tags=["events"])
 MAX_BODY = 64 * 2**20
+# How long a wait=true request waits for the live evaluator before answering anyway.
+WAIT_SECONDS = 60.0
+PENDING_HEADER = "X-Govwatch-Pending-Cases"
 _BODY_SCHEMA = {
     "requestBody": {
         "required": True,
@@ -149,12 +152,24 @@ def _chunks(values: list[str], size: int = 1000) -> list[list[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
-def ingest(db: Database, principal: Principal, body: bytes, at: Any) -> ImportAnswer:
+def ingest(
+    db: Database, principal: Principal, body: bytes, evaluator: LiveEvaluator, wait: bool
+) -> tuple[ImportAnswer, int]:
+    """Import the batch, queue its cases for the live evaluator; (answer, cases still queued)."""
     records = clean(parse_body(body))
     check_scope(db, principal, records)
-    report = import_records(db, records, source=f"api:{principal.name}")
-    sync_workflow(db, at, case_ids_of(records))
-    return ImportAnswer(
+    with evaluator.writing():
+        report = import_records(db, records, source=f"api:{principal.name}", queue=True)
+    pending = 0
+    if report.token is not None:
+        ticket = evaluator.submit()
+        pending = report.cases
+        if wait and evaluator.wait(ticket, WAIT_SECONDS):
+            pending = int(
+                db.scalar("SELECT count(*) FROM live_pending WHERE token = ?", [report.token])
+                or 0
+            )
+    answer = ImportAnswer(
         applied=report.applied,
         duplicates=report.duplicates,
         quarantined=[
@@ -162,6 +177,7 @@ def ingest(db: Database, principal: Principal, body: bytes, at: Any) -> ImportAn
             for p in report.problems
         ],
     )
+    return answer, pending
 
 
 @router.post(
@@ -170,10 +186,30 @@ def ingest(db: Database, principal: Principal, body: bytes, at: Any) -> ImportAn
     openapi_extra=_BODY_SCHEMA,
     responses={**AUTH, **BAD_INPUT},
 )
-async def post_events(request: Request, db: DB, caller: Caller, at: Clock) -> ImportAnswer:
-    """Import events (applied, duplicates, quarantined with index, field and message)."""
+async def post_events(
+    request: Request,
+    response: Response,
+    db: DB,
+    caller: Caller,
+    wait: Annotated[
+        bool,
+        Query(
+            description="true（默认）：等本批办件的时限、规则与告警处理完成后再答复；"
+            "false：事件入库即答复，由实时评估线程随后处理（高吞吐接入）"
+        ),
+    ] = True,
+) -> ImportAnswer:
+    """Import events (applied, duplicates, quarantined with index, field and message).
+
+    The touched cases' clocks, rules and alert workflow are brought up to date by the live
+    evaluator; with ``wait=true`` the answer comes after that (header
+    ``X-Govwatch-Pending-Cases``: cases of this batch still waiting, 0 normally).
+    """
     caller.require("events.post")
     body = await request.body()
     if len(body) > MAX_BODY:
         raise InputError(f"请求体超过 {MAX_BODY // 2**20} MB：请分批提交")
-    return await run_in_threadpool(ingest, db, caller, body, at)
+    pool: Pool = request.app.state.pool
+    answer, pending = await run_in_threadpool(ingest, db, caller, body, pool.evaluator, wait)
+    response.headers[PENDING_HEADER] = str(pending)
+    return answer

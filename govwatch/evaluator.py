@@ -1,0 +1,186 @@
+"""The live evaluator: touched cases wait in ``live_pending`` and are evaluated in rounds.
+
+An import through the HTTP API writes its events and, in the same breath, one
+``live_pending`` row per case it touched (:func:`enqueue`). The evaluator's thread then runs
+:func:`govwatch.hooks.cases_changed` (clocks, rules, workflow) over *every* pending case in one
+round, however many imports queued them: the fixed cost of a round (materialising the case
+views, running 21 rule queries, syncing the workflow) is paid once for all the batches that
+arrived while the previous round ran. That is what lets ingestion keep up with thousands of
+events a second while each event still reaches its alerts within a round or two.
+
+A caller that needs its alerts before it answers (the API's default, ``wait=true``) takes a
+ticket and waits until a round that started after its enqueue has finished
+(:meth:`LiveEvaluator.wait`). Rows are deleted only for the (case, token) pairs a round
+evaluated: a case queued again during the round keeps its row and is evaluated again.
+Rows survive a crash; the next round or the sweeper (:func:`evaluate_pending`) finishes them.
+
+On DuckDB one process holds the file and the import and a round would both write ``cases``
+(DuckDB aborts one of two writers of a row), so the two take turns on ``write_lock``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+import pyarrow as pa
+
+from govwatch import timeutil
+from govwatch.storage import Database
+
+log = logging.getLogger("govwatch.evaluator")
+
+_TAKEN = "_gw_live_taken"
+
+
+def enqueue(db: Database, case_ids: Sequence[str], at: datetime | None = None) -> str:
+    """Queue these cases for the next round; returns the token written (one per call)."""
+    token = uuid.uuid4().hex
+    ids = sorted(set(case_ids))
+    if not ids:
+        return token
+    moment = at or timeutil.now()
+    with db.transaction():
+        for start in range(0, len(ids), 1000):
+            part = ids[start : start + 1000]
+            marks = ", ".join("?" for _ in part)
+            db.execute(f"DELETE FROM live_pending WHERE case_id IN ({marks})", part)
+        db.insert_arrow(
+            "live_pending",
+            pa.table(
+                {
+                    "case_id": pa.array(ids, pa.string()),
+                    "token": pa.array([token] * len(ids), pa.string()),
+                    "queued_at": pa.array([moment] * len(ids), pa.timestamp("us")),
+                }
+            ),
+        )
+    return token
+
+
+def pending_count(db: Database) -> int:
+    return int(db.scalar("SELECT count(*) FROM live_pending") or 0)
+
+
+def evaluate_pending(db: Database) -> int:
+    """One round: evaluate every pending case, then forget the rows evaluated; returns cases."""
+    from govwatch.hooks import cases_changed
+
+    taken = [(str(r[0]), str(r[1])) for r in db.query("SELECT case_id, token FROM live_pending")]
+    if not taken:
+        return 0
+    cases_changed(db, sorted(c for c, _ in taken))
+    with db.transaction():
+        db.execute(f"DROP TABLE IF EXISTS {_TAKEN}")
+        db.execute(f"CREATE TEMP TABLE {_TAKEN} (case_id VARCHAR(50), token VARCHAR(32))")
+        db.insert_arrow(
+            _TAKEN,
+            pa.table(
+                {
+                    "case_id": pa.array([c for c, _ in taken], pa.string()),
+                    "token": pa.array([t for _, t in taken], pa.string()),
+                }
+            ),
+        )
+        db.execute(
+            f"DELETE FROM live_pending WHERE EXISTS (SELECT 1 FROM {_TAKEN} t "
+            "WHERE t.case_id = live_pending.case_id AND t.token = live_pending.token)"
+        )
+        db.execute(f"DROP TABLE IF EXISTS {_TAKEN}")
+    return len(taken)
+
+
+class LiveEvaluator:
+    """A thread that runs rounds of :func:`evaluate_pending` whenever cases are queued.
+
+    ``acquire``/``release`` lend it a connection for a round (the web app's pool).
+    """
+
+    def __init__(
+        self,
+        acquire: Callable[[], Database],
+        release: Callable[[Database], None],
+        *,
+        exclusive_writes: bool,
+    ) -> None:
+        self._acquire, self._release = acquire, release
+        # DuckDB: imports and rounds take turns (see the module's docstring)
+        self.write_lock: threading.RLock | None = threading.RLock() if exclusive_writes else None
+        self._cond = threading.Condition()
+        self._started = 0  # rounds begun
+        self._finished = 0  # rounds ended (successfully or not)
+        self._wanted = 0  # the highest ticket handed out
+        self._failures = 0
+        self._stop = False
+        self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the write turn (no-op on PostgreSQL, whose rows lock themselves)."""
+        if self.write_lock is None:
+            yield
+            return
+        with self.write_lock:
+            yield
+
+    def submit(self) -> int:
+        """Ask for a round that starts after now (call after the enqueue committed)."""
+        with self._cond:
+            ticket = self._started + 1
+            self._wanted = max(self._wanted, ticket)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="govwatch-evaluator", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify_all()
+            return ticket
+
+    def wait(self, ticket: int, timeout: float) -> bool:
+        """True once a round numbered ``ticket`` (or later) has finished within ``timeout``."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._finished >= ticket, timeout)
+
+    def idle(self, timeout: float) -> bool:
+        """True once no round is wanted or running (benchmarks and tests drain with this)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._finished >= self._wanted, timeout)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._stop or self._wanted > self._started)
+                if self._stop:
+                    return
+                self._started += 1
+                number = self._started
+            failed = False
+            try:
+                db = self._acquire()
+                try:
+                    with self.writing():
+                        evaluate_pending(db)
+                finally:
+                    self._release(db)
+            except Exception:  # keep evaluating: the rows stay queued and the next round retries
+                failed = True
+                log.exception("live evaluation round %d failed", number)
+                time.sleep(0.2)
+            with self._cond:
+                self._finished = number
+                self._failures = self._failures + 1 if failed else 0
+                if failed and self._failures < 5:
+                    self._wanted = max(self._wanted, number + 1)  # retry at once, a few times
+                self._cond.notify_all()
