@@ -1,20 +1,17 @@
-"""Batch audit of generated provinces: DuckDB scaling, PostgreSQL, Spark local, a naive
-per-case pandas baseline for case_overdue and near_deadline, and the live path's latency.
+"""Batch audit of generated provinces: DuckDB scaling, PostgreSQL, Spark local, and a naive
+per-case pandas baseline for case_overdue and near_deadline (the live path: bench_live.py).
 
-Sizes scale with GOVWATCH_BENCH_SCALE; GOVWATCH_BENCH_AUDIT_PARTS (comma list of duckdb, pg,
-spark, pandas, live) limits what runs.
+Sizes scale with GOVWATCH_BENCH_SCALE; GOVWATCH_BENCH_AUDIT_PARTS (comma list of duckdb,
+duckdb5m, pg, spark, pandas) limits what runs. Each part records its own section.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import statistics
-import time
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from bench.common import WORK, record, scaled, table, timer
 from govwatch.events.ingest import load_memory
@@ -24,7 +21,7 @@ from govwatch.rules.engine import audit
 from govwatch.timeutil import parse_timestamp
 
 PARTS = set(
-    os.environ.get("GOVWATCH_BENCH_AUDIT_PARTS", "duckdb,duckdb5m,pg,spark,pandas,live").split(",")
+    os.environ.get("GOVWATCH_BENCH_AUDIT_PARTS", "duckdb,duckdb5m,pg,spark,pandas").split(",")
 )
 BATCH = 500
 PG_TIMEOUT_S = int(os.environ.get("GOVWATCH_BENCH_PG_TIMEOUT", "900"))  # per statement
@@ -41,18 +38,14 @@ def end_at(folder: Path) -> datetime:
     return parse_timestamp(json.loads((folder / "meta.json").read_text())["end_at"])
 
 
-def duckdb_run(
-    folder: Path, live: Path | None = None
-) -> tuple[float, float, int, dict[str, float]]:
-    """Load and audit on in-memory DuckDB; then, with ``live`` (a feed province), the live path
-    on the same loaded database."""
+def duckdb_run(folder: Path) -> tuple[float, tuple[float, int]]:
+    """Load and audit on in-memory DuckDB: (load s, (audit s, findings))."""
     with timer() as load:
         db = load_memory([folder / "catalog.jsonl"], [folder / "events.jsonl"])
     with timer() as run:
         findings = audit(db, end_at(folder))
-    lat = live_path(db, live) if live is not None else {}
     db.close()
-    return load(), run(), len(findings), lat
+    return load(), (run(), len(findings))
 
 
 def pandas_baseline(folder: Path) -> tuple[float, int]:
@@ -122,106 +115,83 @@ def spark_run(folder: Path) -> tuple[float, int]:
     return run(), len(findings)
 
 
-def live_path(db: Any, feed: Path, batches: int = 20, rate: int = 1000) -> dict[str, float]:
-    """Batches of 500 events through the whole live path on a database already holding a large
-    province: import, clocks, rules and workflow (``hooks.cases_changed``), as the API does.
-
-    Throughput is events per second of processing; latency replays arrivals at ``rate``
-    events/s (a batch is due every 500/rate s, waits while the previous one runs) and
-    measures from arrival to alerts written.
-    """
-    from govwatch.events.ingest import import_records
-
-    lines = (feed / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    costs = []
-    for n in range(batches):
-        batch = [json.loads(x) for x in lines[n * BATCH : (n + 1) * BATCH]]
-        start = time.perf_counter()
-        import_records(db, batch, source="bench")
-        costs.append(time.perf_counter() - start)
-    gap = BATCH / rate
-    free_at, latencies = 0.0, []
-    for n, cost in enumerate(costs):
-        arrival = n * gap
-        done = max(arrival, free_at) + cost
-        latencies.append(done - arrival)
-        free_at = done
-    ordered = sorted(latencies)
-    return {
-        "batches": len(costs),
-        "events_per_s": BATCH * len(costs) / sum(costs),
-        "batch_p50": statistics.median(costs),
-        "batch_max": max(costs),
-        "latency_p99": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))],
-    }
-
-
-def _save(rows: list[list[object]], notes: list[str]) -> None:
+def _save(name: str, title: str, rows: list[list[object]], notes: list[str]) -> None:
     """Record what has been measured so far (a later, slower part cannot lose it)."""
-    body = table(["engine", "cases", "load s", "audit s", "findings"], rows)
-    record(
-        "audit",
-        "Batch audit (issue 4) and live path (issue 5)",
-        body + "\n\n" + "\n\n".join(notes),
-    )
+    body = table(["engine", "cases", "load s", "audit s", "findings"], rows) if rows else ""
+    record(name, title, body + "\n\n" + "\n\n".join(notes))
 
 
 def main() -> None:
-    rows: list[list[object]] = []
-    notes: list[str] = []
     base_size = scaled(1_000_000)
     small = scaled(100_000)
     run_small = 0.0
     if "duckdb" in PARTS:
+        rows: list[list[object]] = []
+        notes = [
+            "One `govwatch audit`-equivalent run (`rules.engine.audit`, all 21 default rules) "
+            "over a generated province loaded into in-memory DuckDB; load = import of the "
+            "catalog and events files."
+        ]
         sizes = [small, base_size] + ([scaled(5_000_000)] if "duckdb5m" in PARTS else [])
         for size in sizes:
-            feed = (
-                province(scaled(3_000), seed=12) if size == base_size and "live" in PARTS else None
+            load_s, run_s = duckdb_run(province(size))
+            run_small = run_s[0] if size == small else run_small
+            target = f" ({run_s[0] / 30:.2f}× the 30 s target)" if size == base_size else ""
+            rows.append(
+                ["DuckDB", f"{size:,}", f"{load_s:.1f}", f"{run_s[0]:.1f}{target}", run_s[1]]
             )
-            load_s, run_s, n, lat = duckdb_run(province(size), feed)
-            run_small = run_s if size == small else run_small
-            target = f" ({run_s / 30:.2f}× the 30 s target)" if size == base_size else ""
-            rows.append(["DuckDB", f"{size:,}", f"{load_s:.1f}", f"{run_s:.1f}{target}", n])
-            if lat:
-                notes.append(
-                    f"Live path on the in-memory DuckDB database holding the {size:,}-case "
-                    f"province: {lat['batches']:.0f} batches of {BATCH} new events through "
-                    "`import_records` (import, case rebuild, clocks, rules, workflow): "
-                    f"**{lat['events_per_s']:,.0f} events/s** (target ≥ 5,000: "
-                    f"{lat['events_per_s'] / 5000:.2f}×), batch median {lat['batch_p50']:.2f} s, "
-                    f"max {lat['batch_max']:.2f} s; arrivals replayed at 1,000 events/s give an "
-                    f"events-to-alert latency p99 of **{lat['latency_p99']:.2f} s** (target ≤ 2 s)."
-                )
-            _save(rows, notes)
+            _save("audit", "Batch audit on DuckDB: 100k, 1M, 5M cases (issue 4)", rows, notes)
         if "duckdb5m" not in PARTS:
-            notes.append("5M cases on DuckDB: not measured in this run.")
+            notes.append("5M cases: not measured in this run.")
+            _save("audit", "Batch audit on DuckDB: 100k, 1M, 5M cases (issue 4)", rows, notes)
     if "pandas" in PARTS:
         folder = province(small)
         pandas_s, _ = pandas_baseline(folder)
         if not run_small:
-            _, run_small, _, _ = duckdb_run(folder)
-        notes.append(
-            f"Baseline: naive per-case pandas loop for case_overdue and near_deadline on "
-            f"{small:,} cases took {pandas_s:.1f} s; the whole 21-rule SQL audit of the "
-            f"same data took {run_small:.1f} s (ratio {pandas_s / max(run_small, 1e-9):.1f}×)."
+            run_small = duckdb_run(folder)[1][0]
+        _save(
+            "audit-baseline",
+            "Batch audit baseline: naive per-case pandas (issue 4)",
+            [],
+            [
+                f"Naive per-case pandas loop for case_overdue and near_deadline on {small:,} "
+                f"cases: {pandas_s:.1f} s; the whole 21-rule SQL audit of the same data on "
+                f"DuckDB in the same run: {run_small:.1f} s (ratio "
+                f"{pandas_s / max(run_small, 1e-9):.1f}×)."
+            ],
         )
-        _save(rows, notes)
     if "spark" in PARTS:
         # 2g broadcasts out of memory at 100k cases (6g is now also the session default)
         os.environ.setdefault("GOVWATCH_SPARK_DRIVER_MEMORY", "6g")
+        title = "Batch audit on Spark local[2] (issue 4)"
         try:
-            run_s, n = spark_run(province(small))
-            rows.append(["Spark local[2]", f"{small:,}", "–", f"{run_s:.1f}", n])
+            spark_s, n = spark_run(province(small))
+            _save(
+                "audit-spark",
+                title,
+                [["Spark local[2]", f"{small:,}", "–", f"{spark_s:.1f}", n]],
+                [
+                    "The second audit of one session (the first warms the JVM and caches); the "
+                    "same rule SQL, transpiled by sqlglot."
+                ],
+            )
         except Exception as exc:  # a failure is a result too
-            notes.append(f"Spark local at {small:,} cases failed: {str(exc)[:300]}")
-        _save(rows, notes)
+            _save(
+                "audit-spark",
+                title,
+                [],
+                [f"Spark local at {small:,} cases failed: {str(exc)[:300]}"],
+            )
     if "pg" in PARTS:
+        title = "Batch audit on PostgreSQL: 1M cases (issue 4)"
         try:
-            load_s, run_s, n = pg_run(province(base_size))
-            rows.append(["PostgreSQL", f"{base_size:,}", f"{load_s:.1f}", f"{run_s:.1f}", n])
+            load_s, run_pg, n = pg_run(province(base_size))
+            rows = [["PostgreSQL", f"{base_size:,}", f"{load_s:.1f}", f"{run_pg:.1f}", n]]
+            _save("audit-pg", title, rows, ["Load = `govwatch import` into a fresh schema (COPY)."])
         except Exception as exc:  # a timeout is a result too
-            notes.append(f"PostgreSQL at {base_size:,} cases did not finish: {exc}".strip())
-        _save(rows, notes)
+            _save(
+                "audit-pg", title, [], [f"PostgreSQL at {base_size:,} cases did not finish: {exc}"]
+            )
 
 
 if __name__ == "__main__":
