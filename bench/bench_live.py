@@ -1,0 +1,241 @@
+"""The live path end to end over HTTP (issues 4 and 5): ingestion rate and events-to-alert latency.
+
+A file-backed DuckDB database first holds a stored province (``GOVWATCH_BENCH_LIVE_STORED``
+cases, default 1,000,000, imported without live hooks); a loopback uvicorn server runs the app
+on it. New events come from a second generated province (other case ids), ordered by their
+time of occurrence as source systems would send them, in batches of 500:
+
+1. Sustained ingestion: four clients post batches with ``wait=false`` as fast as the server
+   takes them; the clock stops when the live evaluator has evaluated every queued case (clocks,
+   21 rules, workflow): events / that time. The same with ``wait=true`` (each answer after its
+   cases' alerts). Baseline: the same batches through ``import_records`` with the synchronous
+   hooks in process, one batch after another (the path every batch took before the evaluator).
+2. Latency: one client paced at 1,000 events/s (a batch of 500 every 0.5 s, ``wait=true``);
+   a batch's latency runs from its scheduled send time to its answer, which comes once its
+   alerts are written. p50/p99 over the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench.bench_api import _Server
+from bench.common import WORK, record, scaled, table, timer
+
+BATCH = 500
+CLIENTS = 4
+RATE = 1000  # events/s for the latency run
+STORED = scaled(int(os.environ.get("GOVWATCH_BENCH_LIVE_STORED", "1000000")))
+
+
+def _province(cases: int, seed: int) -> Path:
+    from govwatch.generator.config import make_config
+    from govwatch.generator.writer import generate
+
+    folder = WORK / f"audit-{cases}-{seed}"
+    if not (folder / "meta.json").exists():
+        generate(make_config(cases, seed), folder)
+    return folder
+
+
+def _feed(cases: int) -> tuple[list[list[dict[str, Any]]], datetime, Path]:
+    from govwatch.timeutil import parse_timestamp
+
+    folder = _province(cases, 12)
+    events = [orjson.loads(x) for x in (folder / "events.jsonl").read_bytes().splitlines() if x]
+    events.sort(key=lambda e: (str(e["occurred_at"]), str(e["event_id"])))
+    batches = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
+    end = parse_timestamp(orjson.loads((folder / "meta.json").read_bytes())["end_at"])
+    return batches, end, folder
+
+
+def _stored_db(name: str, stored: Path, feed: Path) -> str:
+    """A file database holding the stored province, the feed's catalog, orgs and a token."""
+    from govwatch.auth.orgs import sync_from_catalog
+    from govwatch.catalog.ingest import import_catalog
+    from govwatch.events.ingest import import_events
+    from govwatch.storage import connect
+
+    template = WORK / f"live-stored-{STORED}.duckdb"
+    if not template.exists():
+        partial = template.with_suffix(".partial")
+        partial.unlink(missing_ok=True)
+        db = connect(f"duckdb:///{partial}")
+        import_catalog(db, [stored / "catalog.jsonl", feed / "catalog.jsonl"])
+        import_events(db, [stored / "events.jsonl"], hooks=False)
+        db.execute("CHECKPOINT")
+        db.close()
+        partial.rename(template)
+    path = WORK / f"{name}.duckdb"
+    path.unlink(missing_ok=True)
+    shutil.copy(template, path)
+    db = connect(f"duckdb:///{path}")
+    sync_from_catalog(db, datetime(2025, 1, 1))
+    db.close()
+    return f"duckdb:///{path}"
+
+
+def _token(url: str) -> str:
+    from govwatch.auth.tokens import create_token
+    from govwatch.storage import connect
+
+    db = connect(url, migrate=False)
+    roots = [str(r[0]) for r in db.query("SELECT org_code FROM orgs WHERE parent_code IS NULL")]
+    token, _ = create_token(db, "bench", "source", roots, "bench", datetime(2025, 1, 1))
+    db.close()
+    return token
+
+
+def _post(client: httpx.Client, token: str, batch: list[dict[str, Any]], wait: bool) -> None:
+    answer = client.post(
+        f"/api/v1/events?wait={'true' if wait else 'false'}",
+        content=orjson.dumps(batch),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    answer.raise_for_status()
+
+
+def _sustained(url: str, batches: list[list[dict[str, Any]]], wait: bool) -> dict[str, float]:
+    token = _token(url)
+    with _Server(url) as server:
+        evaluator = server.app.state.pool.evaluator
+        clients = [httpx.Client(base_url=server.url, timeout=600) for _ in range(CLIENTS)]
+        lock, position = threading.Lock(), [0]
+
+        def worker(client: httpx.Client) -> int:
+            sent = 0
+            while True:
+                with lock:
+                    n = position[0]
+                    position[0] += 1
+                if n >= len(batches):
+                    return sent
+                _post(client, token, batches[n], wait)
+                sent += len(batches[n])
+
+        with timer() as took:
+            with ThreadPoolExecutor(CLIENTS) as pool:
+                sent = sum(pool.map(worker, clients))
+            posted = took()
+            assert evaluator.idle(timeout=3600)
+        for c in clients:
+            c.close()
+        db = server.app.state.pool.get()
+        try:
+            alerts = int(db.scalar("SELECT count(*) FROM alerts") or 0)
+            left = int(db.scalar("SELECT count(*) FROM live_pending") or 0)
+        finally:
+            server.app.state.pool.put(db)
+    return {"events": sent, "posted_s": posted, "s": took(), "alerts": alerts, "left": left}
+
+
+def _baseline(url: str, batches: list[list[dict[str, Any]]]) -> dict[str, float]:
+    from govwatch.events.ingest import import_records
+    from govwatch.storage import connect
+
+    db = connect(url, migrate=False)
+    with timer() as took:
+        for batch in batches:
+            import_records(db, batch, source="bench")
+    alerts = int(db.scalar("SELECT count(*) FROM alerts") or 0)
+    db.close()
+    events = sum(len(b) for b in batches)
+    return {"events": events, "s": took(), "alerts": alerts}
+
+
+def _latency(url: str, batches: list[list[dict[str, Any]]]) -> dict[str, float]:
+    token = _token(url)
+    gap = BATCH / RATE
+    latencies: list[float] = []
+    with _Server(url) as server, httpx.Client(base_url=server.url, timeout=600) as client:
+        lock = threading.Lock()
+        start = time.perf_counter() + 0.2
+
+        def send(n: int) -> None:
+            due = start + n * gap
+            time.sleep(max(0.0, due - time.perf_counter()))
+            _post(client, token, batches[n], True)
+            with lock:
+                latencies.append(time.perf_counter() - due)
+
+        # one request every `gap` seconds whatever the previous answers do (an open loop)
+        with ThreadPoolExecutor(32) as pool:
+            list(pool.map(send, range(len(batches))))
+    ordered = sorted(latencies)
+    return {
+        "batches": len(ordered),
+        "p50": statistics.median(ordered),
+        "p99": ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))],
+        "max": ordered[-1],
+    }
+
+
+def main() -> None:
+    stored = _province(STORED, 11)
+    batches, _, feed = _feed(scaled(40_000))
+    os.environ["GOVWATCH_NOW"] = orjson.loads((feed / "meta.json").read_bytes())["end_at"]
+    sustained_n = min(len(batches), 120)  # 60,000 events
+    latency_n = min(len(batches) - sustained_n, 120)  # 60 s at 1,000 events/s
+    rows: list[list[object]] = []
+    base = _baseline(_stored_db("live-base", stored, feed), batches[:10])
+    base_rate = base["events"] / base["s"]
+    rows.append(
+        [
+            "in process, hooks per batch (baseline)",
+            f"{base['events']:,.0f}",
+            f"{base['s']:.1f}",
+            f"{base_rate:,.0f}",
+            "1.00",
+        ]
+    )
+    for wait in (False, True):
+        url = _stored_db(f"live-{wait}", stored, feed)
+        got = _sustained(url, batches[:sustained_n], wait)
+        rate = got["events"] / got["s"]
+        rows.append(
+            [
+                f"HTTP, {CLIENTS} clients, wait={'true' if wait else 'false'}",
+                f"{got['events']:,.0f}",
+                f"{got['s']:.1f} (posted in {got['posted_s']:.1f})",
+                f"**{rate:,.0f}**",
+                f"{rate / base_rate:.1f}",
+            ]
+        )
+        record_now(rows, None)
+    url = _stored_db("live-latency", stored, feed)
+    lat = _latency(url, batches[sustained_n : sustained_n + latency_n])
+    record_now(rows, lat)
+
+
+def record_now(rows: list[list[object]], lat: dict[str, float] | None) -> None:
+    body = (
+        f"Stored: a province of {STORED:,} cases in a DuckDB file (imported without live hooks). "
+        f"Feed: new cases' events in order of occurrence, batches of {BATCH}. Rate = events "
+        "until the live evaluator has evaluated every queued case (clocks, 21 rules, workflow). "
+        "Target ≥ 5,000 events/s (issue 5).\n\n"
+        + table(["path", "events", "seconds", "events/s", "× baseline"], rows)
+    )
+    if lat is not None:
+        met = "met" if lat["p99"] <= 2 else "not met"
+        body += (
+            f"\n\nLatency at {RATE:,} events/s (one batch of {BATCH} every {BATCH / RATE:.1f} s, "
+            f"`wait=true`, {lat['batches']:.0f} batches): from a batch's send time to its "
+            f"answer, after its alerts are written: p50 {lat['p50']:.2f} s, "
+            f"**p99 {lat['p99']:.2f} s**, max {lat['max']:.2f} s (target ≤ 2 s: {met})."
+        )
+    record("live", "Live path over HTTP: ingestion rate and events-to-alert latency", body)
+
+
+if __name__ == "__main__":
+    main()

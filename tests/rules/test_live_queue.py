@@ -1,0 +1,202 @@
+"""The live evaluator: queued cases are evaluated in coalesced rounds, nothing lost or doubled."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from govwatch import evaluator as live_queue
+from govwatch.catalog.ingest import import_catalog
+from govwatch.evaluator import LiveEvaluator, enqueue, evaluate_pending, pending_count
+from govwatch.events.ingest import import_records
+from govwatch.rules.engine import audit
+from govwatch.storage import Database, connect
+from tests.rules.province import end_at, identities, make_province
+
+
+def _active(db: Database) -> set[tuple[str, str, str, str]]:
+    rows = db.query("SELECT case_id, rule, key, level FROM alerts WHERE status = 'active'")
+    return {(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows}
+
+
+def _province(db: Database, tmp_path: Path, cases: int = 120) -> tuple[list[str], Path]:
+    folder = make_province(tmp_path / "p", cases, 7)
+    import_catalog(db, [folder / "catalog.jsonl"])
+    lines = (folder / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    return lines, folder
+
+
+def test_a_queued_import_leaves_its_cases_pending_until_a_round_evaluates_them(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines, folder = _province(db, tmp_path)
+    monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
+    report = import_records(db, lines, source="test", queue=True)
+    assert report.token is not None
+    assert pending_count(db) == report.cases > 0
+    assert db.scalar("SELECT count(*) FROM alerts") == 0  # nothing evaluated yet
+    assert evaluate_pending(db) == report.cases
+    assert pending_count(db) == 0
+    assert _active(db) == identities(audit(db, end_at(folder)))
+    assert db.scalar("SELECT count(*) FROM alert_workflow") == db.scalar(
+        "SELECT count(*) FROM alerts"
+    )
+
+
+def test_a_case_queued_again_during_a_round_keeps_its_row_for_the_next_round(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines, folder = _province(db, tmp_path, cases=20)
+    monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
+    import_records(db, lines, source="test", queue=True)
+    queued = [str(r[0]) for r in db.query("SELECT case_id FROM live_pending ORDER BY case_id")]
+    again = queued[0]
+    import govwatch.hooks
+
+    real = govwatch.hooks.cases_changed
+    seen: list[list[str]] = []
+
+    def concurrent_import(db_: Database, case_ids: list[str] | None) -> None:
+        seen.append(list(case_ids or []))
+        real(db_, case_ids)
+        enqueue(db_, [again])  # an import of this case committed while the round ran
+
+    monkeypatch.setattr(govwatch.hooks, "cases_changed", concurrent_import)
+    assert evaluate_pending(db) == len(queued)
+    assert seen == [queued]
+    assert [str(r[0]) for r in db.query("SELECT case_id FROM live_pending")] == [again]
+    monkeypatch.setattr(govwatch.hooks, "cases_changed", real)
+    assert evaluate_pending(db) == 1
+    assert pending_count(db) == 0
+
+
+def test_many_small_shuffled_batches_through_the_evaluator_end_as_one_batch_audit(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup = connect(db_url)
+    lines, folder = _province(setup, tmp_path, cases=200)
+    setup.close()
+    monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
+    random.Random(11).shuffle(lines)
+    main = connect(db_url, migrate=False)
+    connections: list[Database] = []
+
+    def acquire() -> Database:
+        # DuckDB: a cursor of the one instance; PostgreSQL: a connection of its own
+        if main.dialect == "duckdb":
+            cursor = main.raw.cursor()
+            cursor.execute("SET TimeZone = 'Asia/Shanghai'")
+            return Database("duckdb", cursor, db_url)
+        return connect(db_url, migrate=False)
+
+    def release(db: Database) -> None:
+        connections.append(db)
+
+    live = LiveEvaluator(acquire, release, exclusive_writes=main.dialect == "duckdb")
+    try:
+        size = len(lines) // 15 + 1
+        for start in range(0, len(lines), size):
+            with live.writing():
+                import_records(main, lines[start : start + size], source="test", queue=True)
+            live.submit()  # no wait: batches pile up while rounds run
+        assert live.idle(timeout=300)
+        assert pending_count(main) == 0
+        assert _active(main) == identities(audit(main, end_at(folder)))
+        assert main.scalar("SELECT count(*) FROM alerts") == main.scalar(
+            "SELECT count(DISTINCT alert_id) FROM alerts"
+        )
+    finally:
+        live.stop()
+        for db in connections:
+            db.close()
+        main.close()
+
+
+def test_a_failed_round_keeps_the_cases_queued_and_a_later_round_finishes_them(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main = connect(db_url)
+    lines, folder = _province(main, tmp_path, cases=30)
+    monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
+    import_records(main, lines, source="test", queue=True)
+    queued = pending_count(main)
+    calls = {"n": 0}
+    real = live_queue.evaluate_pending
+
+    def flaky(db: Database) -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database went away")
+        return real(db)
+
+    monkeypatch.setattr(live_queue, "evaluate_pending", flaky)
+    cursors: list[Database] = []
+
+    def acquire() -> Database:
+        if main.dialect == "duckdb":
+            return Database("duckdb", main.raw.cursor(), db_url)
+        return connect(db_url, migrate=False)
+
+    live = LiveEvaluator(acquire, cursors.append, exclusive_writes=main.dialect == "duckdb")
+    try:
+        ticket = live.submit()
+        assert live.wait(ticket, timeout=60)  # the failed round ends; the cases stay queued
+        assert live.idle(timeout=120)  # … and the retry evaluates them
+        assert calls["n"] >= 2
+        assert queued > 0 and pending_count(main) == 0
+        assert _active(main) == identities(audit(main, end_at(folder)))
+    finally:
+        live.stop()
+        for db in cursors:
+            db.close()
+        main.close()
+
+
+def test_the_api_answers_after_evaluation_by_default_and_at_once_with_wait_false(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from govwatch.auth.orgs import sync_from_catalog
+    from govwatch.auth.tokens import create_token
+    from govwatch.web.app import create_app
+
+    url = f"duckdb:///{tmp_path / 'api.duckdb'}"
+    setup = connect(url)
+    lines, folder = _province(setup, tmp_path, cases=80)
+    at = end_at(folder)
+    monkeypatch.setenv("GOVWATCH_NOW", at.isoformat())
+    sync_from_catalog(setup, at)
+    roots = [str(r[0]) for r in setup.query("SELECT org_code FROM orgs WHERE parent_code IS NULL")]
+    token, _ = create_token(setup, "feed", "source", roots, "test", at)
+    setup.close()
+    events = [json.loads(x) for x in lines]
+    by_case: dict[str, list[dict[str, object]]] = {}
+    for e in events:
+        by_case.setdefault(str(e["case_id"]), []).append(e)
+    cases = sorted(by_case)
+    first = [e for c in cases[:40] for e in by_case[c]]
+    rest = [e for c in cases[40:] for e in by_case[c]]
+    headers = {"Authorization": f"Bearer {token}"}
+    app = create_app(url)
+    with TestClient(app) as client:
+        answer = client.post("/api/v1/events", json=first, headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["applied"] == len(first)
+        assert answer.headers["X-Govwatch-Pending-Cases"] == "0"
+        pool = app.state.pool
+        db = pool.get()
+        try:
+            expected_first = {a for a in identities(audit(db, at)) if a[0] in set(cases[:40])}
+            assert _active(db) == expected_first  # evaluated before the answer
+            quick = client.post("/api/v1/events?wait=false", json=rest, headers=headers)
+            assert quick.status_code == 200
+            assert int(quick.headers["X-Govwatch-Pending-Cases"]) == len(cases) - 40
+            assert pool.evaluator.idle(timeout=120)
+            assert pending_count(db) == 0
+            assert _active(db) == identities(audit(db, at))
+        finally:
+            pool.put(db)
