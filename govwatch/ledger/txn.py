@@ -27,6 +27,10 @@ def _is_conflict(exc: BaseException) -> bool:
 
     if isinstance(exc, duckdb.TransactionException | LedgerRace):
         return True
+    if isinstance(exc, duckdb.ConstraintException) and "Duplicate key" in str(exc):
+        # DuckDB's twin of PostgreSQL's unique violation: a key (e.g. the ledger's next seq)
+        # that a concurrent transaction committed after ours began
+        return True
     try:
         import psycopg.errors as pg_errors
     except ImportError:  # pragma: no cover - psycopg is a dependency
