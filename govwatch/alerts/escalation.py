@@ -1,20 +1,25 @@
-"""Escalation: orders not answered in time become alerts, and red cards become orders.
+"""Escalation: what the sweeper does when a deadline of handling passes.
 
 - An order still ``issued`` after its reply date turns ``overdue`` and raises an alert of rule
   ``order_overdue`` (class timeliness, type 督办反馈超期, key = the order id) on each case of
-  the order, at level ``yellow``, in the engine's ``alerts`` table.
-- Still unanswered after a second reply period, those alerts turn ``red``.
+  the order, at level ``yellow``, in the engine's ``alerts`` table (``raised`` in
+  ``alert_history``; ``reopened`` when a returned order goes overdue again).
+- Still unanswered after a second reply period, those alerts turn ``red`` (``level``).
 - With the setting ``auto_order_red`` on (the default), every red alert not yet under an order
   gets one automatically: one order per department per sweep, covering its new red alerts.
+
+Every change of an alert's condition made here is written through
+:func:`govwatch.alerts.history.record` (history row + ledger entry ``alert.condition``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 
 import orjson
 
+from govwatch.alerts.history import Change, record
 from govwatch.alerts.notify import Notice, notify
 from govwatch.alerts.orders import (
     _COLUMNS,
@@ -91,38 +96,43 @@ def check_overdue(db: Database, at: datetime) -> int:
 
 
 def _raise_overdue_alerts(db: Database, order: Order, at: datetime) -> None:
+    """One ``order_overdue`` alert per case of the order: raised, or reopened if it was cleared.
+
+    A returned order that goes overdue again finds the alert its first lateness raised (same
+    case, rule and key); that alert keeps its identity and is ``reopened`` at ``yellow``.
+    """
     cases = db.query(
         "SELECT DISTINCT a.case_id, a.item_code, a.region_code FROM order_alerts oa "
         "JOIN alerts a ON a.alert_id = oa.alert_id WHERE oa.order_id = ? ORDER BY a.case_id",
         [order.order_id],
     )
-    version = 0
-    if db.table_exists("rule_catalog_versions"):
-        version = int(db.scalar("SELECT COALESCE(MAX(version), 0) FROM rule_catalog_versions"))
+    version = int(db.scalar("SELECT COALESCE(MAX(version), 0) FROM rule_catalog_versions"))
+    message = (
+        f"督办单 {order.order_id} 要求于 {order.reply_due_on.isoformat()} 前回复，"
+        "责任部门逾期未回复"
+    )
+    evidence = orjson.dumps(
+        {
+            "order_id": order.order_id,
+            "issued_at": order.issued_at,
+            "reply_due_on": order.reply_due_on,
+            "reply_days": order.reply_days,
+        },
+        default=str,
+    ).decode()
+    changes: list[Change] = []
     for case_id, item_code, region_code in cases:
-        message = (
-            f"督办单 {order.order_id} 要求于 {order.reply_due_on.isoformat()} 前回复，"
-            "责任部门逾期未回复"
-        )
-        evidence = orjson.dumps(
-            {
-                "order_id": order.order_id,
-                "issued_at": order.issued_at,
-                "reply_due_on": order.reply_due_on,
-                "reply_days": order.reply_days,
-            },
-            default=str,
-        ).decode()
-        db.execute(
+        alert_id = _overdue_alert_id(str(case_id), order.order_id)
+        inserted = db.query(
             "INSERT INTO alerts (alert_id, case_id, rule, rule_class, rule_type, key, level, "
             "status, message, evidence, catalog_version, item_code, region_code, "
             "department_code, org_code, "
             "first_seen_at, last_seen_at, level_changed_at, cleared_at) "
             "VALUES (?, ?, ?, 'timeliness', ?, ?, 'yellow', 'active', "
             "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
-            "ON CONFLICT DO NOTHING",
+            "ON CONFLICT DO NOTHING RETURNING alert_id",
             [
-                _overdue_alert_id(str(case_id), order.order_id),
+                alert_id,
                 case_id,
                 OVERDUE_RULE,
                 OVERDUE_TYPE,
@@ -139,20 +149,61 @@ def _raise_overdue_alerts(db: Database, order: Order, at: datetime) -> None:
                 at,
             ],
         )
+        change = "raised"
+        if not inserted:
+            inserted = db.query(
+                "UPDATE alerts SET status = 'active', cleared_at = NULL, level = 'yellow', "
+                "level_changed_at = CASE WHEN level = 'yellow' THEN level_changed_at ELSE ? END, "
+                "message = ?, evidence = ?, catalog_version = ?, last_seen_at = ? "
+                "WHERE alert_id = ? AND status = 'cleared' RETURNING alert_id",
+                [at, message, evidence, version, at, alert_id],
+            )
+            change = "reopened"
+        if inserted:
+            details = {"rule": OVERDUE_RULE, "order_id": order.order_id, "case_id": case_id}
+            changes.append(Change(alert_id, change, "yellow", message, details))
+    record(db, changes, at)
 
 
 def _escalate(db: Database, at: datetime) -> None:
     """An order still unanswered after a second reply period turns its alerts red."""
     for order_id, due, days in db.query(
-        "SELECT order_id, reply_due_on, reply_days FROM orders WHERE state = 'overdue'"
+        "SELECT order_id, reply_due_on, reply_days FROM orders WHERE state = 'overdue' "
+        "ORDER BY order_id"
     ):
         second, _ = add_workdays(db, due, int(days))
-        if at.date() > second:
-            db.execute(
+        if at.date() <= second:
+            continue
+
+        def work(tx: Database, order_id: str = str(order_id), second: date = second) -> None:
+            # Conditional on the level: a concurrent sweeper's update makes this one match
+            # nothing (PostgreSQL re-checks after waiting; DuckDB conflicts and retries).
+            raised = tx.query(
                 "UPDATE alerts SET level = 'red', level_changed_at = ?, last_seen_at = ? "
-                "WHERE rule = ? AND key = ? AND status = 'active' AND level <> 'red'",
+                "WHERE rule = ? AND key = ? AND status = 'active' AND level <> 'red' "
+                "RETURNING alert_id, case_id, level",
                 [at, at, OVERDUE_RULE, order_id],
             )
+            message = (
+                f"督办单 {order_id} 逾期后又过一个回复期限（{second.isoformat()}）仍未回复，"
+                "升为红牌"
+            )
+            record(
+                tx,
+                [
+                    Change(
+                        str(alert_id),
+                        "level",
+                        "red",
+                        message,
+                        {"rule": OVERDUE_RULE, "order_id": order_id, "case_id": case_id},
+                    )
+                    for alert_id, case_id, _ in sorted(raised)
+                ],
+                at,
+            )
+
+        run_claimed(db, work)
 
 
 def auto_orders(db: Database, at: datetime, case_ids: list[str] | None = None) -> int:

@@ -7,7 +7,8 @@
       └──(reply period passed; sweeper)──► overdue ──reply (late)──► replied
 
 An order that goes overdue raises ``order_overdue`` alerts (:mod:`govwatch.alerts.escalation`);
-a late reply clears those alerts, and the workflow then closes them automatically.
+a reply clears those alerts (with a ``cleared`` history row), and the workflow then closes them
+automatically.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from govwatch.alerts.history import Change, record
 from govwatch.alerts.notify import Notice, notify
 from govwatch.alerts.settings import get_setting
 from govwatch.alerts.workdays import add_workdays
@@ -212,6 +214,29 @@ def issue_order(
     return run_claimed(db, work)
 
 
+def _clear_overdue_alerts(tx: Database, order: Order, at: datetime) -> None:
+    """An answered order owes nothing: its ``order_overdue`` alerts clear, each with history."""
+    cleared = tx.query(
+        "UPDATE alerts SET status = 'cleared', cleared_at = ?, last_seen_at = ? "
+        "WHERE rule = ? AND key = ? AND status = 'active' RETURNING alert_id, level, case_id",
+        [at, at, OVERDUE_RULE, order.order_id],
+    )
+    record(
+        tx,
+        [
+            Change(
+                str(alert_id),
+                "cleared",
+                str(level),
+                f"督办单 {order.order_id} 已于 {at:%Y-%m-%d} 回复，督办反馈超期告警解除",
+                {"rule": OVERDUE_RULE, "order_id": order.order_id, "case_id": case_id},
+            )
+            for alert_id, level, case_id in sorted(cleared)
+        ],
+        at,
+    )
+
+
 def act_on_order(
     db: Database,
     principal: Principal,
@@ -256,12 +281,8 @@ def act_on_order(
             raise ConflictError("督办单已被他人同时处理，本次操作未生效，请刷新后查看")
         seq = int(claimed[0][0])
         _transition(tx, order, seq, action, order.state, target, principal.name, at, body or name)
-        if action == "reply" and order.state == "overdue":
-            tx.execute(
-                "UPDATE alerts SET status = 'cleared', cleared_at = ?, last_seen_at = ? "
-                "WHERE rule = ? AND key = ? AND status = 'active'",
-                [at, at, OVERDUE_RULE, order_id],
-            )
+        if action == "reply":
+            _clear_overdue_alerts(tx, order, at)
         to_supervisor = action == "reply"
         notify(
             tx,

@@ -1,0 +1,177 @@
+"""Escalation on both engines: overdue-order alerts keep a history like the engine's alerts."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+
+from govwatch.alerts.escalation import check_overdue
+from govwatch.alerts.orders import OVERDUE_RULE, act_on_order, issue_order
+from govwatch.alerts.seed import put_alert
+from govwatch.alerts.sync import sync_workflow
+from govwatch.alerts.workflow import get_state, transitions
+from govwatch.auth.principal import Principal
+from govwatch.ledger import verify
+from govwatch.storage import Database, connect
+
+T0 = datetime(2025, 9, 26, 10, 0)  # Friday before National Day
+SUP = Principal(name="sup", role="supervisor")
+DEPT = Principal(name="dept", role="department", org_code="D1", scope=frozenset({"D1"}))
+
+
+def history(db: Database, alert_id: str) -> list[tuple[int, str, str]]:
+    return [
+        (int(r[0]), str(r[1]), str(r[2]))
+        for r in db.query(
+            "SELECT seq, change, level FROM alert_history WHERE alert_id = ? ORDER BY seq",
+            [alert_id],
+        )
+    ]
+
+
+def ledger(db: Database, kind: str, ref: str) -> list[dict[str, Any]]:
+    return [
+        orjson.loads(r[0])
+        for r in db.query(
+            "SELECT payload FROM ledger WHERE kind = ? AND ref = ? ORDER BY seq", [kind, ref]
+        )
+    ]
+
+
+def overdue_alert(db: Database) -> str:
+    return str(db.scalar("SELECT alert_id FROM alerts WHERE rule = ?", [OVERDUE_RULE]))
+
+
+@contextmanager
+def two_connections(db_url: str) -> Iterator[tuple[Database, Database, Database]]:
+    """A setup connection and two more for two threads: on DuckDB two cursors of one connection
+    (one process holds the file), on PostgreSQL two connections."""
+    setup = connect(db_url)
+    if setup.dialect == "duckdb":
+        pair = (
+            Database("duckdb", setup.raw.cursor(), db_url),
+            Database("duckdb", setup.raw.cursor(), db_url),
+        )
+    else:
+        pair = (connect(db_url, migrate=False), connect(db_url, migrate=False))
+    try:
+        yield setup, pair[0], pair[1]
+    finally:
+        for one in pair:
+            one.close()
+        setup.close()
+
+
+def run_both(pair: tuple[Database, Database], step: Callable[[Database], int]) -> list[int]:
+    """Run ``step`` on both connections at once (released together by a barrier)."""
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def run(db: Database) -> None:
+        try:
+            barrier.wait()
+            results.append(step(db))
+        except BaseException as exc:  # surfaced in the test thread below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(db,)) for db in pair]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+# -- 1. overdue orders: their alerts keep a history like the engine's -------------------------
+
+
+def test_overdue_order_alert_history_records_raise_red_and_clear(db: Database) -> None:
+    alert = put_alert(db, "C1", "case_overdue", T0, department_code="D1")
+    order = issue_order(db, SUP, [alert], T0, content="请核查")
+    check_overdue(db, datetime(2025, 10, 11, 9, 0))
+    overdue = overdue_alert(db)
+    assert history(db, overdue) == [(1, "raised", "yellow")]
+    # the sweeper runs again and again: nothing more to record
+    check_overdue(db, datetime(2025, 10, 11, 9, 5))
+    check_overdue(db, datetime(2025, 10, 16, 20, 0))
+    assert history(db, overdue) == [(1, "raised", "yellow")]
+    # the second reply period (11, 13–16 Oct) has passed
+    check_overdue(db, datetime(2025, 10, 17, 9, 0))
+    check_overdue(db, datetime(2025, 10, 17, 9, 5))
+    assert history(db, overdue) == [(1, "raised", "yellow"), (2, "level", "red")]
+    reply_at = datetime(2025, 10, 17, 10, 0)
+    act_on_order(db, DEPT, order.order_id, "reply", reply_at, text="迟复")
+    assert history(db, overdue) == [
+        (1, "raised", "yellow"),
+        (2, "level", "red"),
+        (3, "cleared", "red"),
+    ]
+    rows = db.query_dicts(
+        "SELECT changed_at, message, catalog_version FROM alert_history WHERE alert_id = ? "
+        "ORDER BY seq",
+        [overdue],
+    )
+    assert [r["changed_at"] for r in rows] == [
+        datetime(2025, 10, 11, 9, 0),
+        datetime(2025, 10, 17, 9, 0),
+        reply_at,
+    ]
+    assert order.order_id in rows[0]["message"] and "红牌" in rows[1]["message"]
+    assert "回复" in rows[2]["message"]
+    changes = ledger(db, "alert.condition", overdue)
+    assert [(c["seq"], c["change"], c["level"]) for c in changes] == history(db, overdue)
+    assert {c["order_id"] for c in changes} == {order.order_id}
+    state = get_state(db, overdue)
+    assert state is not None and (state.state, state.close_reason) == ("closed", "auto")
+    assert verify(db).ok
+
+
+def test_returned_order_overdue_again_reopens_its_alert(db: Database) -> None:
+    alert = put_alert(db, "C1", "case_overdue", T0, department_code="D1")
+    order = issue_order(db, SUP, [alert], T0, content="请核查")
+    sync_workflow(db, datetime(2025, 10, 11, 9, 0))  # overdue: the alert is raised
+    overdue = overdue_alert(db)
+    act_on_order(db, DEPT, order.order_id, "reply", datetime(2025, 10, 13, 9, 0), text="迟复")
+    returned = act_on_order(
+        db, SUP, order.order_id, "return", datetime(2025, 10, 14, 9, 0), text="回复不完整"
+    )
+    assert returned.reply_due_on == date(2025, 10, 21)  # 15, 16, 17, 20, 21 Oct
+    sync_workflow(db, datetime(2025, 10, 21, 20, 0))
+    assert db.scalar("SELECT status FROM alerts WHERE alert_id = ?", [overdue]) == "cleared"
+    again = datetime(2025, 10, 22, 9, 0)
+    report = sync_workflow(db, again)
+    assert report.orders_overdue == 1
+    assert history(db, overdue) == [
+        (1, "raised", "yellow"),
+        (2, "cleared", "yellow"),
+        (3, "reopened", "yellow"),
+    ]
+    row = db.query_dicts(
+        "SELECT status, cleared_at, message FROM alerts WHERE alert_id = ?", [overdue]
+    )
+    assert (row[0]["status"], row[0]["cleared_at"]) == ("active", None)
+    assert "2025-10-21" in row[0]["message"]  # the new reply date
+    state = get_state(db, overdue)
+    assert state is not None and state.state == "open"
+    assert [t["action"] for t in transitions(db, overdue)] == ["raise", "auto_close", "reopen"]
+    assert verify(db).ok
+
+
+def test_two_sweepers_turn_an_overdue_alert_red_once(db_url: str) -> None:
+    with two_connections(db_url) as (setup, one, two):
+        alert = put_alert(setup, "C1", "case_overdue", T0, department_code="D1")
+        issue_order(setup, SUP, [alert], T0, content="请核查")
+        run_both((one, two), lambda db: check_overdue(db, datetime(2025, 10, 11, 9, 0)))
+        run_both((one, two), lambda db: check_overdue(db, datetime(2025, 10, 17, 9, 0)))
+        overdue = overdue_alert(setup)
+        assert history(setup, overdue) == [(1, "raised", "yellow"), (2, "level", "red")]
+        assert len(ledger(setup, "alert.condition", overdue)) == 2
+        assert verify(setup).ok
