@@ -7,6 +7,8 @@
 - Still unanswered after a second reply period, those alerts turn ``red`` (``level``).
 - With the setting ``auto_order_red`` on (the default), every red alert not yet under an order
   gets one automatically: one order per department per sweep, covering its new red alerts.
+  Each alert is claimed on its workflow row (``order_id IS NULL`` → the new order) in the same
+  unit of work that writes the order, so concurrent sweepers never put it under two orders.
 
 Every change of an alert's condition made here is written through
 :func:`govwatch.alerts.history.record` (history row + ledger entry ``alert.condition``).
@@ -27,10 +29,12 @@ from govwatch.alerts.orders import (
     OVERDUE_TYPE,
     Order,
     _transition,
-    issue_order,
+    create_order,
+    new_order_id,
 )
 from govwatch.alerts.settings import get_setting
 from govwatch.alerts.workdays import add_workdays
+from govwatch.alerts.workflow import ensure_workflow, load_alert
 from govwatch.auth.principal import SYSTEM
 from govwatch.ledger import run_claimed
 from govwatch.storage import Database
@@ -221,6 +225,7 @@ def auto_orders(db: Database, at: datetime, case_ids: list[str] | None = None) -
         "LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id "
         "WHERE a.level = 'red' AND a.status = 'active' AND a.rule <> ? "
         "AND COALESCE(w.state, 'open') NOT IN ('closed', 'dismissed') "
+        "AND w.order_id IS NULL "
         "AND COALESCE(a.department_code, a.org_code) IS NOT NULL "
         f"AND NOT EXISTS (SELECT 1 FROM order_alerts oa WHERE oa.alert_id = a.alert_id){where} "
         "ORDER BY 2, 1",
@@ -229,14 +234,43 @@ def auto_orders(db: Database, at: datetime, case_ids: list[str] | None = None) -
     by_org: dict[str, list[str]] = {}
     for alert_id, org in rows:
         by_org.setdefault(str(org), []).append(str(alert_id))
+    days = int(get_setting(db, "order_reply_days"))
+    issued = 0
     for org, ids in by_org.items():
-        issue_order(
-            db,
-            SYSTEM,
-            ids,
-            at,
-            org_code=org,
-            automatic=True,
-            content=f"系统自动督办：{len(ids)} 条红牌告警，请核查并回复处理情况",
-        )
-    return len(by_org)
+
+        def work(tx: Database, org: str = org, ids: list[str] = ids) -> bool:
+            return _auto_order(tx, org, ids, at, days)
+
+        issued += int(run_claimed(db, work))
+    return issued
+
+
+def _auto_order(tx: Database, org: str, ids: list[str], at: datetime, days: int) -> bool:
+    """Claim those of ``ids`` still free and put them under one new automatic order."""
+    for alert_id in ids:  # the claim is on the workflow row: make sure it exists
+        ensure_workflow(tx, load_alert(tx, alert_id, SYSTEM), at)
+    order_id = new_order_id(at)
+    marks = ", ".join("?" for _ in ids)
+    claimed = tx.query(
+        "UPDATE alert_workflow SET order_id = ? "
+        f"WHERE alert_id IN ({marks}) AND order_id IS NULL "
+        "AND state NOT IN ('closed', 'dismissed') "
+        "AND alert_id IN (SELECT alert_id FROM alerts WHERE level = 'red' AND status = 'active') "
+        "RETURNING alert_id",
+        [order_id, *ids],
+    )
+    if not claimed:
+        return False
+    mine = sorted(str(r[0]) for r in claimed)
+    create_order(
+        tx,
+        SYSTEM,
+        mine,
+        at,
+        content=f"系统自动督办：{len(mine)} 条红牌告警，请核查并回复处理情况",
+        org_code=org,
+        reply_days=days,
+        automatic=True,
+        order_id=order_id,
+    )
+    return True

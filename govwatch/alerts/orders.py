@@ -8,7 +8,8 @@
 
 An order that goes overdue raises ``order_overdue`` alerts (:mod:`govwatch.alerts.escalation`);
 a reply clears those alerts (with a ``cleared`` history row), and the workflow then closes them
-automatically.
+automatically. Every order records itself on its alerts' workflow rows (``order_id``): that
+column is what an automatic order claims, so that no alert is put under two of them.
 """
 
 from __future__ import annotations
@@ -140,6 +141,10 @@ def _transition(
     )
 
 
+def new_order_id(at: datetime) -> str:
+    return f"DB{at:%Y%m%d}{secrets.token_hex(4).upper()}"
+
+
 def issue_order(
     db: Database,
     principal: Principal,
@@ -163,55 +168,84 @@ def issue_order(
         raise InputError(f"回复期限应为 1–60 个工作日，收到 {days}")
 
     def work(tx: Database) -> Order:
-        alerts = [load_alert(tx, a, principal) for a in ids]
-        targets = {a.responsible for a in alerts}
-        target = org_code or (targets.pop() if len(targets) == 1 else None)
-        if not target:
-            raise InputError("这些告警属于不同部门（或没有责任部门）：请用 org_code 指定被督办部门")
-        due, provisional = add_workdays(tx, at.date(), days)
-        order_id = f"DB{at:%Y%m%d}{secrets.token_hex(4).upper()}"
-        tx.execute(
-            f"INSERT INTO orders ({_COLUMNS}, updated_at) VALUES "
-            "(?, ?, 'issued', 1, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, ?)",
-            [
-                order_id,
-                target,
-                content.strip(),
-                principal.name,
-                at,
-                days,
-                due,
-                provisional,
-                automatic,
-                at,
-            ],
-        )
-        tx.executemany(
-            "INSERT INTO order_alerts (order_id, alert_id) VALUES (?, ?)",
-            [(order_id, a) for a in ids],
-        )
-        for alert in alerts:
-            ensure_workflow(tx, alert, at)
-        order = get_order(tx, order_id, SYSTEM)
-        _transition(tx, order, 1, "issue", None, "issued", principal.name, at, content.strip())
-        notify(
+        return create_order(
             tx,
-            [
-                Notice(
-                    f"order:{order_id}:1",
-                    "order.issued",
-                    order_id,
-                    f"收到督办单 {order_id}（{len(ids)} 条告警），请于 {due.isoformat()} 前回复",
-                    "department",
-                    target,
-                    {"order_id": order_id, "alert_ids": ids, "reply_due_on": due.isoformat()},
-                )
-            ],
+            principal,
+            ids,
             at,
+            content=content.strip(),
+            org_code=org_code,
+            reply_days=days,
+            automatic=automatic,
+            order_id=new_order_id(at),
         )
-        return order
 
     return run_claimed(db, work)
+
+
+def create_order(
+    tx: Database,
+    principal: Principal,
+    ids: list[str],
+    at: datetime,
+    *,
+    content: str,
+    org_code: str | None,
+    reply_days: int,
+    automatic: bool,
+    order_id: str,
+) -> Order:
+    """Write one order inside the caller's unit of work (inputs already checked)."""
+    alerts = [load_alert(tx, a, principal) for a in ids]
+    targets = {a.responsible for a in alerts}
+    target = org_code or (targets.pop() if len(targets) == 1 else None)
+    if not target:
+        raise InputError("这些告警属于不同部门（或没有责任部门）：请用 org_code 指定被督办部门")
+    due, provisional = add_workdays(tx, at.date(), reply_days)
+    tx.execute(
+        f"INSERT INTO orders ({_COLUMNS}, updated_at) VALUES "
+        "(?, ?, 'issued', 1, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, ?)",
+        [
+            order_id,
+            target,
+            content,
+            principal.name,
+            at,
+            reply_days,
+            due,
+            provisional,
+            automatic,
+            at,
+        ],
+    )
+    tx.executemany(
+        "INSERT INTO order_alerts (order_id, alert_id) VALUES (?, ?)",
+        [(order_id, a) for a in ids],
+    )
+    for alert in alerts:
+        ensure_workflow(tx, alert, at)
+    marks = ", ".join("?" for _ in ids)
+    tx.execute(
+        f"UPDATE alert_workflow SET order_id = ? WHERE alert_id IN ({marks})", [order_id, *ids]
+    )
+    order = get_order(tx, order_id, SYSTEM)
+    _transition(tx, order, 1, "issue", None, "issued", principal.name, at, content)
+    notify(
+        tx,
+        [
+            Notice(
+                f"order:{order_id}:1",
+                "order.issued",
+                order_id,
+                f"收到督办单 {order_id}（{len(ids)} 条告警），请于 {due.isoformat()} 前回复",
+                "department",
+                target,
+                {"order_id": order_id, "alert_ids": ids, "reply_due_on": due.isoformat()},
+            )
+        ],
+        at,
+    )
+    return order
 
 
 def _clear_overdue_alerts(tx: Database, order: Order, at: datetime) -> None:

@@ -27,7 +27,10 @@ from govwatch.alerts.states import MOVES
 from govwatch.ledger import LedgerEntry, append, run_claimed
 from govwatch.storage import Database
 
-_LOCK = threading.Lock()  # one sync at a time per process (automatic orders are not idempotent)
+# One sync at a time per process. Not needed for correctness (every step claims its rows, and
+# automatic orders claim their alerts: see escalation.py); it spares DuckDB's retries when the
+# events API syncs several batches of one process at once.
+_LOCK = threading.Lock()
 _CHUNK = 1000
 
 

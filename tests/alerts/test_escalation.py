@@ -1,4 +1,6 @@
-"""Escalation on both engines: overdue-order alerts keep a history like the engine's alerts."""
+"""Escalation on both engines: overdue-order alerts keep a history, and automatic orders claim
+each red alert once across connections.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from govwatch.alerts.escalation import check_overdue
+from govwatch.alerts.escalation import auto_orders, check_overdue
 from govwatch.alerts.orders import OVERDUE_RULE, act_on_order, issue_order
 from govwatch.alerts.seed import put_alert
 from govwatch.alerts.sync import sync_workflow
@@ -175,3 +177,46 @@ def test_two_sweepers_turn_an_overdue_alert_red_once(db_url: str) -> None:
         assert history(setup, overdue) == [(1, "raised", "yellow"), (2, "level", "red")]
         assert len(ledger(setup, "alert.condition", overdue)) == 2
         assert verify(setup).ok
+
+
+# -- 3. automatic orders: one per red alert, whatever runs at the same time -------------------
+
+
+def test_concurrent_automatic_orders_put_each_red_alert_under_one_order(db_url: str) -> None:
+    with two_connections(db_url) as (setup, one, two):
+        red = [
+            put_alert(setup, f"C{d}-{i}", "case_overdue", T0, level="red", department_code=f"D{d}")
+            for d in range(12)
+            for i in range(3)
+        ]
+        issued = run_both((one, two), lambda db: auto_orders(db, T0))
+        assert sum(issued) == 12  # one order per department, by one sweeper or the other
+        per_alert = dict(
+            setup.query(
+                "SELECT oa.alert_id, count(*) FROM order_alerts oa "
+                "JOIN orders o ON o.order_id = oa.order_id WHERE o.automatic GROUP BY oa.alert_id"
+            )
+        )
+        assert per_alert == {alert: 1 for alert in red}
+        assert setup.scalar("SELECT count(*) FROM orders") == 12
+        assert setup.scalar("SELECT count(DISTINCT org_code) FROM orders") == 12
+        # the claim records the order on the workflow row, and each alert was raised once
+        assert (
+            setup.scalar(
+                "SELECT count(*) FROM alert_workflow w JOIN order_alerts oa "
+                "ON oa.alert_id = w.alert_id AND oa.order_id = w.order_id"
+            )
+            == 36
+        )
+        assert setup.scalar("SELECT count(*) FROM alert_transitions") == 36
+        assert verify(setup).ok
+        # and again, later: nothing left to put under an order
+        assert auto_orders(setup, T0.replace(hour=11)) == 0
+
+
+def test_alert_under_a_manual_order_gets_no_automatic_one(db: Database) -> None:
+    alert = put_alert(db, "C1", "case_overdue", T0, level="red", department_code="D1")
+    manual = issue_order(db, SUP, [alert], T0, content="请核查")
+    state = db.scalar("SELECT order_id FROM alert_workflow WHERE alert_id = ?", [alert])
+    assert state == manual.order_id
+    assert auto_orders(db, T0) == 0
