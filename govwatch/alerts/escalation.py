@@ -5,6 +5,9 @@
   the order, at level ``yellow``, in the engine's ``alerts`` table (``raised`` in
   ``alert_history``; ``reopened`` when a returned order goes overdue again).
 - Still unanswered after a second reply period, those alerts turn ``red`` (``level``).
+- An alert in rectification (整改中) whose due date has passed is escalated one level
+  (warning → yellow → red, spec/rules.md "Alert levels"), once per due date: transition
+  ``escalate`` by the system, a ``level`` history row, a ledger entry, notifications.
 - With the setting ``auto_order_red`` on (the default), every red alert not yet under an order
   gets one automatically: one order per department per sweep, covering its new red alerts.
   Each alert is claimed on its workflow row (``order_id IS NULL`` → the new order) in the same
@@ -18,10 +21,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
+from typing import Any
 
 import orjson
 
-from govwatch.alerts.history import Change, record
+from govwatch.alerts.history import LEVEL_NAMES, Change, next_level, record
 from govwatch.alerts.notify import Notice, notify
 from govwatch.alerts.orders import (
     _COLUMNS,
@@ -33,10 +37,11 @@ from govwatch.alerts.orders import (
     new_order_id,
 )
 from govwatch.alerts.settings import get_setting
+from govwatch.alerts.states import MOVES
 from govwatch.alerts.workdays import add_workdays
 from govwatch.alerts.workflow import ensure_workflow, load_alert
 from govwatch.auth.principal import SYSTEM
-from govwatch.ledger import run_claimed
+from govwatch.ledger import LedgerEntry, append, run_claimed
 from govwatch.storage import Database
 
 
@@ -208,6 +213,118 @@ def _escalate(db: Database, at: datetime) -> None:
             )
 
         run_claimed(db, work)
+
+
+def escalate_rectification(db: Database, at: datetime) -> int:
+    """Alerts whose rectification due date has passed rise one level; once per due date.
+
+    The claim is one conditional ``UPDATE`` of the workflow rows (``escalated_due_on`` below
+    ``due_on``, the state still ``rectifying``), which also bumps ``version``: a department
+    acting on a stale page is refused, and a second sweeper finds nothing left to claim.
+    The due date is the last day allowed, as for orders: it passes the day after.
+    """
+    move = MOVES["escalate"]
+
+    def work(tx: Database) -> int:
+        claimed = tx.query(
+            "UPDATE alert_workflow SET version = version + 1, escalated_due_on = due_on, "
+            "updated_at = ?, updated_by = 'system' "
+            "WHERE state = 'rectifying' AND due_on < ? "
+            "AND (escalated_due_on IS NULL OR escalated_due_on < due_on) "
+            "AND alert_id IN (SELECT alert_id FROM alerts WHERE status = 'active') "
+            "RETURNING alert_id, version, due_on, case_id, org_code",
+            [at, at.date()],
+        )
+        if not claimed:
+            return 0
+        claimed = sorted(claimed)
+        ids = [str(r[0]) for r in claimed]
+        marks = ", ".join("?" for _ in ids)
+        current: dict[str, tuple[str, str]] = {
+            str(aid): (str(level), str(rule))
+            for aid, level, rule in tx.query(
+                f"SELECT alert_id, level, rule FROM alerts WHERE alert_id IN ({marks})", ids
+            )
+        }
+        transitions: list[tuple[Any, ...]] = []
+        raised: list[tuple[str, str]] = []
+        changes: list[Change] = []
+        entries: list[LedgerEntry] = []
+        notices: list[Notice] = []
+        for alert_id, version, due_on, case_id, org in claimed:
+            aid = str(alert_id)
+            level, rule = current[aid]
+            new = next_level(level)
+            if new != level:
+                reason = (
+                    f"整改期限 {due_on.isoformat()} 已过仍未报告整改，"
+                    f"告警由{LEVEL_NAMES[level]}升为{LEVEL_NAMES[new]}"
+                )
+                raised.append((new, aid))
+                changes.append(Change(aid, "level", new, reason))
+            else:
+                reason = (
+                    f"整改期限 {due_on.isoformat()} 已过仍未报告整改，"
+                    f"告警已是最高等级（{LEVEL_NAMES.get(level, level)}）"
+                )
+            transitions.append(
+                (aid, int(version), "escalate", "rectifying", move.target, at, reason, due_on)
+            )
+            entries.append(
+                LedgerEntry(
+                    "alert.escalate",
+                    "system",
+                    aid,
+                    at,
+                    {
+                        "seq": int(version),
+                        "from": "rectifying",
+                        "to": move.target,
+                        "reason": reason,
+                        "due_on": due_on.isoformat(),
+                        "level_from": level,
+                        "level_to": new,
+                    },
+                )
+            )
+            for who in ("department", "supervisor"):
+                notices.append(
+                    Notice(
+                        f"alert:{aid}:{version}:{who}",
+                        "alert.escalate",
+                        aid,
+                        f"办件 {case_id} 的告警（{rule}）：{reason}",
+                        who,
+                        org if who == "department" else None,
+                        {
+                            "alert_id": aid,
+                            "case_id": case_id,
+                            "rule": rule,
+                            "due_on": due_on.isoformat(),
+                            "level_from": level,
+                            "level_to": new,
+                            "seq": int(version),
+                        },
+                    )
+                )
+        tx.executemany(
+            "UPDATE alerts SET level = ?, level_changed_at = ?, last_seen_at = ? "
+            "WHERE alert_id = ?",
+            [(new, at, at, aid) for new, aid in raised],
+        )
+        # the transition's ledger entry says it all: the history row needs no entry of its own
+        record(tx, changes, at, ledger=False)
+        tx.executemany(
+            "INSERT INTO alert_transitions (alert_id, seq, action, from_state, to_state, actor, "
+            "actor_role, acted_at, reason, due_on) "
+            "VALUES (?, ?, ?, ?, ?, 'system', 'system', ?, ?, ?)",
+            transitions,
+        )
+        append(tx, entries)
+        notify(tx, notices, at)
+        return len(claimed)
+
+    return run_claimed(db, work)
 
 
 def auto_orders(db: Database, at: datetime, case_ids: list[str] | None = None) -> int:

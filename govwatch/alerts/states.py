@@ -9,6 +9,7 @@
                                   rectified ──confirm_rectified──► closed
     any state but closed/dismissed ──auto_close (the rule engine cleared the condition)──► closed
     closed (auto) ──reopen (the condition came back)──► open
+    rectifying ──escalate (its due date passed; the alert rises one level)──► rectifying
 
 This state is about *handling*; the rule engine's ``alerts.status`` (active/cleared) is about
 the *condition*. A move not in this table is refused with a message naming what is allowed.
@@ -75,6 +76,8 @@ _MOVES = (
         "条件消除自动办结",
     ),
     Move("reopen", ("closed",), "open", SYSTEM, False, False, "条件重现重新打开"),
+    # The sweeper, once per rectification due date that passes (govwatch.alerts.escalation).
+    Move("escalate", ("rectifying",), "rectifying", SYSTEM, False, False, "整改逾期升级"),
 )
 MOVES = {m.action: m for m in _MOVES}
 ACTIONS = tuple(m.action for m in _MOVES if m.by != SYSTEM)

@@ -4,7 +4,8 @@
 - an alert the engine cleared is closed automatically (``auto_close``, close reason ``auto``)
   from whatever state its handling had reached, except a dismissed one;
 - an auto-closed alert whose condition came back is reopened (``reopen``);
-- red cards get automatic orders (setting ``auto_order_red``), and overdue orders raise alerts.
+- red cards get automatic orders (setting ``auto_order_red``), and overdue orders raise alerts;
+- on a whole sweep (``case_ids`` None), overdue rectifications rise one level (``escalate``).
 
 Each step is one set-based conditional ``UPDATE … RETURNING`` (or ``INSERT … ON CONFLICT DO
 NOTHING RETURNING``): a row changes once even when the sweeper and an import run it at the same
@@ -41,6 +42,7 @@ class SyncReport:
     reopened: int
     orders_issued: int
     orders_overdue: int
+    rectifications_overdue: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -166,7 +168,7 @@ def sync_workflow(
     db: Database, at: datetime, case_ids: Sequence[str] | None = None, *, orders: bool = True
 ) -> SyncReport:
     """Bring the workflow of these cases' alerts (all alerts when None) in step with the engine."""
-    from govwatch.alerts.escalation import auto_orders, check_overdue
+    from govwatch.alerts.escalation import auto_orders, check_overdue, escalate_rectification
 
     with _LOCK:
         totals = [0, 0, 0]
@@ -177,11 +179,14 @@ def sync_workflow(
         for chunk in chunks:
             for i, n in enumerate(_sync_chunk(db, at, chunk)):
                 totals[i] += n
-        issued = overdue = 0
+        issued = overdue = late_fixes = 0
         if orders:
-            overdue = check_overdue(db, at) if case_ids is None else 0
+            if case_ids is None:  # the passing of time: the sweeper's whole sync
+                overdue = check_overdue(db, at)
+                # before automatic orders, so that an alert it turns red gets its order now
+                late_fixes = escalate_rectification(db, at)
             issued = auto_orders(db, at, None if ids is None else ids)
             if overdue:
                 for i, n in enumerate(_sync_chunk(db, at, None)):
                     totals[i] += n
-        return SyncReport(totals[0], totals[1], totals[2], issued, overdue)
+        return SyncReport(totals[0], totals[1], totals[2], issued, overdue, late_fixes)

@@ -1,5 +1,5 @@
-"""Escalation on both engines: overdue-order alerts keep a history, and automatic orders claim
-each red alert once across connections.
+"""Escalation on both engines: overdue-order alerts keep a history, overdue rectification rises
+one level once per due date, and automatic orders claim each red alert once across connections.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
+import pytest
 
-from govwatch.alerts.escalation import auto_orders, check_overdue
+from govwatch.alerts.escalation import auto_orders, check_overdue, escalate_rectification
 from govwatch.alerts.orders import OVERDUE_RULE, act_on_order, issue_order
 from govwatch.alerts.seed import put_alert
 from govwatch.alerts.sync import sync_workflow
-from govwatch.alerts.workflow import get_state, transitions
+from govwatch.alerts.workflow import act, get_state, transitions
+from govwatch.auth.errors import ConflictError
 from govwatch.auth.principal import Principal
 from govwatch.ledger import verify
 from govwatch.storage import Database, connect
@@ -176,6 +178,134 @@ def test_two_sweepers_turn_an_overdue_alert_red_once(db_url: str) -> None:
         overdue = overdue_alert(setup)
         assert history(setup, overdue) == [(1, "raised", "yellow"), (2, "level", "red")]
         assert len(ledger(setup, "alert.condition", overdue)) == 2
+        assert verify(setup).ok
+
+
+# -- 2. rectification past its due date rises one level ---------------------------------------
+
+
+def rectifying(db: Database, level: str, due_on: date, case_id: str = "C1") -> str:
+    alert = put_alert(
+        db, case_id, "step_overdue", T0, key="审查", level=level, department_code="D1"
+    )
+    sync_workflow(db, T0)
+    act(db, SUP, alert, "require_rectification", T0, reason="限期整改", due_on=due_on)
+    return alert
+
+
+def test_overdue_rectification_rises_one_level_once_per_due_date(db: Database) -> None:
+    alert = rectifying(db, "yellow", date(2025, 10, 10))
+    assert sync_workflow(db, datetime(2025, 10, 10, 23, 0)).rectifications_overdue == 0
+    late = datetime(2025, 10, 11, 9, 0)
+    report = sync_workflow(db, late)
+    assert report.rectifications_overdue == 1
+    assert db.scalar("SELECT level FROM alerts WHERE alert_id = ?", [alert]) == "red"
+    assert history(db, alert) == [(1, "level", "red")]
+    last = transitions(db, alert)[-1]
+    assert (last["action"], last["from_state"], last["to_state"]) == (
+        "escalate",
+        "rectifying",
+        "rectifying",
+    )
+    assert (last["actor"], last["actor_role"], last["acted_at"]) == ("system", "system", late)
+    assert last["due_on"] == date(2025, 10, 10)
+    assert "2025-10-10" in last["reason"] and "黄牌升为红牌" in last["reason"]
+    entry = ledger(db, "alert.escalate", alert)
+    assert [(e["seq"], e["level_from"], e["level_to"]) for e in entry] == [(3, "yellow", "red")]
+    notified = db.query("SELECT recipient_role FROM notifications WHERE kind = 'alert.escalate'")
+    assert sorted(r[0] for r in notified) == ["department", "supervisor"]
+    # a red card now: it gets its automatic order in the same sweep
+    assert report.orders_issued == 1
+    # repeated sweeps of the same passing change nothing
+    for hour in (10, 11, 12):
+        assert sync_workflow(db, late.replace(hour=hour)).rectifications_overdue == 0
+    assert len(transitions(db, alert)) == 3
+    assert history(db, alert) == [(1, "level", "red")]
+    state = get_state(db, alert)
+    assert state is not None and (state.state, state.version) == ("rectifying", 3)
+    assert verify(db).ok
+
+
+def test_each_passed_due_date_escalates_again_and_red_stays_red(db: Database) -> None:
+    alert = rectifying(db, "warning", date(2025, 10, 10))
+    sync_workflow(db, datetime(2025, 10, 11, 9, 0))
+    assert db.scalar("SELECT level FROM alerts WHERE alert_id = ?", [alert]) == "yellow"
+    assert db.scalar("SELECT count(*) FROM orders") == 0  # yellow: no automatic order
+    act(db, DEPT, alert, "report_rectified", datetime(2025, 10, 13, 9, 0), reason="已整改")
+    act(
+        db,
+        SUP,
+        alert,
+        "return_rectification",
+        datetime(2025, 10, 14, 9, 0),
+        reason="整改不到位",
+        due_on=date(2025, 10, 16),
+    )
+    assert sync_workflow(db, datetime(2025, 10, 16, 9, 0)).rectifications_overdue == 0
+    assert sync_workflow(db, datetime(2025, 10, 17, 9, 0)).rectifications_overdue == 1
+    assert db.scalar("SELECT level FROM alerts WHERE alert_id = ?", [alert]) == "red"
+    act(db, DEPT, alert, "report_rectified", datetime(2025, 10, 20, 9, 0), reason="再次整改")
+    act(
+        db,
+        SUP,
+        alert,
+        "return_rectification",
+        datetime(2025, 10, 20, 10, 0),
+        reason="仍不到位",
+        due_on=date(2025, 10, 21),
+    )
+    assert sync_workflow(db, datetime(2025, 10, 22, 9, 0)).rectifications_overdue == 1
+    assert db.scalar("SELECT level FROM alerts WHERE alert_id = ?", [alert]) == "red"
+    # the third passing is recorded, but there is no level above red to record in the history
+    assert history(db, alert) == [(1, "level", "yellow"), (2, "level", "red")]
+    escalations = [t for t in transitions(db, alert) if t["action"] == "escalate"]
+    assert [t["due_on"] for t in escalations] == [
+        date(2025, 10, 10),
+        date(2025, 10, 16),
+        date(2025, 10, 21),
+    ]
+    assert "最高等级" in escalations[-1]["reason"]
+    assert [(e["level_from"], e["level_to"]) for e in ledger(db, "alert.escalate", alert)] == [
+        ("warning", "yellow"),
+        ("yellow", "red"),
+        ("red", "red"),
+    ]
+    assert verify(db).ok
+
+
+def test_reported_rectification_is_not_escalated_and_escalation_bumps_the_version(
+    db: Database,
+) -> None:
+    reported = rectifying(db, "yellow", date(2025, 10, 10), "C1")
+    act(db, DEPT, reported, "report_rectified", datetime(2025, 10, 10, 9, 0), reason="已整改")
+    waiting = rectifying(db, "yellow", date(2025, 10, 10), "C2")
+    before = get_state(db, waiting)
+    assert before is not None
+    assert escalate_rectification(db, datetime(2025, 10, 11, 9, 0)) == 1
+    assert db.scalar("SELECT level FROM alerts WHERE alert_id = ?", [reported]) == "yellow"
+    # a department acting on the page it loaded before the escalation is told to refresh
+    with pytest.raises(ConflictError, match="版本"):
+        act(
+            db,
+            DEPT,
+            waiting,
+            "report_rectified",
+            datetime(2025, 10, 11, 10, 0),
+            reason="已整改",
+            expected_version=before.version,
+        )
+
+
+def test_two_sweepers_escalate_an_overdue_rectification_once(db_url: str) -> None:
+    with two_connections(db_url) as (setup, one, two):
+        alerts = [rectifying(setup, "yellow", date(2025, 10, 10), f"C{i}") for i in range(5)]
+        counts = run_both(
+            (one, two), lambda db: escalate_rectification(db, datetime(2025, 10, 11, 9, 0))
+        )
+        assert sorted(counts) == [0, 5]
+        for alert in alerts:
+            assert history(setup, alert) == [(1, "level", "red")]
+            assert [t["action"] for t in transitions(setup, alert)].count("escalate") == 1
         assert verify(setup).ok
 
 
