@@ -30,6 +30,16 @@ def now() -> datetime:
     return datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
 
 
+def wall_clock() -> datetime:
+    """The real current moment (Asia/Shanghai wall time, naive), never pinned.
+
+    For bookkeeping only, never for deadlines or rules: ``events.ingested_at`` must grow in
+    the order rows are appended, which the live path relies on to read only the recent part of
+    the event store (:func:`govwatch.events.cases.ingest_window`), even under ``GOVWATCH_NOW``.
+    """
+    return datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
+
+
 def parse_timestamp(text: str | int | float | datetime | date) -> datetime:
     """Parse ISO 8601 (with or without offset) or ``YYYYMMDDhhmmss`` into Shanghai wall time."""
     if isinstance(text, datetime):

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from govwatch import timeutil
 from govwatch.deadlines.views import N_KEY, drop_clock_views, materialize_clock_views
+from govwatch.events.cases import ingest_window, window_sql
 from govwatch.storage.db import Database
 
 _IDS = "_gw_clock_ids"
@@ -130,16 +131,16 @@ def refresh_next_check(
         ids = pa.table({"case_id": pa.array(sorted(set(case_ids)), pa.string())})
         db.insert_arrow(_IDS, ids)
         db.execute(f"DROP TABLE IF EXISTS {_EVENTS}")
+        window = window_sql(ingest_window(db, f"SELECT case_id FROM {_IDS}"))  # recent rows
         db.execute(
             f"CREATE TEMP TABLE {_EVENTS} AS SELECT {_EVENT_COLUMNS} FROM events "
-            f"WHERE case_id IN (SELECT case_id FROM {_IDS})"
+            f"WHERE case_id IN (SELECT case_id FROM {_IDS}){window}"
         )
         events = _EVENTS
         scope = f"SELECT case_id FROM {_IDS}"
     materialize_clock_views(db, moment, events=events)
     db.execute(
-        f"CREATE TEMP TABLE {_NEXT} AS "
-        + next_moments_sql(moment, warn_days, suspension_max_days)
+        f"CREATE TEMP TABLE {_NEXT} AS " + next_moments_sql(moment, warn_days, suspension_max_days)
     )
     stamp = f"TIMESTAMP '{moment.replace(microsecond=0).isoformat(sep=' ')}'"
     with db.transaction():

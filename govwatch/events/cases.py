@@ -10,6 +10,8 @@ directly; this table serves lists, filters, the sweeper's ``next_check_at`` and 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 import pyarrow as pa
 
@@ -18,7 +20,7 @@ from govwatch.storage import Database
 _REBUILD = """
 INSERT INTO cases (case_id, item_code, org_code, region_code, department_code, channel,
     applied_at, accepted_at, case_kind, finished_at, result, terminated_at, rejected_at,
-    status, event_count, first_at, last_at, updated_at)
+    status, event_count, first_at, last_at, updated_at, first_ingested_at)
 SELECT q.case_id, q.item_code, q.org_code, it.region_code, it.department_code, q.channel,
     q.applied_at, q.accepted_at, COALESCE(q.accept_case_kind, it.case_kind), q.finished_at,
     q.result, q.terminated_at, q.rejected_at,
@@ -26,7 +28,7 @@ SELECT q.case_id, q.item_code, q.org_code, it.region_code, it.department_code, q
          WHEN q.terminated_at IS NOT NULL OR q.rejected_at IS NOT NULL THEN 'terminated'
          WHEN q.accepted_at IS NOT NULL THEN 'open'
          ELSE 'applied' END,
-    q.n, q.first_at, q.last_at, CURRENT_TIMESTAMP
+    q.n, q.first_at, q.last_at, CURRENT_TIMESTAMP, q.first_ingested_at
 FROM (
     SELECT a.case_id,
         ip.item_code,
@@ -39,9 +41,10 @@ FROM (
         fin.result,
         ter.occurred_at AS terminated_at,
         rej.occurred_at AS rejected_at,
-        a.n, a.first_at, a.last_at
+        a.n, a.first_at, a.last_at, a.first_ingested_at
     FROM (
-        SELECT case_id, COUNT(*) AS n, MIN(occurred_at) AS first_at, MAX(occurred_at) AS last_at
+        SELECT case_id, COUNT(*) AS n, MIN(occurred_at) AS first_at, MAX(occurred_at) AS last_at,
+            MIN(ingested_at) AS first_ingested_at
         FROM _gw_case_events GROUP BY case_id
     ) a
     LEFT JOIN (
@@ -86,6 +89,43 @@ LEFT JOIN items it ON it.item_code = q.item_code
 BATCH_CASES = 100_000
 
 
+def ingest_window(
+    db: Database, scope: str, params: Sequence[Any] = (), *, since: datetime | None = None
+) -> datetime | None:
+    """The earliest ``ingested_at`` of any stored event (or material) of the scoped cases.
+
+    ``scope`` is a query of case ids. Each case's events were ingested at or after its
+    ``cases.first_ingested_at``; rows are appended in ingestion order, so DuckDB skips the
+    older row groups by their statistics. ``since`` is the stamp of an import's own rows (new
+    cases have no ``cases`` row yet; an existing case may get rows of an import that began
+    before its first one, on PostgreSQL): the window reaches back to it. None (read
+    everything) when a scoped case has no known moment and no ``since`` covers it; see
+    :func:`window_sql`.
+    """
+    rows = db.query(
+        "SELECT COUNT(*), COUNT(c.first_ingested_at), MIN(c.first_ingested_at) "
+        f"FROM cases c WHERE c.case_id IN ({scope})",
+        params,
+    )
+    found, known, earliest = rows[0] if rows else (0, 0, None)
+    if int(found) != int(known):
+        return None  # rows stored before first_ingested_at was kept
+    if since is not None:
+        earliest = since if earliest is None else min(earliest, since)
+    else:
+        total = int(db.scalar(f"SELECT COUNT(*) FROM ({scope}) s", params) or 0)
+        if total != int(found):  # a case without a cases row: nothing to go by
+            return None
+    return None if earliest is None else earliest
+
+
+def window_sql(since: datetime | None, column: str = "ingested_at") -> str:
+    """`` AND column >= TIMESTAMP '…'`` for :func:`ingest_window`'s moment ("" for None)."""
+    if since is None:
+        return ""
+    return f" AND {column} >= TIMESTAMP '{since:%Y-%m-%d %H:%M:%S}'"
+
+
 def _touched_table(db: Database, case_ids: Sequence[str]) -> None:
     db.execute("DROP TABLE IF EXISTS _gw_touched")
     db.execute("CREATE TEMP TABLE _gw_touched (case_id VARCHAR(50) PRIMARY KEY)")
@@ -93,7 +133,11 @@ def _touched_table(db: Database, case_ids: Sequence[str]) -> None:
 
 
 def rebuild_cases(
-    db: Database, case_ids: Sequence[str] | None = None, *, notify: bool = True
+    db: Database,
+    case_ids: Sequence[str] | None = None,
+    *,
+    notify: bool = True,
+    since: datetime | None = None,
 ) -> None:
     """Rebuild ``cases`` rows of the given cases (all cases when None), then notify the hooks.
 
@@ -108,12 +152,17 @@ def rebuild_cases(
     for start in range(0, len(ids), BATCH_CASES):
         with db.transaction():
             _touched_table(db, ids[start : start + BATCH_CASES])
+            window = (
+                window_sql(ingest_window(db, "SELECT case_id FROM _gw_touched", since=since))
+                if case_ids is not None
+                else ""
+            )
             db.execute("DELETE FROM cases WHERE case_id IN (SELECT case_id FROM _gw_touched)")
             db.execute("DROP TABLE IF EXISTS _gw_case_events")
             db.execute(
                 "CREATE TEMP TABLE _gw_case_events AS SELECT case_id, kind, kind_order, event_id, "
-                "occurred_at, item_code, org_code, channel, case_kind, result FROM events "
-                "WHERE case_id IN (SELECT case_id FROM _gw_touched)"
+                "occurred_at, item_code, org_code, channel, case_kind, result, ingested_at "
+                f"FROM events WHERE case_id IN (SELECT case_id FROM _gw_touched){window}"
             )
             db.execute(_REBUILD)
             db.execute("DROP TABLE IF EXISTS _gw_case_events")

@@ -197,4 +197,3 @@ def retry(db: Any, ids: list[int] | None) -> ImportReport:
 def register(group: click.Group) -> None:
     group.add_command(import_group)
     group.add_command(quarantine_group)
-

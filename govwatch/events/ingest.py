@@ -30,7 +30,7 @@ from govwatch.errors import InputError
 from govwatch.events.fields import ALIASES, CODE_CHECKS, FIELDS, KIND_ORDER, KINDS
 from govwatch.formats import RawRecord, read_records
 from govwatch.storage import Database, connect_memory
-from govwatch.timeutil import now
+from govwatch.timeutil import now, wall_clock
 
 CHUNK = 100_000
 # DuckDB's memory cap while importing (GOVWATCH_IMPORT_MEMORY, e.g. "2GB"; empty: no cap).
@@ -277,7 +277,12 @@ class _Importer:
         in_memory = db.dialect == "duckdb" and db.url.rstrip("/").endswith(":memory:")
         self.memory_limit = None if in_memory else self._set_memory_limit(IMPORT_MEMORY_LIMIT)
         self.report = ImportReport()
+        # every row of this run is stamped with the moment it began (real time, see
+        # timeutil.wall_clock): the case rebuild reads new cases' events from there on
+        self.stamp = wall_clock()
         self.position = 0
+        if db.dialect == "duckdb":
+            _check_id_hashes(db)
         self.touched: set[str] = set()
         self.columns = [f.column for f in FIELDS if f.name not in ("event_id",)]
 
@@ -471,7 +476,7 @@ class _Importer:
         event_cols = [f.column for f in FIELDS]
         event_cols.insert(event_cols.index("occurred_at") + 1, "kind_order")
         event_cols += ["extra", "source", "source_line"]
-        stamp = now()
+        stamp = self.stamp
         select_events = (
             f"SELECT {', '.join(event_cols)}, TIMESTAMP '{stamp:%Y-%m-%d %H:%M:%S}' AS ingested_at "
             "FROM _gw_good WHERE dup_rank = 1"
@@ -479,7 +484,8 @@ class _Importer:
         materials_sql = (
             "SELECT event_id, case_id, CAST(i + 1 AS INTEGER) AS seq, "
             "CASE WHEN json_type(el) = 'VARCHAR' THEN el->>'$' ELSE el->>'name' END AS name, "
-            "CASE WHEN json_type(el) = 'OBJECT' THEN try_cast(el->>'provided' AS BOOLEAN) END AS provided "
+            "CASE WHEN json_type(el) = 'OBJECT' THEN try_cast(el->>'provided' AS BOOLEAN) END AS provided, "
+            f"TIMESTAMP '{stamp:%Y-%m-%d %H:%M:%S}' AS ingested_at "
             "FROM (SELECT event_id, case_id, i, json_extract(materials, '$[' || CAST(i AS VARCHAR) || ']') AS el "
             "FROM (SELECT event_id, case_id, materials, "
             "unnest(range(CAST(json_array_length(materials) AS BIGINT))) AS i "
@@ -487,22 +493,37 @@ class _Importer:
         )
         if self.db.dialect == "duckdb":
             # An anti-join instead of ON CONFLICT: DuckDB's conflict path is row-at-a-time
-            # and eight times slower; the primary key still guards uniqueness.
-            # Ids already stored: a semi-join whose hash table is built on the chunk (small)
-            # and probed by a scan of events.event_id, so the cost per chunk stays a column
-            # scan however large the store grows (NOT EXISTS built its table on events).
+            # and eight times slower. Ids already stored are found by the 8-byte id_hash
+            # column first (migration 052): a scan of it costs an eighth of one of the ids,
+            # and new events (the common case) end there. The rows it finds are then compared
+            # on the id itself: by their hashes as constants when few (the scan filters on
+            # them before reading ids), else by a semi-join on the chunk's hashes.
+            hits = [
+                int(r[0])
+                for r in con.execute(
+                    "SELECT DISTINCT id_hash FROM events "
+                    "WHERE id_hash IN (SELECT hash(event_id) FROM _gw_good)"
+                ).fetchall()
+            ]
+            if not hits:
+                narrowed = "FALSE"
+            elif len(hits) <= 2000:
+                narrowed = f"e.id_hash IN ({', '.join(str(h) for h in hits)})"
+            else:
+                narrowed = "e.id_hash IN (SELECT hash(event_id) FROM _gw_good)"
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE _gw_seen AS SELECT DISTINCT e.event_id FROM events e "
-                "WHERE e.event_id IN (SELECT event_id FROM _gw_good)"
+                f"WHERE {narrowed} AND e.event_id IN (SELECT event_id FROM _gw_good)"
             )
             con.execute(
-                "INSERT INTO event_materials (event_id, case_id, seq, name, provided) "
+                "INSERT INTO event_materials (event_id, case_id, seq, name, provided, ingested_at) "
                 f"SELECT * FROM ({materials_sql}) m "
                 "WHERE m.event_id NOT IN (SELECT event_id FROM _gw_seen)"
             ).fetchall()
             rows = con.execute(
-                f"INSERT INTO events ({', '.join(event_cols)}, ingested_at) {select_events} "
-                "AND _gw_good.event_id NOT IN (SELECT event_id FROM _gw_seen)"
+                f"INSERT INTO events ({', '.join(event_cols)}, ingested_at, id_hash) "
+                f"SELECT *, hash(event_id) FROM ({select_events} "
+                "AND _gw_good.event_id NOT IN (SELECT event_id FROM _gw_seen))"
             ).fetchall()
             inserted = int(rows[0][0]) if rows else 0
             con.execute("DROP TABLE IF EXISTS _gw_seen")
@@ -576,7 +597,7 @@ class _Importer:
         touched = sorted(self.touched)
         if touched:
             # rebuilt under the cap too (a file-backed database spills to disk) …
-            rebuild_cases(self.db, touched, notify=False)
+            rebuild_cases(self.db, touched, notify=False, since=self.stamp)
         if self.stage is self.db.raw and self.memory_limit:
             self.stage.execute(f"SET memory_limit = '{self.memory_limit}'")
         if touched and self.hooks and self.queue:
@@ -590,6 +611,26 @@ class _Importer:
             cases_changed(self.db, touched)
         self.report.cases = len(touched)
         return self.report
+
+
+def _check_id_hashes(db: Database) -> None:
+    """Make ``events.id_hash`` trustworthy before an import probes it (DuckDB only).
+
+    Rows written by something other than the importer have none; and should an upgraded
+    DuckDB hash differently (the probe string's hash no longer matches), every row is
+    re-hashed once. Both checks read one small column or one row.
+    """
+    probe = db.query("SELECT value FROM store_meta WHERE key = 'event_id_hash_probe'")
+    current = str(db.scalar("SELECT CAST(hash('govwatch') AS VARCHAR)"))
+    if not probe or str(probe[0][0]) != current:
+        with db.transaction():
+            db.execute("UPDATE events SET id_hash = hash(event_id)")
+            db.execute("DELETE FROM store_meta WHERE key = 'event_id_hash_probe'")
+            db.execute(
+                "INSERT INTO store_meta (key, value) VALUES ('event_id_hash_probe', ?)", [current]
+            )
+    elif db.scalar("SELECT count(*) FROM events WHERE id_hash IS NULL"):
+        db.execute("UPDATE events SET id_hash = hash(event_id) WHERE id_hash IS NULL")
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:

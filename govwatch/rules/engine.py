@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 import sqlglot
 
+from govwatch.events.cases import ingest_window
 from govwatch.rules.catalog import Catalog
 from govwatch.rules.model import LEVEL_RANK, Finding, Rule
 from govwatch.rules.settings import render
@@ -128,11 +129,14 @@ def run(
     pg = pg if pg is not None and pg.dialect == "postgres" else None
     if pg is not None:
         pg.execute("SET enable_nestloop = off")
+    window = None
     if case_ids is not None:
         executor.set_scope(case_ids)
+        if isinstance(executor, DatabaseExecutor):  # the live path: recent rows only
+            window = ingest_window(executor.db, f"SELECT case_id FROM {SCOPE_TABLE}")
     custom = any(r.custom for r in catalog.rules() if only is None or r.id in only)
     ids = None if case_ids is None else sorted(set(case_ids))
-    plan = view_plan(at, case_ids is not None, clock, case_view=custom, ids=ids)
+    plan = view_plan(at, case_ids is not None, clock, case_view=custom, ids=ids, since=window)
     for name, sql in plan:
         executor.materialize(name, sql)
     found: dict[tuple[str, str, str], Finding] = {}

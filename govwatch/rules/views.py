@@ -23,6 +23,8 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from govwatch.events.cases import window_sql
+
 SCOPE_TABLE = "gw_scope"
 
 
@@ -80,15 +82,19 @@ def scope_filter(column: str, scoped: bool, ids: Sequence[str] | None = None) ->
     return f"{column} IN (SELECT case_id FROM {SCOPE_TABLE})"
 
 
-def events_sql(at: datetime, scoped: bool, ids: Sequence[str] | None = None) -> str:
-    """The events as of ``at``: a narrow copy, no window.
+def events_sql(
+    at: datetime, scoped: bool, ids: Sequence[str] | None = None, since: datetime | None = None
+) -> str:
+    """The events as of ``at``: a narrow copy, no window function.
 
     A case's order is ``(occurred_at, kind_order, event_id)``; rules compare those columns
-    (:func:`before`) instead of a rank, which would cost a sort of every event.
+    (:func:`before`) instead of a rank, which would cost a sort of every event. ``since``
+    (:func:`govwatch.events.cases.ingest_window`) narrows a scoped read to recent rows.
     """
     scope = f" AND {scope_filter('e.case_id', scoped, ids)}" if scoped else ""
+    window = window_sql(since, "e.ingested_at")
     cols = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
-    return f"SELECT {cols} FROM events e WHERE e.occurred_at <= {at_literal(at)}{scope}"
+    return f"SELECT {cols} FROM events e WHERE e.occurred_at <= {at_literal(at)}{scope}{window}"
 
 
 def before(a: tuple[str, str, str], b: tuple[str, str, str]) -> str:
@@ -112,9 +118,15 @@ def case_order(alias: str, kind: str) -> tuple[str, str, str]:
 EVENT_ORDER = "occurred_at, kind_order, event_id"
 
 
-def event_materials_sql(scoped: bool, ids: Sequence[str] | None = None) -> str:
+def event_materials_sql(
+    scoped: bool, ids: Sequence[str] | None = None, since: datetime | None = None
+) -> str:
     """The materials the events of ``gw_events`` name (scoped by case first, when scoped)."""
-    scope = f" WHERE {scope_filter('m.case_id', scoped, ids)}" if scoped else ""
+    scope = (
+        f" WHERE {scope_filter('m.case_id', scoped, ids)}{window_sql(since, 'm.ingested_at')}"
+        if scoped
+        else ""
+    )
     return (
         "SELECT m.case_id, m.event_id, m.seq AS material_seq, m.name, m.provided, e.kind, "
         f"e.occurred_at, e.kind_order FROM event_materials m "
@@ -369,6 +381,7 @@ def view_plan(
     *,
     case_view: bool = True,
     ids: Sequence[str] | None = None,
+    since: datetime | None = None,
 ) -> list[tuple[str, str]]:
     """(name, select) of every view, in dependency order, in the SQL DuckDB and PostgreSQL share.
 
@@ -379,8 +392,8 @@ def view_plan(
     the deadlines command's own temporary views of the same names on a shared connection.
     """
     plan = [
-        ("gw_events", events_sql(at, scoped, ids)),
-        ("gw_event_materials", event_materials_sql(scoped, ids)),
+        ("gw_events", events_sql(at, scoped, ids, since)),
+        ("gw_event_materials", event_materials_sql(scoped, ids, since)),
         ("gw_case", CASE_SQL),
     ]
     if clock is not None:

@@ -93,6 +93,9 @@ class SparkExecutor:
     def load_arrow(self, name: str, table: Any) -> None:
         import pyarrow as pa
 
+        # events.id_hash (DuckDB's dedupe aid, an unsigned 64-bit Spark cannot read) stays home
+        if "id_hash" in table.column_names:
+            table = table.drop_columns(["id_hash"])
         # Spark reads neither string views nor all-null columns: make them plain strings.
         fields = []
         for field in table.schema:

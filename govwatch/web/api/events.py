@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from govwatch.auth.errors import ForbiddenError
 from govwatch.auth.principal import Principal
 from govwatch.errors import InputError
-from govwatch.events.fields import ALIASES
 from govwatch.evaluator import LiveEvaluator
+from govwatch.events.fields import ALIASES
 from govwatch.events.ingest import import_records
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Pool
@@ -166,8 +166,7 @@ def ingest(
         pending = report.cases
         if wait and evaluator.wait(ticket, WAIT_SECONDS):
             pending = int(
-                db.scalar("SELECT count(*) FROM live_pending WHERE token = ?", [report.token])
-                or 0
+                db.scalar("SELECT count(*) FROM live_pending WHERE token = ?", [report.token]) or 0
             )
     answer = ImportAnswer(
         applied=report.applied,

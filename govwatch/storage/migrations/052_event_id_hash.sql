@@ -1,0 +1,10 @@
+-- DuckDB keeps no index on events (ART indexes slow bulk loads several times), so an import
+-- finds the ids it already holds by scanning. A 64-character id column of ten million rows
+-- is 640 MB to hash and compare; this 8-byte hash of it is 80 MB. Duplicates are then found
+-- by the hash first and confirmed on the id. DuckDB's hash() may change between versions:
+-- store_meta keeps the hash of a probe string, and an import re-hashes every row when it no
+-- longer matches (govwatch/events/ingest.py). PostgreSQL looks ids up in its primary key.
+-- duckdb:ALTER TABLE events ADD COLUMN id_hash UBIGINT;
+-- duckdb:UPDATE events SET id_hash = hash(event_id);
+-- duckdb:CREATE TABLE store_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+-- duckdb:INSERT INTO store_meta SELECT 'event_id_hash_probe', CAST(hash('govwatch') AS VARCHAR);
