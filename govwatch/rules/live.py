@@ -19,11 +19,14 @@ import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
 
 from govwatch import timeutil
 from govwatch.rules.catalog import Catalog, current
 from govwatch.rules.engine import DatabaseExecutor, run
-from govwatch.rules.model import Finding
+from govwatch.rules.model import LEVEL_RANK, Finding
 from govwatch.storage.db import Database
 
 _TIME_PARAMS = {
@@ -43,20 +46,29 @@ def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
-Held = tuple[str, str, int, datetime]
+# Alerts the workflow raises itself (govwatch.alerts.escalation), not rules of the catalog: a
+# re-evaluation of their case neither produces nor clears them.
+WORKFLOW_RULES = ("order_overdue",)
+
+# alert_id -> (level, status, last history seq, level_changed_at, escalated by the workflow)
+Held = tuple[str, str, int, datetime, bool]
 
 
 def _existing(db: Database, case_ids: list[str] | None) -> dict[str, Held]:
-    """alert_id -> (level, status, last history seq, level_changed_at) of these cases' alerts."""
+    """The engine's alerts of these cases (all when None), with what reconciling needs."""
+    own = "rule NOT IN (" + ", ".join(f"'{r}'" for r in WORKFLOW_RULES) + ")"
 
     def sql(where: str) -> str:
         # the history of these alerts only: a whole-table aggregate grows with the database
+        scoped = f" WHERE {own}" + (f" AND {where}" if where else "")
         return (
-            "SELECT a.alert_id, a.level, a.status, COALESCE(h.seq, 0), a.level_changed_at "
-            f"FROM (SELECT * FROM alerts{where}) a "
+            "SELECT a.alert_id, a.level, a.status, COALESCE(h.seq, 0), a.level_changed_at, "
+            "CASE WHEN w.escalated_due_on IS NULL THEN 0 ELSE 1 END "
+            f"FROM (SELECT * FROM alerts{scoped}) a "
             "LEFT JOIN (SELECT alert_id, MAX(seq) AS seq FROM alert_history "
-            f"WHERE alert_id IN (SELECT alert_id FROM alerts{where}) GROUP BY alert_id) h "
-            "ON h.alert_id = a.alert_id"
+            f"WHERE alert_id IN (SELECT alert_id FROM alerts{scoped}) GROUP BY alert_id) h "
+            "ON h.alert_id = a.alert_id "
+            "LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id"
         )
 
     out: dict[str, Held] = {}
@@ -66,9 +78,9 @@ def _existing(db: Database, case_ids: list[str] | None) -> dict[str, Held]:
         rows = []
         for chunk in _chunks(case_ids):
             marks = ", ".join("?" for _ in chunk)
-            rows += db.query(sql(f" WHERE case_id IN ({marks})"), chunk + chunk)
+            rows += db.query(sql(f"case_id IN ({marks})"), chunk + chunk)
     for r in rows:
-        out[str(r[0])] = (str(r[1]), str(r[2]), int(r[3]), r[4])
+        out[str(r[0])] = (str(r[1]), str(r[2]), int(r[3]), r[4], bool(r[5]))
     return out
 
 
@@ -86,6 +98,43 @@ def _scope_facts(db: Database, case_ids: set[str]) -> dict[str, tuple[object, ..
     return out
 
 
+_UPDATES = "_gw_alert_updates"
+
+
+def _apply_updates(db: Database, updates: list[tuple[Any, ...]]) -> None:
+    """One set-based UPDATE for the findings that still hold (row by row costs ms a row)."""
+    if not updates:
+        return
+    cols = list(zip(*updates, strict=True))
+    db.execute(f"DROP TABLE IF EXISTS {_UPDATES}")
+    db.execute(
+        f"CREATE TEMPORARY TABLE {_UPDATES} (alert_id VARCHAR(64), level VARCHAR(10), "
+        "message VARCHAR, evidence VARCHAR, catalog_version INTEGER, last_seen_at TIMESTAMP, "
+        "level_changed_at TIMESTAMP)"
+    )
+    db.insert_arrow(
+        _UPDATES,
+        pa.table(
+            {
+                "alert_id": pa.array(cols[0], pa.string()),
+                "level": pa.array(cols[1], pa.string()),
+                "message": pa.array(cols[2], pa.string()),
+                "evidence": pa.array(cols[3], pa.string()),
+                "catalog_version": pa.array(cols[4], pa.int32()),
+                "last_seen_at": pa.array(cols[5], pa.timestamp("us")),
+                "level_changed_at": pa.array(cols[6], pa.timestamp("us")),
+            }
+        ),
+    )
+    db.execute(
+        "UPDATE alerts SET level = u.level, status = 'active', message = u.message, "
+        "evidence = u.evidence, catalog_version = u.catalog_version, "
+        "last_seen_at = u.last_seen_at, cleared_at = NULL, level_changed_at = u.level_changed_at "
+        f"FROM {_UPDATES} u WHERE alerts.alert_id = u.alert_id"
+    )
+    db.execute(f"DROP TABLE IF EXISTS {_UPDATES}")
+
+
 def reconcile(
     db: Database,
     findings: list[Finding],
@@ -93,7 +142,11 @@ def reconcile(
     at: datetime,
     version: int,
 ) -> dict[str, int]:
-    """Bring the alerts of these cases (all when None) in line with the findings."""
+    """Bring the alerts of these cases (all when None) in line with the findings.
+
+    A level the workflow raised (overdue rectification) is not lowered by a re-evaluation
+    that finds the rule's own level again: the finding can still raise it further.
+    """
     existing = _existing(db, case_ids)
     facts = _scope_facts(db, {f.case_id for f in findings})
     counts = {"raised": 0, "level": 0, "cleared": 0, "reopened": 0}
@@ -128,12 +181,15 @@ def reconcile(
             history.append([aid, 1, at, "raised", f.level, f.message, version])
             counts["raised"] += 1
             continue
-        level, status, seq, level_changed_at = held
-        change = "reopened" if status != "active" else ("level" if level != f.level else None)
-        changed_at = at if level != f.level else level_changed_at
-        updates.append([f.level, f.message, evidence, version, at, changed_at, aid])
+        level, status, seq, level_changed_at, escalated = held
+        new_level = f.level
+        if escalated and status == "active" and LEVEL_RANK[level] > LEVEL_RANK[f.level]:
+            new_level = level
+        change = "reopened" if status != "active" else ("level" if level != new_level else None)
+        changed_at = at if level != new_level else level_changed_at
+        updates.append((aid, new_level, f.message, evidence, version, at, changed_at))
         if change:
-            history.append([aid, seq + 1, at, change, f.level, f.message, version])
+            history.append([aid, seq + 1, at, change, new_level, f.message, version])
             counts[change] += 1
     cleared = [aid for aid, held in existing.items() if held[1] == "active" and aid not in seen]
     with db.transaction():
@@ -144,17 +200,15 @@ def reconcile(
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             inserts,
         )
-        db.executemany(
-            "UPDATE alerts SET level = ?, status = 'active', message = ?, evidence = ?, "
-            "catalog_version = ?, last_seen_at = ?, cleared_at = NULL, level_changed_at = ? "
-            "WHERE alert_id = ?",
-            updates,
-        )
-        for aid in cleared:
-            level, _, seq, _ = existing[aid]
+        _apply_updates(db, updates)
+        for chunk in _chunks(cleared):
+            marks = ", ".join("?" for _ in chunk)
             db.execute(
-                "UPDATE alerts SET status = 'cleared', cleared_at = ? WHERE alert_id = ?", [at, aid]
+                f"UPDATE alerts SET status = 'cleared', cleared_at = ? WHERE alert_id IN ({marks})",
+                [at, *chunk],
             )
+        for aid in cleared:
+            level, _, seq, _, _ = existing[aid]
             history.append(
                 [aid, seq + 1, at, "cleared", level, "告警条件已不再成立，自动关闭", version]
             )

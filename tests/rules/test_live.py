@@ -129,3 +129,64 @@ def test_small_shuffled_batches_with_sweeps_end_as_one_batch_audit(
     assert db.scalar("SELECT COUNT(*) FROM alerts") == db.scalar(
         "SELECT COUNT(DISTINCT alert_id) FROM alerts"
     )
+
+
+def test_reevaluating_a_case_keeps_its_overdue_order_alert(db: Database, tmp_path: Path) -> None:
+    from govwatch.alerts.escalation import check_overdue
+    from govwatch.alerts.orders import issue_order
+    from govwatch.alerts.sync import sync_workflow
+    from govwatch.auth.principal import Principal
+
+    _load(db, tmp_path, _events("c1"))
+    evaluate_cases(db, ["c1"], datetime(2025, 10, 31, 12))
+    sync_workflow(db, datetime(2025, 10, 31, 12))
+    supervisor = Principal(name="sup", role="supervisor")
+    issue_order(
+        db,
+        supervisor,
+        [alert_id("c1", "case_overdue", "")],
+        datetime(2025, 10, 31, 12),
+        content="请核查",
+    )
+    check_overdue(db, datetime(2025, 11, 20, 9))  # no reply within 5 working days
+    overdue = db.query_dicts("SELECT alert_id, status FROM alerts WHERE rule = 'order_overdue'")
+    assert [a["status"] for a in overdue] == ["active"]
+    evaluate_cases(db, ["c1"], datetime(2025, 11, 20, 10))  # an event or a sweep of the case
+    assert (
+        db.scalar("SELECT status FROM alerts WHERE alert_id = ?", [overdue[0]["alert_id"]])
+        == "active"
+    )
+    assert _history(db, str(overdue[0]["alert_id"]))[-1][0] != "cleared"
+
+
+def test_reevaluation_does_not_lower_a_level_raised_for_overdue_rectification(
+    db: Database, tmp_path: Path
+) -> None:
+    from datetime import date
+
+    from govwatch.alerts.escalation import escalate_rectification
+    from govwatch.alerts.sync import sync_workflow
+    from govwatch.alerts.workflow import act
+    from govwatch.auth.principal import Principal
+
+    _load(db, tmp_path, _events("c1"))
+    first = datetime(2025, 10, 31, 12)
+    evaluate_cases(db, ["c1"], first)
+    sync_workflow(db, first)
+    aid = alert_id("c1", "case_overdue", "")
+    supervisor = Principal(name="sup", role="supervisor")
+    act(
+        db,
+        supervisor,
+        aid,
+        "require_rectification",
+        first,
+        reason="限期整改",
+        due_on=date(2025, 11, 3),
+    )
+    assert escalate_rectification(db, datetime(2025, 11, 4, 9)) == 1
+    assert db.scalar("SELECT level FROM alerts WHERE alert_id = ?", [aid]) == "red"
+    # the rule itself still says yellow on 5 Nov: the raised level stands
+    evaluate_cases(db, ["c1"], datetime(2025, 11, 5, 12))
+    assert db.scalar("SELECT level FROM alerts WHERE alert_id = ?", [aid]) == "red"
+    assert [c for c in _history(db, aid)] == [("raised", "yellow"), ("level", "red")]
