@@ -173,3 +173,26 @@ def test_source_token_cannot_claim_another_departments_case_with_its_own_org_cod
         }
     ]
     assert _post_events(world, "source1", sneaky).status_code == 403
+
+
+def test_source_token_posts_for_a_stored_case_that_names_no_organisation_yet(
+    world: World,
+) -> None:
+    from govwatch.events.ingest import import_records
+
+    # the case's first stored event (a file import) named neither an item nor an organisation
+    early = [
+        {
+            "event_id": "early-1",
+            "case_id": "C-EARLY",
+            "kind": "supplement_received",
+            "occurred_at": "2025-09-03T10:00:00+08:00",
+        }
+    ]
+    assert import_records(world.db, early, source="file").applied == 1
+    answer = _post_events(world, "source1", events_for("C-EARLY", "ITEM-D1"))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["applied"] == 2
+    # … while a case stored under another department stays refused
+    assert _post_events(world, "source_all", events_for("C-D2", "ITEM-D2")).status_code == 200
+    assert _post_events(world, "source1", events_for("C-D2", "ITEM-D1")).status_code == 403

@@ -126,7 +126,8 @@ def check_scope(db: Database, principal: Principal, records: Sequence[Any]) -> N
             groups.append((org,))
         if item in items:
             groups.append(items[str(item)])
-        if case_id in cases:
+        if case_id in cases and any(cases[str(case_id)]):
+            # a stored case whose events so far named no organisation tells nothing
             groups.append(cases[str(case_id)])
         if groups and case_id is not None:
             in_batch.setdefault(case_id, groups)
