@@ -14,8 +14,12 @@ ticket and waits until a round that started after its enqueue has finished
 evaluated: a case queued again during the round keeps its row and is evaluated again.
 Rows survive a crash; the next round or the sweeper (:func:`evaluate_pending`) finishes them.
 
-On DuckDB one process holds the file and the import and a round would both write ``cases``
-(DuckDB aborts one of two writers of a row), so the two take turns on ``write_lock``.
+On DuckDB one process holds the file, and DuckDB aborts the second of two transactions that
+write one row. Imports and rounds write disjoint tables (events and cases; clocks, alerts and
+workflow), so they run side by side; imports take turns among themselves (two batches may
+rebuild one case) on :meth:`LiveEvaluator.importing`, rounds and sweeps on
+:meth:`LiveEvaluator.evaluating`, and the one table both write, ``live_pending``, is changed
+under the import turn. PostgreSQL's row locks make all of this unnecessary there.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 
 import pyarrow as pa
@@ -67,15 +71,21 @@ def pending_count(db: Database) -> int:
     return int(db.scalar("SELECT count(*) FROM live_pending") or 0)
 
 
-def evaluate_pending(db: Database) -> int:
-    """One round: evaluate every pending case, then forget the rows evaluated; returns cases."""
+def evaluate_pending(
+    db: Database, queue_turn: Callable[[], AbstractContextManager[object]] = nullcontext
+) -> int:
+    """One round: evaluate every pending case, then forget the rows evaluated; returns cases.
+
+    ``queue_turn`` guards the deletion from ``live_pending`` against a concurrent enqueue
+    (DuckDB; see the module's docstring).
+    """
     from govwatch.hooks import cases_changed
 
     taken = [(str(r[0]), str(r[1])) for r in db.query("SELECT case_id, token FROM live_pending")]
     if not taken:
         return 0
     cases_changed(db, sorted(c for c, _ in taken))
-    with db.transaction():
+    with queue_turn(), db.transaction():
         db.execute(f"DROP TABLE IF EXISTS {_TAKEN}")
         db.execute(f"CREATE TEMP TABLE {_TAKEN} (case_id VARCHAR(50), token VARCHAR(32))")
         db.insert_arrow(
@@ -109,8 +119,9 @@ class LiveEvaluator:
         exclusive_writes: bool,
     ) -> None:
         self._acquire, self._release = acquire, release
-        # DuckDB: imports and rounds take turns (see the module's docstring)
-        self.write_lock: threading.RLock | None = threading.RLock() if exclusive_writes else None
+        # DuckDB: imports take turns, and so do rounds and sweeps (see the module's docstring)
+        self._import_lock: threading.RLock | None = threading.RLock() if exclusive_writes else None
+        self._round_lock: threading.RLock | None = threading.RLock() if exclusive_writes else None
         self._cond = threading.Condition()
         self._started = 0  # rounds begun
         self._finished = 0  # rounds ended (successfully or not)
@@ -119,14 +130,22 @@ class LiveEvaluator:
         self._stop = False
         self._thread: threading.Thread | None = None
 
+    @staticmethod
     @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Hold the write turn (no-op on PostgreSQL, whose rows lock themselves)."""
-        if self.write_lock is None:
+    def _turn(lock: threading.RLock | None) -> Iterator[None]:
+        if lock is None:  # PostgreSQL: rows lock themselves
             yield
             return
-        with self.write_lock:
+        with lock:
             yield
+
+    def importing(self) -> AbstractContextManager[None]:
+        """The import turn: hold it while importing (and queueing) a batch."""
+        return self._turn(self._import_lock)
+
+    def evaluating(self) -> AbstractContextManager[None]:
+        """The evaluation turn: rounds hold it, and so must the sweeper."""
+        return self._turn(self._round_lock)
 
     def submit(self) -> int:
         """Ask for a round that starts after now (call after the enqueue committed)."""
@@ -170,8 +189,8 @@ class LiveEvaluator:
             try:
                 db = self._acquire()
                 try:
-                    with self.writing():
-                        evaluate_pending(db)
+                    with self.evaluating():
+                        evaluate_pending(db, self.importing)
                 finally:
                     self._release(db)
             except Exception:  # keep evaluating: the rows stay queued and the next round retries

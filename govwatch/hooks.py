@@ -22,5 +22,7 @@ def cases_changed(db: Database, case_ids: Sequence[str] | None) -> None:
     at = timeutil.now()
     refresh_next_check(db, case_ids, at=at)
     evaluate_cases(db, case_ids, at)
-    # alerts raised or cleared above enter (or leave) the handling workflow at once
-    sync_workflow(db, at, case_ids)
+    # alerts raised or cleared above enter (or leave) the handling workflow at once; automatic
+    # orders for red cards come with the sweeper's sync (one order per department and sweep,
+    # gathering the red cards of every case changed meanwhile), not with each batch
+    sync_workflow(db, at, case_ids, orders=case_ids is None)

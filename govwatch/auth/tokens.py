@@ -104,7 +104,20 @@ def resolve_token(db: Database, secret: str, at: datetime) -> Principal | None:
     ]
     # Touch last_used_at at most once a minute: the hot ingestion path should not write per call.
     if last_used is None or (at - last_used).total_seconds() > 60:
-        db.execute("UPDATE api_tokens SET last_used_at = ? WHERE token_id = ?", [at, token_id])
+        try:
+            db.execute(
+                "UPDATE api_tokens SET last_used_at = ? WHERE token_id = ? "
+                "AND (last_used_at IS NULL OR last_used_at < ?)",
+                [at, token_id, at],
+            )
+        except Exception as exc:
+            from govwatch.ledger.txn import is_conflict
+
+            if not is_conflict(exc):
+                raise
+            # a concurrent request of the same token touched it first (DuckDB aborts the
+            # second writer): the bookkeeping is done either way
+
     scope: frozenset[str] | None = None
     regions: frozenset[str] = frozenset()
     if role in SCOPED_ROLES:

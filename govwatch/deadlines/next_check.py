@@ -8,8 +8,10 @@ with each paused day) it is the day an open special procedure exceeds its own li
 suspension exceeds ``suspension_max_days``. Finished and terminated cases have none.
 
 Every event that changes a case (import, API, retry) and every calendar or catalog change calls
-:func:`refresh_next_check`; the sweeper reads ``cases.next_check_at`` through its index and,
-after evaluating a due case, calls it again at that moment.
+:func:`refresh_next_check`; the sweeper reads ``case_deadlines.next_check_at`` through its
+index and, after evaluating a due case, calls it again at that moment. (The moment lives there,
+not in ``cases``: an import rewrites ``cases`` rows while the live evaluator clocks them, and
+DuckDB aborts one of two writers of a row.)
 """
 
 from __future__ import annotations
@@ -150,15 +152,6 @@ def refresh_next_check(
             "provisional, next_check_at, computed_at) "
             f"SELECT case_id, status, promised_deadline, legal_deadline, provisional, "
             f"next_check_at, {stamp} FROM {_NEXT}"
-        )
-        db.execute(
-            f"UPDATE cases SET next_check_at = NULL WHERE case_id IN ({scope}) "
-            f"AND next_check_at IS NOT NULL AND case_id NOT IN "
-            f"(SELECT case_id FROM {_NEXT} WHERE next_check_at IS NOT NULL)"
-        )
-        db.execute(
-            f"UPDATE cases SET next_check_at = n.next_check_at FROM {_NEXT} n "
-            "WHERE cases.case_id = n.case_id AND n.next_check_at IS NOT NULL"
         )
     count = int(db.scalar(f"SELECT count(*) FROM {_NEXT}") or 0)
     drop_clock_views(db)

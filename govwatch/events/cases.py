@@ -4,7 +4,7 @@
 terminate and reject moments, and its status. It is rebuilt, set-based, for every case an
 import touched, from all the events the case has, in the order ``(occurred_at, kind_order,
 event_id)``; the order in which events arrived never matters. Clocks and rules read events
-directly; this table serves lists, filters, the sweeper's ``next_check_at`` and metrics.
+directly; this table serves lists, filters and metrics.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ T = TypeVar("T")
 _ATTEMPTS = 8
 
 
-def _is_conflict(exc: BaseException) -> bool:
+def is_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` is a concurrent writer's win (retry, or ignore for bookkeeping)."""
     from govwatch.ledger.chain import LedgerRace
 
     if isinstance(exc, duckdb.TransactionException | LedgerRace):
@@ -53,7 +54,7 @@ def run_claimed(db: Database, work: Callable[[Database], T]) -> T:
         except GovwatchError:
             raise
         except Exception as exc:
-            if not _is_conflict(exc) or attempt == _ATTEMPTS - 1:
+            if not is_conflict(exc) or attempt == _ATTEMPTS - 1:
                 raise
             time.sleep(0.005 * (2**attempt))
     raise AssertionError("unreachable")

@@ -8,7 +8,7 @@ a cleared one that holds again is ``reopened``. Each change is a row of ``alert_
 with the catalog version it was made under. Re-evaluating the same state changes nothing but
 ``last_seen_at``.
 
-``sweep(db, at)`` finds the cases whose stored next moment has come (``cases.next_check_at``,
+``sweep(db, at)`` finds the cases whose stored next moment has come (``case_deadlines.next_check_at``,
 kept by :mod:`govwatch.deadlines.next_check`, and ``rule_schedule`` for catalogs whose
 time-driven settings differ from the defaults the clock schedule assumes) and evaluates them.
 """
@@ -270,8 +270,8 @@ def evaluate_cases(
 
 def due_cases(db: Database, at: datetime) -> list[str]:
     rows = db.query(
-        "SELECT case_id FROM cases WHERE next_check_at IS NOT NULL AND next_check_at <= ? "
-        "UNION SELECT case_id FROM rule_schedule WHERE next_check_at <= ?",
+        "SELECT case_id FROM case_deadlines WHERE next_check_at IS NOT NULL "
+        "AND next_check_at <= ? UNION SELECT case_id FROM rule_schedule WHERE next_check_at <= ?",
         [at, at],
     )
     return sorted(str(r[0]) for r in rows)
@@ -286,5 +286,5 @@ def sweep(db: Database, at: datetime | None = None) -> dict[str, int]:
     if not due:
         return {"cases": 0, "raised": 0, "level": 0, "cleared": 0, "reopened": 0}
     counts = evaluate_cases(db, due, moment)
-    refresh_next_check(db, due, at=moment)  # re-arm cases.next_check_at past this moment
+    refresh_next_check(db, due, at=moment)  # re-arm next_check_at past this moment
     return {"cases": len(due), **counts}

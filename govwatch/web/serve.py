@@ -12,6 +12,7 @@ import importlib
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import click
@@ -36,11 +37,13 @@ def _rule_sweep() -> Callable[[Database, Any], Any] | None:
     return sweep
 
 
-def sweep_once(db: Database) -> None:
+def sweep_once(
+    db: Database, queue_turn: Callable[[], AbstractContextManager[object]] = nullcontext
+) -> None:
     at = now()
     rule_sweep = _rule_sweep()
     for name, step in (
-        ("pending", lambda: evaluate_pending(db)),  # cases queued but not evaluated (a crash)
+        ("pending", lambda: evaluate_pending(db, queue_turn)),  # cases queued but not evaluated (a crash)
         ("rules", (lambda: rule_sweep(db, at)) if rule_sweep else None),
         ("workflow", lambda: sync_workflow(db, at)),
         ("webhooks", lambda: deliver_due(db, at)),
@@ -100,8 +103,9 @@ class _PoolSweeper(Sweeper):
         while not self.stopped.wait(self.interval):
             db = self.pool.get()
             try:
-                with self.pool.evaluator.writing():  # DuckDB: imports and sweeps take turns
-                    sweep_once(db)
+                # DuckDB: a sweep evaluates like a round (and dequeues under the import turn)
+                with self.pool.evaluator.evaluating():
+                    sweep_once(db, self.pool.evaluator.importing)
             finally:
                 self.pool.put(db)
 

@@ -16,7 +16,7 @@ from tests.deadlines.clock_builders import add_events, add_item, event
 
 
 def next_check(db: Database, case_id: str) -> datetime | None:
-    value = db.scalar("SELECT next_check_at FROM cases WHERE case_id = ?", [case_id])
+    value = db.scalar("SELECT next_check_at FROM case_deadlines WHERE case_id = ?", [case_id])
     assert value is None or isinstance(value, datetime)
     return value
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,7 +100,7 @@ def test_many_small_shuffled_batches_through_the_evaluator_end_as_one_batch_audi
     try:
         size = len(lines) // 15 + 1
         for start in range(0, len(lines), size):
-            with live.writing():
+            with live.importing():
                 import_records(main, lines[start : start + size], source="test", queue=True)
             live.submit()  # no wait: batches pile up while rounds run
         assert live.idle(timeout=300)
@@ -126,11 +127,11 @@ def test_a_failed_round_keeps_the_cases_queued_and_a_later_round_finishes_them(
     calls = {"n": 0}
     real = live_queue.evaluate_pending
 
-    def flaky(db: Database) -> int:
+    def flaky(db: Database, queue_turn: Any) -> int:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("database went away")
-        return real(db)
+        return real(db, queue_turn)
 
     monkeypatch.setattr(live_queue, "evaluate_pending", flaky)
     cursors: list[Database] = []

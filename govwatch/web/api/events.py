@@ -159,7 +159,7 @@ def ingest(
     """Import the batch, queue its cases for the live evaluator; (answer, cases still queued)."""
     records = clean(parse_body(body))
     check_scope(db, principal, records)
-    with evaluator.writing():
+    with evaluator.importing():
         report = import_records(db, records, source=f"api:{principal.name}", queue=True)
     pending = 0
     if report.token is not None:
