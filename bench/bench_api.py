@@ -1,27 +1,20 @@
-"""JSON API benchmarks (issue 5).
+"""JSON API benchmarks (issue 5); ingestion through ``POST /api/v1/events`` is bench_live.py.
 
-1. Sustained ingestion through ``POST /api/v1/events`` in batches of 500 on loopback, rules
-   evaluated and the workflow synced per batch (target ≥ 5,000 events/s). Baseline: the same
-   batches through ``import_records`` in process (no HTTP), on a fresh database, same run.
-2. p95 latency of ``GET /api/v1/alerts`` with 1 million cases stored (target ≤ 200 ms), for a
-   supervisor (whole province) and a department user (its subtree), over several filters.
-   Cases, alerts and workflow rows are bulk-generated in SQL (engine-shaped rows), not ingested.
+p95 latency of ``GET /api/v1/alerts`` with 1 million cases stored (target ≤ 200 ms), for a
+supervisor (whole province) and a department user (its subtree), over several filters.
+Cases, alerts and workflow rows are bulk-generated in SQL (engine-shaped rows), not ingested.
 """
 
 from __future__ import annotations
 
-import shutil
 import socket
 import statistics
 import sys
 import threading
 import time
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 import httpx
-import orjson
 
 from bench.common import WORK, record, scaled, table
 
@@ -60,88 +53,6 @@ class _Server:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-
-def _generate(cases: int, out: Path) -> tuple[Path, list[dict[str, Any]]]:
-    from govwatch.generator.config import make_config
-    from govwatch.generator.writer import generate
-
-    generate(make_config(cases, seed=5), out)
-    events = [
-        orjson.loads(line)
-        for line in (out / "events.jsonl").read_bytes().splitlines()
-        if line.strip()
-    ]
-    return out / "catalog.jsonl", events
-
-
-def _fresh(name: str, catalog: Path) -> str:
-    from govwatch.auth.orgs import sync_from_catalog
-    from govwatch.catalog.ingest import import_catalog
-    from govwatch.storage import connect
-
-    path = WORK / f"{name}.duckdb"
-    path.unlink(missing_ok=True)
-    url = f"duckdb:///{path}"
-    db = connect(url)
-    import_catalog(db, [catalog])
-    sync_from_catalog(db, T0)
-    db.close()
-    return url
-
-
-def bench_ingest() -> list[list[object]]:
-    from govwatch.alerts.sync import sync_workflow
-    from govwatch.auth.tokens import create_token
-    from govwatch.events.ingest import import_records
-    from govwatch.storage import connect
-    from govwatch.web.api.events import case_ids_of
-
-    out = WORK / "api-gen"
-    shutil.rmtree(out, ignore_errors=True)
-    catalog, events = _generate(scaled(5_000), out)
-    batches = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
-
-    url = _fresh("api-direct", catalog)
-    db = connect(url, migrate=False)
-    started = time.perf_counter()
-    for batch in batches:
-        import_records(db, batch, source="bench")
-        sync_workflow(db, T0, case_ids_of(batch))
-    direct = time.perf_counter() - started
-    alerts_direct = db.scalar("SELECT count(*) FROM alerts")
-    db.close()
-
-    url = _fresh("api-http", catalog)
-    db = connect(url, migrate=False)
-    roots = [str(r[0]) for r in db.query("SELECT org_code FROM orgs WHERE parent_code IS NULL")]
-    token, _ = create_token(db, "bench", "source", roots, "bench", T0)
-    db.close()
-    with _Server(url) as server, httpx.Client(base_url=server.url, timeout=600) as client:
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        bodies = [orjson.dumps(b) for b in batches]
-        started = time.perf_counter()
-        applied = 0
-        for body in bodies:
-            answer = client.post("/api/v1/events", content=body, headers=headers)
-            answer.raise_for_status()
-            applied += int(answer.json()["applied"])
-        over_http = time.perf_counter() - started
-        pool_db = server.app.state.pool.get()
-        alerts_http = pool_db.scalar("SELECT count(*) FROM alerts")
-        workflows = pool_db.scalar("SELECT count(*) FROM alert_workflow")
-        server.app.state.pool.put(pool_db)
-    rate = len(events) / over_http
-    return [
-        ["events", f"{len(events):,}", f"{len(events):,}"],
-        ["batches of 500", len(batches), len(batches)],
-        ["seconds", f"{direct:.1f}", f"{over_http:.1f}"],
-        ["events/s", f"{len(events) / direct:,.0f}", f"**{rate:,.0f}**"],
-        ["alerts raised (workflows)", f"{alerts_direct:,}", f"{alerts_http:,} ({workflows:,})"],
-        ["applied", "", f"{applied:,}"],
-        ["HTTP / in-process", "", f"{direct / over_http:.2f}"],
-        ["target ≥ 5,000 events/s", "", "met" if rate >= 5000 else "**not met**"],
-    ]
 
 
 def _bulk(url: str, cases: int) -> tuple[int, str]:
@@ -254,21 +165,9 @@ def record_alerts(alerts: list[list[object]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Both parts, or only ``ingest`` or ``alerts`` (``python -m bench.bench_api alerts``)."""
-    parts = set(argv or []) or {"ingest", "alerts"}
+    """p95 of the alert list at 1M cases (ingestion through the API: bench_live.py)."""
     WORK.mkdir(parents=True, exist_ok=True)
-    if "ingest" in parts:
-        ingest = bench_ingest()
-        body = (
-            "Sustained ingestion through `POST /api/v1/events` (batches of 500, loopback uvicorn, "
-            "DuckDB, rules evaluated and workflow synced per batch) against the same batches "
-            "through `import_records` in process:\n\n"
-            + table(["", "in-process import (baseline)", "HTTP API"], ingest)
-            + "\n\nAlert listing latency: see the next section."
-        )
-        record("api", "JSON API: event ingestion", body)
-    if "alerts" in parts:
-        record_alerts(bench_alerts())
+    record_alerts(bench_alerts())
 
 
 if __name__ == "__main__":
