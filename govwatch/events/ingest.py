@@ -274,8 +274,11 @@ class _Importer:
         # Bounded memory: DuckDB would otherwise cache up to 80% of RAM while loading; an
         # import needs its chunk, the id column it probes, and the pages it writes.
         # An in-memory database cannot spill: it keeps the engine's own limit.
+        # A batch held in memory already (the HTTP API: queue=True) needs no cap, and changing
+        # the instance-wide setting would squeeze the live evaluator running beside it.
         in_memory = db.dialect == "duckdb" and db.url.rstrip("/").endswith(":memory:")
-        self.memory_limit = None if in_memory else self._set_memory_limit(IMPORT_MEMORY_LIMIT)
+        capped = not in_memory and not queue
+        self.memory_limit = self._set_memory_limit(IMPORT_MEMORY_LIMIT) if capped else None
         self.report = ImportReport()
         # every row of this run is stamped with the moment it began (real time, see
         # timeutil.wall_clock): the case rebuild reads new cases' events from there on
@@ -620,6 +623,10 @@ def _check_id_hashes(db: Database) -> None:
     DuckDB hash differently (the probe string's hash no longer matches), every row is
     re-hashed once. Both checks read one small column or one row.
     """
+    if db.url in _HASHES_CHECKED:  # the hash function cannot change while we run
+        if db.scalar("SELECT count(*) FROM events WHERE id_hash IS NULL"):
+            db.execute("UPDATE events SET id_hash = hash(event_id) WHERE id_hash IS NULL")
+        return
     probe = db.query("SELECT value FROM store_meta WHERE key = 'event_id_hash_probe'")
     current = str(db.scalar("SELECT CAST(hash('govwatch') AS VARCHAR)"))
     if not probe or str(probe[0][0]) != current:
@@ -631,6 +638,12 @@ def _check_id_hashes(db: Database) -> None:
             )
     elif db.scalar("SELECT count(*) FROM events WHERE id_hash IS NULL"):
         db.execute("UPDATE events SET id_hash = hash(event_id) WHERE id_hash IS NULL")
+    if not db.url.rstrip("/").endswith(":memory:"):  # in-memory databases are each their own
+        _HASHES_CHECKED.add(db.url)
+
+
+# Database files whose id hashes were checked against this DuckDB's hash() (per process).
+_HASHES_CHECKED: set[str] = set()
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:

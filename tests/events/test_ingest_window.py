@@ -102,6 +102,7 @@ def test_a_changed_hash_function_rehashes_every_row_before_probing(duck: Databas
     # as if an upgraded DuckDB hashed differently: stored hashes and probe no longer match
     duck.execute("UPDATE events SET id_hash = id_hash + 1")
     duck.execute("UPDATE store_meta SET value = 'another' WHERE key = 'event_id_hash_probe'")
+    ingest._HASHES_CHECKED.clear()  # … and a new process opens the file
     again = import_records(duck, events)
     assert (again.applied, again.duplicates) == (0, 2)
     assert duck.scalar("SELECT count(*) FROM events WHERE id_hash <> hash(event_id)") == 0
