@@ -43,7 +43,10 @@ def sweep_once(
     at = now()
     rule_sweep = _rule_sweep()
     for name, step in (
-        ("pending", lambda: evaluate_pending(db, queue_turn)),  # cases queued but not evaluated (a crash)
+        (
+            "pending",
+            lambda: evaluate_pending(db, queue_turn),
+        ),  # cases queued but not evaluated (a crash)
         ("rules", (lambda: rule_sweep(db, at)) if rule_sweep else None),
         ("workflow", lambda: sync_workflow(db, at)),
         ("webhooks", lambda: deliver_due(db, at)),
