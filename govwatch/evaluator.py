@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
+from functools import partial
 
 import pyarrow as pa
 
@@ -72,19 +73,22 @@ def pending_count(db: Database) -> int:
 
 
 def evaluate_pending(
-    db: Database, queue_turn: Callable[[], AbstractContextManager[object]] = nullcontext
+    db: Database,
+    queue_turn: Callable[[], AbstractContextManager[object]] = nullcontext,
+    on_alerts: Callable[[], None] | None = None,
 ) -> int:
     """One round: evaluate every pending case, then forget the rows evaluated; returns cases.
 
     ``queue_turn`` guards the deletion from ``live_pending`` against a concurrent enqueue
-    (DuckDB; see the module's docstring).
+    (DuckDB; see the module's docstring); ``on_alerts`` is called once the round's alerts
+    and workflow are written, before the stored deadlines are refreshed.
     """
     from govwatch.hooks import cases_changed
 
     taken = [(str(r[0]), str(r[1])) for r in db.query("SELECT case_id, token FROM live_pending")]
     if not taken:
         return 0
-    cases_changed(db, sorted(c for c, _ in taken))
+    cases_changed(db, sorted(c for c, _ in taken), on_alerts=on_alerts)
     with queue_turn(), db.transaction():
         db.execute(f"DROP TABLE IF EXISTS {_TAKEN}")
         db.execute(f"CREATE TEMP TABLE {_TAKEN} (case_id VARCHAR(50), token VARCHAR(32))")
@@ -125,6 +129,7 @@ class LiveEvaluator:
         self._cond = threading.Condition()
         self._started = 0  # rounds begun
         self._finished = 0  # rounds ended (successfully or not)
+        self._alerted = 0  # the last round whose alerts and workflow are written
         self._wanted = 0  # the highest ticket handed out
         self._failures = 0
         self._stop = False
@@ -161,9 +166,16 @@ class LiveEvaluator:
             return ticket
 
     def wait(self, ticket: int, timeout: float) -> bool:
-        """True once a round numbered ``ticket`` (or later) has finished within ``timeout``."""
+        """True once a round numbered ``ticket`` (or later) has written its alerts.
+
+        False when that round failed first (its cases stay queued for the retry) or
+        ``timeout`` passed.
+        """
         with self._cond:
-            return self._cond.wait_for(lambda: self._finished >= ticket, timeout)
+            self._cond.wait_for(
+                lambda: self._alerted >= ticket or self._finished >= ticket, timeout
+            )
+            return self._alerted >= ticket
 
     def idle(self, timeout: float) -> bool:
         """True once no round is wanted or running (benchmarks and tests drain with this)."""
@@ -176,6 +188,11 @@ class LiveEvaluator:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=60)
+
+    def _alerts_written(self, number: int) -> None:
+        with self._cond:
+            self._alerted = max(self._alerted, number)
+            self._cond.notify_all()
 
     def _run(self) -> None:
         while True:
@@ -190,7 +207,7 @@ class LiveEvaluator:
                 db = self._acquire()
                 try:
                     with self.evaluating():
-                        evaluate_pending(db, self.importing)
+                        evaluate_pending(db, self.importing, partial(self._alerts_written, number))
                 finally:
                     self._release(db)
             except Exception:  # keep evaluating: the rows stay queued and the next round retries

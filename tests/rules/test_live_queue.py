@@ -60,9 +60,9 @@ def test_a_case_queued_again_during_a_round_keeps_its_row_for_the_next_round(
     real = govwatch.hooks.cases_changed
     seen: list[list[str]] = []
 
-    def concurrent_import(db_: Database, case_ids: list[str] | None) -> None:
+    def concurrent_import(db_: Database, case_ids: list[str] | None, **kw: Any) -> None:
         seen.append(list(case_ids or []))
-        real(db_, case_ids)
+        real(db_, case_ids, **kw)
         enqueue(db_, [again])  # an import of this case committed while the round ran
 
     monkeypatch.setattr(govwatch.hooks, "cases_changed", concurrent_import)
@@ -127,11 +127,11 @@ def test_a_failed_round_keeps_the_cases_queued_and_a_later_round_finishes_them(
     calls = {"n": 0}
     real = live_queue.evaluate_pending
 
-    def flaky(db: Database, queue_turn: Any) -> int:
+    def flaky(db: Database, queue_turn: Any, on_alerts: Any = None) -> int:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("database went away")
-        return real(db, queue_turn)
+        return real(db, queue_turn, on_alerts)
 
     monkeypatch.setattr(live_queue, "evaluate_pending", flaky)
     cursors: list[Database] = []
@@ -144,7 +144,7 @@ def test_a_failed_round_keeps_the_cases_queued_and_a_later_round_finishes_them(
     live = LiveEvaluator(acquire, cursors.append, exclusive_writes=main.dialect == "duckdb")
     try:
         ticket = live.submit()
-        assert live.wait(ticket, timeout=60)  # the failed round ends; the cases stay queued
+        live.wait(ticket, timeout=60)  # the first round fails: its cases stay queued
         assert live.idle(timeout=120)  # … and the retry evaluates them
         assert calls["n"] >= 2
         assert queued > 0 and pending_count(main) == 0

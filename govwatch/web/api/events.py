@@ -166,6 +166,8 @@ def ingest(
         ticket = evaluator.submit()
         pending = report.cases
         if wait and evaluator.wait(ticket, WAIT_SECONDS):
+            pending = 0  # a round that read the queue after our enqueue has written its alerts
+        elif wait:
             pending = int(
                 db.scalar("SELECT count(*) FROM live_pending WHERE token = ?", [report.token]) or 0
             )
