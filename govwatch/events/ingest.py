@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,7 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     cases: int = 0
     token: str | None = None  # the live_pending token, when the cases were queued
+    case_ids: list[str] = field(default_factory=list)  # the cases touched (in-memory imports)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -263,10 +265,21 @@ def _read_ahead(chunks: Iterator[list[RawRecord]]) -> Iterator[list[RawRecord]]:
 class _Importer:
     """One import run into ``db``; stages chunks in DuckDB."""
 
-    def __init__(self, db: Database, *, hooks: bool = True, queue: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        hooks: bool = True,
+        queue: bool = False,
+        bounds: Sequence[int] | None = None,
+    ) -> None:
         self.db = db
         self.hooks = hooks
         self.queue = queue
+        # parts of a group import (import_parts): the first index of each; each part's
+        # applied, duplicates and cases are counted apart (_tally)
+        self.bounds = list(bounds) if bounds is not None else None
+        self.tallies = [_Tally() for _ in self.bounds or ()]
         self.stage: duckdb.DuckDBPyConnection = (
             db.raw if db.dialect == "duckdb" else duckdb.connect(":memory:")
         )
@@ -436,7 +449,7 @@ class _Importer:
         for idx, source, line, fld, msg, text in bad:
             message = f"{source} 第 {line} 行：{msg}"
             entries.append(quarantine.QuarantineEntry("event", source, line, fld, message, text))
-            if len(self.report.problems) < MAX_PROBLEMS_KEPT:
+            if len(self.report.problems) < MAX_PROBLEMS_KEPT or self.bounds is not None:
                 self.report.problems.append(Problem(source, line, idx, fld, message))
         quarantine.add(self.db, entries)
         self.report.quarantined += len(entries)
@@ -462,7 +475,9 @@ class _Importer:
                 cols.append(f"f_{f.name} AS {f.column}")
         cols += ["extra", "source", "line AS source_line"]
         rank = "row_number() OVER (PARTITION BY f_event_id ORDER BY idx)" if has_repeats else "1"
-        return f"SELECT {', '.join(cols)}, {rank} AS dup_rank FROM _gw_x WHERE err_field IS NULL"
+        return (
+            f"SELECT {', '.join(cols)}, idx, {rank} AS dup_rank FROM _gw_x WHERE err_field IS NULL"
+        )
 
     def _apply(self) -> None:
         con = self.stage
@@ -518,6 +533,7 @@ class _Importer:
                 "CREATE OR REPLACE TEMP TABLE _gw_seen AS SELECT DISTINCT e.event_id FROM events e "
                 f"WHERE {narrowed} AND e.event_id IN (SELECT event_id FROM _gw_good)"
             )
+            self._tally()
             con.execute(
                 "INSERT INTO event_materials (event_id, case_id, seq, name, provided, ingested_at) "
                 f"SELECT * FROM ({materials_sql}) m "
@@ -574,6 +590,9 @@ class _Importer:
             con.execute("CREATE OR REPLACE TEMP TABLE _gw_seen AS SELECT event_id FROM _gw_seen_in")
         finally:
             con.unregister("_gw_seen_in")
+        # Should another writer store one of these ids between this look-up and the COPY
+        # (the fallback below), the total stays exact and the parts' tallies count it applied.
+        self._tally()
         fresh_events = _arrow(
             con, f"{select_events} AND _gw_good.event_id NOT IN (SELECT event_id FROM _gw_seen)"
         )
@@ -591,6 +610,45 @@ class _Importer:
             inserted = self.db.insert_arrow("events", fresh_events, on_conflict_nothing=True)
             self.db.insert_arrow("event_materials", fresh_materials, on_conflict_nothing=True)
             return inserted
+
+    def _tally(self) -> None:
+        """Count each part's applied and duplicate records and its cases (group imports)."""
+        if self.bounds is None:
+            return
+        for idx, case_id, rank, fresh in self.stage.execute(
+            "SELECT idx, case_id, dup_rank, event_id NOT IN (SELECT event_id FROM _gw_seen) "
+            "FROM _gw_good"
+        ).fetchall():
+            tally = self.tallies[bisect_right(self.bounds, int(idx)) - 1]
+            if rank == 1 and fresh:
+                tally.applied += 1
+            else:
+                tally.duplicates += 1
+            tally.cases.add(str(case_id))  # as its own run would have (duplicates too)
+
+    def split(self, lengths: Sequence[int]) -> list[ImportReport]:
+        """The finished run's report, one per part (``Problem.index`` within the part)."""
+        assert self.bounds is not None
+        reports = []
+        for part, (start, tally) in enumerate(zip(self.bounds, self.tallies, strict=True)):
+            problems = [
+                Problem(p.source, p.line, p.index - start, p.field, p.message)
+                for p in self.report.problems
+                if bisect_right(self.bounds, p.index) - 1 == part
+            ]
+            reports.append(
+                ImportReport(
+                    applied=tally.applied,
+                    duplicates=tally.duplicates,
+                    quarantined=len(problems),
+                    read=lengths[part],
+                    problems=problems,
+                    cases=len(tally.cases),
+                    token=self.report.token if tally.cases else None,
+                    case_ids=sorted(tally.cases),
+                )
+            )
+        return reports
 
     def finish(self) -> ImportReport:
         from govwatch.events.cases import rebuild_cases
@@ -613,7 +671,15 @@ class _Importer:
 
             cases_changed(self.db, touched)
         self.report.cases = len(touched)
+        self.report.case_ids = touched
         return self.report
+
+
+@dataclass
+class _Tally:
+    applied: int = 0
+    duplicates: int = 0
+    cases: set[str] = field(default_factory=set)
 
 
 def _check_id_hashes(db: Database) -> None:
@@ -701,12 +767,38 @@ def import_records(
     (:mod:`govwatch.evaluator`): they are queued in ``live_pending`` under ``report.token``.
     """
 
-    def raw() -> Iterator[RawRecord]:
-        for i, record in enumerate(records):
-            text = record if isinstance(record, str) else orjson.dumps(record, default=str).decode()
-            yield RawRecord(source, i + 1, text)
+    return _import(db, _raw_records(records, source), CHUNK, queue=queue)
 
-    return _import(db, raw(), CHUNK, queue=queue)
+
+def import_parts(
+    db: Database, parts: Sequence[tuple[Sequence[Any], str]], *, queue: bool = False
+) -> list[ImportReport]:
+    """Several callers' in-memory batches ((records, source) each) as one import run.
+
+    The group commit of the HTTP API (:mod:`govwatch.events.group_commit`): the run's fixed
+    cost (staging, the id probe, the case rebuild, the queueing) is paid once for all. The
+    outcome is the one importing the parts one after another would have had: a record
+    repeating an earlier part's event is a duplicate of it. Returns one report per part,
+    with its own applied, duplicates, quarantined records (indexes within the part) and cases.
+    """
+    if not parts:
+        return []
+    lengths = [len(records) for records, _ in parts]
+    bounds = [sum(lengths[:n]) for n in range(len(parts))]
+    if sum(lengths) > CHUNK:
+        raise InputError(f"一组导入最多 {CHUNK} 条记录，实为 {sum(lengths)} 条：请分组")
+    importer = _Importer(db, queue=queue, bounds=bounds)
+    chunk = [raw for records, source in parts for raw in _raw_records(records, source)]
+    if chunk:
+        importer.add_chunk(chunk)
+    importer.finish()
+    return importer.split(lengths)
+
+
+def _raw_records(records: Iterable[Any], source: str) -> Iterator[RawRecord]:
+    for i, record in enumerate(records):
+        text = record if isinstance(record, str) else orjson.dumps(record, default=str).decode()
+        yield RawRecord(source, i + 1, text)
 
 
 def _record_run(db: Database, record_type: str, sources: list[str], report: ImportReport) -> None:

@@ -31,6 +31,15 @@ _INSERT_ROW = re.compile(
     r"(?P<tail>(?:\s+ON\s+CONFLICT\b.*)?)$",
     re.IGNORECASE | re.DOTALL,
 )
+# ``INSERT INTO t (a, b) VALUES `` heads whose rows can travel as an Arrow table instead.
+_INSERT_COLUMNS = re.compile(
+    r"^\s*INSERT\s+INTO\s+(?P<table>[\w.]+)\s*\((?P<cols>[\w\s,]+)\)\s*VALUES\s*$",
+    re.IGNORECASE,
+)
+_PLAIN_ROW = re.compile(r"^\(\s*\?(?:\s*,\s*\?)*\s*\)$")
+# From this many rows on, a plain INSERT on DuckDB goes through Arrow: binding parameters
+# costs more than the insert itself (about 5 µs a value; 1,000 alerts of 18 columns, 0.1 s).
+_ARROW_FROM_ROWS = 20
 # Rows per multi-row INSERT on DuckDB (its executemany prepares and runs once per row:
 # about 1.5 ms a row, 500 rows 0.8 s; 100 rows in one statement take a few milliseconds).
 _ROWS_PER_INSERT = 100
@@ -107,6 +116,8 @@ class Database:
                     self.raw.execute(sql, list(row))
                 return
             head, row_sql, tail = insert.group("head", "row", "tail")
+            if len(rows) >= _ARROW_FROM_ROWS and self._insert_rows_arrow(head, row_sql, tail, rows):
+                return
             for start in range(0, len(rows), _ROWS_PER_INSERT):
                 part = rows[start : start + _ROWS_PER_INSERT]
                 values = ", ".join(row_sql for _ in part)
@@ -114,6 +125,29 @@ class Database:
         else:
             with self.raw.cursor() as cur:
                 cur.executemany(_to_pyformat(sql), rows)
+
+    def _insert_rows_arrow(
+        self, head: str, row_sql: str, tail: str, rows: Sequence[Sequence[Any]]
+    ) -> bool:
+        """Insert plain rows as one Arrow table (DuckDB); False when they do not fit one.
+
+        Only ``INSERT INTO t (cols) VALUES (?, …)`` with nothing else, whose columns Arrow
+        types as scalars (a column mixing text and numbers, say, is left to the binder).
+        """
+        named = _INSERT_COLUMNS.match(head)
+        if named is None or tail.strip() or _PLAIN_ROW.match(row_sql.strip()) is None:
+            return False
+        cols = [c.strip() for c in named.group("cols").split(",")]
+        if any(len(r) != len(cols) for r in rows):
+            return False
+        try:
+            arrays = [pa.array([r[i] for r in rows]) for i in range(len(cols))]
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            return False
+        if any(pa.types.is_nested(a.type) for a in arrays):
+            return False
+        self.insert_arrow(named.group("table"), pa.Table.from_arrays(arrays, names=cols))
+        return True
 
     def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         """Run a query and return its result as an Arrow table."""

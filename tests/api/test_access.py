@@ -196,3 +196,16 @@ def test_source_token_posts_for_a_stored_case_that_names_no_organisation_yet(
     # … while a case stored under another department stays refused
     assert _post_events(world, "source_all", events_for("C-D2", "ITEM-D2")).status_code == 200
     assert _post_events(world, "source1", events_for("C-D2", "ITEM-D1")).status_code == 403
+
+
+def test_source_token_is_judged_on_the_organisation_the_import_will_store(world: World) -> None:
+    # two keys name org_code: the importer stores the canonical one, so that one is checked
+    records: list[dict[str, object]] = [
+        {"ORG_CODE": "D1", **r, "org_code": "D2"} for r in events_for("C-TWO", "ITEM-D1")
+    ]
+    assert _post_events(world, "source1", records).status_code == 403
+    assert world.db.scalar("SELECT count(*) FROM events WHERE case_id = 'C-TWO'") == 0
+    agreeing = [{**r, "ORG_CODE": " D1 "} for r in events_for("C-TWO", "ITEM-D1", org="D1")]
+    answer = _post_events(world, "source1", agreeing)
+    assert answer.status_code == 200, answer.text
+    assert world.db.scalar("SELECT org_code FROM cases WHERE case_id = 'C-TWO'") == "D1"

@@ -74,3 +74,35 @@ def test_postgres_schema_names_are_checked(tmp_path: Path) -> None:
     pg_url()  # skips (or fails in CI) without a server
     with pytest.raises(GovwatchError, match="schema"):
         connect(f"{PG_BASE}?schema=bad;name")
+
+
+def test_many_rows_inserted_at_once_keep_their_values_and_types(db: Database) -> None:
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    db.execute(
+        "CREATE TABLE gw_many (id INTEGER, name VARCHAR, seen_at TIMESTAMP, day DATE, "
+        "amount DECIMAL(14, 2), ok BOOLEAN, note VARCHAR)"
+    )
+    rows = [
+        (
+            n,
+            f"办件{n}" if n % 7 else None,
+            datetime(2025, 9, 26, 9, n % 60),
+            date(2025, 9, 1 + n % 28),
+            Decimal(f"{n}.25"),
+            n % 2 == 0,
+            None,
+        )
+        for n in range(150)
+    ]
+    sql = "INSERT INTO gw_many (id, name, seen_at, day, amount, ok, note) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    db.executemany(sql, rows)
+    # a column mixing numbers and text is bound value by value, as the engine casts it
+    db.executemany(
+        sql, [(1000 + n, n if n % 2 else str(n), None, None, None, None, "x") for n in range(30)]
+    )
+    stored = db.query("SELECT id, name, seen_at, day, amount, ok, note FROM gw_many ORDER BY id")
+    assert [tuple(r) for r in stored[:150]] == rows
+    assert [r[1] for r in stored[150:153]] == ["0", "1", "2"]
+    assert db.scalar("SELECT count(*) FROM gw_many") == 180

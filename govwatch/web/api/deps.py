@@ -30,6 +30,7 @@ from govwatch.auth.sessions import COOKIE, CSRF_FIELD, CSRF_HEADER, check_sessio
 from govwatch.auth.tokens import resolve_token
 from govwatch.auth.users import SCOPED_ROLES
 from govwatch.evaluator import LiveEvaluator
+from govwatch.events.group_commit import GroupCommit
 from govwatch.storage import Database, connect
 from govwatch.timeutil import now
 from govwatch.web.api.cache import TTLCache
@@ -63,6 +64,7 @@ class Pool:
     # tables seen to exist (migrations only add tables)
     tables: set[str] = field(default_factory=set)
     _evaluator: LiveEvaluator | None = None
+    _imports: GroupCommit | None = None
 
     def __post_init__(self) -> None:
         self._root = connect(self.url)  # migrates once
@@ -93,6 +95,15 @@ class Pool:
                 )
             return self._evaluator
 
+    @property
+    def imports(self) -> GroupCommit:
+        """Posted batches are imported in groups, taking the evaluator's import turn."""
+        evaluator = self.evaluator
+        with self._lock:
+            if self._imports is None:
+                self._imports = GroupCommit(evaluator.importing)
+            return self._imports
+
     def get(self) -> Database:
         try:
             return self._idle.get_nowait()
@@ -113,6 +124,7 @@ class Pool:
         if self._evaluator is not None:
             self._evaluator.stop()
             self._evaluator = None
+            self._imports = None
         while True:
             try:
                 self._idle.get_nowait().close()

@@ -18,9 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from govwatch.auth.errors import ForbiddenError
 from govwatch.auth.principal import Principal
 from govwatch.errors import InputError
-from govwatch.evaluator import LiveEvaluator
 from govwatch.events.fields import ALIASES
-from govwatch.events.ingest import import_records
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Pool
 from govwatch.web.api.errors import AUTH, BAD_INPUT
@@ -81,23 +79,55 @@ def clean(records: list[Any]) -> list[Any]:
     ]
 
 
-def _field(record: dict[str, Any], name: str) -> str | None:
+_SCOPE_FIELDS = ("case_id", "org_code", "item_code")
+
+
+def _text(value: object) -> str | None:
+    """A value as the importer reads it (JSON text of non-strings, trimmed; blank is none)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+    elif isinstance(value, bool | int | float):
+        text = orjson.dumps(value).decode()
+    else:
+        text = orjson.dumps(value, default=str).decode()
+    return text or None
+
+
+def scope_fields(record: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """(case_id, org_code, item_code) of a record, each as the importer will store it.
+
+    Where several keys name one field (aliases), the importer takes the canonical name
+    first, then the aliases in order of their text: the scope check must judge the same
+    values that will be stored.
+    """
+    found: dict[str, list[tuple[bool, str, str]]] = {}
     for key, value in record.items():
-        if ALIASES.get(str(key).lower()) == name and value not in (None, ""):
-            return str(value)
-    return None
+        name = str(key)
+        field = ALIASES.get(name.strip().lower())
+        if field not in _SCOPE_FIELDS or '"' in name:
+            continue
+        text = _text(value)
+        if text is not None:
+            found.setdefault(str(field), []).append((name != field, name, text))
+    case_id, org, item = (min(found[f])[2] if f in found else None for f in _SCOPE_FIELDS)
+    return case_id, org, item
 
 
 def case_ids_of(records: Sequence[Any]) -> list[str]:
-    return sorted({c for r in records if isinstance(r, dict) and (c := _field(r, "case_id"))})
+    return sorted(
+        {c for r in records if isinstance(r, dict) and (c := scope_fields(r)[0]) is not None}
+    )
 
 
 def check_scope(db: Database, principal: Principal, records: Sequence[Any]) -> None:
     if principal.scope is None:
         return
+    fields = [scope_fields(r) if isinstance(r, dict) else None for r in records]
     items: dict[str, tuple[str | None, str | None]] = {}
     cases: dict[str, tuple[str | None, str | None, str | None]] = {}
-    item_codes = {c for r in records if isinstance(r, dict) and (c := _field(r, "item_code"))}
+    item_codes = {f[2] for f in fields if f is not None and f[2] is not None}
     for chunk in _chunks(sorted(item_codes)):
         for code, dept, region in db.query(
             "SELECT item_code, department_code, region_code FROM items WHERE item_code IN "
@@ -105,7 +135,8 @@ def check_scope(db: Database, principal: Principal, records: Sequence[Any]) -> N
             chunk,
         ):
             items[str(code)] = (dept, region)
-    for chunk in _chunks(case_ids_of(records)):
+    case_ids = sorted({f[0] for f in fields if f is not None and f[0] is not None})
+    for chunk in _chunks(case_ids):
         for case_id, dept, org, region in db.query(
             "SELECT case_id, department_code, org_code, region_code FROM cases WHERE case_id IN "
             f"({', '.join('?' for _ in chunk)})",
@@ -115,12 +146,10 @@ def check_scope(db: Database, principal: Principal, records: Sequence[Any]) -> N
     Groups = list[tuple[str | None, ...]]
     known: list[tuple[int, str | None, Groups]] = []
     in_batch: dict[str, Groups] = {}
-    for index, record in enumerate(records):
-        if not isinstance(record, dict):
+    for index, record_fields in enumerate(fields):
+        if record_fields is None:
             continue
-        case_id = _field(record, "case_id")
-        org = _field(record, "org_code")
-        item = _field(record, "item_code")
+        case_id, org, item = record_fields
         groups: Groups = []
         if org is not None:
             groups.append((org,))
@@ -132,8 +161,8 @@ def check_scope(db: Database, principal: Principal, records: Sequence[Any]) -> N
         if groups and case_id is not None:
             in_batch.setdefault(case_id, groups)
         known.append((index, case_id, groups))
-    for index, case_id, found in known:
-        groups = found or (in_batch.get(case_id, []) if case_id is not None else [])
+    for index, case_id, own in known:
+        groups = own or (in_batch.get(case_id, []) if case_id is not None else [])
         if not groups:
             if case_id is None:
                 continue  # cannot be applied: the import quarantines it
@@ -154,22 +183,31 @@ def _chunks(values: list[str], size: int = 1000) -> list[list[str]]:
 
 
 def ingest(
-    db: Database, principal: Principal, body: bytes, evaluator: LiveEvaluator, wait: bool
+    db: Database, principal: Principal, body: bytes, pool: Pool, wait: bool
 ) -> tuple[ImportAnswer, int]:
-    """Import the batch, queue its cases for the live evaluator; (answer, cases still queued)."""
+    """Import the batch (in a group with concurrent ones), queue its cases for the live
+    evaluator; (answer, cases of this batch still queued)."""
     records = clean(parse_body(body))
     check_scope(db, principal, records)
-    with evaluator.importing():
-        report = import_records(db, records, source=f"api:{principal.name}", queue=True)
+    report = pool.imports.run(db, records, source=f"api:{principal.name}")
     pending = 0
     if report.token is not None:
+        evaluator = pool.evaluator
         ticket = evaluator.submit()
         pending = report.cases
         if wait and evaluator.wait(ticket, WAIT_SECONDS):
             pending = 0  # a round that read the queue after our enqueue has written its alerts
         elif wait:
-            pending = int(
-                db.scalar("SELECT count(*) FROM live_pending WHERE token = ?", [report.token]) or 0
+            pending = sum(
+                int(
+                    db.scalar(
+                        "SELECT count(*) FROM live_pending WHERE token = ? AND case_id IN "
+                        f"({', '.join('?' for _ in chunk)})",
+                        [report.token, *chunk],
+                    )
+                    or 0
+                )
+                for chunk in _chunks(report.case_ids)
             )
     answer = ImportAnswer(
         applied=report.applied,
@@ -212,6 +250,6 @@ async def post_events(
     if len(body) > MAX_BODY:
         raise InputError(f"请求体超过 {MAX_BODY // 2**20} MB：请分批提交")
     pool: Pool = request.app.state.pool
-    answer, pending = await run_in_threadpool(ingest, db, caller, body, pool.evaluator, wait)
+    answer, pending = await run_in_threadpool(ingest, db, caller, body, pool, wait)
     response.headers[PENDING_HEADER] = str(pending)
     return answer
