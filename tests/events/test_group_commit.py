@@ -47,9 +47,7 @@ def test_parts_imported_in_one_run_count_as_if_imported_one_after_another(db: Da
         db, [(first, "api:one"), (second, "api:two"), ([], "api:three")], queue=True
     )
     assert (a.applied, a.duplicates, a.quarantined, a.read) == (2, 0, 1, 3)
-    assert [(p.index, p.line, p.field, p.source) for p in a.problems] == [
-        (1, 2, "kind", "api:one")
-    ]
+    assert [(p.index, p.line, p.field, p.source) for p in a.problems] == [(1, 2, "kind", "api:one")]
     # A-1 repeats the first part's event, S-1 one stored before: both duplicates
     assert (b.applied, b.duplicates, b.quarantined, b.read) == (2, 2, 1, 5)
     assert [(p.index, p.line, p.field, p.source) for p in b.problems] == [
