@@ -11,6 +11,11 @@ as one run on its own connection (:func:`govwatch.events.ingest.import_parts`) a
 waiter its own report; batches that arrive meanwhile form the next group. A lone request is
 imported at once, as before. Should a group's run fail, each of its batches is retried alone,
 so that one batch's failure never becomes another's.
+
+``check`` (the API's scope check) judges the group's batches under the same turn, just before
+their import: what it reads of the store (the stored cases' organisations) is read once for
+the group and cannot change between the check and the import. A batch it refuses is not
+imported and its caller gets the refusal; the rest of the group goes on.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from typing import Any
 from govwatch.events.ingest import ImportReport, import_parts
 from govwatch.storage import Database
 
+# (owner, records) of each batch -> the refusal of each (None: may be imported)
+Check = Callable[[Database, list[tuple[Any, Sequence[Any]]]], list[BaseException | None]]
 # At most this many records are imported in one run (a group of twenty batches of 500).
 MAX_GROUP_RECORDS = 10_000
 
@@ -32,6 +39,7 @@ MAX_GROUP_RECORDS = 10_000
 class _Batch:
     records: Sequence[Any]
     source: str
+    owner: Any = None
     report: ImportReport | None = None
     error: BaseException | None = None
     done: bool = field(default=False)
@@ -46,8 +54,10 @@ class GroupCommit:
         *,
         queue: bool = True,
         max_records: int = MAX_GROUP_RECORDS,
+        check: Check | None = None,
     ) -> None:
         self._turn = turn
+        self._check = check
         self._queue = queue
         self._max = max_records
         self._cond = threading.Condition()
@@ -55,9 +65,13 @@ class GroupCommit:
         self._running = False
         self.runs = 0  # import runs so far (tests and benchmarks read it)
 
-    def run(self, db: Database, records: Sequence[Any], source: str) -> ImportReport:
-        """Import ``records`` (in a group, on some waiting caller's connection); its report."""
-        batch = _Batch(records, source)
+    def run(
+        self, db: Database, records: Sequence[Any], source: str, owner: Any = None
+    ) -> ImportReport:
+        """Import ``records`` (in a group, on some waiting caller's connection); its report.
+
+        ``owner`` is what ``check`` judges the batch by (the API: the caller)."""
+        batch = _Batch(records, source, owner)
         with self._cond:
             self._waiting.append(batch)
         while True:
@@ -106,11 +120,17 @@ class GroupCommit:
     def _import(self, db: Database, group: list[_Batch]) -> None:
         try:
             with self._turn():
+                admitted = group
+                if self._check is not None:
+                    refusals = self._check(db, [(b.owner, b.records) for b in group])
+                    for batch, refusal in zip(group, refusals, strict=True):
+                        batch.error = refusal
+                    admitted = [b for b in group if b.error is None]
                 self.runs += 1
                 reports = import_parts(
-                    db, [(b.records, b.source) for b in group], queue=self._queue
+                    db, [(b.records, b.source) for b in admitted], queue=self._queue
                 )
-            for batch, report in zip(group, reports, strict=True):
+            for batch, report in zip(admitted, reports, strict=True):
                 batch.report = report
         except Exception as exc:
             if len(group) == 1:

@@ -101,7 +101,7 @@ def _post_all(
     def post(n: int) -> None:
         db = pool.get()
         try:
-            answers[n] = commit.run(db, batches[n], f"api:client{n}")
+            answers[n] = commit.run(db, batches[n], f"api:client{n}", owner=f"client{n}")
         except BaseException as exc:  # handed to the test
             answers[n] = exc
         finally:
@@ -170,3 +170,29 @@ def test_a_group_takes_waiting_batches_up_to_its_size_and_leaves_the_rest_for_th
     assert [len(b.records) for b in commit._take()] == [4]
     assert [len(b.records) for b in commit._take()] == [9]  # a large batch goes alone
     assert [len(b.records) for b in commit._take()] == [1]
+
+
+def test_a_batch_the_check_refuses_is_not_imported_while_the_rest_of_its_group_is(
+    pool: Pool,
+) -> None:
+    gate = _Gate()
+    judged: list[list[str]] = []
+
+    def check(db: Database, parts: list[tuple[Any, Any]]) -> list[BaseException | None]:
+        judged.append([str(owner) for owner, _ in parts])
+        return [
+            PermissionError(f"{owner} 无权提交") if owner == "client2" else None
+            for owner, _ in parts
+        ]
+
+    commit = GroupCommit(gate.turn, check=check)
+    batches: list[list[Any]] = [[_event(f"K{n}", 1)] for n in range(4)]
+    answers = _post_all(pool, commit, gate, batches)
+    assert judged == [["client0"], ["client1", "client2", "client3"]]  # once per group
+    assert isinstance(answers[2], PermissionError)
+    assert [a.applied for a in answers if isinstance(a, ImportReport)] == [1, 1, 1]
+    db = pool.get()
+    try:
+        assert {str(r[0]) for r in db.query("SELECT case_id FROM cases")} == {"K0", "K1", "K3"}
+    finally:
+        pool.put(db)

@@ -101,7 +101,9 @@ class Pool:
         evaluator = self.evaluator
         with self._lock:
             if self._imports is None:
-                self._imports = GroupCommit(evaluator.importing)
+                from govwatch.web.api.events import check_batches
+
+                self._imports = GroupCommit(evaluator.importing, check=check_batches)
             return self._imports
 
     def get(self) -> Database:

@@ -9,6 +9,7 @@ record outside the token's scope, or one whose organisation cannot be told, is r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import orjson
@@ -71,15 +72,52 @@ def _usable_key(key: object) -> bool:
     return bool(text.strip()) and "\\" not in text and text.isprintable()
 
 
+_SCOPE_FIELDS = ("case_id", "org_code", "item_code")
+Fields = tuple[str | None, str | None, str | None]
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What the keys of a record (in their order) mean; records of one batch share a few."""
+
+    usable: bool  # every key usable (nothing to drop)
+    # for case_id, org_code, item_code: the keys naming it, in the importer's order of choice
+    scope_keys: tuple[tuple[str, ...], ...]
+
+
+_LAYOUTS: dict[tuple[Any, ...], _Layout] = {}
+_MAX_LAYOUTS = 1024
+
+
+def _layout(keys: tuple[Any, ...]) -> _Layout:
+    found = _LAYOUTS.get(keys)
+    if found is not None:
+        return found
+    naming: dict[str, list[tuple[bool, str]]] = {}
+    for key in keys:
+        name = str(key)
+        field = ALIASES.get(name.strip().lower())
+        if field in _SCOPE_FIELDS and '"' not in name and _usable_key(name):
+            # the importer takes the canonical name first, then the aliases by their text
+            naming.setdefault(str(field), []).append((name != field, name))
+    layout = _Layout(
+        usable=all(_usable_key(k) for k in keys),
+        scope_keys=tuple(tuple(k for _, k in sorted(naming.get(f, []))) for f in _SCOPE_FIELDS),
+    )
+    if len(_LAYOUTS) >= _MAX_LAYOUTS:
+        _LAYOUTS.clear()
+    _LAYOUTS[keys] = layout
+    return layout
+
+
 def clean(records: list[Any]) -> list[Any]:
     """Drop keys no field could have (blank or unprintable names) before the import sees them."""
-    return [
-        {k: v for k, v in r.items() if _usable_key(k)} if isinstance(r, dict) else r
-        for r in records
-    ]
-
-
-_SCOPE_FIELDS = ("case_id", "org_code", "item_code")
+    out = []
+    for r in records:
+        if isinstance(r, dict) and not _layout(tuple(r)).usable:
+            r = {k: v for k, v in r.items() if _usable_key(k)}
+        out.append(r)
+    return out
 
 
 def _text(value: object) -> str | None:
@@ -95,24 +133,22 @@ def _text(value: object) -> str | None:
     return text or None
 
 
-def scope_fields(record: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+def scope_fields(record: dict[str, Any]) -> Fields:
     """(case_id, org_code, item_code) of a record, each as the importer will store it.
 
     Where several keys name one field (aliases), the importer takes the canonical name
-    first, then the aliases in order of their text: the scope check must judge the same
-    values that will be stored.
+    first, then the aliases in order of their text, the first not blank: the scope check
+    must judge the same values that will be stored.
     """
-    found: dict[str, list[tuple[bool, str, str]]] = {}
-    for key, value in record.items():
-        name = str(key)
-        field = ALIASES.get(name.strip().lower())
-        if field not in _SCOPE_FIELDS or '"' in name:
-            continue
-        text = _text(value)
-        if text is not None:
-            found.setdefault(str(field), []).append((name != field, name, text))
-    case_id, org, item = (min(found[f])[2] if f in found else None for f in _SCOPE_FIELDS)
-    return case_id, org, item
+    out: list[str | None] = []
+    for keys in _layout(tuple(record)).scope_keys:
+        text = None
+        for key in keys:
+            text = _text(record[key])
+            if text is not None:
+                break
+        out.append(text)
+    return out[0], out[1], out[2]
 
 
 def case_ids_of(records: Sequence[Any]) -> list[str]:
@@ -121,28 +157,59 @@ def case_ids_of(records: Sequence[Any]) -> list[str]:
     )
 
 
+Items = dict[str, tuple[str | None, str | None]]
+Cases = dict[str, tuple[str | None, str | None, str | None]]
+
+
 def check_scope(db: Database, principal: Principal, records: Sequence[Any]) -> None:
-    if principal.scope is None:
-        return
-    fields = [scope_fields(r) if isinstance(r, dict) else None for r in records]
-    items: dict[str, tuple[str | None, str | None]] = {}
-    cases: dict[str, tuple[str | None, str | None, str | None]] = {}
-    item_codes = {f[2] for f in fields if f is not None and f[2] is not None}
-    for chunk in _chunks(sorted(item_codes)):
+    """Refuse (403) a batch holding a record outside the principal's organisations."""
+    refusal = check_batches(db, [(principal, records)])[0]
+    if refusal is not None:
+        raise refusal
+
+
+def check_batches(
+    db: Database, batches: list[tuple[Any, Sequence[Any]]]
+) -> list[BaseException | None]:
+    """The refusal of each (principal, records) batch, None where it may be imported.
+
+    The group commit's check: the items and stored cases of all the batches are read at once.
+    """
+    fields: list[list[Fields | None]] = []
+    for principal, records in batches:
+        scoped = isinstance(principal, Principal) and principal.scope is not None
+        fields.append(
+            [scope_fields(r) if isinstance(r, dict) else None for r in records] if scoped else []
+        )
+    every = [f for part in fields for f in part if f is not None]
+    items: Items = {}
+    cases: Cases = {}
+    for chunk in _chunks(sorted({f[2] for f in every if f[2] is not None})):
         for code, dept, region in db.query(
             "SELECT item_code, department_code, region_code FROM items WHERE item_code IN "
             f"({', '.join('?' for _ in chunk)})",
             chunk,
         ):
             items[str(code)] = (dept, region)
-    case_ids = sorted({f[0] for f in fields if f is not None and f[0] is not None})
-    for chunk in _chunks(case_ids):
+    for chunk in _chunks(sorted({f[0] for f in every if f[0] is not None})):
         for case_id, dept, org, region in db.query(
             "SELECT case_id, department_code, org_code, region_code FROM cases WHERE case_id IN "
             f"({', '.join('?' for _ in chunk)})",
             chunk,
         ):
             cases[str(case_id)] = (dept, org, region)
+    refusals: list[BaseException | None] = []
+    for (principal, _), part in zip(batches, fields, strict=True):
+        try:
+            if part:
+                _verify(principal, part, items, cases)
+            refusals.append(None)
+        except ForbiddenError as exc:
+            refusals.append(exc)
+    return refusals
+
+
+def _verify(principal: Principal, fields: list[Fields | None], items: Items, cases: Cases) -> None:
     Groups = list[tuple[str | None, ...]]
     known: list[tuple[int, str | None, Groups]] = []
     in_batch: dict[str, Groups] = {}
@@ -188,8 +255,8 @@ def ingest(
     """Import the batch (in a group with concurrent ones), queue its cases for the live
     evaluator; (answer, cases of this batch still queued)."""
     records = clean(parse_body(body))
-    check_scope(db, principal, records)
-    report = pool.imports.run(db, records, source=f"api:{principal.name}")
+    # the scope check runs in the group, under the import turn (check_batches)
+    report = pool.imports.run(db, records, f"api:{principal.name}", principal)
     pending = 0
     if report.token is not None:
         evaluator = pool.evaluator
