@@ -35,7 +35,10 @@ from bench.bench_api import _Server
 from bench.common import WORK, record, scaled, table, timer
 
 BATCH = 500
-CLIENTS = int(os.environ.get("GOVWATCH_BENCH_LIVE_CLIENTS", "4"))
+# Concurrent source systems (a province's departments post side by side); a run with
+# FEW_CLIENTS shows how the group commit depends on that concurrency.
+CLIENTS = int(os.environ.get("GOVWATCH_BENCH_LIVE_CLIENTS", "16"))
+FEW_CLIENTS = 4
 RATE = 1000  # events/s for the latency run
 STORED = [
     scaled(int(n))
@@ -124,9 +127,9 @@ def _post(client: httpx.Client, token: str, batch: list[dict[str, Any]], wait: b
         raise RuntimeError(f"POST /api/v1/events answered {answer.status_code}: {answer.text}")
 
 
-def _send_all(base_url: str, token: str, bodies: list[bytes], wait: bool) -> int:
-    """``CLIENTS`` clients posting the bodies in turn, as fast as answered (a child process)."""
-    clients = [httpx.Client(base_url=base_url, timeout=600) for _ in range(CLIENTS)]
+def _send_all(base_url: str, token: str, bodies: list[bytes], wait: bool, count: int) -> int:
+    """``count`` clients posting the bodies in turn, as fast as answered (a child process)."""
+    clients = [httpx.Client(base_url=base_url, timeout=600) for _ in range(count)]
     lock, position = threading.Lock(), [0]
 
     def worker(client: httpx.Client) -> int:
@@ -150,14 +153,21 @@ def _send_all(base_url: str, token: str, bodies: list[bytes], wait: bool) -> int
         return sent
 
     try:
-        with ThreadPoolExecutor(CLIENTS) as pool:
+        with ThreadPoolExecutor(count) as pool:
             return sum(pool.map(worker, clients))
     finally:
         for c in clients:
             c.close()
 
 
-def _sustained(url: str, batches: list[list[dict[str, Any]]], wait: bool) -> dict[str, float]:
+def _sustained(
+    url: str,
+    batches: list[list[dict[str, Any]]],
+    wait: bool,
+    warm: list[dict[str, Any]],
+    count: int = CLIENTS,
+) -> dict[str, float]:
+    """``count`` clients post ``batches``; the server has taken one batch (``warm``) before."""
     token = _token(url)
     bodies = [orjson.dumps(b) for b in batches]
     # the source systems run in a process of their own, as they would on their own machines
@@ -165,15 +175,19 @@ def _sustained(url: str, batches: list[list[dict[str, Any]]], wait: bool) -> dic
     with _Server(url) as server, ProcessPoolExecutor(1, mp_context=spawn) as clients:
         clients.submit(int, 0).result()  # the child is up before the clock starts
         evaluator = server.app.state.pool.evaluator
+        # a running server: its first import and round (lazy imports, caches) are behind it
+        clients.submit(_send_all, server.url, token, [orjson.dumps(warm)], True, 1).result()
+        assert evaluator.idle(timeout=600)
+        warm_runs = server.app.state.pool.imports.runs
         with timer() as took:
-            sent = clients.submit(_send_all, server.url, token, bodies, wait).result()
+            sent = clients.submit(_send_all, server.url, token, bodies, wait, count).result()
             posted = took()
             assert evaluator.idle(timeout=3600)
         db = server.app.state.pool.get()
         try:
             alerts = int(db.scalar("SELECT count(*) FROM alerts") or 0)
             left = int(db.scalar("SELECT count(*) FROM live_pending") or 0)
-            runs = server.app.state.pool.imports.runs
+            runs = server.app.state.pool.imports.runs - warm_runs
         finally:
             server.app.state.pool.put(db)
     return {
@@ -231,8 +245,9 @@ def _latency(url: str, batches: list[list[dict[str, Any]]]) -> dict[str, float]:
 def main() -> None:
     batches, _, feed = _feed(scaled(40_000))
     os.environ["GOVWATCH_NOW"] = orjson.loads((feed / "meta.json").read_bytes())["end_at"]
-    sustained_n = min(len(batches), 120)  # 60,000 events
-    latency_n = min(len(batches) - sustained_n, 120)  # 60 s at 1,000 events/s
+    sustained_n = min(len(batches) - 1, 240)  # 120,000 events
+    latency_n = min(len(batches) - 1 - sustained_n, 120)  # 60 s at 1,000 events/s
+    warm = batches[-1]  # posted before each sustained run, never timed
     rows: list[list[object]] = []
     notes: list[str] = []
     for size in STORED:
@@ -245,20 +260,22 @@ def main() -> None:
                 "in process, hooks per batch (baseline)",
                 f"{base['events']:,.0f}",
                 f"{base['s']:.1f}",
+                f"{BATCH}",
                 f"{base_rate:,.0f}",
                 "1.00",
             ]
         )
-        for wait in (False, True):
-            url = _stored_db(f"live-{wait}", size, stored, feed)
-            got = _sustained(url, batches[:sustained_n], wait)
+        for wait, count in ((False, CLIENTS), (True, CLIENTS), (False, FEW_CLIENTS)):
+            url = _stored_db(f"live-{wait}-{count}", size, stored, feed)
+            got = _sustained(url, batches[:sustained_n], wait, warm, count)
             rate = got["events"] / got["s"]
             rows.append(
                 [
                     f"{size:,}",
-                    f"HTTP, {CLIENTS} clients, wait={'true' if wait else 'false'}",
+                    f"HTTP, {count} clients, wait={'true' if wait else 'false'}",
                     f"{got['events']:,.0f}",
                     f"{got['s']:.1f} (posted in {got['posted_s']:.1f})",
+                    f"{got['events'] / got['runs']:,.0f}",
                     f"**{rate:,.0f}**",
                     f"{rate / base_rate:.1f}",
                 ]
@@ -282,8 +299,22 @@ def _record(rows: list[list[object]], notes: list[str]) -> None:
         "Stored: a generated province in a DuckDB file (imported without live hooks). Feed: "
         f"another province's events (case ids prefixed), in order of occurrence, batches of "
         f"{BATCH}. Rate = events until the live evaluator has evaluated every queued case "
-        "(clocks, 21 rules, workflow). Target ≥ 5,000 events/s (issue 5).\n\n"
-        + table(["stored cases", "path", "events", "seconds", "events/s", "× baseline"], rows)
+        "(clocks, 21 rules, workflow). Target ≥ 5,000 events/s (issue 5). The clients run "
+        "in a process of their own; before each run the server has taken one batch (its "
+        "first import and round load what they need lazily). Concurrent batches are imported "
+        "in groups (group commit): events per import run is the mean group.\n\n"
+        + table(
+            [
+                "stored cases",
+                "path",
+                "events",
+                "seconds",
+                "events per import run",
+                "events/s",
+                "× baseline",
+            ],
+            rows,
+        )
     )
     if notes:
         body += "\n\n" + "\n\n".join(notes)

@@ -7,6 +7,7 @@ each engine proves it portable, so every storage test runs on both.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -314,6 +315,42 @@ def _duckdb_path(url: str) -> str:
     return url
 
 
+# DuckDB checkpoints (folds its write-ahead log into the file) once the log reaches this size;
+# a checkpoint holds up every commit meanwhile. Its default of 16 MB means one every few
+# thousand live events, each a pause for the importer and the live evaluator; with a larger
+# threshold bursts run through and :func:`checkpoint_if_idle` (the sweeper, when nothing is
+# queued) keeps the log short in quiet times. GOVWATCH_DUCKDB_CHECKPOINT overrides it.
+CHECKPOINT_THRESHOLD = os.environ.get("GOVWATCH_DUCKDB_CHECKPOINT", "512MB")
+# The sweeper checkpoints once the log holds this much.
+IDLE_CHECKPOINT_BYTES = 16 * 2**20
+
+
+def wal_bytes(db: Database) -> int:
+    """The size of a DuckDB file's write-ahead log (0 for PostgreSQL or memory)."""
+    path = _duckdb_path(db.url) if db.dialect == "duckdb" else ""
+    if not path or path == ":memory:":
+        return 0
+    try:
+        return Path(path + ".wal").stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def checkpoint_if_idle(db: Database, min_bytes: int = IDLE_CHECKPOINT_BYTES) -> bool:
+    """Checkpoint a DuckDB file whose log holds ``min_bytes`` or more, unless it is busy.
+
+    A plain ``CHECKPOINT`` fails while another connection's transaction is open: then it is
+    left for the next call (True when a checkpoint ran).
+    """
+    if wal_bytes(db) < min_bytes:
+        return False
+    try:
+        db.execute("CHECKPOINT")
+    except duckdb.Error:
+        return False
+    return True
+
+
 def _connect_duckdb(url: str) -> Database:
     path = _duckdb_path(url)
     if path and path != ":memory:":
@@ -329,6 +366,8 @@ def _connect_duckdb(url: str) -> Database:
             ) from exc
         raise GovwatchError(f"无法打开数据库文件 {path}：{exc}") from exc
     con.execute("SET TimeZone = 'Asia/Shanghai'")
+    if path and path != ":memory:" and CHECKPOINT_THRESHOLD:
+        con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     return Database("duckdb", con, url)
 
 

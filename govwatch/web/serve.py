@@ -19,9 +19,9 @@ import click
 
 from govwatch.alerts.notify import deliver_due
 from govwatch.alerts.sync import sync_workflow
-from govwatch.evaluator import evaluate_pending
+from govwatch.evaluator import evaluate_pending, pending_count
 from govwatch.storage import Database, connect
-from govwatch.storage.db import DEFAULT_URL
+from govwatch.storage.db import DEFAULT_URL, checkpoint_if_idle
 from govwatch.timeutil import now
 
 log = logging.getLogger("govwatch.sweeper")
@@ -109,6 +109,11 @@ class _PoolSweeper(Sweeper):
                 # DuckDB: a sweep evaluates like a round (and dequeues under the import turn)
                 with self.pool.evaluator.evaluating():
                     sweep_once(db, self.pool.evaluator.importing)
+                    # nothing queued: fold the write-ahead log into the file now, not in the
+                    # middle of the next burst (storage.db.CHECKPOINT_THRESHOLD)
+                    with self.pool.evaluator.importing():
+                        if not pending_count(db):
+                            checkpoint_if_idle(db)
             finally:
                 self.pool.put(db)
 

@@ -106,3 +106,26 @@ def test_many_rows_inserted_at_once_keep_their_values_and_types(db: Database) ->
     assert [tuple(r) for r in stored[:150]] == rows
     assert [r[1] for r in stored[150:153]] == ["0", "1", "2"]
     assert db.scalar("SELECT count(*) FROM gw_many") == 180
+
+
+def test_an_idle_checkpoint_folds_the_log_into_the_file_and_leaves_an_open_writer_whole(
+    tmp_path: Path,
+) -> None:
+    from govwatch.storage.db import checkpoint_if_idle, wal_bytes
+
+    db = connect(f"duckdb:///{tmp_path / 'gw.duckdb'}")
+    db.execute("CREATE TABLE gw_log (n INTEGER, note VARCHAR)")
+    db.execute("INSERT INTO gw_log SELECT i, repeat('x', 100) FROM range(20000) t(i)")
+    assert wal_bytes(db) > 1000  # far below the checkpoint threshold: still in the log
+    assert not checkpoint_if_idle(db, min_bytes=2**40)  # not enough log to bother
+    other = Database("duckdb", db.raw.cursor(), db.url)
+    other.execute("BEGIN TRANSACTION")
+    other.execute("INSERT INTO gw_log VALUES (-1, 'open')")
+    checkpoint_if_idle(db, min_bytes=1)  # a writer in the middle: skipped or done, no error
+    other.execute("COMMIT")
+    assert checkpoint_if_idle(db, min_bytes=1) or wal_bytes(db) == 0
+    assert wal_bytes(db) == 0
+    db.close()
+    again = connect(f"duckdb:///{tmp_path / 'gw.duckdb'}")
+    assert again.scalar("SELECT count(*) FROM gw_log") == 20001
+    again.close()

@@ -161,9 +161,25 @@ Items = dict[str, tuple[str | None, str | None]]
 Cases = dict[str, tuple[str | None, str | None, str | None]]
 
 
+@dataclass(frozen=True)
+class Claim:
+    """Who posts a batch and what its records name, read before the batch joins a group."""
+
+    principal: Principal
+    fields: tuple[Fields | None, ...]  # per record; empty for an unscoped principal
+
+
+def claim(principal: Principal, records: Sequence[Any]) -> Claim:
+    if principal.scope is None:
+        return Claim(principal, ())
+    return Claim(
+        principal, tuple(scope_fields(r) if isinstance(r, dict) else None for r in records)
+    )
+
+
 def check_scope(db: Database, principal: Principal, records: Sequence[Any]) -> None:
     """Refuse (403) a batch holding a record outside the principal's organisations."""
-    refusal = check_batches(db, [(principal, records)])[0]
+    refusal = check_batches(db, [(claim(principal, records), records)])[0]
     if refusal is not None:
         raise refusal
 
@@ -171,16 +187,14 @@ def check_scope(db: Database, principal: Principal, records: Sequence[Any]) -> N
 def check_batches(
     db: Database, batches: list[tuple[Any, Sequence[Any]]]
 ) -> list[BaseException | None]:
-    """The refusal of each (principal, records) batch, None where it may be imported.
+    """The refusal of each (claim, records) batch, None where it may be imported.
 
     The group commit's check: the items and stored cases of all the batches are read at once.
     """
-    fields: list[list[Fields | None]] = []
-    for principal, records in batches:
-        scoped = isinstance(principal, Principal) and principal.scope is not None
-        fields.append(
-            [scope_fields(r) if isinstance(r, dict) else None for r in records] if scoped else []
-        )
+    claims = [owner for owner, _ in batches]
+    if not all(isinstance(c, Claim) for c in claims):
+        raise TypeError("check_batches judges batches by their Claim")
+    fields = [c.fields for c in claims]
     every = [f for part in fields for f in part if f is not None]
     items: Items = {}
     cases: Cases = {}
@@ -199,17 +213,19 @@ def check_batches(
         ):
             cases[str(case_id)] = (dept, org, region)
     refusals: list[BaseException | None] = []
-    for (principal, _), part in zip(batches, fields, strict=True):
+    for owner, part in zip(claims, fields, strict=True):
         try:
             if part:
-                _verify(principal, part, items, cases)
+                _verify(owner.principal, part, items, cases)
             refusals.append(None)
         except ForbiddenError as exc:
             refusals.append(exc)
     return refusals
 
 
-def _verify(principal: Principal, fields: list[Fields | None], items: Items, cases: Cases) -> None:
+def _verify(
+    principal: Principal, fields: Sequence[Fields | None], items: Items, cases: Cases
+) -> None:
     Groups = list[tuple[str | None, ...]]
     known: list[tuple[int, str | None, Groups]] = []
     in_batch: dict[str, Groups] = {}
@@ -255,8 +271,12 @@ def ingest(
     """Import the batch (in a group with concurrent ones), queue its cases for the live
     evaluator; (answer, cases of this batch still queued)."""
     records = clean(parse_body(body))
-    # the scope check runs in the group, under the import turn (check_batches)
-    report = pool.imports.run(db, records, f"api:{principal.name}", principal)
+    # What can be done before the batch joins a group is done here, beside other requests:
+    # reading what its records name, writing them as the JSON text the importer reads. The
+    # scope check itself runs in the group, under the import turn (check_batches).
+    owner = claim(principal, records)
+    texts = [r if isinstance(r, str) else orjson.dumps(r, default=str).decode() for r in records]
+    report = pool.imports.run(db, texts, f"api:{principal.name}", owner)
     pending = 0
     if report.token is not None:
         evaluator = pool.evaluator
