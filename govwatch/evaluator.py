@@ -52,9 +52,9 @@ def enqueue(db: Database, case_ids: Sequence[str], at: datetime | None = None) -
     moment = at or timeutil.now()
     with db.transaction():
         for start in range(0, len(ids), 1000):
-            part = ids[start : start + 1000]
-            marks = ", ".join("?" for _ in part)
-            db.execute(f"DELETE FROM live_pending WHERE case_id IN ({marks})", part)
+            db.execute(
+                "DELETE FROM live_pending WHERE case_id = ANY(?)", [ids[start : start + 1000]]
+            )
         db.insert_arrow(
             "live_pending",
             pa.table(

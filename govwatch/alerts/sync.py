@@ -51,7 +51,8 @@ class SyncReport:
 def _filter(case_ids: Sequence[str] | None, column: str) -> tuple[str, list[Any]]:
     if case_ids is None:
         return "", []
-    return f" AND {column} IN ({', '.join('?' for _ in case_ids)})", list(case_ids)
+    # one list parameter: binding a thousand separate ones costs more than the query
+    return f" AND {column} = ANY(?)", [list(case_ids)]
 
 
 def _write_transitions(db: Database, rows: list[tuple[Any, ...]]) -> None:

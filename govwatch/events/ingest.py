@@ -313,16 +313,23 @@ class _Importer:
 
     # -- one chunk ------------------------------------------------------------------------
     def add_chunk(self, chunk: list[RawRecord]) -> None:
+        self.add_columns(
+            [r.source for r in chunk], [r.line for r in chunk], [r.text for r in chunk]
+        )
+
+    def add_columns(self, sources: list[str], lines: list[int], texts: list[str]) -> None:
+        """One chunk given as its columns: each record's source, line and raw text."""
+        count = len(texts)
         raw = pa.table(
             {
-                "idx": pa.array(range(self.position, self.position + len(chunk)), pa.int64()),
-                "source": pa.array([r.source for r in chunk], pa.string()).dictionary_encode(),
-                "line": pa.array([r.line for r in chunk], pa.int64()),
-                "text": pa.array([r.text for r in chunk], pa.string()),
+                "idx": pa.array(range(self.position, self.position + count), pa.int64()),
+                "source": pa.array(sources, pa.string()).dictionary_encode(),
+                "line": pa.array(lines, pa.int64()),
+                "text": pa.array(texts, pa.string()),
             }
         )
-        self.position += len(chunk)
-        self.report.read += len(chunk)
+        self.position += count
+        self.report.read += count
         con = self.stage
         con.register("_gw_raw_in", raw)
         try:
@@ -523,16 +530,18 @@ class _Importer:
                     "WHERE id_hash IN (SELECT hash(event_id) FROM _gw_good)"
                 ).fetchall()
             ]
-            if not hits:
-                narrowed = "FALSE"
-            elif len(hits) <= 2000:
+            if len(hits) <= 2000:
                 narrowed = f"e.id_hash IN ({', '.join(str(h) for h in hits)})"
             else:
                 narrowed = "e.id_hash IN (SELECT hash(event_id) FROM _gw_good)"
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _gw_seen AS SELECT DISTINCT e.event_id FROM events e "
-                f"WHERE {narrowed} AND e.event_id IN (SELECT event_id FROM _gw_good)"
-            )
+            if hits:
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE _gw_seen AS SELECT DISTINCT e.event_id "
+                    f"FROM events e WHERE {narrowed} AND e.event_id IN "
+                    "(SELECT event_id FROM _gw_good)"
+                )
+            else:  # all new (the common case): nothing to look up
+                con.execute("CREATE OR REPLACE TEMP TABLE _gw_seen (event_id VARCHAR)")
             self._tally()
             con.execute(
                 "INSERT INTO event_materials (event_id, case_id, seq, name, provided, ingested_at) "
@@ -788,17 +797,24 @@ def import_parts(
     if sum(lengths) > CHUNK:
         raise InputError(f"一组导入最多 {CHUNK} 条记录，实为 {sum(lengths)} 条：请分组")
     importer = _Importer(db, queue=queue, bounds=bounds)
-    chunk = [raw for records, source in parts for raw in _raw_records(records, source)]
-    if chunk:
-        importer.add_chunk(chunk)
+    if sum(lengths):
+        importer.add_columns(
+            [source for records, source in parts for _ in records],
+            [line for n in lengths for line in range(1, n + 1)],
+            [_text(record) for records, _ in parts for record in records],
+        )
     importer.finish()
     return importer.split(lengths)
 
 
 def _raw_records(records: Iterable[Any], source: str) -> Iterator[RawRecord]:
     for i, record in enumerate(records):
-        text = record if isinstance(record, str) else orjson.dumps(record, default=str).decode()
-        yield RawRecord(source, i + 1, text)
+        yield RawRecord(source, i + 1, _text(record))
+
+
+def _text(record: Any) -> str:
+    """An in-memory record as the raw text the importer reads (a string is taken as is)."""
+    return record if isinstance(record, str) else orjson.dumps(record, default=str).decode()
 
 
 def _record_run(db: Database, record_type: str, sources: list[str], report: ImportReport) -> None:

@@ -77,8 +77,7 @@ def _existing(db: Database, case_ids: list[str] | None) -> dict[str, Held]:
     else:
         rows = []
         for chunk in _chunks(case_ids):
-            marks = ", ".join("?" for _ in chunk)
-            rows += db.query(sql(f"case_id IN ({marks})"), chunk + chunk)
+            rows += db.query(sql("case_id = ANY(?)"), [chunk, chunk])
     for r in rows:
         out[str(r[0])] = (str(r[1]), str(r[2]), int(r[3]), r[4], bool(r[5]))
     return out
@@ -88,11 +87,10 @@ def _scope_facts(db: Database, case_ids: set[str]) -> dict[str, tuple[object, ..
     ids = sorted(case_ids)
     out: dict[str, tuple[object, ...]] = {}
     for chunk in _chunks(ids):
-        marks = ", ".join("?" for _ in chunk)
         for r in db.query(
             "SELECT case_id, item_code, region_code, department_code, org_code FROM cases "
-            f"WHERE case_id IN ({marks})",
-            chunk,
+            "WHERE case_id = ANY(?)",
+            [chunk],
         ):
             out[str(r[0])] = tuple(r[1:])
     return out
@@ -202,10 +200,9 @@ def reconcile(
         )
         _apply_updates(db, updates)
         for chunk in _chunks(cleared):
-            marks = ", ".join("?" for _ in chunk)
             db.execute(
-                f"UPDATE alerts SET status = 'cleared', cleared_at = ? WHERE alert_id IN ({marks})",
-                [at, *chunk],
+                "UPDATE alerts SET status = 'cleared', cleared_at = ? WHERE alert_id = ANY(?)",
+                [at, chunk],
             )
         for aid in cleared:
             level, _, seq, _, _ = existing[aid]

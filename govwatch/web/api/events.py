@@ -200,16 +200,15 @@ def check_batches(
     cases: Cases = {}
     for chunk in _chunks(sorted({f[2] for f in every if f[2] is not None})):
         for code, dept, region in db.query(
-            "SELECT item_code, department_code, region_code FROM items WHERE item_code IN "
-            f"({', '.join('?' for _ in chunk)})",
-            chunk,
+            "SELECT item_code, department_code, region_code FROM items WHERE item_code = ANY(?)",
+            [chunk],
         ):
             items[str(code)] = (dept, region)
     for chunk in _chunks(sorted({f[0] for f in every if f[0] is not None})):
         for case_id, dept, org, region in db.query(
-            "SELECT case_id, department_code, org_code, region_code FROM cases WHERE case_id IN "
-            f"({', '.join('?' for _ in chunk)})",
-            chunk,
+            "SELECT case_id, department_code, org_code, region_code FROM cases "
+            "WHERE case_id = ANY(?)",
+            [chunk],
         ):
             cases[str(case_id)] = (dept, org, region)
     refusals: list[BaseException | None] = []
