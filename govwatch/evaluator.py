@@ -30,7 +30,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 import pyarrow as pa
@@ -41,6 +41,9 @@ from govwatch.storage import Database
 log = logging.getLogger("govwatch.evaluator")
 
 _TAKEN = "_gw_live_taken"
+# A round defers the refresh of its cases' stored deadlines (live_refresh) while more cases
+# are queued, but never longer than this: the sweeper reads those moments.
+REFRESH_SECONDS = 10.0
 
 
 def enqueue(db: Database, case_ids: Sequence[str], at: datetime | None = None) -> str:
@@ -81,32 +84,59 @@ def evaluate_pending(
 
     ``queue_turn`` guards the deletion from ``live_pending`` against a concurrent enqueue
     (DuckDB; see the module's docstring); ``on_alerts`` is called once the round's alerts
-    and workflow are written, before the stored deadlines are refreshed.
+    and workflow are written. The evaluated cases then wait in ``live_refresh`` for their
+    stored deadlines (:func:`refresh_deadlines`), done at the end of the round unless more
+    cases are already queued and the oldest has waited less than ``REFRESH_SECONDS``.
     """
     from govwatch.hooks import cases_changed
 
     taken = [(str(r[0]), str(r[1])) for r in db.query("SELECT case_id, token FROM live_pending")]
-    if not taken:
-        return 0
-    cases_changed(db, sorted(c for c, _ in taken), on_alerts=on_alerts)
-    with queue_turn(), db.transaction():
-        db.execute(f"DROP TABLE IF EXISTS {_TAKEN}")
-        db.execute(f"CREATE TEMP TABLE {_TAKEN} (case_id VARCHAR(50), token VARCHAR(32))")
-        db.insert_arrow(
-            _TAKEN,
-            pa.table(
-                {
-                    "case_id": pa.array([c for c, _ in taken], pa.string()),
-                    "token": pa.array([t for _, t in taken], pa.string()),
-                }
-            ),
-        )
-        db.execute(
-            f"DELETE FROM live_pending WHERE EXISTS (SELECT 1 FROM {_TAKEN} t "
-            "WHERE t.case_id = live_pending.case_id AND t.token = live_pending.token)"
-        )
-        db.execute(f"DROP TABLE IF EXISTS {_TAKEN}")
+    if taken:
+        cases_changed(db, sorted(c for c, _ in taken), on_alerts=on_alerts, deadlines=False)
+        moment = timeutil.wall_clock()
+        with queue_turn(), db.transaction():
+            db.execute(f"DROP TABLE IF EXISTS {_TAKEN}")
+            db.execute(f"CREATE TEMP TABLE {_TAKEN} (case_id VARCHAR(50), token VARCHAR(32))")
+            db.insert_arrow(
+                _TAKEN,
+                pa.table(
+                    {
+                        "case_id": pa.array([c for c, _ in taken], pa.string()),
+                        "token": pa.array([t for _, t in taken], pa.string()),
+                    }
+                ),
+            )
+            db.execute(
+                f"DELETE FROM live_pending WHERE EXISTS (SELECT 1 FROM {_TAKEN} t "
+                "WHERE t.case_id = live_pending.case_id AND t.token = live_pending.token)"
+            )
+            db.execute(
+                f"INSERT INTO live_refresh (case_id, queued_at) SELECT DISTINCT case_id, ? "
+                f"FROM {_TAKEN} t WHERE NOT EXISTS "
+                "(SELECT 1 FROM live_refresh r WHERE r.case_id = t.case_id)",
+                [moment],
+            )
+            db.execute(f"DROP TABLE IF EXISTS {_TAKEN}")
+    oldest = db.scalar("SELECT MIN(queued_at) FROM live_refresh")
+    if oldest is not None and (
+        not pending_count(db)
+        or timeutil.wall_clock() - oldest >= timedelta(seconds=REFRESH_SECONDS)
+    ):
+        refresh_deadlines(db)
     return len(taken)
+
+
+def refresh_deadlines(db: Database) -> int:
+    """Recompute the stored deadlines of the cases in ``live_refresh``; returns cases."""
+    from govwatch.deadlines import refresh_next_check
+
+    ids = [str(r[0]) for r in db.query("SELECT case_id FROM live_refresh")]
+    if not ids:
+        return 0
+    refresh_next_check(db, ids, at=timeutil.now())
+    for start in range(0, len(ids), 1000):
+        db.execute("DELETE FROM live_refresh WHERE case_id = ANY(?)", [ids[start : start + 1000]])
+    return len(ids)
 
 
 class LiveEvaluator:

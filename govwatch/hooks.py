@@ -17,12 +17,14 @@ def cases_changed(
     case_ids: Sequence[str] | None,
     *,
     on_alerts: Callable[[], None] | None = None,
+    deadlines: bool = True,
 ) -> None:
     """Re-evaluate rules of these cases (all when None), then recompute their stored deadlines.
 
     Alerts come first, so that ``on_alerts`` (the live evaluator's waiters) is told as soon as
     they are written; the stored next moments only serve the sweeper, which reads them later.
-    Rules compute their own clocks, so neither step depends on the other.
+    Rules compute their own clocks, so neither step depends on the other. ``deadlines``
+    False leaves that last step to the caller (the live evaluator defers it under load).
     """
     from govwatch import timeutil
     from govwatch.alerts.sync import sync_workflow
@@ -37,4 +39,5 @@ def cases_changed(
     sync_workflow(db, at, case_ids, orders=case_ids is None)
     if on_alerts is not None:
         on_alerts()
-    refresh_next_check(db, case_ids, at=at)
+    if deadlines:
+        refresh_next_check(db, case_ids, at=at)

@@ -201,3 +201,63 @@ def test_the_api_answers_after_evaluation_by_default_and_at_once_with_wait_false
             assert _active(db) == identities(audit(db, at))
         finally:
             pool.put(db)
+
+
+def _deadline_cases(db: Database) -> set[str]:
+    return {str(r[0]) for r in db.query("SELECT case_id FROM case_deadlines")}
+
+
+def test_stored_deadlines_wait_while_more_cases_are_queued_and_follow_once_none_are(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines, folder = _province(db, tmp_path, cases=40)
+    monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
+    report = import_records(db, lines, source="test", queue=True)
+    queued = sorted(str(r[0]) for r in db.query("SELECT case_id FROM live_pending"))
+    later = queued[-1]
+    db.execute("DELETE FROM live_pending WHERE case_id = ?", [later])  # arrives mid-round
+
+    # an import of another case commits while the round writes its alerts
+    assert evaluate_pending(db, on_alerts=lambda: enqueue(db, [later])) == report.cases - 1
+    assert [str(r[0]) for r in db.query("SELECT case_id FROM live_pending")] == [later]
+    deferred = {str(r[0]) for r in db.query("SELECT case_id FROM live_refresh")}
+    assert deferred == set(queued) - {later}
+    assert _deadline_cases(db) == set()  # alerts first; the sweeper's moments can wait
+    assert db.scalar("SELECT count(*) FROM alerts") > 0
+
+    assert evaluate_pending(db) == 1  # the queue is empty after it: everything is refreshed
+    assert db.scalar("SELECT count(*) FROM live_refresh") == 0
+    accepted = {
+        str(r[0]) for r in db.query("SELECT case_id FROM cases WHERE accepted_at IS NOT NULL")
+    }
+    assert _deadline_cases(db) == accepted
+
+
+def test_deferred_deadlines_are_refreshed_after_a_bounded_wait_even_under_load(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines, folder = _province(db, tmp_path, cases=20)
+    monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
+    import_records(db, lines, source="test", queue=True)
+    first = sorted(str(r[0]) for r in db.query("SELECT case_id FROM live_pending"))
+    monkeypatch.setattr(live_queue, "REFRESH_SECONDS", 0.0)
+    evaluate_pending(db, on_alerts=lambda: enqueue(db, first[:1]))
+    assert pending_count(db) == 1  # still busy …
+    assert db.scalar("SELECT count(*) FROM live_refresh") == 0  # … but the wait is over
+    assert _deadline_cases(db)
+
+
+def test_the_sweep_finishes_deadlines_a_crash_left_deferred(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines, folder = _province(db, tmp_path, cases=20)
+    monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
+    import_records(db, lines, source="test", queue=True)
+    cases = sorted(str(r[0]) for r in db.query("SELECT case_id FROM live_pending"))
+    evaluate_pending(db, on_alerts=lambda: enqueue(db, cases[:1]))
+    db.execute("DELETE FROM live_pending")  # the process stopped with deadlines deferred
+    db.execute("DELETE FROM case_deadlines")
+    assert db.scalar("SELECT count(*) FROM live_refresh") > 0
+    assert evaluate_pending(db) == 0  # what the sweeper runs first
+    assert db.scalar("SELECT count(*) FROM live_refresh") == 0
+    assert _deadline_cases(db)
