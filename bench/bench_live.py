@@ -99,6 +99,8 @@ def _stored_db(name: str, size: int, stored: Path, feed: Path) -> str:
         partial.rename(template)
     path = WORK / f"{name}.duckdb"
     path.unlink(missing_ok=True)
+    # a log left by an interrupted run belongs to the old file: DuckDB would refuse the copy
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
     shutil.copy(template, path)
     db = connect(f"duckdb:///{path}")
     sync_from_catalog(db, datetime(2025, 1, 1))
