@@ -91,6 +91,7 @@ def _stored_db(name: str, size: int, stored: Path, feed: Path) -> str:
     if not template.exists():
         partial = template.with_suffix(".partial")
         partial.unlink(missing_ok=True)
+        partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
         db = connect(f"duckdb:///{partial}")
         import_catalog(db, [stored / "catalog.jsonl", feed / "catalog.jsonl"])
         import_events(db, [stored / "events.jsonl"], hooks=False)
