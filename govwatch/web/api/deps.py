@@ -32,6 +32,7 @@ from govwatch.auth.users import SCOPED_ROLES
 from govwatch.evaluator import LiveEvaluator
 from govwatch.events.group_commit import GroupCommit
 from govwatch.storage import Database, connect
+from govwatch.storage.db import SERVE_CHECKPOINT_THRESHOLD
 from govwatch.timeutil import now
 from govwatch.web.api.cache import TTLCache
 
@@ -67,7 +68,14 @@ class Pool:
     _imports: GroupCommit | None = None
 
     def __post_init__(self) -> None:
-        self._root = connect(self.url)  # migrates once
+        self._root = self._open(migrate=True)  # migrates once
+
+    def _open(self, *, migrate: bool) -> Database:
+        root = connect(self.url, migrate=migrate)
+        if root.dialect == "duckdb" and SERVE_CHECKPOINT_THRESHOLD:
+            # live bursts are not stalled by checkpoints (storage.db, checkpoint_if_idle)
+            root.execute(f"SET checkpoint_threshold = '{SERVE_CHECKPOINT_THRESHOLD}'")
+        return root
 
     def invalidate(self) -> None:
         """Forget cached figures and principals (after a request that may have written)."""
@@ -76,7 +84,7 @@ class Pool:
 
     def _new(self) -> Database:
         if self._root is None:  # closed at a lifespan's end; the app may be started again
-            self._root = connect(self.url, migrate=False)
+            self._root = self._open(migrate=False)
         if self._root.dialect == "duckdb":
             cursor = self._root.raw.cursor()
             cursor.execute("SET TimeZone = 'Asia/Shanghai'")
@@ -89,7 +97,7 @@ class Pool:
         with self._lock:
             if self._evaluator is None:
                 if self._root is None:
-                    self._root = connect(self.url, migrate=False)
+                    self._root = self._open(migrate=False)
                 self._evaluator = LiveEvaluator(
                     self.get, self.put, exclusive_writes=self._root.dialect == "duckdb"
                 )
