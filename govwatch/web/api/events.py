@@ -177,13 +177,6 @@ def claim(principal: Principal, records: Sequence[Any]) -> Claim:
     )
 
 
-def check_scope(db: Database, principal: Principal, records: Sequence[Any]) -> None:
-    """Refuse (403) a batch holding a record outside the principal's organisations."""
-    refusal = check_batches(db, [(claim(principal, records), records)])[0]
-    if refusal is not None:
-        raise refusal
-
-
 def check_batches(
     db: Database, batches: list[tuple[Any, Sequence[Any]]]
 ) -> list[BaseException | None]:
