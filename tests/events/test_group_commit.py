@@ -71,6 +71,14 @@ def test_parts_imported_in_one_run_count_as_if_imported_one_after_another(db: Da
     assert db.scalar("SELECT event_count FROM cases WHERE case_id = 'A'") == 2
 
 
+def _stored_cases(pool: Pool) -> set[str]:
+    db = pool.get()
+    try:
+        return {str(r[0]) for r in db.query("SELECT case_id FROM cases")}
+    finally:
+        pool.put(db)
+
+
 class _Gate:
     """An import turn the test holds shut until every batch it wants is waiting."""
 
@@ -153,11 +161,7 @@ def test_a_batch_that_cannot_be_imported_fails_alone_and_its_group_is_still_impo
     assert commit.runs == 5  # the leader; the failed group of three; each of the three again
     assert isinstance(answers[2], TypeError)
     assert [a.applied for a in answers if isinstance(a, ImportReport)] == [1, 1, 1]
-    db = pool.get()
-    try:
-        assert {str(r[0]) for r in db.query("SELECT case_id FROM cases")} == {"L", "P", "Q"}
-    finally:
-        pool.put(db)
+    assert _stored_cases(pool) == {"L", "P", "Q"}
 
 
 def test_a_group_takes_waiting_batches_up_to_its_size_and_leaves_the_rest_for_the_next() -> None:
@@ -191,8 +195,4 @@ def test_a_batch_the_check_refuses_is_not_imported_while_the_rest_of_its_group_i
     assert judged == [["client0"], ["client1", "client2", "client3"]]  # once per group
     assert isinstance(answers[2], PermissionError)
     assert [a.applied for a in answers if isinstance(a, ImportReport)] == [1, 1, 1]
-    db = pool.get()
-    try:
-        assert {str(r[0]) for r in db.query("SELECT case_id FROM cases")} == {"K0", "K1", "K3"}
-    finally:
-        pool.put(db)
+    assert _stored_cases(pool) == {"K0", "K1", "K3"}

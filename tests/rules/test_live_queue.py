@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +204,25 @@ def test_the_api_answers_after_evaluation_by_default_and_at_once_with_wait_false
             pool.put(db)
 
 
+def _queued_province(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cases: int
+) -> list[str]:
+    """A province imported through the queue, seen at its end; the queued case ids."""
+    lines, folder = _province(db, tmp_path, cases=cases)
+    monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
+    import_records(db, lines, source="test", queue=True)
+    return sorted(str(r[0]) for r in db.query("SELECT case_id FROM live_pending"))
+
+
+def _import_meanwhile(db: Database, case_ids: list[str]) -> Callable[[], None]:
+    """An ``on_alerts`` hook: an import of these cases commits while the round runs."""
+
+    def hook() -> None:
+        enqueue(db, case_ids)
+
+    return hook
+
+
 def _deadline_cases(db: Database) -> set[str]:
     return {str(r[0]) for r in db.query("SELECT case_id FROM case_deadlines")}
 
@@ -210,15 +230,12 @@ def _deadline_cases(db: Database) -> set[str]:
 def test_stored_deadlines_wait_while_more_cases_are_queued_and_follow_once_none_are(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lines, folder = _province(db, tmp_path, cases=40)
-    monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
-    report = import_records(db, lines, source="test", queue=True)
-    queued = sorted(str(r[0]) for r in db.query("SELECT case_id FROM live_pending"))
+    queued = _queued_province(db, tmp_path, monkeypatch, cases=40)
     later = queued[-1]
     db.execute("DELETE FROM live_pending WHERE case_id = ?", [later])  # arrives mid-round
 
     # an import of another case commits while the round writes its alerts
-    assert evaluate_pending(db, on_alerts=lambda: enqueue(db, [later])) == report.cases - 1
+    assert evaluate_pending(db, on_alerts=_import_meanwhile(db, [later])) == len(queued) - 1
     assert [str(r[0]) for r in db.query("SELECT case_id FROM live_pending")] == [later]
     deferred = {str(r[0]) for r in db.query("SELECT case_id FROM live_refresh")}
     assert deferred == set(queued) - {later}
@@ -236,12 +253,9 @@ def test_stored_deadlines_wait_while_more_cases_are_queued_and_follow_once_none_
 def test_deferred_deadlines_are_refreshed_after_a_bounded_wait_even_under_load(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lines, folder = _province(db, tmp_path, cases=20)
-    monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
-    import_records(db, lines, source="test", queue=True)
-    first = sorted(str(r[0]) for r in db.query("SELECT case_id FROM live_pending"))
+    first = _queued_province(db, tmp_path, monkeypatch, cases=20)
     monkeypatch.setattr(live_queue, "REFRESH_SECONDS", 0.0)
-    evaluate_pending(db, on_alerts=lambda: enqueue(db, first[:1]))
+    evaluate_pending(db, on_alerts=_import_meanwhile(db, first[:1]))
     assert pending_count(db) == 1  # still busy …
     assert db.scalar("SELECT count(*) FROM live_refresh") == 0  # … but the wait is over
     assert _deadline_cases(db)
@@ -250,11 +264,8 @@ def test_deferred_deadlines_are_refreshed_after_a_bounded_wait_even_under_load(
 def test_the_sweep_finishes_deadlines_a_crash_left_deferred(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lines, folder = _province(db, tmp_path, cases=20)
-    monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
-    import_records(db, lines, source="test", queue=True)
-    cases = sorted(str(r[0]) for r in db.query("SELECT case_id FROM live_pending"))
-    evaluate_pending(db, on_alerts=lambda: enqueue(db, cases[:1]))
+    cases = _queued_province(db, tmp_path, monkeypatch, cases=20)
+    evaluate_pending(db, on_alerts=_import_meanwhile(db, cases[:1]))
     db.execute("DELETE FROM live_pending")  # the process stopped with deadlines deferred
     db.execute("DELETE FROM case_deadlines")
     assert db.scalar("SELECT count(*) FROM live_refresh") > 0
