@@ -20,7 +20,10 @@ import pyarrow as pa
 from govwatch.storage import Database
 
 GENESIS = "0" * 64
-_PG_LOCK_KEY = 4_242_017  # pg_advisory_xact_lock key that serialises appends on PostgreSQL
+# pg_advisory_xact_lock(class, key) that serialises appends on PostgreSQL: advisory locks are
+# database-wide, so the key is the schema's, and two govwatch schemas in one database (two
+# deployments, or parallel test workers) never wait for each other's ledger.
+_PG_LOCK_CLASS = 4_242_017
 _CHUNK = 50_000
 
 
@@ -89,7 +92,9 @@ def append(db: Database, entries: Sequence[LedgerEntry]) -> list[int]:
         return []
     with db.transaction():
         if db.dialect == "postgres":
-            db.execute(f"SELECT pg_advisory_xact_lock({_PG_LOCK_KEY})")
+            db.execute(
+                f"SELECT pg_advisory_xact_lock({_PG_LOCK_CLASS}, hashtext(current_schema()))"
+            )
         head_seq, head_hash = _head(db)
         rows: list[tuple[int, datetime, str, str, str, str, str, str]] = []
         seq, prev = head_seq, head_hash

@@ -75,3 +75,27 @@ def test_rewriting_a_row_with_a_fresh_hash_breaks_the_next_link(db: Database) ->
     db.execute("UPDATE ledger SET payload = '{\"i\":42}', hash = ? WHERE seq = 3", [forged])
     result = verify(db)
     assert (result.ok, result.broken_seq) == (False, 4)
+
+
+@pytest.mark.postgres
+def test_an_open_append_in_one_schema_does_not_hold_up_another_schemas_ledger() -> None:
+    import threading
+
+    from tests.conftest import drop_pg_schema, pg_url
+
+    first, second = connect(pg_url()), connect(pg_url())
+    done = threading.Event()
+    try:
+        with first.transaction():
+            append_one(first, "alert.appeal", "a", "A1", T0, {})  # holds its schema's lock
+            writer = threading.Thread(
+                target=lambda: (append_one(second, "alert.appeal", "b", "B1", T0, {}), done.set())
+            )
+            writer.start()
+            writer.join(timeout=30)
+            assert done.is_set(), "the other schema's append waited for this transaction"
+        assert verify(first).ok and verify(second).ok
+    finally:
+        for one in (first, second):
+            drop_pg_schema(one)
+            one.close()
