@@ -73,7 +73,7 @@ def two_connections(db_url: str) -> Iterator[tuple[Database, Database, Database]
 
 def run_both(pair: tuple[Database, Database], step: Callable[[Database], int]) -> list[int]:
     """Run ``step`` on both connections at once (released together by a barrier)."""
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=60)  # a side that fails first breaks it
     results: list[int] = []
     errors: list[BaseException] = []
 

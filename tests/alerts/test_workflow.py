@@ -191,7 +191,7 @@ def test_two_concurrent_decisions_on_one_appeal_apply_once(db_url: str) -> None:
     setup = connect(db_url)
     alert = put_alert(setup, "C1", "case_overdue", T0, department_code="D1")
     act(setup, DEPT, alert, "appeal", T0, reason="不认可")
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=60)  # a side that fails first breaks it
     outcomes: list[str] = []
 
     def decide(action: str, extra: dict[str, object]) -> None:
