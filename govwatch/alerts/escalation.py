@@ -176,15 +176,18 @@ def _raise_overdue_alerts(db: Database, order: Order, at: datetime) -> None:
 
 def _escalate(db: Database, at: datetime) -> None:
     """An order still unanswered after a second reply period turns its alerts red."""
-    for order_id, due, days in db.query(
-        "SELECT order_id, reply_due_on, reply_days FROM orders WHERE state = 'overdue' "
-        "ORDER BY order_id"
+    for order_id, org_code, due, days in db.query(
+        "SELECT order_id, org_code, reply_due_on, reply_days FROM orders "
+        "WHERE state = 'overdue' ORDER BY order_id"
     ):
         second, _ = add_workdays(db, due, int(days))
         if at.date() <= second:
             continue
 
-        def work(tx: Database, order_id: str = str(order_id), second: date = second) -> None:
+        def work(
+            tx: Database, order_id: str = str(order_id), org: str = str(org_code),
+            second: date = second,
+        ) -> None:  # fmt: skip
             # Conditional on the level: a concurrent sweeper's update makes this one match
             # nothing (PostgreSQL re-checks after waiting; DuckDB conflicts and retries).
             raised = tx.query(
@@ -208,6 +211,32 @@ def _escalate(db: Database, at: datetime) -> None:
                         {"rule": OVERDUE_RULE, "order_id": order_id, "case_id": case_id},
                     )
                     for alert_id, case_id, _ in sorted(raised)
+                ],
+                at,
+            )
+            # A red card is news for both sides; keyed by the reply period it missed, so an
+            # order returned and left unanswered again tells them again.
+            notify(
+                tx,
+                [
+                    Notice(
+                        f"alert:{alert_id}:red:{second.isoformat()}:{who}",
+                        "alert.red",
+                        str(alert_id),
+                        f"办件 {case_id} 的告警（{OVERDUE_RULE}）：{message}",
+                        who,
+                        org if who == "department" else None,
+                        {
+                            "alert_id": str(alert_id),
+                            "case_id": case_id,
+                            "rule": OVERDUE_RULE,
+                            "order_id": order_id,
+                            "level_from": level,
+                            "level_to": "red",
+                        },
+                    )
+                    for alert_id, case_id, level in sorted(raised)
+                    for who in ("department", "supervisor")
                 ],
                 at,
             )

@@ -350,3 +350,29 @@ def test_alert_under_a_manual_order_gets_no_automatic_one(db: Database) -> None:
     state = db.scalar("SELECT order_id FROM alert_workflow WHERE alert_id = ?", [alert])
     assert state == manual.order_id
     assert auto_orders(db, T0) == 0
+
+
+def test_an_overdue_order_alert_turning_red_tells_the_department_and_supervisors_once(
+    db: Database,
+) -> None:
+    alert = put_alert(db, "C1", "case_overdue", T0, department_code="D1")
+    issue_order(db, SUP, [alert], T0, content="请核查")
+    check_overdue(db, datetime(2025, 10, 11, 9, 0))
+    overdue = overdue_alert(db)
+
+    def red_notices() -> list[tuple[str | None, str | None, str]]:
+        return sorted(
+            (r[0], r[1], str(r[2]))
+            for r in db.query(
+                "SELECT recipient_role, recipient_org, message FROM notifications "
+                "WHERE kind = 'alert.red' AND ref = ?",
+                [overdue],
+            )
+        )
+
+    assert red_notices() == []  # yellow is not news of this kind
+    for minute in (0, 5):  # the sweeper runs again: nothing twice
+        check_overdue(db, datetime(2025, 10, 17, 9, minute))
+    notices = red_notices()
+    assert [(role, org) for role, org, _ in notices] == [("department", "D1"), ("supervisor", None)]
+    assert all("红牌" in message and "C1" in message for _, _, message in notices)
