@@ -185,9 +185,11 @@ def _escalate(db: Database, at: datetime) -> None:
             continue
 
         def work(
-            tx: Database, order_id: str = str(order_id), org: str = str(org_code),
+            tx: Database,
+            order_id: str = str(order_id),
+            org: str = str(org_code),
             second: date = second,
-        ) -> None:  # fmt: skip
+        ) -> None:
             # Conditional on the level: a concurrent sweeper's update makes this one match
             # nothing (PostgreSQL re-checks after waiting; DuckDB conflicts and retries).
             raised = tx.query(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 import orjson
@@ -79,8 +80,6 @@ def test_rewriting_a_row_with_a_fresh_hash_breaks_the_next_link(db: Database) ->
 
 @pytest.mark.postgres
 def test_an_open_append_in_one_schema_does_not_hold_up_another_schemas_ledger() -> None:
-    import threading
-
     from tests.conftest import drop_pg_schema, pg_url
 
     first, second = connect(pg_url()), connect(pg_url())
