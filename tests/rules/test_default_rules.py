@@ -119,6 +119,8 @@ def spark_results(files: tuple[Path, Path]) -> Results:
         db.close()
 
 
+# Spark starting and auditing take minutes on 2 busy cores: more than the 600 s default.
+@pytest.mark.timeout(1800)
 @pytest.mark.spark
 @pytest.mark.slow
 def test_spark_audit_equals_duckdb_audit_on_every_rule_fixture(

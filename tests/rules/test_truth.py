@@ -24,6 +24,8 @@ def test_audit_of_generated_province_equals_its_truth(
     assert expected - found == set(), "injected violations the audit missed"
 
 
+# Spark starting and auditing take minutes on 2 busy cores: more than the 600 s default.
+@pytest.mark.timeout(1800)
 @pytest.mark.slow
 @pytest.mark.spark
 def test_spark_audit_of_10k_cases_equals_duckdb_audit_and_truth(tmp_path: Path) -> None:
