@@ -19,6 +19,10 @@ PG_BASE = os.environ.get("GOVWATCH_TEST_PG", "postgresql://root@127.0.0.1:5432/t
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+# Spark starting and auditing take minutes on 2 busy cores: more than the 600 s default.
+SPARK_AUDIT_TIMEOUT = pytest.mark.timeout(1800)
+
+
 def skip_or_fail(reason: str) -> None:
     """Skip locally; in CI a missing real part is a failure, not a skip."""
     if IN_CI:

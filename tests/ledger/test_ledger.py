@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from govwatch.cli import cli
 from govwatch.ledger import LedgerEntry, append, append_one, verify
 from govwatch.storage import Database, connect
+from tests.conftest import drop_pg_schema, pg_url
 
 T0 = datetime(2025, 10, 9, 10, 0)
 
@@ -80,8 +81,6 @@ def test_rewriting_a_row_with_a_fresh_hash_breaks_the_next_link(db: Database) ->
 
 @pytest.mark.postgres
 def test_an_open_append_in_one_schema_does_not_hold_up_another_schemas_ledger() -> None:
-    from tests.conftest import drop_pg_schema, pg_url
-
     first, second = connect(pg_url()), connect(pg_url())
     done = threading.Event()
     try:

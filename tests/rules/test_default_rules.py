@@ -15,7 +15,7 @@ from govwatch.rules.engine import audit
 from govwatch.rules.model import Finding
 from govwatch.rules.registry import DEFAULT_RULES
 from govwatch.storage import Database, connect
-from tests.conftest import drop_pg_schema, pg_url, skip_or_fail
+from tests.conftest import SPARK_AUDIT_TIMEOUT, drop_pg_schema, pg_url, skip_or_fail
 from tests.rules import fixture_cases as fx
 
 Results = dict[str, list[Finding]]
@@ -119,8 +119,7 @@ def spark_results(files: tuple[Path, Path]) -> Results:
         db.close()
 
 
-# Spark starting and auditing take minutes on 2 busy cores: more than the 600 s default.
-@pytest.mark.timeout(1800)
+@SPARK_AUDIT_TIMEOUT
 @pytest.mark.spark
 @pytest.mark.slow
 def test_spark_audit_equals_duckdb_audit_on_every_rule_fixture(

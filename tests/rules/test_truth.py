@@ -8,7 +8,7 @@ import pytest
 
 from govwatch.events.ingest import load_memory
 from govwatch.rules.engine import audit
-from tests.conftest import skip_or_fail
+from tests.conftest import SPARK_AUDIT_TIMEOUT, skip_or_fail
 from tests.rules.province import end_at, identities, make_province, truth
 
 
@@ -24,8 +24,7 @@ def test_audit_of_generated_province_equals_its_truth(
     assert expected - found == set(), "injected violations the audit missed"
 
 
-# Spark starting and auditing take minutes on 2 busy cores: more than the 600 s default.
-@pytest.mark.timeout(1800)
+@SPARK_AUDIT_TIMEOUT
 @pytest.mark.slow
 @pytest.mark.spark
 def test_spark_audit_of_10k_cases_equals_duckdb_audit_and_truth(tmp_path: Path) -> None:
