@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -10,7 +9,9 @@ from typing import Any
 import pytest
 
 from govwatch.deadlines import clock_views, install_clock_views
+from govwatch.errors import GovwatchError
 from govwatch.storage import Database, connect_memory
+from govwatch.storage.spark import session
 from tests.conftest import skip_or_fail
 from tests.deadlines.clock_builders import add_events, add_item, event
 
@@ -20,24 +21,21 @@ BASE_TABLES = ("events", "items", "item_steps", "calendar")
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    """govwatch's own session. One JVM serves every session a process makes, and its heap is
+    fixed when it starts: a smaller session built here first left the audit tests that follow
+    in the same worker a 1 GB heap, where a 10k-case audit ran out of memory and hung."""
     try:
-        from pyspark.sql import SparkSession
+        import pyspark  # noqa: F401
     except ImportError:
         skip_or_fail("pyspark is not installed")
     try:
-        session = (
-            SparkSession.builder.master("local[1]")
-            .appName("govwatch-clock-test")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "2")
-            .config("spark.sql.session.timeZone", "Asia/Shanghai")
-            .getOrCreate()
-        )
-    except Exception as exc:  # no Java, or Spark cannot start
+        shared = session()
+    except GovwatchError as exc:  # no Java, or Spark cannot start
         skip_or_fail(f"Spark cannot start: {exc}")
-    yield session
-    session.stop()
+    yield shared
+    for table in shared.catalog.listTables():  # the session outlives this module
+        if table.isTemporary:
+            shared.catalog.dropTempView(table.name)
 
 
 def _sample() -> Database:
