@@ -88,8 +88,8 @@ def pandas_baseline(folder: Path) -> tuple[float, int]:
 
 
 def pg_run(folder: Path) -> tuple[float, float, int]:
-    from govwatch.catalog.ingest import import_catalog
     from govwatch.events.ingest import import_events
+    from govwatch.items.ingest import import_catalog
     from govwatch.storage import connect
 
     db = connect(f"postgresql://root@127.0.0.1:5432/test?schema=bench_{uuid.uuid4().hex[:8]}")

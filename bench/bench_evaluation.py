@@ -19,11 +19,11 @@ from datetime import date, datetime
 import numpy as np
 
 from bench.common import WORK, peak_rss_mib, record, scaled, table
-from govwatch.evaluation.metric_catalog import Period
+from govwatch.evaluation.metrics.definitions import Period
 from govwatch.evaluation.presets import load_preset
-from govwatch.evaluation.results import evaluate
-from govwatch.evaluation.scoring import ValueMatrix
-from govwatch.evaluation.system import IndicatorSystem, Leaf, system_from_dict
+from govwatch.evaluation.systems.results import evaluate
+from govwatch.evaluation.systems.scoring import ValueMatrix
+from govwatch.evaluation.systems.system import IndicatorSystem, Leaf, system_from_dict
 
 UNITS = scaled(3000)
 LEAVES = 60
@@ -154,10 +154,10 @@ RULE_CLASS = {
 
 def province_db() -> tuple[str, float, float]:
     """A DuckDB file holding a generated province of CASES cases (built once, then reused)."""
-    from govwatch.catalog.ingest import import_catalog
-    from govwatch.evaluation.demand import open_followups, sync_ratings_from_events
+    from govwatch.evaluation.demand.ratings import open_followups, sync_ratings_from_events
     from govwatch.events.ingest import import_events
     from govwatch.generator import generate, make_config
+    from govwatch.items.ingest import import_catalog
     from govwatch.storage import connect
 
     folder = WORK / f"eval-province-{CASES}"
@@ -194,7 +194,7 @@ def province_db() -> tuple[str, float, float]:
 
 
 def preset_metrics(db_url: str) -> tuple[float, float, int, int]:
-    from govwatch.evaluation.metrics import compute_metrics
+    from govwatch.evaluation.metrics.supply import compute_metrics
     from govwatch.storage import connect
 
     db = connect(db_url)

@@ -83,8 +83,8 @@ def _feed(cases: int) -> tuple[list[list[dict[str, Any]]], datetime, Path]:
 def _stored_db(name: str, size: int, stored: Path, feed: Path) -> str:
     """A file database holding the stored province, the feed's catalog and orgs."""
     from govwatch.auth.orgs import sync_from_catalog
-    from govwatch.catalog.ingest import import_catalog
     from govwatch.events.ingest import import_events
+    from govwatch.items.ingest import import_catalog
     from govwatch.storage import connect
 
     template = WORK / f"live-stored-{size}-{feed.name}.duckdb"

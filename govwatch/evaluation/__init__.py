@@ -9,9 +9,15 @@ Public API for other parts (web, reports):
 
 from __future__ import annotations
 
-from govwatch.evaluation.results import Evaluation, UnitResult, evaluate, evaluate_records
-from govwatch.evaluation.system import IndicatorSystem, Leaf, Node, load_system, parse_system
-from govwatch.evaluation.values import build_matrix, read_groups, read_values
+from govwatch.evaluation.systems.results import Evaluation, UnitResult, evaluate, evaluate_records
+from govwatch.evaluation.systems.system import (
+    IndicatorSystem,
+    Leaf,
+    Node,
+    load_system,
+    parse_system,
+)
+from govwatch.evaluation.systems.values import build_matrix, read_groups, read_values
 
 __all__ = [
     "Evaluation",

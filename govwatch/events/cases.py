@@ -168,6 +168,6 @@ def rebuild_cases(
             db.execute("DROP TABLE IF EXISTS _gw_case_events")
             db.execute("DROP TABLE IF EXISTS _gw_touched")
     if notify:
-        from govwatch.hooks import cases_changed
+        from govwatch.live.pipeline import cases_changed
 
         cases_changed(db, case_ids)

@@ -26,8 +26,8 @@ import duckdb
 import orjson
 import pyarrow as pa
 
-from govwatch import quarantine
 from govwatch.errors import InputError
+from govwatch.events import quarantine
 from govwatch.events.fields import ALIASES, CODE_CHECKS, FIELDS, KIND_ORDER, KINDS
 from govwatch.formats import RawRecord, read_records
 from govwatch.storage import Database, connect_memory
@@ -671,12 +671,12 @@ class _Importer:
         if self.stage is self.db.raw and self.memory_limit:
             self.stage.execute(f"SET memory_limit = '{self.memory_limit}'")
         if touched and self.hooks and self.queue:
-            from govwatch.evaluator import enqueue
+            from govwatch.live.evaluator import enqueue
 
             self.report.token = enqueue(self.db, touched)
         elif touched and self.hooks:
             # … while clocks and rules run with the connection's own limit
-            from govwatch.hooks import cases_changed
+            from govwatch.live.pipeline import cases_changed
 
             cases_changed(self.db, touched)
         self.report.cases = len(touched)
@@ -773,7 +773,7 @@ def import_records(
     """Import records already in memory (the HTTP API); ``Problem.index`` is the 0-based position.
 
     ``queue`` leaves clocks, rules and workflow of the touched cases to the live evaluator
-    (:mod:`govwatch.evaluator`): they are queued in ``live_pending`` under ``report.token``.
+    (:mod:`govwatch.live.evaluator`): they are queued in ``live_pending`` under ``report.token``.
     """
 
     return _import(db, _raw_records(records, source), CHUNK, queue=queue)
@@ -784,7 +784,7 @@ def import_parts(
 ) -> list[ImportReport]:
     """Several callers' in-memory batches ((records, source) each) as one import run.
 
-    The group commit of the HTTP API (:mod:`govwatch.events.group_commit`): the run's fixed
+    The group commit of the HTTP API (:mod:`govwatch.live.group_commit`): the run's fixed
     cost (staging, the id probe, the case rebuild, the queueing) is paid once for all. The
     outcome is the one importing the parts one after another would have had: a record
     repeating an earlier part's event is a duplicate of it. Returns one report per part,
@@ -838,7 +838,7 @@ def _record_run(db: Database, record_type: str, sources: list[str], report: Impo
 
 def load_memory(catalog_paths: Sequence[Path | str], event_paths: Sequence[Path | str]) -> Database:
     """An in-memory DuckDB holding a catalog and events, for the stateless commands."""
-    from govwatch.catalog.ingest import import_catalog
+    from govwatch.items.ingest import import_catalog
 
     db = connect_memory()
     if catalog_paths:

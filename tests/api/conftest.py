@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from govwatch.auth.orgs import add_org
 from govwatch.auth.tokens import create_token
-from govwatch.catalog.ingest import import_catalog
+from govwatch.items.ingest import import_catalog
 from govwatch.storage import Database
 from govwatch.web.api.deps import clock
 from govwatch.web.app import create_app

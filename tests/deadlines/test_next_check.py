@@ -105,8 +105,8 @@ def test_refresh_of_some_cases_leaves_the_others_alone(db: Database) -> None:
 
 
 def test_import_stores_next_check_through_the_hooks(db: Database, tmp_path: Path) -> None:
-    from govwatch.catalog.ingest import import_catalog
     from govwatch.events.ingest import import_events
+    from govwatch.items.ingest import import_catalog
 
     catalog, events = tmp_path / "catalog.jsonl", tmp_path / "events.jsonl"
     catalog.write_bytes(orjson.dumps({

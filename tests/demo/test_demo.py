@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from govwatch.demo import build
+from govwatch.cli.demo import build
 from govwatch.storage import connect
 
 

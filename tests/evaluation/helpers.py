@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from govwatch.evaluation import evaluate_records
-from govwatch.evaluation.results import Evaluation, UnitResult
-from govwatch.evaluation.system import IndicatorSystem, system_from_dict
+from govwatch.evaluation.systems.results import Evaluation, UnitResult
+from govwatch.evaluation.systems.system import IndicatorSystem, system_from_dict
 
 
 def system(leaves: list[dict[str, Any]], **top: Any) -> IndicatorSystem:

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from govwatch.catalog.ingest import import_catalog
-from govwatch.evaluation.metrics import Period
+from govwatch.evaluation.metrics.supply import Period
 from govwatch.events.ingest import import_events
+from govwatch.items.ingest import import_catalog
 from govwatch.storage import Database
 
 PERIOD = Period(date(2025, 10, 1), date(2025, 10, 31), datetime(2025, 11, 30))

@@ -9,8 +9,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from govwatch.cli.evaluation import register
 from govwatch.errors import GovwatchError
-from govwatch.evaluation.commands import register
 
 SYSTEM = """
 name: 测试体系

@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 
 from govwatch.errors import InputError
-from govwatch.evaluation.demand import import_ratings, mark_invalid, open_followups
-from govwatch.evaluation.metric_catalog import Period
-from govwatch.evaluation.metrics import compute_metrics
-from govwatch.evaluation.surveys import import_callbacks, import_responses, load_questionnaire
+from govwatch.evaluation.demand.ratings import import_ratings, mark_invalid, open_followups
+from govwatch.evaluation.demand.surveys import (
+    import_callbacks,
+    import_responses,
+    load_questionnaire,
+)
+from govwatch.evaluation.metrics.definitions import Period
+from govwatch.evaluation.metrics.supply import compute_metrics
 from govwatch.storage import Database
 
 from . import small_province as sp

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from govwatch.evaluation.demand import (
+from govwatch.evaluation.demand.ratings import (
     open_followups,
     record_callback,
     record_rectification,
     sync_ratings_from_events,
 )
-from govwatch.evaluation.metric_catalog import METRICS
-from govwatch.evaluation.metrics import compute_metrics
+from govwatch.evaluation.metrics.definitions import METRICS
+from govwatch.evaluation.metrics.supply import compute_metrics
 from govwatch.storage import Database
 
 from . import small_province as sp
@@ -155,7 +155,7 @@ def test_followup_deadline_is_configurable(db: Database, tmp_path: Path) -> None
 
 
 def test_metrics_at_an_earlier_moment_see_less(loaded: Database) -> None:
-    from govwatch.evaluation.metrics import Period
+    from govwatch.evaluation.metrics.supply import Period
 
     early = Period(date(2025, 10, 1), date(2025, 10, 31))  # measured 31 Oct 23:59:59
     got = {(v.unit, v.metric): v.value for v in compute_metrics(loaded, "region", early)}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from govwatch.errors import InputError
-from govwatch.evaluation.metric_catalog import METRICS
+from govwatch.evaluation.metrics.definitions import METRICS
 from govwatch.evaluation.presets import load_preset, preset_names, resolve_system
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

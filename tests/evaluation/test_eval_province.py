@@ -11,14 +11,12 @@ from typing import Any
 
 import pytest
 
-from govwatch.catalog.ingest import import_catalog
-from govwatch.evaluation.demand import open_followups, sync_ratings_from_events
-from govwatch.evaluation.metric_catalog import METRICS, Period
-from govwatch.evaluation.metrics import compute_metrics
+from govwatch.evaluation.demand.ratings import open_followups, sync_ratings_from_events
+from govwatch.evaluation.metrics.definitions import METRICS, Period
+from govwatch.evaluation.metrics.supply import compute_metrics
 from govwatch.evaluation.presets import load_preset
-from govwatch.evaluation.round_digest import verify_round
-from govwatch.evaluation.round_values import Actor, submit_value
-from govwatch.evaluation.rounds import (
+from govwatch.evaluation.rounds.digest import verify_round
+from govwatch.evaluation.rounds.lifecycle import (
     UnitSpec,
     collect,
     compute_round,
@@ -26,8 +24,10 @@ from govwatch.evaluation.rounds import (
     open_review,
     publish_round,
 )
+from govwatch.evaluation.rounds.values import Actor, submit_value
 from govwatch.events.ingest import import_events
 from govwatch.generator import generate, make_config
+from govwatch.items.ingest import import_catalog
 from govwatch.storage import Database, connect
 
 from ..conftest import drop_pg_schema, pg_url

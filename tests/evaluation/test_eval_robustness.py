@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from govwatch.evaluation.robustness import perturbed_weights
-from govwatch.evaluation.scoring import column_ranks, competition_ranks
+from govwatch.evaluation.systems.robustness import perturbed_weights
+from govwatch.evaluation.systems.scoring import column_ranks, competition_ranks
 
 from .helpers import run, system
 

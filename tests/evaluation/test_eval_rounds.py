@@ -9,18 +9,9 @@ from pathlib import Path
 import pytest
 
 from govwatch.errors import GovwatchError
-from govwatch.evaluation.demand import open_followups, sync_ratings_from_events
-from govwatch.evaluation.round_digest import verify_round
-from govwatch.evaluation.round_values import (
-    Actor,
-    RoundStateError,
-    add_evidence,
-    submit_value,
-    value_history,
-    verify_value,
-)
-from govwatch.evaluation.round_views import round_summary
-from govwatch.evaluation.rounds import (
+from govwatch.evaluation.demand.ratings import open_followups, sync_ratings_from_events
+from govwatch.evaluation.rounds.digest import verify_round
+from govwatch.evaluation.rounds.lifecycle import (
     UnitSpec,
     collect,
     compute_round,
@@ -31,7 +22,16 @@ from govwatch.evaluation.rounds import (
     publish_round,
     submit_appeal,
 )
-from govwatch.evaluation.system import parse_system
+from govwatch.evaluation.rounds.values import (
+    Actor,
+    RoundStateError,
+    add_evidence,
+    submit_value,
+    value_history,
+    verify_value,
+)
+from govwatch.evaluation.rounds.views import round_summary
+from govwatch.evaluation.systems.system import parse_system
 from govwatch.storage import Database
 
 from . import small_province as sp

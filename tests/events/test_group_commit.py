@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from govwatch.events.group_commit import GroupCommit
 from govwatch.events.ingest import ImportReport, import_parts, import_records
+from govwatch.live.group_commit import GroupCommit
 from govwatch.storage import Database
 from govwatch.web.api.deps import Pool
 
@@ -167,7 +167,7 @@ def test_a_batch_that_cannot_be_imported_fails_alone_and_its_group_is_still_impo
 def test_a_group_takes_waiting_batches_up_to_its_size_and_leaves_the_rest_for_the_next() -> None:
     commit = GroupCommit(max_records=5)
     sizes = [3, 2, 4, 9, 1]
-    from govwatch.events import group_commit as module
+    from govwatch.live import group_commit as module
 
     commit._waiting = [module._Batch([{}] * n, "api") for n in sizes]
     assert [len(b.records) for b in commit._take()] == [3, 2]

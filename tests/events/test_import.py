@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 import pytest
 
-from govwatch.catalog.ingest import import_catalog
 from govwatch.events.ingest import canonical_event_id, import_events, import_records
+from govwatch.items.ingest import import_catalog
 from govwatch.storage import Database, connect
 from tests.events.formats_helpers import write_all_formats
 
@@ -442,8 +442,8 @@ def test_odd_but_well_formed_events_are_kept_as_evidence(db: Database) -> None:
 
 
 def test_quarantined_record_can_be_fixed_and_retried(db: Database, tmp_path: Path) -> None:
-    from govwatch import quarantine
-    from govwatch.events.commands import retry
+    from govwatch.cli.events import retry
+    from govwatch.events import quarantine
 
     path = _write_jsonl(
         tmp_path / "e.jsonl",

@@ -224,8 +224,8 @@ def test_personal_data_is_fake_but_well_formed(ordinary: Path) -> None:
 
 
 def test_files_import_with_nothing_quarantined(db: Database, tmp_path: Path) -> None:
-    from govwatch.catalog.ingest import import_catalog
     from govwatch.events.ingest import import_events
+    from govwatch.items.ingest import import_catalog
 
     generate(
         make_config(150, seed=4, violation_rate=0.04, compact_time_share=0.2, workers=1), tmp_path

@@ -99,8 +99,8 @@ def test_custom_rule_runs_like_a_builtin(memory: Database) -> None:
 
 
 def test_every_change_is_versioned_and_alerts_record_it(db: Database, tmp_path: Path) -> None:
-    from govwatch.catalog.ingest import import_catalog
     from govwatch.events.ingest import import_events
+    from govwatch.items.ingest import import_catalog
 
     catalog, events = write_fixture(tmp_path)
     import_catalog(db, [catalog])

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from govwatch.catalog.ingest import import_catalog
 from govwatch.events.ingest import import_events, load_memory
+from govwatch.items.ingest import import_catalog
 from govwatch.rules.engine import audit
 from govwatch.rules.model import Finding
 from govwatch.rules.registry import DEFAULT_RULES

@@ -9,8 +9,8 @@ import random
 from datetime import datetime
 from pathlib import Path
 
-from govwatch.catalog.ingest import import_catalog
 from govwatch.events.ingest import import_events
+from govwatch.items.ingest import import_catalog
 from govwatch.rules.engine import audit
 from govwatch.rules.live import alert_id, evaluate_cases, sweep
 from govwatch.storage import Database

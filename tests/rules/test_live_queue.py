@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from govwatch import evaluator as live_queue
-from govwatch.catalog.ingest import import_catalog
-from govwatch.evaluator import LiveEvaluator, enqueue, evaluate_pending, pending_count
 from govwatch.events.ingest import import_records
+from govwatch.items.ingest import import_catalog
+from govwatch.live import evaluator as live_queue
+from govwatch.live.evaluator import LiveEvaluator, enqueue, evaluate_pending, pending_count
 from govwatch.rules.engine import audit
 from govwatch.storage import Database, connect
 from tests.rules.province import end_at, identities, make_province
@@ -56,9 +56,9 @@ def test_a_case_queued_again_during_a_round_keeps_its_row_for_the_next_round(
     import_records(db, lines, source="test", queue=True)
     queued = [str(r[0]) for r in db.query("SELECT case_id FROM live_pending ORDER BY case_id")]
     again = queued[0]
-    import govwatch.hooks
+    import govwatch.live.pipeline
 
-    real = govwatch.hooks.cases_changed
+    real = govwatch.live.pipeline.cases_changed
     seen: list[list[str]] = []
 
     def concurrent_import(db_: Database, case_ids: list[str] | None, **kw: Any) -> None:
@@ -66,11 +66,11 @@ def test_a_case_queued_again_during_a_round_keeps_its_row_for_the_next_round(
         real(db_, case_ids, **kw)
         enqueue(db_, [again])  # an import of this case committed while the round ran
 
-    monkeypatch.setattr(govwatch.hooks, "cases_changed", concurrent_import)
+    monkeypatch.setattr(govwatch.live.pipeline, "cases_changed", concurrent_import)
     assert evaluate_pending(db) == len(queued)
     assert seen == [queued]
     assert [str(r[0]) for r in db.query("SELECT case_id FROM live_pending")] == [again]
-    monkeypatch.setattr(govwatch.hooks, "cases_changed", real)
+    monkeypatch.setattr(govwatch.live.pipeline, "cases_changed", real)
     assert evaluate_pending(db) == 1
     assert pending_count(db) == 0
 

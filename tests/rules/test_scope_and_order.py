@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from govwatch.catalog.ingest import import_catalog
 from govwatch.events.ingest import import_events
+from govwatch.items.ingest import import_catalog
 from govwatch.rules import views
 from govwatch.rules.catalog import Catalog
 from govwatch.rules.engine import DatabaseExecutor, audit, run

@@ -15,9 +15,9 @@ from typing import Any
 from govwatch.alerts.sync import sync_workflow
 from govwatch.auth.orgs import add_org
 from govwatch.auth.users import add_user
-from govwatch.catalog.ingest import import_catalog
 from govwatch.deadlines import refresh_next_check
 from govwatch.events.ingest import import_events
+from govwatch.items.ingest import import_catalog
 from govwatch.rules.live import evaluate_cases
 from govwatch.storage import Database
 

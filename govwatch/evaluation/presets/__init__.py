@@ -6,7 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 from govwatch.errors import InputError
-from govwatch.evaluation.system import IndicatorSystem, load_system, parse_system
+from govwatch.evaluation.systems.system import IndicatorSystem, load_system, parse_system
 
 
 def preset_names() -> list[str]:

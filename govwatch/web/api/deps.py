@@ -29,8 +29,8 @@ from govwatch.auth.principal import PUBLIC, Principal
 from govwatch.auth.sessions import COOKIE, CSRF_FIELD, CSRF_HEADER, check_session, csrf_ok
 from govwatch.auth.tokens import resolve_token
 from govwatch.auth.users import SCOPED_ROLES
-from govwatch.evaluator import LiveEvaluator
-from govwatch.events.group_commit import GroupCommit
+from govwatch.live.evaluator import LiveEvaluator
+from govwatch.live.group_commit import GroupCommit
 from govwatch.storage import Database, connect
 from govwatch.storage.db import SERVE_CHECKPOINT_THRESHOLD
 from govwatch.timeutil import now

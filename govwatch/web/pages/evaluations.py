@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from govwatch.errors import GovwatchError
-from govwatch.evaluation.system import parse_system
+from govwatch.evaluation.systems.system import parse_system
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller
 from govwatch.web.pages.base import (

@@ -15,7 +15,7 @@ from govwatch.alerts.orders import ORDER_MOVES, ORDER_STATE_NAMES, act_on_order,
 from govwatch.alerts.queries import AlertFilter, list_alerts
 from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError
-from govwatch.evaluation.system import parse_system
+from govwatch.evaluation.systems.system import parse_system
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.pages.base import (

@@ -1,0 +1,299 @@
+"""``govwatch evaluation …``: rounds from the command line (the same functions as the API)."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from govwatch.errors import InputError
+from govwatch.evaluation.metrics.definitions import UNIT_KINDS, Period
+from govwatch.evaluation.presets import preset_names, resolve_system
+from govwatch.evaluation.rounds.lifecycle import (
+    UnitSpec,
+    collect,
+    compute_round,
+    create_round,
+)
+from govwatch.evaluation.rounds.values import Actor, add_evidence, submit_value, verify_value
+from govwatch.evaluation.systems.values import read_records
+from govwatch.storage.db import DEFAULT_URL, Database, connect
+from govwatch.timeutil import now, parse_date, parse_timestamp
+
+FORMATS = click.Choice(["table", "json", "jsonl"])
+
+
+def echo_json(data: Any) -> None:
+    click.echo(orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS).decode())
+
+
+def moment(text: str | None) -> datetime:
+    return parse_timestamp(text) if text else now()
+
+
+def open_db(url: str) -> Database:
+    return connect(url)
+
+
+def db_option(f: Any) -> Any:
+    return click.option(
+        "--db",
+        "db_url",
+        default=DEFAULT_URL,
+        show_default=True,
+        help="数据库：duckdb:///文件 或 postgresql://…",
+    )(f)
+
+
+def actor_options(f: Any) -> Any:
+    f = click.option("--org", default=None, help="部门账号所代表的评估对象（单位编码）")(f)
+    f = click.option(
+        "--role",
+        type=click.Choice(["admin", "department", "evaluator"]),
+        default="admin",
+        show_default=True,
+        help="操作角色",
+    )(f)
+    f = click.option("--actor", "actor_name", default=None, help="操作人（默认当前系统用户）")(f)
+    return click.option("--at", "at_text", default=None, help="操作时刻（默认现在）")(f)
+
+
+def make_actor(name: str | None, role: str, org: str | None) -> Actor:
+    return Actor(name or getpass.getuser(), role, org)
+
+
+@click.group("evaluation")
+def evaluation_group() -> None:
+    """评估批次：配置、采集、填报、计算、复核申诉、发布、整改跟踪。"""
+
+
+@evaluation_group.command("presets")
+def presets_command() -> None:
+    """列出预置指标体系。"""
+    for name in preset_names():
+        system = resolve_system(name)
+        click.echo(f"{name}\t{system.name}\t{len(system.leaves)} 项指标")
+
+
+@evaluation_group.command("create")
+@click.argument("round_id")
+@click.option("--name", required=True, help="批次名称")
+@click.option("--system", "system_ref", required=True, help="指标体系 YAML 或预置名")
+@click.option("--from", "start", required=True, help="评估期间开始日期 YYYY-MM-DD")
+@click.option("--to", "end", required=True, help="评估期间结束日期 YYYY-MM-DD")
+@click.option(
+    "--kind",
+    type=click.Choice(UNIT_KINDS),
+    default=None,
+    help="评估对象类型（默认取指标体系的 unit_kind）",
+)
+@click.option(
+    "--units",
+    "units_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="评估对象：CSV/JSONL，列 unit, name, group",
+)
+@click.option("--fill-deadline", default=None, help="填报截止时刻")
+@click.option(
+    "--review-days",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="复核申诉期（工作日）",
+)
+@click.option("--previous", default=None, help="上一批次（整改跟踪）")
+@actor_options
+@db_option
+def create_command(
+    round_id: str,
+    name: str,
+    system_ref: str,
+    start: str,
+    end: str,
+    kind: str | None,
+    units_path: str,
+    fill_deadline: str | None,
+    review_days: int,
+    previous: str | None,
+    at_text: str | None,
+    actor_name: str | None,
+    role: str,
+    org: str | None,
+    db_url: str,
+) -> None:
+    """创建评估批次。"""
+    system = resolve_system(system_ref)
+    unit_kind = kind or system.unit_kind
+    if unit_kind not in UNIT_KINDS:
+        raise InputError(f"请用 --kind 指定评估对象类型：{'、'.join(UNIT_KINDS)}")
+    units = [
+        UnitSpec(str(r["unit"]).strip(), (r.get("name") or None), (r.get("group") or None))
+        for r in read_records(units_path, ("unit",))
+    ]
+    db = open_db(db_url)
+    create_round(
+        db,
+        round_id,
+        name,
+        system,
+        Period(parse_date(start), parse_date(end)),
+        unit_kind,
+        units,
+        make_actor(actor_name, role, org),
+        moment(at_text),
+        fill_deadline_at=parse_timestamp(fill_deadline) if fill_deadline else None,
+        review_days=review_days,
+        previous_round_id=previous,
+    )
+    click.echo(
+        f"已创建评估批次 {round_id}：{len(units)} 个评估对象，指标体系“{system.name}”", err=True
+    )
+
+
+@evaluation_group.command("collect")
+@click.argument("round_id")
+@actor_options
+@db_option
+def collect_command(
+    round_id: str,
+    at_text: str | None,
+    actor_name: str | None,
+    role: str,
+    org: str | None,
+    db_url: str,
+) -> None:
+    """由监测数据计算各单位的指标值。"""
+    n = collect(open_db(db_url), round_id, make_actor(actor_name, role, org), moment(at_text))
+    click.echo(f"已计算 {n} 个指标值", err=True)
+
+
+@evaluation_group.command("fill")
+@click.argument("round_id")
+@click.option("--unit", required=True)
+@click.option("--indicator", required=True)
+@click.option("--value", required=True)
+@click.option("--note", default=None)
+@click.option(
+    "--evidence",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="证明材料文件（可多次）",
+)
+@actor_options
+@db_option
+def fill_command(
+    round_id: str,
+    unit: str,
+    indicator: str,
+    value: str,
+    note: str | None,
+    evidence: tuple[str, ...],
+    at_text: str | None,
+    actor_name: str | None,
+    role: str,
+    org: str | None,
+    db_url: str,
+) -> None:
+    """填报或提交一个指标值（部门填报、第三方核查、管理机构更正）。"""
+    db = open_db(db_url)
+    actor, at = make_actor(actor_name, role, org), moment(at_text)
+    submit_value(db, round_id, unit, indicator, value, actor, at, note)
+    for path in evidence:
+        add_evidence(
+            db, round_id, unit, indicator, Path(path).name, Path(path).read_bytes(), actor, at
+        )
+    click.echo(f"已记录 {unit} 的 {indicator} = {value}", err=True)
+
+
+@evaluation_group.command("import-values")
+@click.argument("round_id")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@actor_options
+@db_option
+def import_values_command(
+    round_id: str,
+    path: str,
+    at_text: str | None,
+    actor_name: str | None,
+    role: str,
+    org: str | None,
+    db_url: str,
+) -> None:
+    """批量填报：CSV/JSONL，列 unit, indicator, value[, note]。"""
+    db = open_db(db_url)
+    actor, at = make_actor(actor_name, role, org), moment(at_text)
+    rows = read_records(path, ("unit", "indicator", "value"))
+    with db.transaction():
+        for r in rows:
+            submit_value(
+                db,
+                round_id,
+                str(r["unit"]),
+                str(r["indicator"]),
+                r.get("value"),
+                actor,
+                at,
+                r.get("note") or None,
+            )
+    click.echo(f"已记录 {len(rows)} 个指标值", err=True)
+
+
+@evaluation_group.command("verify-value")
+@click.argument("round_id")
+@click.option("--unit", required=True)
+@click.option("--indicator", required=True)
+@actor_options
+@db_option
+def verify_value_command(
+    round_id: str,
+    unit: str,
+    indicator: str,
+    at_text: str | None,
+    actor_name: str | None,
+    role: str,
+    org: str | None,
+    db_url: str,
+) -> None:
+    """核验一个已提交的指标值。"""
+    verify_value(
+        open_db(db_url),
+        round_id,
+        unit,
+        indicator,
+        make_actor(actor_name, role, org),
+        moment(at_text),
+    )
+
+
+@evaluation_group.command("compute")
+@click.argument("round_id")
+@click.option("--uncertainty", type=click.IntRange(min=0), default=0)
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@actor_options
+@db_option
+def compute_command(
+    round_id: str,
+    uncertainty: int,
+    fmt: str,
+    at_text: str | None,
+    actor_name: str | None,
+    role: str,
+    org: str | None,
+    db_url: str,
+) -> None:
+    """计算评估结果（得分、星级、排名）。"""
+    from govwatch.cli.evaluation import print_evaluation
+
+    result = compute_round(
+        open_db(db_url),
+        round_id,
+        make_actor(actor_name, role, org),
+        moment(at_text),
+        uncertainty=uncertainty,
+    )
+    print_evaluation(result, fmt)

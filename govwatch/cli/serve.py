@@ -1,0 +1,56 @@
+"""``govwatch serve``: the web app, the JSON API and the live sweeper in one process."""
+
+from __future__ import annotations
+
+import click
+
+from govwatch.live.sweeper import SWEEP_SECONDS, PoolSweeper, Sweeper
+from govwatch.storage.db import DEFAULT_URL
+
+
+def serve(db_url: str, host: str, port: int, sweep_seconds: float = SWEEP_SECONDS) -> None:
+    import uvicorn
+
+    from govwatch.web.app import create_app
+
+    app = create_app(db_url)
+    sweeper: Sweeper | None = None
+    if sweep_seconds > 0:
+        if db_url.startswith(("postgresql://", "postgres://")):
+            sweeper = Sweeper(db_url, sweep_seconds)
+        else:  # DuckDB: one process holds the file, so the sweeper uses the app's pool
+            sweeper = PoolSweeper(app.state.pool, sweep_seconds)
+        sweeper.start()
+    click.echo(f"govwatch 已启动：http://{host}:{port}/ （API 文档 /docs）", err=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        if sweeper is not None:
+            sweeper.stop()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--sweep-seconds",
+    default=SWEEP_SECONDS,
+    show_default=True,
+    type=float,
+    help="后台巡检间隔（秒）；0 关闭",
+)
+@click.option(
+    "--db",
+    "db_url",
+    default=DEFAULT_URL,
+    show_default=True,
+    envvar="GOVWATCH_DB",
+    help="数据库：duckdb:///文件路径 或 postgresql://…",
+)
+def serve_command(host: str, port: int, sweep_seconds: float, db_url: str) -> None:
+    """启动网页、JSON API 与实时巡检。"""
+    serve(db_url, host, port, sweep_seconds)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(serve_command)

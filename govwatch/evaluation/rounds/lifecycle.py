@@ -1,0 +1,259 @@
+"""Evaluation rounds (评估批次): configure → collect → compute → review → publish → follow-up.
+
+Plain functions over a :class:`Database`, for the command line and the JSON API alike. Every
+function takes the moment it acts at (``at``) and who acts (:class:`Actor`), so that tests pin
+time and every change is attributed.
+
+- ``create_round``: a period, an indicator system (frozen into the round as YAML text), the
+  unit kind and the units with their groups, a fill deadline and a review window.
+- ``collect``: computes every metric-backed leaf (docs/metrics.md) for every unit.
+  Departments and evaluators enter the others (:mod:`round_values`).
+- ``compute_round``: scores, stars, ranks (and robustness) from the round's values.
+- ``open_review``: units see their result and may appeal until ``review_until_at``
+  (``review_days`` working days after opening); ``decide_appeal`` settles appeals, an
+  accepted one may correct a value (the round must then be computed again).
+- ``publish_round``: refuses while appeals are open, the window is running or values changed
+  after the last computation; freezes inputs and results with a SHA-256 digest
+  (:mod:`round_digest`) and raises rectification demands for the points each unit lost.
+- ``follow_up``: a later round records, for each demand of the round before, the points the
+  unit now earns on that indicator.
+
+The review stage lives in :mod:`round_review`, publication and follow-up in
+:mod:`publication`; this module re-exports them so that callers have one entry point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from govwatch.errors import InputError
+from govwatch.evaluation.metrics.definitions import Period
+from govwatch.evaluation.metrics.supply import compute_metrics
+from govwatch.evaluation.rounds.publication import follow_up, publish_round
+from govwatch.evaluation.rounds.review import decide_appeal, open_review, submit_appeal
+from govwatch.evaluation.rounds.values import (
+    EDITABLE,
+    Actor,
+    RoundStateError,
+    require_status,
+    round_row,
+    round_system,
+    write_value,
+)
+from govwatch.evaluation.systems.results import Evaluation, evaluate
+from govwatch.evaluation.systems.scoring import ValueMatrix
+from govwatch.evaluation.systems.system import IndicatorSystem
+from govwatch.storage.db import Database
+
+__all__ = [
+    "UnitSpec",
+    "collect",
+    "compute_round",
+    "create_round",
+    "decide_appeal",
+    "follow_up",
+    "open_review",
+    "publish_round",
+    "round_matrix",
+    "submit_appeal",
+]
+
+COMPUTED_SOURCES = ("metric", "rating", "survey")
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    unit: str
+    name: str | None = None
+    group: str | None = None
+
+
+def create_round(
+    db: Database,
+    round_id: str,
+    name: str,
+    system: IndicatorSystem,
+    period: Period,
+    unit_kind: str,
+    units: Sequence[UnitSpec],
+    actor: Actor,
+    at: datetime,
+    *,
+    fill_deadline_at: datetime | None = None,
+    review_days: int = 5,
+    previous_round_id: str | None = None,
+) -> None:
+    if actor.role != "admin":
+        raise RoundStateError("只有政务服务管理机构（admin）可以创建评估批次")
+    if not units:
+        raise InputError("评估批次至少要有一个评估对象")
+    if review_days < 0:
+        raise InputError("复核申诉期（review_days）应为不小于 0 的工作日数")
+    if db.scalar("SELECT COUNT(*) FROM eval_rounds WHERE round_id = ?", [round_id]):
+        raise InputError(f"评估批次“{round_id}”已存在：请换一个批次编号")
+    if previous_round_id is not None:
+        round_row(db, previous_round_id)
+    with db.transaction():
+        db.execute(
+            "INSERT INTO eval_rounds (round_id, name, period_start, period_end, unit_kind, "
+            "system_name, system_yaml, system_digest, status, fill_deadline_at, review_days, "
+            "previous_round_id, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'configured', ?, ?, ?, ?, ?)",
+            [
+                round_id,
+                name,
+                period.start,
+                period.end,
+                unit_kind,
+                system.name,
+                system.source_text or orjson.dumps(_system_doc(system)).decode(),
+                system.digest(),
+                fill_deadline_at,
+                review_days,
+                previous_round_id,
+                f"{actor.role}:{actor.name}",
+                at,
+            ],
+        )
+        db.executemany(
+            "INSERT INTO eval_units (round_id, unit, unit_name, group_name) VALUES (?, ?, ?, ?)",
+            [[round_id, u.unit, u.name, u.group] for u in units],
+        )
+
+
+def _system_doc(system: IndicatorSystem) -> dict[str, Any]:
+    from govwatch.evaluation.systems.system import system_to_dict
+
+    return system_to_dict(system)
+
+
+def _period(row: dict[str, Any], at: datetime | None = None) -> Period:
+    end = row["period_end"]
+    moment = at if at is not None and at.date() <= end else None
+    return Period(row["period_start"], end, moment)
+
+
+def collect(db: Database, round_id: str, actor: Actor, at: datetime) -> int:
+    """Compute the metric-backed leaves of every unit; returns how many values were written.
+
+    Values already entered by hand for such a leaf (an administrator's correction) are kept.
+    """
+    if actor.role != "admin":
+        raise RoundStateError("只有政务服务管理机构（admin）可以采集监测数据")
+    row = round_row(db, round_id)
+    require_status(row, EDITABLE, "采集监测数据")
+    system = round_system(row)
+    leaves = [lf for lf in system.leaves if lf.metric and lf.source in COMPUTED_SOURCES]
+    units = [
+        str(u[0]) for u in db.query("SELECT unit FROM eval_units WHERE round_id = ?", [round_id])
+    ]
+    # one computation per item category (事项分类) the leaves use
+    by_key: dict[tuple[str, str, tuple[str, ...]], float | None] = {}
+    for scope in sorted({lf.item_types for lf in leaves}):
+        metric_ids = sorted({str(lf.metric) for lf in leaves if lf.item_types == scope})
+        for v in compute_metrics(
+            db,
+            str(row["unit_kind"]),
+            _period(row),
+            metrics=metric_ids,
+            units=units,
+            item_types=scope,
+        ):
+            by_key[(v.unit, v.metric, scope)] = v.value
+    manual = {
+        (str(u), str(i))
+        for u, i in db.query(
+            "SELECT unit, indicator FROM eval_values WHERE round_id = ? AND status <> 'computed'",
+            [round_id],
+        )
+    }
+    written = 0
+    with db.transaction():
+        for unit in units:
+            for leaf in leaves:
+                if (unit, leaf.id) in manual:
+                    continue
+                write_value(
+                    db,
+                    round_id,
+                    unit,
+                    leaf.id,
+                    by_key.get((unit, str(leaf.metric), leaf.item_types)),
+                    leaf.source,
+                    "computed",
+                    actor,
+                    at,
+                    f"metric {leaf.metric}",
+                )
+                written += 1
+        db.execute("UPDATE eval_rounds SET status = 'collecting' WHERE round_id = ?", [round_id])
+    return written
+
+
+def round_matrix(db: Database, round_id: str, system: IndicatorSystem) -> ValueMatrix:
+    from govwatch.evaluation.systems.values import build_matrix
+
+    units = db.query(
+        "SELECT unit, group_name FROM eval_units WHERE round_id = ? ORDER BY unit", [round_id]
+    )
+    groups = {str(u): (str(g) if g is not None else None) for u, g in units}
+    records = [
+        {"unit": u, "indicator": i, "value": v}
+        for u, i, v in db.query(
+            "SELECT unit, indicator, value FROM eval_values WHERE round_id = ? ORDER BY unit, "
+            "indicator",
+            [round_id],
+        )
+    ]
+    base = build_matrix(system, records, {u: g or "" for u, g in groups.items()})
+    return ValueMatrix(
+        base.units, base.leaf_ids, base.values, tuple(groups.get(u) for u in base.units)
+    )
+
+
+def compute_round(
+    db: Database, round_id: str, actor: Actor, at: datetime, *, uncertainty: int = 0
+) -> Evaluation:
+    if actor.role != "admin":
+        raise RoundStateError("只有政务服务管理机构（admin）可以计算评估结果")
+    row = round_row(db, round_id)
+    require_status(row, (*EDITABLE, "review"), "计算结果")
+    system = round_system(row)
+    result = evaluate(system, round_matrix(db, round_id, system), uncertainty=uncertainty)
+    with db.transaction():
+        db.execute("DELETE FROM eval_results WHERE round_id = ?", [round_id])
+        db.executemany(
+            "INSERT INTO eval_results (round_id, unit, group_name, score, stars, rank, group_rank,"
+            " coverage, poorly_covered, points, missing, rank_low, rank_high, star_stability) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    round_id,
+                    r.unit,
+                    r.group,
+                    r.score,
+                    r.stars,
+                    r.rank,
+                    r.group_rank,
+                    r.coverage,
+                    r.poorly_covered,
+                    orjson.dumps(dict(r.points)).decode(),
+                    orjson.dumps(list(r.missing)).decode(),
+                    r.rank_interval[0] if r.rank_interval else None,
+                    r.rank_interval[1] if r.rank_interval else None,
+                    r.star_stability,
+                ]
+                for r in result.results
+            ],
+        )
+        status = "review" if row["status"] == "review" else "computed"
+        db.execute(
+            "UPDATE eval_rounds SET status = ?, computed_at = ? WHERE round_id = ?",
+            [status, at, round_id],
+        )
+    return result
