@@ -38,9 +38,9 @@ from govwatch.alerts.orders import (
 )
 from govwatch.alerts.settings import get_setting
 from govwatch.alerts.states import MOVES
-from govwatch.alerts.workdays import add_workdays
 from govwatch.alerts.workflow import ensure_workflow, load_alert
 from govwatch.auth.principal import SYSTEM
+from govwatch.calendar.queries import add_workdays
 from govwatch.ledger import LedgerEntry, append, run_claimed
 from govwatch.storage import Database
 

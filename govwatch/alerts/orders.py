@@ -22,10 +22,10 @@ from typing import Any
 from govwatch.alerts.history import Change, record
 from govwatch.alerts.notify import Notice, notify
 from govwatch.alerts.settings import get_setting
-from govwatch.alerts.workdays import add_workdays
 from govwatch.alerts.workflow import ensure_workflow, load_alert
 from govwatch.auth.errors import ConflictError, ForbiddenError, NotFoundError
 from govwatch.auth.principal import SYSTEM, Principal
+from govwatch.calendar.queries import add_workdays
 from govwatch.errors import InputError
 from govwatch.ledger import append_one, run_claimed
 from govwatch.storage import Database

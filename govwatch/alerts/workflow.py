@@ -27,10 +27,10 @@ from govwatch.alerts.states import (
     SUPERVISOR,
     allowed_actions,
 )
-from govwatch.alerts.workdays import add_workdays
 from govwatch.auth.errors import ConflictError, ForbiddenError, NotFoundError
 from govwatch.auth.passwords import new_id
 from govwatch.auth.principal import Principal
+from govwatch.calendar.queries import add_workdays
 from govwatch.errors import InputError
 from govwatch.ledger import append_one, run_claimed
 from govwatch.storage import Database

@@ -8,13 +8,23 @@ subtraction on every engine. See ``docs/calendar.md``.
 from __future__ import annotations
 
 from govwatch.calendar.build import FIRST_DAY, LAST_DAY, rebuild
-from govwatch.calendar.queries import Unit, add_days, days_between, deadline_on, is_workday
+from govwatch.calendar.queries import (
+    DueDate,
+    Unit,
+    add_days,
+    add_workdays,
+    days_between,
+    deadline_on,
+    is_workday,
+)
 
 __all__ = [
     "FIRST_DAY",
     "LAST_DAY",
+    "DueDate",
     "Unit",
     "add_days",
+    "add_workdays",
     "days_between",
     "deadline_on",
     "is_workday",

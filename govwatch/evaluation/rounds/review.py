@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 
+from govwatch.calendar.queries import add_days
 from govwatch.errors import InputError
 from govwatch.evaluation.rounds.values import (
     Actor,
@@ -25,8 +26,6 @@ from govwatch.storage.db import Database
 
 def open_review(db: Database, round_id: str, actor: Actor, at: datetime) -> datetime:
     """Show units their results; appeals are accepted until the returned moment."""
-    from govwatch.calendar.queries import add_days
-
     if actor.role != "admin":
         raise RoundStateError("只有政务服务管理机构（admin）可以发布复核")
     row = round_row(db, round_id)
