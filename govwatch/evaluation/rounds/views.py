@@ -1,109 +1,236 @@
-"""Reading rounds: the list, one round's results (the JSON the API and pages show), who sees what.
+"""Reading rounds: the one reader of rounds and results, and the one rule of who sees what.
 
-Units see their own results from the review stage on; the administration and evaluators see
-every result of every stage; the public sees published rounds only.
+Every face reads rounds here: the round pages and their JSON twins, ``GET
+/api/v1/evaluations/{round}``, the public page and its downloads, and ``govwatch evaluation
+show|list``. :func:`round_access` is the visibility rule (docs/security.md, "Evaluation
+rounds"), a pure function of (who, stage):
+
+- administrator and supervisor: every round, every unit's values and result, at every stage;
+- evaluator: every round and result (TODO(issue 13): only the rounds the evaluator is
+  commissioned for, once rounds name their evaluators);
+- department: the round itself at every stage (it fills values while collecting), its own
+  units' result from review on, other units' results only once published (or closed);
+- the public (anonymous): published (or closed) rounds only, the public fields of each result;
+- a source token (and any other role): nothing.
+
+A round a caller may not see is reported exactly as a round that does not exist
+(:class:`NotFoundError`), so that its existence does not leak either.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from govwatch.errors import InputError
+from govwatch.auth.errors import NotFoundError
+from govwatch.auth.principal import Principal
+from govwatch.errors import GovwatchError
 from govwatch.evaluation.rounds.digest import plain
-from govwatch.evaluation.rounds.values import Actor, round_row
+from govwatch.evaluation.rounds.values import Actor
+from govwatch.evaluation.systems.system import parse_system
 from govwatch.storage.db import Database
 
+# Stage codes, in order (lifecycle.py). "closed" is not written yet; it reads as published.
+STAGES = ("configured", "collecting", "computed", "review", "published", "closed")
+OWN_RESULT_STAGES = frozenset({"review", "published", "closed"})
+PUBLISHED_STAGES = frozenset({"published", "closed"})
+WHOLE_ROUND_ROLES = frozenset({"admin", "supervisor", "evaluator"})
+
 PUBLIC_FIELDS = ("unit", "unit_name", "group", "score", "stars", "rank", "group_rank")
+ROUND_FIELDS = (
+    "round_id",
+    "name",
+    "period_start",
+    "period_end",
+    "unit_kind",
+    "system_name",
+    "status",
+    "fill_deadline_at",
+    "review_until_at",
+    "created_at",
+    "computed_at",
+    "published_at",
+    "digest",
+)
+_ROUND_COLUMNS = ", ".join(ROUND_FIELDS)
 
 
-def list_rounds(db: Database, *, published_only: bool = False) -> list[dict[str, Any]]:
-    where = " WHERE status = 'published'" if published_only else ""
+@dataclass(frozen=True)
+class RoundViewer:
+    """Who reads a round: a role and, for a department, the units that are its own."""
+
+    role: str
+    units: frozenset[str] = frozenset()
+
+    @classmethod
+    def of_principal(cls, principal: Principal) -> RoundViewer:
+        """A signed-in user or token of the web app; a department's own units are its subtree."""
+        units: frozenset[str] = frozenset()
+        if principal.scope is not None:
+            units = principal.scope | principal.regions
+        if principal.org_code:
+            units |= {principal.org_code}
+        return cls(principal.role, units)
+
+    @classmethod
+    def of_actor(cls, actor: Actor | None) -> RoundViewer:
+        """An actor of the command line; ``None`` is the public."""
+        if actor is None:
+            return PUBLIC_VIEWER
+        return cls(actor.role, frozenset({actor.org}) if actor.org else frozenset())
+
+
+PUBLIC_VIEWER = RoundViewer("public")
+# The command line's operator is the administration until commands act as named users (issue 13).
+OPERATOR = RoundViewer("admin")
+
+
+@dataclass(frozen=True)
+class RoundAccess:
+    """What a viewer may see of one round at its current stage."""
+
+    visible: bool  # the round at all (its name, period, stage)
+    own: bool  # the viewer's own units' values and results
+    others: bool  # other units' results
+    detail: bool  # points per indicator, missing values, coverage, appeals, rectifications
+    units: frozenset[str] = frozenset()
+
+    def sees(self, unit: str) -> bool:
+        return self.own if unit in self.units else self.others
+
+
+NOTHING = RoundAccess(visible=False, own=False, others=False, detail=False)
+
+
+def round_access(viewer: RoundViewer, status: str) -> RoundAccess:
+    """The visibility rule: a pure function of the viewer and the round's stage."""
+    if viewer.role in WHOLE_ROUND_ROLES:
+        # TODO(issue 13): evaluators see only the rounds they are commissioned for.
+        return RoundAccess(visible=True, own=True, others=True, detail=True)
+    if viewer.role == "department":
+        return RoundAccess(
+            visible=True,
+            own=status in OWN_RESULT_STAGES,
+            others=status in PUBLISHED_STAGES,
+            detail=True,
+            units=viewer.units,
+        )
+    if viewer.role == "public" and status in PUBLISHED_STAGES:
+        return RoundAccess(visible=True, own=True, others=True, detail=False)
+    return NOTHING
+
+
+def _hidden(round_id: str) -> NotFoundError:
+    return NotFoundError(f"评估批次“{round_id}”不存在，或尚未发布")
+
+
+def list_rounds(db: Database, viewer: RoundViewer) -> list[dict[str, Any]]:
+    """The rounds the viewer may see, latest period first."""
     return [
         {k: plain(v) for k, v in r.items()}
         for r in db.query_dicts(
-            "SELECT round_id, name, period_start, period_end, unit_kind, system_name, status, "
-            f"fill_deadline_at, review_until_at, published_at, digest FROM eval_rounds{where} "
-            "ORDER BY period_end DESC, round_id"
+            f"SELECT {_ROUND_COLUMNS} FROM eval_rounds ORDER BY period_end DESC, round_id"
         )
+        if round_access(viewer, str(r["status"])).visible
     ]
 
 
-def round_results(db: Database, round_id: str) -> list[dict[str, Any]]:
-    """Results as ``govwatch evaluate`` prints them, by rank, with unit names."""
+def _leaves(round_id: str, system_yaml: str) -> list[dict[str, Any]]:
+    try:
+        system = parse_system(system_yaml, origin=f"批次 {round_id} 的指标体系")
+    except GovwatchError:
+        return []
+    return [{"id": leaf.id, "name": leaf.name, "points": leaf.points} for leaf in system.leaves]
+
+
+def _result(r: dict[str, Any], leaves: list[dict[str, Any]]) -> dict[str, Any]:
+    earned: dict[str, Any] = orjson.loads(r["points"]) if r["points"] else {}
+    item: dict[str, Any] = {
+        "unit": r["unit"],
+        "unit_name": r["unit_name"] or r["unit"],
+        "group": r["group_name"],
+        "score": float(r["score"]),
+        "stars": int(r["stars"]),
+        "rank": int(r["rank"]),
+        "group_rank": int(r["group_rank"]),
+        "points": earned,
+        "missing": orjson.loads(r["missing"]) if r["missing"] else [],
+        "coverage": float(r["coverage"]),
+        "poorly_covered": bool(r["poorly_covered"]),
+        "per_indicator": [
+            {
+                **leaf,
+                "earned": float(earned.get(leaf["id"], 0.0)),
+                "lost": round(float(leaf["points"]) - float(earned.get(leaf["id"], 0.0)), 4),
+            }
+            for leaf in leaves
+        ],
+    }
+    if r["rank_low"] is not None:
+        item["rank_interval"] = [int(r["rank_low"]), int(r["rank_high"])]
+        item["star_stability"] = float(r["star_stability"])
+    return item
+
+
+def round_results(
+    db: Database, round_id: str, access: RoundAccess, leaves: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The results the access allows, by rank, with unit names (``govwatch evaluate``'s rows)."""
+    if not (access.own or access.others):
+        return []
     out = []
     for r in db.query_dicts(
-        "SELECT r.*, u.unit_name FROM eval_results r JOIN eval_units u "
+        "SELECT r.*, u.unit_name FROM eval_results r LEFT JOIN eval_units u "
         "ON u.round_id = r.round_id AND u.unit = r.unit WHERE r.round_id = ? "
         "ORDER BY r.rank, r.unit",
         [round_id],
     ):
-        item: dict[str, Any] = {
-            "unit": r["unit"],
-            "unit_name": r["unit_name"],
-            "group": r["group_name"],
-            "score": float(r["score"]),
-            "stars": int(r["stars"]),
-            "rank": int(r["rank"]),
-            "group_rank": int(r["group_rank"]),
-            "points": orjson.loads(r["points"]),
-            "missing": orjson.loads(r["missing"]),
-            "coverage": float(r["coverage"]),
-            "poorly_covered": bool(r["poorly_covered"]),
-        }
-        if r["rank_low"] is not None:
-            item["rank_interval"] = [int(r["rank_low"]), int(r["rank_high"])]
-            item["star_stability"] = float(r["star_stability"])
-        out.append(item)
+        if not access.sees(str(r["unit"])):
+            continue
+        item = _result(r, leaves)
+        out.append(item if access.detail else {k: item[k] for k in PUBLIC_FIELDS})
     return out
 
 
-def round_summary(db: Database, round_id: str, viewer: Actor | None = None) -> dict[str, Any]:
-    """One round for a viewer (``None``: the public)."""
-    row = round_row(db, round_id)
-    status = str(row["status"])
-    if viewer is None and status != "published":
-        raise InputError(f"评估批次“{round_id}”尚未发布")
-    meta = {
-        k: plain(row[k])
-        for k in (
-            "round_id",
-            "name",
-            "period_start",
-            "period_end",
-            "unit_kind",
-            "system_name",
-            "status",
-            "fill_deadline_at",
-            "review_until_at",
-            "published_at",
-            "digest",
-        )
-    }
-    results = round_results(db, round_id)
-    if viewer is None:
-        results = [{k: r[k] for k in PUBLIC_FIELDS} for r in results]
-    elif viewer.role == "department":
-        visible = status in ("review", "published")
-        results = [r for r in results if visible and r["unit"] == viewer.org]
-    appeals = (
-        []
-        if viewer is None
-        else [
+def round_summary(
+    db: Database, round_id: str, viewer: RoundViewer | Actor | None
+) -> dict[str, Any]:
+    """One round as ``viewer`` may see it (``None``: the public); 404 when it may not see it.
+
+    The shape every face returns: the round's fields, ``leaves`` (the frozen system's leaf
+    indicators with their points), ``results`` (one row per unit the viewer may see), ``units``
+    (how many rows), ``appeals`` and ``rectifications`` (the viewer's units' only, for a
+    department; none for the public).
+    """
+    if not isinstance(viewer, RoundViewer):
+        viewer = RoundViewer.of_actor(viewer)
+    rows = db.query_dicts(
+        f"SELECT {_ROUND_COLUMNS}, system_yaml FROM eval_rounds WHERE round_id = ?", [round_id]
+    )
+    if not rows:
+        raise _hidden(round_id)
+    row = rows[0]
+    access = round_access(viewer, str(row["status"]))
+    if not access.visible:
+        raise _hidden(round_id)
+    meta = {k: plain(row[k]) for k in ROUND_FIELDS}
+    leaves = _leaves(round_id, str(row["system_yaml"] or ""))
+    results = round_results(db, round_id, access, leaves)
+    appeals: list[dict[str, Any]] = []
+    rectifications: list[dict[str, Any]] = []
+    if access.detail:
+        appeals = [
             {k: plain(v) for k, v in a.items()}
             for a in db.query_dicts(
                 "SELECT appeal_id, unit, indicator, reason, status, decision, submitted_at, "
                 "decided_at FROM eval_appeals WHERE round_id = ? ORDER BY submitted_at, appeal_id",
                 [round_id],
             )
-            if viewer.role != "department" or a["unit"] == viewer.org
+            if viewer.role != "department" or str(a["unit"]) in access.units
         ]
-    )
-    rectifications = (
-        []
-        if viewer is None
-        else [
+        rectifications = [
             {k: plain(v) for k, v in d.items()}
             for d in db.query_dicts(
                 "SELECT unit, indicator, points_lost, demand, status, followed_in_round, "
@@ -111,7 +238,13 @@ def round_summary(db: Database, round_id: str, viewer: Actor | None = None) -> d
                 "points_lost DESC",
                 [round_id],
             )
-            if viewer.role != "department" or d["unit"] == viewer.org
+            if viewer.role != "department" or str(d["unit"]) in access.units
         ]
-    )
-    return {**meta, "results": results, "appeals": appeals, "rectifications": rectifications}
+    return {
+        **meta,
+        "leaves": leaves,
+        "results": results,
+        "units": len(results),
+        "appeals": appeals,
+        "rectifications": rectifications,
+    }

@@ -1,7 +1,8 @@
 """公开: published evaluation results, no login; downloads as CSV and JSON.
 
-Only rounds whose status is ``published`` appear; what is shown is the frozen result (unit,
-group, score, stars, rank, group rank), never case or personal data.
+Only rounds the public may see appear (the rule of ``govwatch.evaluation.rounds.views``:
+published ones); what is shown is the frozen result (unit, group, score, stars, rank, group
+rank), never case or personal data.
 """
 
 from __future__ import annotations
@@ -13,32 +14,45 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from govwatch.auth.errors import NotFoundError
+from govwatch.evaluation.rounds.views import (
+    PUBLIC_FIELDS,
+    PUBLIC_VIEWER,
+    list_rounds,
+    round_summary,
+)
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller
 from govwatch.web.pages.base import error_page, json_response, render
-from govwatch.web.pages.evaluations import list_rounds, round_results
+from govwatch.web.pages.evaluations import results_context
 
 router = APIRouter()
-PUBLIC_FIELDS = ("unit", "unit_name", "group_name", "score", "stars", "rank", "group_rank")
 CSV_HEADER = ("单位编码", "单位名称", "分组", "得分", "星级", "排名", "组内排名")
 
 
-def public_rows(db: Database, round_id: str) -> list[dict[str, Any]] | None:
-    data = round_results(db, round_id, published_only=True)
-    if data is None:
+def public_round(db: Database, round_id: str) -> dict[str, Any] | None:
+    """A round as the public sees it (the one reader's rule), or None when it may not."""
+    try:
+        return round_summary(db, round_id, PUBLIC_VIEWER)
+    except NotFoundError:
         return None
-    return [{k: r[k] for k in PUBLIC_FIELDS} for r in data["results"]]
+
+
+def public_rows(db: Database, round_id: str) -> list[dict[str, Any]] | None:
+    data = public_round(db, round_id)
+    return None if data is None else list(data["results"])
 
 
 @router.get("/public", response_model=None)
 def public_page(
     request: Request, db: DB, caller: Caller, round: Annotated[str, Query(max_length=64)] = ""
 ) -> Response:
-    rounds = list_rounds(db, published_only=True)
+    rounds = list_rounds(db, PUBLIC_VIEWER)
     chosen = round or (rounds[0]["round_id"] if rounds else "")
-    data = round_results(db, chosen, published_only=True) if chosen else None
-    if round and data is None:
+    summary = public_round(db, chosen) if chosen else None
+    if round and summary is None:
         return error_page(request, db, caller, 404, f"没有已发布的评估批次“{round}”")
+    data = None if summary is None else results_context(summary)
     return render(request, db, caller, "public.html", {"rounds": rounds, "data": data})
 
 
