@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 
-from govwatch.alerts.history import LEVEL_NAMES, Change, next_level, record
+from govwatch.alerts.history import Change, next_level, record
 from govwatch.alerts.notify import Notice, notify
 from govwatch.alerts.orders import (
     _COLUMNS,
@@ -43,6 +43,7 @@ from govwatch.auth.principal import SYSTEM
 from govwatch.calendar.queries import add_workdays
 from govwatch.ledger import LedgerEntry, append, run_claimed
 from govwatch.storage import Database
+from govwatch.vocabulary import LEVEL_NAMES
 
 
 def _overdue_alert_id(case_id: str, order_id: str) -> str:

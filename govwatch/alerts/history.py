@@ -23,7 +23,6 @@ from govwatch.ledger import LedgerEntry, append
 from govwatch.storage import Database
 
 LEVELS = ("warning", "yellow", "red")
-LEVEL_NAMES = {"warning": "预警", "yellow": "黄牌", "red": "红牌"}
 CHANGES = ("raised", "level", "cleared", "reopened")
 LEDGER_KIND = "alert.condition"
 

@@ -19,17 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from govwatch.vocabulary import WORKFLOW_ACTION_NAMES, WORKFLOW_STATE_NAMES
+
 STATES = ("open", "explained", "appealed", "rectifying", "rectified", "closed", "dismissed")
 TERMINAL = frozenset({"closed", "dismissed"})
-STATE_NAMES = {
-    "open": "待处理",
-    "explained": "已说明",
-    "appealed": "申诉中",
-    "rectifying": "整改中",
-    "rectified": "已整改待确认",
-    "closed": "已办结",
-    "dismissed": "申诉成立已撤销",
-}
+STATE_NAMES = WORKFLOW_STATE_NAMES  # the name the workflow modules and pages import
 
 DEPARTMENT = "department"
 SUPERVISOR = "supervisor"
@@ -44,28 +38,24 @@ class Move:
     by: str  # DEPARTMENT, SUPERVISOR or SYSTEM
     reason_required: bool
     due: bool  # sets a rectification due date
-    name: str
+
+    @property
+    def name(self) -> str:
+        """The move's Chinese name, as the history and messages show it."""
+        return WORKFLOW_ACTION_NAMES[self.action]
 
 
 _MOVES = (
-    Move("explain", ("open",), "explained", DEPARTMENT, True, False, "情况说明"),
-    Move("appeal", ("open", "explained"), "appealed", DEPARTMENT, True, False, "申诉"),
-    Move("accept_explanation", ("explained",), "closed", SUPERVISOR, False, False, "采纳说明"),
-    Move("uphold_appeal", ("appealed",), "dismissed", SUPERVISOR, True, False, "申诉成立"),
-    Move("reject_appeal", ("appealed",), "rectifying", SUPERVISOR, True, True, "驳回申诉"),
-    Move(
-        "require_rectification",
-        ("open", "explained"),
-        "rectifying",
-        SUPERVISOR,
-        True,
-        True,
-        "责令整改",
-    ),
-    Move("report_rectified", ("rectifying",), "rectified", DEPARTMENT, True, False, "报告整改"),
-    Move("confirm_rectified", ("rectified",), "closed", SUPERVISOR, False, False, "确认整改"),
-    Move("return_rectification", ("rectified",), "rectifying", SUPERVISOR, True, True, "退回整改"),
-    Move("close", ("open", "explained"), "closed", SUPERVISOR, True, False, "直接办结"),
+    Move("explain", ("open",), "explained", DEPARTMENT, True, False),
+    Move("appeal", ("open", "explained"), "appealed", DEPARTMENT, True, False),
+    Move("accept_explanation", ("explained",), "closed", SUPERVISOR, False, False),
+    Move("uphold_appeal", ("appealed",), "dismissed", SUPERVISOR, True, False),
+    Move("reject_appeal", ("appealed",), "rectifying", SUPERVISOR, True, True),
+    Move("require_rectification", ("open", "explained"), "rectifying", SUPERVISOR, True, True),
+    Move("report_rectified", ("rectifying",), "rectified", DEPARTMENT, True, False),
+    Move("confirm_rectified", ("rectified",), "closed", SUPERVISOR, False, False),
+    Move("return_rectification", ("rectified",), "rectifying", SUPERVISOR, True, True),
+    Move("close", ("open", "explained"), "closed", SUPERVISOR, True, False),
     Move(
         "auto_close",
         ("open", "explained", "appealed", "rectifying", "rectified"),
@@ -73,11 +63,10 @@ _MOVES = (
         SYSTEM,
         False,
         False,
-        "条件消除自动办结",
     ),
-    Move("reopen", ("closed",), "open", SYSTEM, False, False, "条件重现重新打开"),
+    Move("reopen", ("closed",), "open", SYSTEM, False, False),
     # The sweeper, once per rectification due date that passes (govwatch.alerts.escalation).
-    Move("escalate", ("rectifying",), "rectifying", SYSTEM, False, False, "整改逾期升级"),
+    Move("escalate", ("rectifying",), "rectifying", SYSTEM, False, False),
 )
 MOVES = {m.action: m for m in _MOVES}
 ACTIONS = tuple(m.action for m in _MOVES if m.by != SYSTEM)

@@ -12,16 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from govwatch.auth.errors import ForbiddenError
+from govwatch.vocabulary import PERMISSION_NAMES, ROLE_NAMES, label
 
 ROLES = ("admin", "supervisor", "department", "evaluator", "source", "public")
-ROLE_NAMES = {
-    "admin": "管理员",
-    "supervisor": "监察人员",
-    "department": "部门用户",
-    "evaluator": "第三方评估人员",
-    "source": "数据来源系统",
-    "public": "公众",
-}
 
 # permission -> roles holding it
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -41,25 +34,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users.manage": frozenset({"admin"}),
     "ledger.verify": frozenset({"admin", "supervisor"}),
     "pii.view": frozenset({"admin", "supervisor", "department"}),
-}
-
-ACTION_NAMES = {
-    "events.post": "提交办件事件",
-    "alerts.read": "查看告警",
-    "cases.read": "查看办件",
-    "alerts.department_act": "以责任部门身份处理告警",
-    "alerts.supervise": "以监察人员身份处理告警",
-    "orders.read": "查看督办单",
-    "orders.issue": "发出督办",
-    "orders.reply": "回复督办",
-    "rules.read": "查看监察规则",
-    "rules.manage": "管理监察规则目录",
-    "evaluations.read": "查看评估结果",
-    "notifications.read": "查看通知",
-    "webhooks.manage": "管理 Webhook",
-    "users.manage": "管理用户",
-    "ledger.verify": "校验账本",
-    "pii.view": "查看未脱敏个人信息",
 }
 
 
@@ -89,10 +63,9 @@ class Principal:
             if self.role == "public":
                 from govwatch.auth.errors import AuthenticationError
 
-                raise AuthenticationError(f"{ACTION_NAMES.get(permission, permission)}需要先登录")
+                raise AuthenticationError(f"{label(PERMISSION_NAMES, permission)}需要先登录")
             raise ForbiddenError(
-                f"{ROLE_NAMES.get(self.role, self.role)}无权"
-                f"{ACTION_NAMES.get(permission, permission)}"
+                f"{label(ROLE_NAMES, self.role)}无权{label(PERMISSION_NAMES, permission)}"
             )
 
     def covers(self, *codes: str | None) -> bool:

@@ -14,20 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from govwatch.calendar.build import REBUILD_SQL
+from govwatch.vocabulary import HOLIDAY_NAMES
 
 OFFICIAL_SOURCE = "official"
-
-# Chinese names of the package's holiday labels (its labels are English).
-HOLIDAY_NAMES: dict[str, str] = {
-    "New Year's Day": "元旦",
-    "Spring Festival": "春节",
-    "Tomb-sweeping Day": "清明节",
-    "Labour Day": "劳动节",
-    "Dragon Boat Festival": "端午节",
-    "National Day": "国庆节",
-    "Mid-autumn Festival": "中秋节",
-    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
-}
 
 
 @dataclass(frozen=True)

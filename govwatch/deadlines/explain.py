@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from govwatch import vocabulary
 from govwatch.deadlines.views import drop_clock_views, install_clock_views
 from govwatch.errors import GovwatchError
 from govwatch.storage.db import Database
+from govwatch.vocabulary import CASE_STATUS_NAMES, PAUSE_KIND_NAMES, UNIT_NAMES
 
-PAUSE_NAMES = {"supplement": "补正", "special": "特别程序", "suspension": "中止"}
-STATUS_NAMES = {"open": "在办", "paused": "暂停计时", "finished": "已办结", "terminated": "已终止"}
-UNIT_NAMES = {"W": "工作日", "N": "自然日"}
 WEEKDAYS = "一二三四五六日"
 
 
@@ -97,7 +96,7 @@ def explain_case(db: Database, case_id: str, at: datetime) -> Explanation:
 def _limit_line(name: str, part: dict[str, Any], status: str) -> str:
     if part["limit"] is None:
         return f"{name}：事项目录中没有该时限，不计算期限"
-    unit = UNIT_NAMES.get(str(part["unit"]), str(part["unit"]))
+    unit = vocabulary.label(UNIT_NAMES, part["unit"])
     deadline = part["deadline"] or "超出日历范围"
     if status == "paused":
         deadline = f"暂停中（若今日恢复计时为 {deadline}）"
@@ -112,7 +111,7 @@ def render_text(db: Database, explanation: Explanation) -> str:
     """The human-readable account, in Chinese, with the clock listed day by day."""
     p, row = explanation.payload, explanation.clock
     lines = [
-        f"办件 {p['case_id']}（事项 {row['item_code']}）：{STATUS_NAMES.get(p['status'], p['status'])}，"
+        f"办件 {p['case_id']}（事项 {row['item_code']}）：{vocabulary.label(CASE_STATUS_NAMES, p['status'])}，"
         f"受理于 {p['accepted_on']}",
         _limit_line("承诺时限", p["promised"], p["status"]),
         _limit_line("法定时限", p["legal"], p["status"]),
@@ -122,7 +121,7 @@ def render_text(db: Database, explanation: Explanation) -> str:
     for pause in p["pauses"]:
         until = pause["to"] or "未结束（计至今日）"
         lines.append(
-            f"暂停（{PAUSE_NAMES.get(pause['kind'], pause['kind'])}）：{pause['from']} 至 "
+            f"暂停（{vocabulary.label(PAUSE_KIND_NAMES, pause['kind'])}）：{pause['from']} 至 "
             f"{until}，{pause['days']} 天（开始当日仍计入，结束当日不计入）"
         )
     if p["provisional"]:
@@ -147,14 +146,14 @@ def _day_lines(db: Database, explanation: Explanation) -> list[str]:
     marks = {row["promised_deadline"]: "承诺期限", row["legal_deadline"]: "法定期限"}
     if row["promised_deadline"] == row["legal_deadline"]:
         marks = {row["promised_deadline"]: "承诺与法定期限"}
-    out = [f"逐日计时（{UNIT_NAMES.get(unit, unit)}，受理当日 {start} 不计入）："]
+    out = [f"逐日计时（{vocabulary.label(UNIT_NAMES, unit)}，受理当日 {start} 不计入）："]
     count, run = 0, []
     for on, workday, provisional, note, dow in cal:
         weekend = int(dow) in (0, 6)
         counts = unit == "N" or bool(workday)
         label = f"{on} 周{WEEKDAYS[(int(dow) + 6) % 7]}"
         if on in paused and counts:
-            text = f"{label} 暂停（{PAUSE_NAMES.get(paused[on], paused[on])}），不计"
+            text = f"{label} 暂停（{vocabulary.label(PAUSE_KIND_NAMES, paused[on])}），不计"
         elif not counts:
             why = f"放假（{note}）" if note and not weekend else (f"{note}" if note else "周末")
             text = f"{label} 休息日：{why}，不计"

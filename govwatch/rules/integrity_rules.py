@@ -18,14 +18,7 @@ from __future__ import annotations
 
 from govwatch.rules.model import Evidence, Param, Rule
 from govwatch.rules.views import before, case_order, order_of
-
-MEASURE_NAMES = {
-    "two_person_review": "双人审核",
-    "separation_of_duties": "受理与决定岗位分离",
-    "no_conflict_of_interest": "利害关系回避",
-    "office_hours": "工作时间办理",
-    "no_edit_after_finish": "办结后不得修改数据",
-}
+from govwatch.vocabulary import RISK_MEASURE_NAMES, label
 
 _DETAILS = {
     "two_person_review": "该环节仅由 1 名经办人办结",
@@ -90,7 +83,7 @@ def _risk(ev: Evidence) -> str:
     detail = _DETAILS.get(measure, "").format(actor=ev["actor"], occurred_at=ev["occurred_at"])
     return (
         f"环节“{ev['step']}”的廉政风险点（{ev['risk_level']}）防控措施"
-        f"“{MEASURE_NAMES.get(measure, measure)}”未落实：{detail}"
+        f"“{label(RISK_MEASURE_NAMES, measure)}”未落实：{detail}"
     )
 
 

@@ -17,33 +17,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from govwatch import vocabulary
+
 Level = Literal["warning", "yellow", "red"]
 LEVELS: tuple[Level, ...] = ("warning", "yellow", "red")
-LEVEL_NAMES: Mapping[str, str] = {"warning": "预警", "yellow": "黄牌", "red": "红牌"}
+LEVEL_NAMES: Mapping[str, str] = vocabulary.LEVEL_NAMES
 LEVEL_RANK: Mapping[str, int] = {"warning": 1, "yellow": 2, "red": 3}
 
 RuleClass = Literal["timeliness", "process", "content", "discretion", "integrity"]
-CLASS_NAMES: Mapping[str, str] = {
-    "timeliness": "时效异常",
-    "process": "流程异常",
-    "content": "内容异常",
-    "discretion": "裁量(收费)异常",
-    "integrity": "廉政风险点异常",
-}
+CLASS_NAMES: Mapping[str, str] = vocabulary.CLASS_NAMES
 # The eleven seed types of rules.md and the class each belongs to.
-TYPE_CLASSES: Mapping[str, str] = {
-    "临近时限预警": "timeliness",
-    "办理环节超期": "timeliness",
-    "办理超期异常": "timeliness",
-    "过程异常": "process",
-    "结果异常": "process",
-    "决定异常": "process",
-    "完整性异常": "content",
-    "一致性异常": "content",
-    "裁量异常": "discretion",
-    "收费金额异常": "discretion",
-    "廉政风险点异常": "integrity",
-}
+TYPE_CLASSES: Mapping[str, str] = vocabulary.ANOMALY_TYPE_CLASSES
 
 ParamValue = int | float | str
 ParamKind = Literal["int", "float", "unit", "level"]
@@ -152,8 +136,6 @@ class Finding:
         }
 
 
-UNIT_NAMES: Mapping[str, str] = {"W": "个工作日", "N": "个自然日"}
-
-
 def unit_name(unit: object) -> str:
-    return UNIT_NAMES.get(str(unit or "W"), "个工作日")
+    """A limit's unit as it follows a number in a message: ``3个工作日``."""
+    return "个" + vocabulary.unit_name(unit)

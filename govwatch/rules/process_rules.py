@@ -4,30 +4,7 @@ from __future__ import annotations
 
 from govwatch.rules.model import Evidence, Param, Rule
 from govwatch.rules.views import before, case_order, order_of
-
-_KIND_NAMES = {
-    "apply": "申请",
-    "accept": "受理",
-    "reject": "不予受理",
-    "supplement_request": "补正告知",
-    "supplement_received": "补正材料收讫",
-    "step_start": "环节开始",
-    "step_end": "环节结束",
-    "special_start": "特别程序开始",
-    "special_end": "特别程序结束",
-    "suspend": "中止",
-    "resume": "恢复",
-    "terminate": "终止",
-    "finish": "办结",
-    "payment": "收费",
-    "rating": "评价",
-    "correction": "数据更正",
-    "relation": "关联关系申报",
-}
-
-
-def kind_name(kind: object) -> str:
-    return _KIND_NAMES.get(str(kind), str(kind))
+from govwatch.vocabulary import event_kind_name
 
 
 def _missing_step(ev: Evidence) -> str:
@@ -116,7 +93,7 @@ _ORDER_PROBLEMS = {
 def _event_out_of_order(ev: Evidence) -> str:
     more = f"（共 {ev['count']} 次）" if int(ev["count"]) > 1 else ""
     return (
-        f"“{kind_name(ev['kind'])}”事件（{ev['event_id']}，{ev['occurred_at']}）"
+        f"“{event_kind_name(ev['kind'])}”事件（{ev['event_id']}，{ev['occurred_at']}）"
         f"{_ORDER_PROBLEMS.get(str(ev['problem']), ev['problem'])}，事件顺序不可能{more}"
     )
 

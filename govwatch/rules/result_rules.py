@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from govwatch.rules.model import Evidence, Rule
-
-RESULT_NAMES = {
-    "0": "出证办结",
-    "1": "退回办结",
-    "2": "作废办结",
-    "3": "删除办结",
-    "4": "转报办结",
-    "5": "补正不来办结",
-    "6": "准予",
-    "7": "不予许可",
-}
+from govwatch.vocabulary import FINISH_RESULT_NAMES, label
 
 
 def _result_without_reason(ev: Evidence) -> str:
     if ev["kind"] == "terminate":
         return f"办件于 {ev['occurred_at']} 终止，但未说明理由"
-    result = RESULT_NAMES.get(str(ev["result"]), str(ev["result"]))
+    result = label(FINISH_RESULT_NAMES, ev["result"])
     return f"办件以“{result}”（结果代码 {ev['result']}）办结，但未说明理由"
 
 

@@ -21,7 +21,6 @@ from govwatch.rules.model import LEVELS, ParamValue, Rule
 
 ScopeKind = Literal["all", "region", "department", "item"]
 SCOPE_KINDS: tuple[ScopeKind, ...] = ("all", "region", "department", "item")
-SCOPE_NAMES = {"all": "全局", "region": "行政区划", "department": "部门", "item": "事项"}
 
 
 @dataclass(frozen=True)

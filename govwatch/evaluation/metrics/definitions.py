@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from govwatch.errors import InputError
+from govwatch.vocabulary import CLASS_NAMES, LEVEL_NAMES
 
 
 @dataclass(frozen=True)
@@ -116,15 +117,6 @@ _CASES = [
     ),
 ]
 
-_ALERT_CLASSES = {
-    "timeliness": "时效异常",
-    "process": "流程异常",
-    "content": "内容异常",
-    "discretion": "裁量(收费)异常",
-    "integrity": "廉政风险点异常",
-}
-_ALERT_LEVELS = {"warning": "预警", "yellow": "黄牌", "red": "红牌"}
-
 _ALERTS = [
     _m("alerts.count", "预警总数", "alerts", "alerts raised on the cases of the period"),
     _m(
@@ -135,7 +127,7 @@ _ALERTS = [
     ),
     *[
         m
-        for key, zh in {**_ALERT_CLASSES, **_ALERT_LEVELS}.items()
+        for key, zh in {**CLASS_NAMES, **LEVEL_NAMES}.items()
         for m in (
             _m(
                 f"alerts.count.{key}",

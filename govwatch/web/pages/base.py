@@ -18,38 +18,22 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from govwatch.auth.principal import ROLE_NAMES, Principal
+from govwatch.auth.principal import Principal
 from govwatch.auth.sessions import CSRF_FIELD
 from govwatch.storage import Database
+from govwatch.vocabulary import (
+    ALERT_STATUS_NAMES,
+    CASE_STATUS_NAMES,
+    ROLE_NAMES,
+    ROUND_STAGE_NAMES,
+    label,
+)
+from govwatch.vocabulary import CLASS_NAMES as CLASS_NAMES  # pages import the tables from here
+from govwatch.vocabulary import LEVEL_NAMES as LEVEL_NAMES
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
-
-LEVEL_NAMES = {"warning": "预警", "yellow": "黄牌", "red": "红牌"}
-CLASS_NAMES = {
-    "timeliness": "时效异常",
-    "process": "流程异常",
-    "content": "内容异常",
-    "discretion": "裁量(收费)异常",
-    "integrity": "廉政风险点异常",
-}
-STATUS_NAMES = {"active": "有效", "cleared": "已消除"}
-CASE_STATUS_NAMES = {
-    "applied": "已申请",
-    "open": "办理中",
-    "accepted": "办理中",
-    "paused": "暂停计时",
-    "finished": "已办结",
-    "terminated": "已终止",
-    "rejected": "不予受理",
-}
-ROUND_STATUS_NAMES = {
-    "configured": "已配置",
-    "collecting": "采集中",
-    "computed": "已计算",
-    "review": "复核中",
-    "published": "已发布",
-}
+ROUND_STATUS_NAMES = ROUND_STAGE_NAMES  # evaluations.py imports it by this name
 
 
 @dataclass(frozen=True)
@@ -100,14 +84,15 @@ def _environment() -> Environment:
     )
     env.filters["t"] = _fmt_time
     env.filters["stars"] = _stars
-    env.filters["level_name"] = lambda v: LEVEL_NAMES.get(str(v), str(v))
-    env.filters["case_status"] = lambda v: CASE_STATUS_NAMES.get(str(v), str(v or ""))
-    env.filters["class_name"] = lambda v: CLASS_NAMES.get(str(v), str(v or ""))
+    env.filters["level_name"] = lambda v: label(LEVEL_NAMES, v)
+    env.filters["case_status"] = lambda v: label(CASE_STATUS_NAMES, v)
+    env.filters["class_name"] = lambda v: label(CLASS_NAMES, v)
     env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
     env.filters["urlq"] = lambda v: quote(str(v), safe="")
     env.globals["ROLE_NAMES"] = ROLE_NAMES
     env.globals["LEVEL_NAMES"] = LEVEL_NAMES
     env.globals["CLASS_NAMES"] = CLASS_NAMES
+    env.globals["ALERT_STATUS_NAMES"] = ALERT_STATUS_NAMES
     env.globals["CSRF_FIELD"] = CSRF_FIELD
     return env
 

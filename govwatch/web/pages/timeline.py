@@ -12,29 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-KIND_NAMES = {
-    "apply": "申请",
-    "accept": "受理",
-    "reject": "不予受理",
-    "supplement_request": "补正告知",
-    "supplement_received": "补正收讫",
-    "step_start": "环节开始",
-    "step_end": "环节结束",
-    "special_start": "特别程序开始",
-    "special_end": "特别程序结束",
-    "suspend": "中止",
-    "resume": "恢复",
-    "terminate": "终止",
-    "finish": "办结",
-    "payment": "收费",
-    "rating": "评价",
-    "correction": "更正",
-    "relation": "关系声明",
-}
+from govwatch.vocabulary import EVENT_KIND_NAMES, PAUSE_KIND_NAMES, label
+
+KIND_NAMES = EVENT_KIND_NAMES  # cases.py hands it to the case page
+# A pause: the event that starts it -> (the event that ends it, what paused the clock).
 PAUSES = {
-    "supplement_request": ("supplement_received", "补正"),
-    "special_start": ("special_end", "特别程序"),
-    "suspend": ("resume", "中止"),
+    "supplement_request": ("supplement_received", PAUSE_KIND_NAMES["supplement"]),
+    "special_start": ("special_end", PAUSE_KIND_NAMES["special"]),
+    "suspend": ("resume", PAUSE_KIND_NAMES["suspension"]),
 }
 WIDTH = 960
 LEFT = 8
@@ -118,7 +103,7 @@ def build_timeline(
             Mark(
                 _x(first, moment, dw),
                 0,
-                f"{moment:%Y-%m-%d %H:%M} {KIND_NAMES.get(kind, kind)}"
+                f"{moment:%Y-%m-%d %H:%M} {label(EVENT_KIND_NAMES, kind)}"
                 + (f"：{e['step']}" if e.get("step") else ""),
                 kind,
             )

@@ -1,0 +1,414 @@
+"""Every Chinese label for a code, once.
+
+Pages, messages, documents and the command line show codes (``yellow``, ``supplement_received``,
+``7``) by their Chinese names. The names live here and nowhere else, so that two screens can
+never call one thing by two names (they did: the timeline said 补正收讫 where the rule messages
+said 补正材料收讫). Where spec/data.md or spec/rules.md gives the Chinese term, the label is
+that term; ``tests/test_vocabulary.py`` checks every code the spec lists has a label here and
+that no other module defines a second copy of a table.
+
+This module imports nothing but the standard library, so every layer may use it. Tables are
+read-only mappings from code to label; :func:`label` looks a code up and falls back to the code
+itself, which is what a page should show for a code it does not know (a custom rule, a value a
+newer release added) rather than failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+
+def _table(entries: dict[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(entries)
+
+
+def label(table: Mapping[str, str], code: object) -> str:
+    """The Chinese label of ``code`` in ``table``; the code itself (as text) if it has none."""
+    text = "" if code is None else str(code)
+    return table.get(text, text)
+
+
+# --- Supervision rules (spec/rules.md) -----------------------------------------------------
+
+# Alert levels (告警等级).
+LEVEL_NAMES: Final = _table({"warning": "预警", "yellow": "黄牌", "red": "红牌"})
+
+# The five classes of anomaly (异常类别).
+CLASS_NAMES: Final = _table(
+    {
+        "timeliness": "时效异常",
+        "process": "流程异常",
+        "content": "内容异常",
+        "discretion": "裁量(收费)异常",
+        "integrity": "廉政风险点异常",
+    }
+)
+
+# The eleven seed types of anomaly (异常类型) and the class each belongs to. The types are
+# Chinese terms themselves (findings carry them as they are), so this table maps a type to
+# its class code rather than to a label.
+ANOMALY_TYPE_CLASSES: Final = _table(
+    {
+        "临近时限预警": "timeliness",
+        "办理环节超期": "timeliness",
+        "办理超期异常": "timeliness",
+        "过程异常": "process",
+        "结果异常": "process",
+        "决定异常": "process",
+        "完整性异常": "content",
+        "一致性异常": "content",
+        "裁量异常": "discretion",
+        "收费金额异常": "discretion",
+        "廉政风险点异常": "integrity",
+    }
+)
+
+# Short names of the built-in rules, by their stable id. The rule registry
+# (govwatch.rules.registry) holds what a rule does; this holds what it is called.
+RULE_NAMES: Final = _table(
+    {
+        "near_deadline": "临近办结时限",
+        "step_overdue": "办理环节超期",
+        "case_overdue": "办件超期",
+        "missing_step": "缺少必经环节",
+        "step_out_of_order": "环节顺序异常",
+        "event_out_of_order": "事件顺序异常",
+        "repeated_supplement": "多次补正告知",
+        "special_procedure_overrun": "特别程序超时",
+        "long_suspension": "中止时间过长",
+        "repeated_return": "多次退回",
+        "result_without_reason": "办结未说明理由",
+        "licence_missing": "出证办结缺证照编号",
+        "adverse_decision_without_basis": "不利决定缺理由或依据",
+        "missing_materials": "材料不全即受理",
+        "unknown_item": "事项不在目录中",
+        "materials_beyond_guide": "要求办事指南以外的材料",
+        "promise_mismatch": "承诺办结时间与目录不符",
+        "discretion_out_of_band": "裁量超出基准",
+        "unlisted_fee": "擅自收费",
+        "fee_mismatch": "收费金额不符",
+        "risk_measure_violated": "廉政风险防控措施未落实",
+        # Raised by the supervision-order workflow (govwatch.alerts.orders), not the catalog.
+        "order_overdue": "督办反馈超期",
+    }
+)
+
+# Prevention measures (防控措施) a risk point may name (spec/data.md).
+RISK_MEASURE_NAMES: Final = _table(
+    {
+        "two_person_review": "双人审核",
+        "separation_of_duties": "受理与决定岗位分离",
+        "no_conflict_of_interest": "利害关系回避",
+        "office_hours": "工作时间办理",
+        "no_edit_after_finish": "办结后不得修改数据",
+    }
+)
+
+# Where a rule setting applies (规则设置范围); the most specific wins.
+SCOPE_NAMES: Final = _table(
+    {"all": "全局", "region": "行政区划", "department": "部门", "item": "事项"}
+)
+
+# --- Canonical data (spec/data.md) ---------------------------------------------------------
+
+# Event kinds (办件事件类型).
+EVENT_KIND_NAMES: Final = _table(
+    {
+        "apply": "申请",
+        "accept": "受理",
+        "reject": "不予受理",
+        "supplement_request": "补正告知",
+        "supplement_received": "补正材料收讫",
+        "step_start": "环节开始",
+        "step_end": "环节结束",
+        "special_start": "特别程序开始",
+        "special_end": "特别程序结束",
+        "suspend": "中止",
+        "resume": "恢复",
+        "terminate": "终止",
+        "finish": "办结",
+        "payment": "收费",
+        "rating": "好差评",
+        "correction": "数据更正",
+        "relation": "关联关系申报",
+    }
+)
+
+# Finish result codes (办结结果).
+FINISH_RESULT_NAMES: Final = _table(
+    {
+        "0": "出证办结",
+        "1": "退回办结",
+        "2": "作废办结",
+        "3": "删除办结",
+        "4": "转报办结",
+        "5": "补正不来办结",
+        "6": "准予",
+        "7": "不予许可",
+    }
+)
+
+# Code A.1 事项类型 (GB/T 39046).
+ITEM_TYPE_NAMES: Final = _table(
+    {
+        "01": "行政许可",
+        "02": "行政处罚",
+        "03": "行政强制",
+        "04": "行政征收",
+        "05": "行政给付",
+        "06": "行政检查",
+        "07": "行政确认",
+        "08": "行政奖励",
+        "09": "行政裁决",
+        "10": "其他行政权力",
+        "20": "公共服务",
+    }
+)
+
+# Code A.2 行使层级.
+ITEM_LEVEL_NAMES: Final = _table(
+    {
+        "1": "国家级",
+        "2": "省级",
+        "3": "市级",
+        "4": "县级",
+        "5": "乡镇（街道）级",
+        "6": "村(社区)级",
+        "7": "分级管理",
+    }
+)
+
+# 办件类型: the kind of a case.
+CASE_KIND_NAMES: Final = _table({"1": "即办件", "2": "承诺件"})
+
+# Units of a time limit.
+UNIT_NAMES: Final = _table({"W": "工作日", "N": "自然日"})
+
+# Code A.4 申请者类型.
+APPLICANT_TYPE_NAMES: Final = _table(
+    {
+        "1": "自然人",
+        "2": "企业法人",
+        "3": "事业法人",
+        "4": "社会组织法人",
+        "5": "行政机关",
+        "6": "其他组织",
+    }
+)
+
+# Code A.5 办理形式 (the channel of an application).
+CHANNEL_NAMES: Final = _table(
+    {"1": "窗口", "2": "电脑端网办", "3": "移动端", "4": "快递", "9": "其他"}
+)
+
+# Code A.8 满意度 (a rating's level); 4 and 5 are 差评.
+SATISFACTION_NAMES: Final = _table(
+    {"1": "非常满意", "2": "满意", "3": "基本满意", "4": "不满意", "5": "非常不满意"}
+)
+
+# 业务动作: how a step ended.
+STEP_ACTION_NAMES: Final = _table({"pass": "通过", "return": "退回", "other": "其他"})
+
+# 特别程序种类.
+PROCEDURE_KIND_NAMES: Final = _table({"1": "延长审批", "2": "其他特别程序"})
+
+# 网上办理深度 of an item's online profile.
+ONLINE_DEPTH_NAMES: Final = _table(
+    {
+        "0": "仅线下办理",
+        "1": "信息发布",
+        "2": "表格下载",
+        "3": "在线预审",
+        "4": "在线受理",
+        "5": "全程网办",
+    }
+)
+
+# --- Case clocks (spec/time.md, spec/interface.md) -----------------------------------------
+
+# What paused a clock.
+PAUSE_KIND_NAMES: Final = _table(
+    {"supplement": "补正", "special": "特别程序", "suspension": "中止"}
+)
+
+# A case's status: the clock's four (open, paused, finished, terminated) and the stages
+# before acceptance or without it that pages also show.
+CASE_STATUS_NAMES: Final = _table(
+    {
+        "applied": "已申请",
+        "open": "办理中",
+        "accepted": "办理中",
+        "paused": "暂停计时",
+        "finished": "已办结",
+        "terminated": "已终止",
+        "rejected": "不予受理",
+    }
+)
+
+# --- Alerts and their handling --------------------------------------------------------------
+
+# The rule engine's view of an alert's condition.
+ALERT_STATUS_NAMES: Final = _table({"active": "有效", "cleared": "已消除"})
+
+# The handling workflow's states (govwatch.alerts.states).
+WORKFLOW_STATE_NAMES: Final = _table(
+    {
+        "open": "待处理",
+        "explained": "已说明",
+        "appealed": "申诉中",
+        "rectifying": "整改中",
+        "rectified": "已整改待确认",
+        "closed": "已办结",
+        "dismissed": "申诉成立已撤销",
+    }
+)
+
+# The handling workflow's moves.
+WORKFLOW_ACTION_NAMES: Final = _table(
+    {
+        "explain": "情况说明",
+        "appeal": "申诉",
+        "accept_explanation": "采纳说明",
+        "uphold_appeal": "申诉成立",
+        "reject_appeal": "驳回申诉",
+        "require_rectification": "责令整改",
+        "report_rectified": "报告整改",
+        "confirm_rectified": "确认整改",
+        "return_rectification": "退回整改",
+        "close": "直接办结",
+        "auto_close": "条件消除自动办结",
+        "reopen": "条件重现重新打开",
+        "escalate": "整改逾期升级",
+    }
+)
+
+# Supervision orders (督办单): states and moves.
+ORDER_STATE_NAMES: Final = _table(
+    {"issued": "待回复", "replied": "已回复", "overdue": "逾期未回复", "closed": "已办结"}
+)
+ORDER_ACTION_NAMES: Final = _table(
+    {"reply": "回复督办", "accept": "采纳回复", "return": "退回重新回复"}
+)
+
+# --- Accounts and organisations -------------------------------------------------------------
+
+ROLE_NAMES: Final = _table(
+    {
+        "admin": "管理员",
+        "supervisor": "监察人员",
+        "department": "部门用户",
+        "evaluator": "第三方评估人员",
+        "source": "数据来源系统",
+        "public": "公众",
+    }
+)
+
+# What each permission allows, as a refusal names it ("监察人员无权管理用户").
+PERMISSION_NAMES: Final = _table(
+    {
+        "events.post": "提交办件事件",
+        "alerts.read": "查看告警",
+        "cases.read": "查看办件",
+        "alerts.department_act": "以责任部门身份处理告警",
+        "alerts.supervise": "以监察人员身份处理告警",
+        "orders.read": "查看督办单",
+        "orders.issue": "发出督办",
+        "orders.reply": "回复督办",
+        "rules.read": "查看监察规则",
+        "rules.manage": "管理监察规则目录",
+        "evaluations.read": "查看评估结果",
+        "notifications.read": "查看通知",
+        "webhooks.manage": "管理 Webhook",
+        "users.manage": "管理用户",
+        "ledger.verify": "校验账本",
+        "pii.view": "查看未脱敏个人信息",
+    }
+)
+
+ORG_KIND_NAMES: Final = _table(
+    {"province": "省", "city": "市", "county": "县（区）", "department": "部门"}
+)
+
+# --- Evaluation (spec/evaluation.md) --------------------------------------------------------
+
+# The stages of an evaluation round (评估批次).
+ROUND_STAGE_NAMES: Final = _table(
+    {
+        "configured": "已配置",
+        "collecting": "采集中",
+        "computed": "已计算",
+        "review": "复核中",
+        "published": "已发布",
+    }
+)
+
+# --- Calendar -------------------------------------------------------------------------------
+
+# Chinese names of the official-holiday package's (English) holiday labels.
+HOLIDAY_NAMES: Final = _table(
+    {
+        "New Year's Day": "元旦",
+        "Spring Festival": "春节",
+        "Tomb-sweeping Day": "清明节",
+        "Labour Day": "劳动节",
+        "Dragon Boat Festival": "端午节",
+        "National Day": "国庆节",
+        "Mid-autumn Festival": "中秋节",
+        "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+    }
+)
+
+# Every table above, by name: what the tests and the docs walk.
+TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
+    {
+        "LEVEL_NAMES": LEVEL_NAMES,
+        "CLASS_NAMES": CLASS_NAMES,
+        "RULE_NAMES": RULE_NAMES,
+        "RISK_MEASURE_NAMES": RISK_MEASURE_NAMES,
+        "SCOPE_NAMES": SCOPE_NAMES,
+        "EVENT_KIND_NAMES": EVENT_KIND_NAMES,
+        "FINISH_RESULT_NAMES": FINISH_RESULT_NAMES,
+        "ITEM_TYPE_NAMES": ITEM_TYPE_NAMES,
+        "ITEM_LEVEL_NAMES": ITEM_LEVEL_NAMES,
+        "CASE_KIND_NAMES": CASE_KIND_NAMES,
+        "UNIT_NAMES": UNIT_NAMES,
+        "APPLICANT_TYPE_NAMES": APPLICANT_TYPE_NAMES,
+        "CHANNEL_NAMES": CHANNEL_NAMES,
+        "SATISFACTION_NAMES": SATISFACTION_NAMES,
+        "STEP_ACTION_NAMES": STEP_ACTION_NAMES,
+        "PROCEDURE_KIND_NAMES": PROCEDURE_KIND_NAMES,
+        "ONLINE_DEPTH_NAMES": ONLINE_DEPTH_NAMES,
+        "PAUSE_KIND_NAMES": PAUSE_KIND_NAMES,
+        "CASE_STATUS_NAMES": CASE_STATUS_NAMES,
+        "ALERT_STATUS_NAMES": ALERT_STATUS_NAMES,
+        "WORKFLOW_STATE_NAMES": WORKFLOW_STATE_NAMES,
+        "WORKFLOW_ACTION_NAMES": WORKFLOW_ACTION_NAMES,
+        "ORDER_STATE_NAMES": ORDER_STATE_NAMES,
+        "ORDER_ACTION_NAMES": ORDER_ACTION_NAMES,
+        "ROLE_NAMES": ROLE_NAMES,
+        "PERMISSION_NAMES": PERMISSION_NAMES,
+        "ORG_KIND_NAMES": ORG_KIND_NAMES,
+        "ROUND_STAGE_NAMES": ROUND_STAGE_NAMES,
+        "HOLIDAY_NAMES": HOLIDAY_NAMES,
+    }
+)
+
+
+def rule_name(rule_id: str) -> str:
+    """A rule's short Chinese name; a custom rule (not listed) is shown by its id."""
+    return label(RULE_NAMES, rule_id)
+
+
+def event_kind_name(kind: object) -> str:
+    return label(EVENT_KIND_NAMES, kind)
+
+
+def level_name(level: object) -> str:
+    return label(LEVEL_NAMES, level)
+
+
+def unit_name(unit: object) -> str:
+    """``W`` → 工作日; a missing unit is working days, the default of spec/data.md."""
+    return label(UNIT_NAMES, unit or "W")
