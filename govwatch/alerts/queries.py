@@ -183,3 +183,8 @@ def alert_history(db: Database, alert_id: str) -> list[dict[str, Any]]:
             if isinstance(value, datetime):
                 row[key] = value.isoformat()
     return rows
+
+
+def count_active_alerts(db: Database) -> int:
+    """How many alerts are active now, everywhere (no scope: for summaries, not for users)."""
+    return int(db.scalar("SELECT COUNT(*) FROM alerts WHERE status = 'active'") or 0)

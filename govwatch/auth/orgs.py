@@ -13,10 +13,10 @@ from datetime import datetime
 from govwatch.auth.errors import NotFoundError
 from govwatch.errors import InputError
 from govwatch.storage import Database
+from govwatch.vocabulary import ORG_KIND_NAMES
 
 KINDS = ("province", "city", "county", "department")
 REGION_KINDS = frozenset({"province", "city", "county"})
-KIND_NAMES = {"province": "省", "city": "市", "county": "县（区）", "department": "部门"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,11 @@ def list_orgs(db: Database) -> list[Org]:
     return [Org(*r) for r in rows]
 
 
+def rename_org(db: Database, org_code: str, name: str) -> None:
+    """Give an organisation its proper name (a synced one is named after its code)."""
+    db.execute("UPDATE orgs SET name = ? WHERE org_code = ?", [name, org_code])
+
+
 def subtree(db: Database, org_codes: list[str]) -> tuple[frozenset[str], frozenset[str]]:
     """(org codes, region codes of region nodes) of the given organisations and all below them.
 
@@ -128,7 +133,7 @@ def sync_from_catalog(db: Database, at: datetime) -> int:
             parent: str | None = None
             for code, kind in _region_chain(str(region_code)) if region_code else []:
                 if code not in existing:
-                    name = f"{KIND_NAMES[kind]} {code}"
+                    name = f"{ORG_KIND_NAMES[kind]} {code}"
                     add_org(db, code, name, kind, parent, code, at)
                     existing.add(code)
                     added += 1

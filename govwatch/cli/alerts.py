@@ -7,7 +7,7 @@ import click
 from govwatch.alerts.notify import add_webhook, deliver_due, list_webhooks, remove_webhook
 from govwatch.alerts.settings import DEFAULTS, get_setting, set_setting
 from govwatch.alerts.sync import sync_workflow
-from govwatch.cli.auth import db_option, emit, format_option, open_db
+from govwatch.cli.options import db_option, emit, format_option, open_db
 from govwatch.timeutil import now
 
 
@@ -17,8 +17,8 @@ def workflow_group() -> None:
 
 
 @workflow_group.command("sync")
-@db_option
-@format_option
+@db_option()
+@format_option()
 def workflow_sync(db_url: str, fmt: str) -> None:
     """让处置流程跟上规则引擎：新告警建流程、条件消除自动办结、逾期督办转告警、红牌自动督办。"""
     db = open_db(db_url)
@@ -32,7 +32,7 @@ def workflow_sync(db_url: str, fmt: str) -> None:
 @workflow_group.command("settings")
 @click.argument("name", required=False, type=click.Choice(sorted(DEFAULTS)))
 @click.argument("value", required=False)
-@db_option
+@db_option()
 def workflow_settings(name: str | None, value: str | None, db_url: str) -> None:
     """查看或修改设置，如 auto_order_red on|off、order_reply_days 5。"""
     db = open_db(db_url)
@@ -55,7 +55,7 @@ def webhooks_group() -> None:
 @click.argument("url")
 @click.option("--kinds", default="*", show_default=True, help="事件类型，如 alert.*,order.issued")
 @click.option("--org", "org_code", help="只推送该机构的事件")
-@db_option
+@db_option()
 def webhooks_add(url: str, kinds: str, org_code: str | None, db_url: str) -> None:
     db = open_db(db_url)
     try:
@@ -67,8 +67,8 @@ def webhooks_add(url: str, kinds: str, org_code: str | None, db_url: str) -> Non
 
 
 @webhooks_group.command("list")
-@db_option
-@format_option
+@db_option()
+@format_option()
 def webhooks_list(db_url: str, fmt: str) -> None:
     db = open_db(db_url)
     try:
@@ -79,7 +79,7 @@ def webhooks_list(db_url: str, fmt: str) -> None:
 
 @webhooks_group.command("remove")
 @click.argument("webhook_id")
-@db_option
+@db_option()
 def webhooks_remove(webhook_id: str, db_url: str) -> None:
     db = open_db(db_url)
     try:
@@ -89,7 +89,7 @@ def webhooks_remove(webhook_id: str, db_url: str) -> None:
 
 
 @webhooks_group.command("deliver")
-@db_option
+@db_option()
 def webhooks_deliver(db_url: str) -> None:
     """立即投递到期的推送（serve 的后台线程也会定期投递）。"""
     db = open_db(db_url)

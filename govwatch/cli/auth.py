@@ -6,48 +6,14 @@ import sys
 from typing import Any
 
 import click
-import orjson
 
 from govwatch.auth import orgs as org_store
 from govwatch.auth.passwords import new_password
 from govwatch.auth.tokens import TOKEN_ROLES, create_token, list_tokens, revoke_token
 from govwatch.auth.users import USER_ROLES, add_user, list_users, set_active, set_password
+from govwatch.cli.options import db_option, emit, format_option, open_db
 from govwatch.errors import InputError
-from govwatch.storage import Database, connect
-from govwatch.storage.db import DEFAULT_URL
 from govwatch.timeutil import now
-
-db_option = click.option(
-    "--db",
-    "db_url",
-    default=DEFAULT_URL,
-    show_default=True,
-    envvar="GOVWATCH_DB",
-    help="数据库：duckdb:///文件路径 或 postgresql://…",
-)
-format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "jsonl"]),
-    default="table",
-    show_default=True,
-)
-
-
-def open_db(db_url: str) -> Database:
-    return connect(db_url)
-
-
-def emit(rows: list[dict[str, Any]], fmt: str) -> None:
-    """Rows as JSON (an array), JSON Lines, or a plain table."""
-    if fmt == "json":
-        click.echo(orjson.dumps(rows, default=str).decode())
-    elif fmt == "jsonl":
-        for row in rows:
-            click.echo(orjson.dumps(row, default=str).decode())
-    else:
-        for row in rows:
-            click.echo("  ".join("" if v is None else str(v) for v in row.values()))
 
 
 def _read_password(password_stdin: bool, generate: bool) -> tuple[str, bool]:
@@ -70,8 +36,8 @@ def users_group() -> None:
 @click.option("--name", "display_name", help="显示名称")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码（一行）")
 @click.option("--generate", is_flag=True, help="生成随机密码并打印（仅此一次）")
-@db_option
-@format_option
+@db_option()
+@format_option()
 def users_add(
     username: str,
     role: str,
@@ -98,8 +64,8 @@ def users_add(
 
 
 @users_group.command("list")
-@db_option
-@format_option
+@db_option()
+@format_option()
 def users_list(db_url: str, fmt: str) -> None:
     db = open_db(db_url)
     try:
@@ -124,7 +90,7 @@ def users_list(db_url: str, fmt: str) -> None:
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True)
 @click.option("--generate", is_flag=True)
-@db_option
+@db_option()
 def users_passwd(username: str, password_stdin: bool, generate: bool, db_url: str) -> None:
     """重设密码（该用户已有的会话随之失效）。"""
     password, show = _read_password(password_stdin, generate)
@@ -138,7 +104,7 @@ def users_passwd(username: str, password_stdin: bool, generate: bool, db_url: st
 
 @users_group.command("disable")
 @click.argument("username")
-@db_option
+@db_option()
 def users_disable(username: str, db_url: str) -> None:
     db = open_db(db_url)
     try:
@@ -150,7 +116,7 @@ def users_disable(username: str, db_url: str) -> None:
 
 @users_group.command("enable")
 @click.argument("username")
-@db_option
+@db_option()
 def users_enable(username: str, db_url: str) -> None:
     db = open_db(db_url)
     try:
@@ -169,8 +135,8 @@ def tokens_group() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(TOKEN_ROLES), default="source", show_default=True)
 @click.option("--org", "org_codes", multiple=True, help="授权机构（可多次给出；source 必填）")
-@db_option
-@format_option
+@db_option()
+@format_option()
 def tokens_create(name: str, role: str, org_codes: tuple[str, ...], db_url: str, fmt: str) -> None:
     """签发令牌；令牌只显示这一次，库中只存其哈希。"""
     db = open_db(db_url)
@@ -193,8 +159,8 @@ def tokens_create(name: str, role: str, org_codes: tuple[str, ...], db_url: str,
 
 
 @tokens_group.command("list")
-@db_option
-@format_option
+@db_option()
+@format_option()
 def tokens_list(db_url: str, fmt: str) -> None:
     db = open_db(db_url)
     try:
@@ -219,7 +185,7 @@ def tokens_list(db_url: str, fmt: str) -> None:
 
 @tokens_group.command("revoke")
 @click.argument("token_id")
-@db_option
+@db_option()
 def tokens_revoke(token_id: str, db_url: str) -> None:
     db = open_db(db_url)
     try:
@@ -240,7 +206,7 @@ def orgs_group() -> None:
 @click.option("--kind", type=click.Choice(org_store.KINDS), required=True)
 @click.option("--parent", "parent_code")
 @click.option("--region", "region_code")
-@db_option
+@db_option()
 def orgs_add(
     org_code: str,
     name: str,
@@ -258,8 +224,8 @@ def orgs_add(
 
 
 @orgs_group.command("list")
-@db_option
-@format_option
+@db_option()
+@format_option()
 def orgs_list(db_url: str, fmt: str) -> None:
     db = open_db(db_url)
     try:
@@ -269,7 +235,7 @@ def orgs_list(db_url: str, fmt: str) -> None:
 
 
 @orgs_group.command("sync")
-@db_option
+@db_option()
 def orgs_sync(db_url: str) -> None:
     """按事项目录中的区划与实施主体补齐机构树。"""
     db = open_db(db_url)

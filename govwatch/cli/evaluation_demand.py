@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
-from govwatch.cli.evaluation_rounds import (
-    FORMATS,
-    db_option,
-    echo_json,
-    evaluation_group,
-    moment,
-    open_db,
-)
+from govwatch.cli.evaluation_rounds import evaluation_group
+from govwatch.cli.options import at_option, db_option, echo_json, format_option, open_db
 from govwatch.evaluation.demand.ratings import (
     DEFAULT_DEADLINE_DAYS,
     import_ratings,
@@ -28,23 +24,23 @@ from govwatch.evaluation.demand.surveys import (
 )
 from govwatch.evaluation.metrics.definitions import METRICS, UNIT_KINDS, Period
 from govwatch.evaluation.metrics.supply import compute_metrics
-from govwatch.timeutil import parse_date, parse_timestamp
+from govwatch.timeutil import parse_date
 
 
 @evaluation_group.command("metrics")
 @click.option("--kind", type=click.Choice(UNIT_KINDS), default="region", show_default=True)
 @click.option("--from", "start", required=True, help="期间开始日期")
 @click.option("--to", "end", required=True, help="期间结束日期")
-@click.option("--at", "at_text", default=None, help="计算时刻（默认期间最后一天结束时）")
+@at_option("计算时刻（默认期间最后一天结束时）", default_now=False)
 @click.option("--metric", "metric_ids", multiple=True, help="只计算这些数据项（可多次）")
 @click.option("--list", "list_only", is_flag=True, help="只列出可用的数据项")
-@click.option("--format", "fmt", type=FORMATS, default="table")
-@db_option
+@format_option()
+@db_option()
 def metrics_command(
     kind: str,
     start: str,
     end: str,
-    at_text: str | None,
+    at: datetime | None,
     metric_ids: tuple[str, ...],
     list_only: bool,
     fmt: str,
@@ -55,9 +51,7 @@ def metrics_command(
         for m in METRICS:
             click.echo(f"{m.id}\t{m.name}\t{m.formula}")
         return
-    period = Period(
-        parse_date(start), parse_date(end), parse_timestamp(at_text) if at_text else None
-    )
+    period = Period(parse_date(start), parse_date(end), at)
     values = compute_metrics(open_db(db_url), kind, period, metrics=list(metric_ids) or None)
     rows = [
         {
@@ -94,15 +88,13 @@ def ratings_group() -> None:
     help="差评整改期限",
 )
 @click.option("--deadline-unit", type=click.Choice(["W", "N"]), default="W", show_default=True)
-@click.option("--at", "at_text", default=None)
-@db_option
-def ratings_sync(deadline_days: int, deadline_unit: str, at_text: str | None, db_url: str) -> None:
+@at_option()
+@db_option()
+def ratings_sync(deadline_days: int, deadline_unit: str, at: datetime, db_url: str) -> None:
     """从办件事件同步评价，并为新差评建立回访整改记录。"""
     db = open_db(db_url)
     n = sync_ratings_from_events(db)
-    f = open_followups(
-        db, deadline_days=deadline_days, deadline_unit=deadline_unit, at=moment(at_text)
-    )
+    f = open_followups(db, deadline_days=deadline_days, deadline_unit=deadline_unit, at=at)
     click.echo(f"新增评价 {n} 条，新建差评整改记录 {f} 条", err=True)
 
 
@@ -112,73 +104,69 @@ def ratings_sync(deadline_days: int, deadline_unit: str, at_text: str | None, db
     "--deadline-days", type=click.IntRange(min=0), default=DEFAULT_DEADLINE_DAYS, show_default=True
 )
 @click.option("--deadline-unit", type=click.Choice(["W", "N"]), default="W", show_default=True)
-@click.option("--at", "at_text", default=None)
-@db_option
+@at_option()
+@db_option()
 def ratings_import(
-    paths: tuple[str, ...], deadline_days: int, deadline_unit: str, at_text: str | None, db_url: str
+    paths: tuple[str, ...], deadline_days: int, deadline_unit: str, at: datetime, db_url: str
 ) -> None:
     """导入评价文件（CSV/JSONL；字段可用 办件编号、满意度、评价时间 等别名）。"""
     db = open_db(db_url)
     n = import_ratings(db, paths)
-    f = open_followups(
-        db, deadline_days=deadline_days, deadline_unit=deadline_unit, at=moment(at_text)
-    )
+    f = open_followups(db, deadline_days=deadline_days, deadline_unit=deadline_unit, at=at)
     click.echo(f"新增评价 {n} 条，新建差评整改记录 {f} 条", err=True)
 
 
 @ratings_group.command("callback")
 @click.argument("rating_id")
-@click.option("--at", "at_text", default=None)
+@at_option()
 @click.option("--actor", "actor_name", default="cli")
 @click.option("--note", default="")
-@db_option
-def ratings_callback(
-    rating_id: str, at_text: str | None, actor_name: str, note: str, db_url: str
-) -> None:
+@db_option()
+def ratings_callback(rating_id: str, at: datetime, actor_name: str, note: str, db_url: str) -> None:
     """记录差评已回访核实。"""
-    record_callback(open_db(db_url), rating_id, moment(at_text), actor_name, note)
+    record_callback(open_db(db_url), rating_id, at, actor_name, note)
 
 
 @ratings_group.command("rectified")
 @click.argument("rating_id")
-@click.option("--at", "at_text", default=None)
+@at_option()
 @click.option("--actor", "actor_name", default="cli")
 @click.option("--note", default="")
-@db_option
+@db_option()
 def ratings_rectified(
-    rating_id: str, at_text: str | None, actor_name: str, note: str, db_url: str
+    rating_id: str, at: datetime, actor_name: str, note: str, db_url: str
 ) -> None:
     """记录差评已整改。"""
-    record_rectification(open_db(db_url), rating_id, moment(at_text), actor_name, note)
+    record_rectification(open_db(db_url), rating_id, at, actor_name, note)
 
 
 @ratings_group.command("invalid")
 @click.argument("rating_id")
 @click.option("--reason", required=True)
-@click.option("--at", "at_text", default=None)
+@at_option()
 @click.option("--actor", "actor_name", default="cli")
-@db_option
+@db_option()
 def ratings_invalid(
-    rating_id: str, reason: str, at_text: str | None, actor_name: str, db_url: str
+    rating_id: str, reason: str, at: datetime, actor_name: str, db_url: str
 ) -> None:
     """认定差评为恶意或误评（申诉复核通过），不再计入。"""
-    mark_invalid(open_db(db_url), rating_id, moment(at_text), actor_name, reason)
+    mark_invalid(open_db(db_url), rating_id, at, actor_name, reason)
 
 
 @evaluation_group.command("questionnaire")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--at", "at_text", default=None)
-@db_option
-def questionnaire_command(path: str, at_text: str | None, db_url: str) -> None:
+@at_option()
+@db_option()
+def questionnaire_command(path: str, at: datetime, db_url: str) -> None:
     """导入问卷定义（YAML/JSON）。"""
-    q = load_questionnaire(open_db(db_url), path, moment(at_text))
+    q = load_questionnaire(open_db(db_url), path, at)
     click.echo(f"已导入问卷 {q.id}：{len(q.questions)} 个问题", err=True)
 
 
 @evaluation_group.command("responses")
 @click.argument("questionnaire_id")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@db_option
+@db_option()
 def responses_command(questionnaire_id: str, paths: tuple[str, ...], db_url: str) -> None:
     """导入问卷答卷。"""
     n = import_responses(open_db(db_url), questionnaire_id, paths)
@@ -187,7 +175,7 @@ def responses_command(questionnaire_id: str, paths: tuple[str, ...], db_url: str
 
 @evaluation_group.command("callbacks")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@db_option
+@db_option()
 def callbacks_command(paths: tuple[str, ...], db_url: str) -> None:
     """导入回访记录。"""
     n = import_callbacks(open_db(db_url), paths)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
-from govwatch.cli.evaluation_rounds import (
-    FORMATS,
+from govwatch.cli.evaluation_rounds import evaluation_group
+from govwatch.cli.options import (
     actor_options,
     db_option,
     echo_json,
-    evaluation_group,
+    format_option,
     make_actor,
-    moment,
     open_db,
 )
 from govwatch.errors import InputError
@@ -23,25 +24,23 @@ from govwatch.evaluation.rounds.lifecycle import (
     publish_round,
     submit_appeal,
 )
-from govwatch.evaluation.rounds.views import list_rounds, round_summary
+from govwatch.evaluation.rounds.views import OPERATOR, list_rounds, round_summary
 
 
 @evaluation_group.command("review")
 @click.argument("round_id")
 @actor_options
-@db_option
+@db_option()
 def review_command(
     round_id: str,
-    at_text: str | None,
+    at: datetime,
     actor_name: str | None,
     role: str,
     org: str | None,
     db_url: str,
 ) -> None:
     """进入复核：各单位查看结果，申诉期内可提出申诉。"""
-    until = open_review(
-        open_db(db_url), round_id, make_actor(actor_name, role, org), moment(at_text)
-    )
+    until = open_review(open_db(db_url), round_id, make_actor(actor_name, role, org), at)
     click.echo(f"复核申诉期至 {until}", err=True)
 
 
@@ -51,13 +50,13 @@ def review_command(
 @click.option("--reason", required=True)
 @click.option("--indicator", default=None)
 @actor_options
-@db_option
+@db_option()
 def appeal_command(
     round_id: str,
     unit: str,
     reason: str,
     indicator: str | None,
-    at_text: str | None,
+    at: datetime,
     actor_name: str | None,
     role: str,
     org: str | None,
@@ -70,7 +69,7 @@ def appeal_command(
         unit,
         reason,
         make_actor(actor_name, role, org),
-        moment(at_text),
+        at,
         indicator,
     )
     click.echo(appeal_id)
@@ -82,13 +81,13 @@ def appeal_command(
 @click.option("--decision", required=True, help="处理意见")
 @click.option("--value", type=float, default=None, help="采纳时更正的指标值")
 @actor_options
-@db_option
+@db_option()
 def decide_command(
     appeal_id: str,
     accept: bool,
     decision: str,
     value: float | None,
-    at_text: str | None,
+    at: datetime,
     actor_name: str | None,
     role: str,
     org: str | None,
@@ -101,7 +100,7 @@ def decide_command(
         accept,
         decision,
         make_actor(actor_name, role, org),
-        moment(at_text),
+        at,
         corrected_value=value,
     )
 
@@ -109,26 +108,24 @@ def decide_command(
 @evaluation_group.command("publish")
 @click.argument("round_id")
 @actor_options
-@db_option
+@db_option()
 def publish_command(
     round_id: str,
-    at_text: str | None,
+    at: datetime,
     actor_name: str | None,
     role: str,
     org: str | None,
     db_url: str,
 ) -> None:
     """发布评估结果：冻结输入与结果并生成摘要。"""
-    digest = publish_round(
-        open_db(db_url), round_id, make_actor(actor_name, role, org), moment(at_text)
-    )
+    digest = publish_round(open_db(db_url), round_id, make_actor(actor_name, role, org), at)
     click.echo(digest)
 
 
 @evaluation_group.command("verify")
 @click.argument("round_id")
-@click.option("--format", "fmt", type=FORMATS, default="table")
-@db_option
+@format_option()
+@db_option()
 def verify_command(round_id: str, fmt: str, db_url: str) -> None:
     """校验已发布批次的摘要（输入与结果未被改动）。"""
     check = verify_round(open_db(db_url), round_id)
@@ -144,13 +141,13 @@ def verify_command(round_id: str, fmt: str, db_url: str) -> None:
 
 @evaluation_group.command("show")
 @click.argument("round_id")
-@click.option("--format", "fmt", type=FORMATS, default="table")
+@format_option()
 @actor_options
-@db_option
+@db_option()
 def show_command(
     round_id: str,
     fmt: str,
-    at_text: str | None,
+    at: datetime,
     actor_name: str | None,
     role: str,
     org: str | None,
@@ -176,11 +173,11 @@ def show_command(
 
 
 @evaluation_group.command("list")
-@click.option("--format", "fmt", type=FORMATS, default="table")
-@db_option
+@format_option()
+@db_option()
 def list_command(fmt: str, db_url: str) -> None:
     """列出评估批次。"""
-    rounds = list_rounds(open_db(db_url))
+    rounds = list_rounds(open_db(db_url), OPERATOR)
     if fmt == "json":
         echo_json(rounds)
     elif fmt == "jsonl":
@@ -196,7 +193,7 @@ def list_command(fmt: str, db_url: str) -> None:
 
 @evaluation_group.command("follow-up")
 @click.argument("round_id")
-@db_option
+@db_option()
 def follow_up_command(round_id: str, db_url: str) -> None:
     """以本批次结果跟踪上一批次的整改要求。"""
     n = follow_up(open_db(db_url), round_id)

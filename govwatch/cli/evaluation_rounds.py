@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import getpass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
-import orjson
 
+from govwatch.cli.options import (
+    actor_options,
+    db_option,
+    echo_json,
+    format_option,
+    make_actor,
+    open_db,
+)
 from govwatch.errors import InputError
 from govwatch.evaluation.metrics.definitions import UNIT_KINDS, Period
 from govwatch.evaluation.presets import preset_names, resolve_system
@@ -19,51 +24,51 @@ from govwatch.evaluation.rounds.lifecycle import (
     compute_round,
     create_round,
 )
-from govwatch.evaluation.rounds.values import Actor, add_evidence, submit_value, verify_value
+from govwatch.evaluation.rounds.values import add_evidence, submit_value, verify_value
+from govwatch.evaluation.systems.results import Evaluation
+from govwatch.evaluation.systems.robustness import STABLE_SHARE
 from govwatch.evaluation.systems.values import read_records
-from govwatch.storage.db import DEFAULT_URL, Database, connect
-from govwatch.timeutil import now, parse_date, parse_timestamp
-
-FORMATS = click.Choice(["table", "json", "jsonl"])
+from govwatch.timeutil import parse_date, parse_timestamp
 
 
-def echo_json(data: Any) -> None:
-    click.echo(orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS).decode())
+def stars_text(stars: int) -> str:
+    return "★" * stars if stars else "—"
 
 
-def moment(text: str | None) -> datetime:
-    return parse_timestamp(text) if text else now()
-
-
-def open_db(url: str) -> Database:
-    return connect(url)
-
-
-def db_option(f: Any) -> Any:
-    return click.option(
-        "--db",
-        "db_url",
-        default=DEFAULT_URL,
-        show_default=True,
-        help="数据库：duckdb:///文件 或 postgresql://…",
-    )(f)
-
-
-def actor_options(f: Any) -> Any:
-    f = click.option("--org", default=None, help="部门账号所代表的评估对象（单位编码）")(f)
-    f = click.option(
-        "--role",
-        type=click.Choice(["admin", "department", "evaluator"]),
-        default="admin",
-        show_default=True,
-        help="操作角色",
-    )(f)
-    f = click.option("--actor", "actor_name", default=None, help="操作人（默认当前系统用户）")(f)
-    return click.option("--at", "at_text", default=None, help="操作时刻（默认现在）")(f)
-
-
-def make_actor(name: str | None, role: str, org: str | None) -> Actor:
-    return Actor(name or getpass.getuser(), role, org)
+def print_evaluation(evaluation: Evaluation, fmt: str, *, explain: bool = False) -> None:
+    ordered = evaluation.ordered()
+    if fmt == "json":
+        echo_json([r.to_json(explain=explain) for r in ordered])
+    elif fmt == "jsonl":
+        for r in ordered:
+            echo_json(r.to_json(explain=explain))
+    else:
+        robust = evaluation.uncertainty_runs > 0
+        head = f"{'排名':>4}  {'单位':<16}{'分组':<10}{'得分':>8}  {'星级':<6}{'组内':>4}"
+        if robust:
+            head += f"  {'排名区间':<10}{'星级稳定性':>8}"
+        click.echo(head)
+        for r in ordered:
+            line = (
+                f"{r.rank:>4}  {r.unit:<16}{(r.group or '-'):<10}{r.score:>8.2f}  "
+                f"{stars_text(r.stars):<6}{r.group_rank:>4}"
+            )
+            if robust and r.rank_interval and r.star_stability is not None:
+                shaky = "" if r.star_stability > STABLE_SHARE else "（不稳定）"
+                line += (
+                    f"  {r.rank_interval[0]}–{r.rank_interval[1]:<7}{r.star_stability:>8.0%}{shaky}"
+                )
+            if r.missing:
+                line += f"  缺失 {len(r.missing)} 项"
+            click.echo(line)
+    poor = evaluation.poorly_covered()
+    if poor:
+        names = "、".join(r.unit for r in poor)
+        click.echo(
+            f"注意：{len(poor)} 个单位的指标覆盖率低于 {evaluation.system.coverage_min:.0%}"
+            f"（结果不可靠）：{names}",
+            err=True,
+        )
 
 
 @click.group("evaluation")
@@ -108,7 +113,7 @@ def presets_command() -> None:
 )
 @click.option("--previous", default=None, help="上一批次（整改跟踪）")
 @actor_options
-@db_option
+@db_option()
 def create_command(
     round_id: str,
     name: str,
@@ -120,7 +125,7 @@ def create_command(
     fill_deadline: str | None,
     review_days: int,
     previous: str | None,
-    at_text: str | None,
+    at: datetime,
     actor_name: str | None,
     role: str,
     org: str | None,
@@ -145,7 +150,7 @@ def create_command(
         unit_kind,
         units,
         make_actor(actor_name, role, org),
-        moment(at_text),
+        at,
         fill_deadline_at=parse_timestamp(fill_deadline) if fill_deadline else None,
         review_days=review_days,
         previous_round_id=previous,
@@ -158,17 +163,17 @@ def create_command(
 @evaluation_group.command("collect")
 @click.argument("round_id")
 @actor_options
-@db_option
+@db_option()
 def collect_command(
     round_id: str,
-    at_text: str | None,
+    at: datetime,
     actor_name: str | None,
     role: str,
     org: str | None,
     db_url: str,
 ) -> None:
     """由监测数据计算各单位的指标值。"""
-    n = collect(open_db(db_url), round_id, make_actor(actor_name, role, org), moment(at_text))
+    n = collect(open_db(db_url), round_id, make_actor(actor_name, role, org), at)
     click.echo(f"已计算 {n} 个指标值", err=True)
 
 
@@ -185,7 +190,7 @@ def collect_command(
     help="证明材料文件（可多次）",
 )
 @actor_options
-@db_option
+@db_option()
 def fill_command(
     round_id: str,
     unit: str,
@@ -193,7 +198,7 @@ def fill_command(
     value: str,
     note: str | None,
     evidence: tuple[str, ...],
-    at_text: str | None,
+    at: datetime,
     actor_name: str | None,
     role: str,
     org: str | None,
@@ -201,7 +206,7 @@ def fill_command(
 ) -> None:
     """填报或提交一个指标值（部门填报、第三方核查、管理机构更正）。"""
     db = open_db(db_url)
-    actor, at = make_actor(actor_name, role, org), moment(at_text)
+    actor = make_actor(actor_name, role, org)
     submit_value(db, round_id, unit, indicator, value, actor, at, note)
     for path in evidence:
         add_evidence(
@@ -214,11 +219,11 @@ def fill_command(
 @click.argument("round_id")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @actor_options
-@db_option
+@db_option()
 def import_values_command(
     round_id: str,
     path: str,
-    at_text: str | None,
+    at: datetime,
     actor_name: str | None,
     role: str,
     org: str | None,
@@ -226,7 +231,7 @@ def import_values_command(
 ) -> None:
     """批量填报：CSV/JSONL，列 unit, indicator, value[, note]。"""
     db = open_db(db_url)
-    actor, at = make_actor(actor_name, role, org), moment(at_text)
+    actor = make_actor(actor_name, role, org)
     rows = read_records(path, ("unit", "indicator", "value"))
     with db.transaction():
         for r in rows:
@@ -248,12 +253,12 @@ def import_values_command(
 @click.option("--unit", required=True)
 @click.option("--indicator", required=True)
 @actor_options
-@db_option
+@db_option()
 def verify_value_command(
     round_id: str,
     unit: str,
     indicator: str,
-    at_text: str | None,
+    at: datetime,
     actor_name: str | None,
     role: str,
     org: str | None,
@@ -266,34 +271,32 @@ def verify_value_command(
         unit,
         indicator,
         make_actor(actor_name, role, org),
-        moment(at_text),
+        at,
     )
 
 
 @evaluation_group.command("compute")
 @click.argument("round_id")
 @click.option("--uncertainty", type=click.IntRange(min=0), default=0)
-@click.option("--format", "fmt", type=FORMATS, default="table")
+@format_option()
 @actor_options
-@db_option
+@db_option()
 def compute_command(
     round_id: str,
     uncertainty: int,
     fmt: str,
-    at_text: str | None,
+    at: datetime,
     actor_name: str | None,
     role: str,
     org: str | None,
     db_url: str,
 ) -> None:
     """计算评估结果（得分、星级、排名）。"""
-    from govwatch.cli.evaluation import print_evaluation
-
     result = compute_round(
         open_db(db_url),
         round_id,
         make_actor(actor_name, role, org),
-        moment(at_text),
+        at,
         uncertainty=uncertainty,
     )
     print_evaluation(result, fmt)

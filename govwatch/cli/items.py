@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 import orjson
 
-from govwatch.cli.events import db_option, format_option
+from govwatch.cli.options import db_option, format_option
+from govwatch.items.queries import list_items
 from govwatch.storage import connect
 
 
@@ -15,17 +16,13 @@ def items_group() -> None:
 
 
 @items_group.command("list")
-@db_option
-@format_option
+@db_option()
+@format_option()
 def items_list(db_url: str, fmt: str) -> None:
     """列出事项及其时限。"""
     db = connect(db_url)
     try:
-        rows = db.query_dicts(
-            "SELECT item_code, name, item_type, department_code, region_code, case_kind, "
-            "legal_limit, legal_limit_unit, promised_limit, promised_limit_unit FROM items "
-            "ORDER BY item_code"
-        )
+        rows = list_items(db)
     finally:
         db.close()
     for row in rows:

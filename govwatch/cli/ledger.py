@@ -7,8 +7,8 @@ import sys
 import click
 import orjson
 
-from govwatch.cli.auth import db_option, emit, format_option, open_db
-from govwatch.ledger.chain import verify
+from govwatch.cli.options import db_option, emit, format_option, open_db
+from govwatch.ledger.chain import recent_entries, verify
 
 
 @click.group("ledger")
@@ -17,8 +17,8 @@ def ledger_group() -> None:
 
 
 @ledger_group.command("verify")
-@db_option
-@format_option
+@db_option()
+@format_option()
 def ledger_verify(db_url: str, fmt: str) -> None:
     """校验哈希链；若有记录被改动或删除，指出第一条出问题的记录并以非零状态退出。"""
     db = open_db(db_url)
@@ -41,18 +41,13 @@ def ledger_verify(db_url: str, fmt: str) -> None:
 @ledger_group.command("show")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100000))
 @click.option("--kind", help="只看某类记录，如 alert.appeal、auth.login")
-@db_option
-@format_option
+@db_option()
+@format_option()
 def ledger_show(limit: int, kind: str | None, db_url: str, fmt: str) -> None:
     """最近的账本记录（新的在前）。"""
     db = open_db(db_url)
     try:
-        where, params = ("WHERE kind = ? ", [kind]) if kind else ("", [])
-        rows = db.query_dicts(
-            "SELECT seq, logged_at, kind, actor, ref, payload FROM ledger "
-            f"{where}ORDER BY seq DESC LIMIT {int(limit)}",
-            params,
-        )
+        rows = recent_entries(db, limit, kind)
     finally:
         db.close()
     emit(rows, fmt)

@@ -168,6 +168,16 @@ def _rows(db: Database) -> Iterator[tuple[Any, ...]]:
         last = int(chunk[-1][0])
 
 
+def recent_entries(db: Database, limit: int, kind: str | None = None) -> list[dict[str, Any]]:
+    """The latest ``limit`` entries, newest first, optionally of one ``kind``."""
+    where, params = ("WHERE kind = ? ", [kind]) if kind else ("", [])
+    return db.query_dicts(
+        "SELECT seq, logged_at, kind, actor, ref, payload FROM ledger "
+        f"{where}ORDER BY seq DESC LIMIT {int(limit)}",
+        params,
+    )
+
+
 def verify(db: Database) -> VerifyResult:
     """Walk the chain from the first entry; stop at the first one that does not hold."""
     expected_seq, prev = 1, GENESIS
