@@ -14,9 +14,9 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.common import WORK, record, scaled, table, timer
-from govwatch.events.ingest import load_memory
 from govwatch.generator.config import make_config
 from govwatch.generator.writer import generate
+from govwatch.live.pipeline import load_memory
 from govwatch.rules.engine import audit
 from govwatch.timeutil import parse_timestamp
 
@@ -96,7 +96,7 @@ def pg_run(folder: Path) -> tuple[float, float, int]:
     try:
         with timer() as load:
             import_catalog(db, [folder / "catalog.jsonl"])
-            import_events(db, [folder / "events.jsonl"], hooks=False)
+            import_events(db, [folder / "events.jsonl"])
         db.execute(f"SET statement_timeout = '{PG_TIMEOUT_S * 1000}'")
         with timer() as run:
             findings = audit(db, end_at(folder))

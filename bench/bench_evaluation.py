@@ -173,7 +173,7 @@ def province_db() -> tuple[str, float, float]:
     start = time.perf_counter()
     db = connect(f"duckdb:///{path}")
     import_catalog(db, [folder / "catalog.jsonl"])
-    import_events(db, [folder / "events.jsonl"], hooks=False)
+    import_events(db, [folder / "events.jsonl"])
     truth = str(folder / "truth.jsonl").replace("'", "''")
     cases = ", ".join(f"('{r}', '{c}')" for r, c in RULE_CLASS.items())
     db.execute(

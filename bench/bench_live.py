@@ -94,7 +94,7 @@ def _stored_db(name: str, size: int, stored: Path, feed: Path) -> str:
         partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
         db = connect(f"duckdb:///{partial}")
         import_catalog(db, [stored / "catalog.jsonl", feed / "catalog.jsonl"])
-        import_events(db, [stored / "events.jsonl"], hooks=False)
+        import_events(db, [stored / "events.jsonl"])
         db.execute("CHECKPOINT")
         db.close()
         partial.rename(template)

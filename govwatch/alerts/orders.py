@@ -22,6 +22,7 @@ from typing import Any
 from govwatch.alerts.history import Change, record
 from govwatch.alerts.notify import Notice, notify
 from govwatch.alerts.settings import get_setting
+from govwatch.alerts.sync import sync_workflow
 from govwatch.alerts.workflow import ensure_workflow, load_alert
 from govwatch.auth.errors import ConflictError, ForbiddenError, NotFoundError
 from govwatch.auth.principal import SYSTEM, Principal
@@ -337,7 +338,7 @@ def act_on_order(
 
     result = run_claimed(db, work)
     if action == "reply":
-        from govwatch.alerts.sync import sync_workflow
-
+        # the reply cleared the order's overdue alerts: their workflow closes as part of this
+        # decision (nothing else follows a workflow decision; see govwatch.live.pipeline)
         sync_workflow(db, at, orders=False)
     return result

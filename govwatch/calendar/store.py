@@ -2,9 +2,10 @@
 
 ``load_file`` is how an administrator brings in a new State Council notice (or corrects one):
 a CSV of ``date,type`` rows, type ``holiday`` (a rest day) or ``workday`` (a make-up working
-day). Every year the file names becomes covered by exactly the file's dates; the calendar is
-rebuilt, and the stored deadlines of the open cases whose clocks the changed dates reach are
-recomputed.
+day). Every year the file names becomes covered by exactly the file's dates and the calendar is
+rebuilt; the report says which dates changed. What follows for the open cases whose clocks the
+changed dates reach (their rules, alerts and stored deadlines) is decided by
+:func:`govwatch.live.pipeline.load_calendar`, which every face calls.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +51,13 @@ class YearStatus:
 
 @dataclass(frozen=True)
 class LoadReport:
+    """What a load changed; the case counts are filled by what follows it (govwatch.live)."""
+
     years: list[int]
     dates: int
     changed_dates: list[date]
-    cases_recomputed: int
-    cases_changed: list[str] = field(default_factory=list)
+    cases_recomputed: int = 0  # open cases re-clocked
+    cases_changed: list[str] = field(default_factory=list)  # those whose deadlines moved
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,10 +147,8 @@ def parse_file(path: Path) -> list[tuple[date, str, str | None]]:
     return sorted(found.values())
 
 
-def load_file(db: Database, path: Path, *, at: datetime | None = None) -> LoadReport:
-    """Cover the years ``path`` names with its dates; recompute clocks the change reaches."""
-    from govwatch.deadlines.next_check import refresh_next_check
-
+def load_file(db: Database, path: Path) -> LoadReport:
+    """Cover the years ``path`` names with its dates; the report names the dates changed."""
     rows = parse_file(path)
     years = sorted({on.year for on, _, _ in rows})
     source = f"file:{path.name}"
@@ -172,25 +173,7 @@ def load_file(db: Database, path: Path, *, at: datetime | None = None) -> LoadRe
         rebuild(db)
     after = _snapshot(db, years)
     changed = sorted(d for d in after if after[d] != before.get(d))
-    moment = at or timeutil.now()
-    recomputed, changed_cases = 0, []
-    if changed:
-        touched = [
-            str(r[0])
-            for r in db.query(
-                "SELECT c.case_id FROM cases c LEFT JOIN case_deadlines d ON d.case_id = c.case_id "
-                "WHERE c.status = 'open' AND c.accepted_at IS NOT NULL "
-                "AND CAST(c.accepted_at AS DATE) < ? "
-                "AND (d.case_id IS NULL OR d.promised_deadline IS NULL OR d.legal_deadline IS NULL"
-                " OR d.promised_deadline >= ? OR d.legal_deadline >= ? OR ? >= ?)",
-                [changed[-1], changed[0], changed[0], moment.date(), changed[0]],
-            )
-        ]
-        old = _stored_deadlines(db, touched)
-        recomputed = refresh_next_check(db, touched, at=moment)
-        new = _stored_deadlines(db, touched)
-        changed_cases = sorted(c for c in new if new[c] != old.get(c))
-    return LoadReport(years, len(rows), changed, recomputed, changed_cases)
+    return LoadReport(years, len(rows), changed)
 
 
 def _snapshot(db: Database, years: list[int]) -> dict[date, tuple[bool, bool]]:
@@ -203,17 +186,3 @@ def _snapshot(db: Database, years: list[int]) -> dict[date, tuple[bool, bool]]:
         ):
             out[on] = (bool(workday), bool(provisional))
     return out
-
-
-def _stored_deadlines(db: Database, case_ids: list[str]) -> dict[str, tuple[Any, ...]]:
-    if not case_ids:
-        return {}
-    db.execute("DROP TABLE IF EXISTS _gw_calendar_touched")
-    db.execute("CREATE TEMP TABLE _gw_calendar_touched (case_id VARCHAR(50) PRIMARY KEY)")
-    db.insert_arrow("_gw_calendar_touched", pa.table({"case_id": pa.array(case_ids, pa.string())}))
-    rows = db.query(
-        "SELECT d.case_id, d.promised_deadline, d.legal_deadline "
-        "FROM case_deadlines d JOIN _gw_calendar_touched t ON t.case_id = d.case_id"
-    )
-    db.execute("DROP TABLE IF EXISTS _gw_calendar_touched")
-    return {str(r[0]): tuple(r[1:]) for r in rows}

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 import orjson
 
-from govwatch.calendar.store import load_file, show, status
+from govwatch.calendar.store import show, status
+from govwatch.live.pipeline import load_calendar
 from govwatch.storage import connect
 from govwatch.storage.db import DEFAULT_URL
 
@@ -107,11 +108,12 @@ def show_cmd(year: int, db_url: str, fmt: str) -> None:
 def load_cmd(file: Path, db_url: str, fmt: str) -> None:
     """载入节假日安排 CSV（date,type；type 为 holiday 放假 或 workday 调休上班）。
 
-    文件中出现的每个年份都以文件内容为准并标为已覆盖；受影响的在办办件重新计算期限。
+    文件中出现的每个年份都以文件内容为准并标为已覆盖；受影响的在办办件重新计算期限，
+    并重新检查规则（超期、临期告警随之产生或解除）。
     """
     db = connect(db_url)
     try:
-        report = load_file(db, file)
+        report = load_calendar(db, file)
     finally:
         db.close()
     if fmt in ("json", "jsonl"):

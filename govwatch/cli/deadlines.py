@@ -63,7 +63,7 @@ def deadline_cmd(
 
 def _open(catalogs: tuple[Path, ...], events: tuple[Path, ...], db_url: str | None) -> Database:
     if events:
-        from govwatch.events.ingest import load_memory
+        from govwatch.live.pipeline import load_memory
 
         return load_memory(list(catalogs), list(events))
     if catalogs:

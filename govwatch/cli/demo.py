@@ -48,9 +48,9 @@ def build(cases: int, seed: int, workdir: Path = DEMO_DIR) -> tuple[DemoSummary,
     """Generate, import, supervise and evaluate; return the summary and the demo accounts."""
     from govwatch.auth.demo import create_demo_users
     from govwatch.auth.orgs import sync_from_catalog
-    from govwatch.events.ingest import import_events
     from govwatch.generator import generate, make_config
     from govwatch.items.ingest import import_catalog
+    from govwatch.live.pipeline import import_event_files
 
     province = workdir / "province"
     if province.exists():
@@ -68,7 +68,7 @@ def build(cases: int, seed: int, workdir: Path = DEMO_DIR) -> tuple[DemoSummary,
     try:
         _say("2/5 导入事项目录与办件事件，计算时限并运行监察规则…")
         import_catalog(db, [province / "catalog.jsonl"])
-        import_events(db, [province / "events.jsonl"])
+        import_event_files(db, [province / "events.jsonl"])
         _say("3/5 建立组织机构与演示账号…")
         sync_from_catalog(db, end_at)
         _name_regions(db)

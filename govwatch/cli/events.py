@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 import orjson
 
 from govwatch.errors import GovwatchError
 from govwatch.events import quarantine
-from govwatch.events.ingest import ImportReport, import_events, import_records
+from govwatch.events.ingest import ImportReport
+from govwatch.live.pipeline import import_event_files, import_item_files, retry_quarantine
 from govwatch.storage import connect
 from govwatch.storage.db import DEFAULT_URL
 
@@ -63,11 +63,9 @@ def import_group() -> None:
 @format_option
 def import_catalog_cmd(files: tuple[Path, ...], db_url: str, fmt: str) -> None:
     """导入事项目录（JSON Lines、YAML、CSV、Excel、Parquet）。"""
-    from govwatch.items.ingest import import_catalog
-
     db = connect(db_url)
     try:
-        report = import_catalog(db, list(files))
+        report = import_item_files(db, list(files))
     finally:
         db.close()
     emit_report(report, fmt, "事项目录")
@@ -82,7 +80,7 @@ def import_events_cmd(files: tuple[Path, ...], db_url: str, fmt: str) -> None:
     """导入办件事件（JSON Lines、CSV、Excel、Parquet、国标表/SBLSH 交换表）。"""
     db = connect(db_url)
     try:
-        report = import_events(db, list(files))
+        report = import_event_files(db, list(files))
     finally:
         db.close()
     emit_report(report, fmt, "办件事件")
@@ -159,39 +157,10 @@ def quarantine_retry(ids: tuple[int, ...], db_url: str, fmt: str) -> None:
     """重新提交隔离记录（默认全部待处理记录）。"""
     db = connect(db_url)
     try:
-        report = retry(db, list(ids) or None)
+        report = retry_quarantine(db, list(ids) or None)
     finally:
         db.close()
     emit_report(report, fmt, "重新提交")
-
-
-def retry(db: Any, ids: list[int] | None) -> ImportReport:
-    """Re-submit open entries; those that now import are resolved, the others stay open."""
-    from govwatch.formats import RawRecord
-    from govwatch.items.ingest import import_catalog_records
-
-    rows = quarantine.list_entries(db, status="open")
-    if ids is not None:
-        wanted = set(ids)
-        rows = [r for r in rows if r["id"] in wanted]
-    total = ImportReport()
-    for record_type in ("item", "event"):
-        chosen = [r for r in rows if r["record_type"] == record_type]
-        if not chosen:
-            continue
-        quarantine.mark(db, [r["id"] for r in chosen], "retried")
-        records = [RawRecord(r["source"], r["line"] or 0, r["raw"]) for r in chosen]
-        if record_type == "item":
-            report = import_catalog_records(db, records)
-        else:
-            report = import_records(db, [r.text for r in records], source="quarantine")
-        still_bad = {p.index for p in report.problems}
-        resolved = [r["id"] for i, r in enumerate(chosen) if i not in still_bad]
-        quarantine.mark(db, resolved, "resolved")
-        for field_name in ("applied", "duplicates", "quarantined", "read"):
-            setattr(total, field_name, getattr(total, field_name) + getattr(report, field_name))
-        total.problems += report.problems
-    return total
 
 
 def register(group: click.Group) -> None:

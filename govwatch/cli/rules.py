@@ -14,6 +14,7 @@ import click
 
 from govwatch import timeutil
 from govwatch.errors import GovwatchError, InputError
+from govwatch.live.pipeline import rule_catalog_changed
 from govwatch.rules import catalog as catalog_store
 from govwatch.rules.custom import CustomRuleDef
 from govwatch.rules.model import CLASS_NAMES, LEVEL_NAMES, Finding
@@ -95,7 +96,7 @@ def audit_cmd(
     fmt: str,
 ) -> None:
     """对事件日志运行整个监察规则目录（无状态），每行输出一条发现。"""
-    from govwatch.events.ingest import load_memory
+    from govwatch.live.pipeline import load_memory
     from govwatch.rules.engine import audit
 
     at = timeutil.parse_timestamp(at_text) if at_text else timeutil.now()
@@ -105,7 +106,7 @@ def audit_cmd(
         if calendar_file is not None:
             from govwatch.calendar.store import load_file
 
-            load_file(db, calendar_file, at=at)
+            load_file(db, calendar_file)
         findings = audit(db, at, rules, engine=engine)
     finally:
         db.close()
@@ -255,7 +256,7 @@ def rules_set(
         cat = catalog_store.current(db).with_setting(setting)
         summary = "set " + _dumps(setting.as_doc())
         saved = catalog_store.save(db, cat, who or getpass.getuser(), summary, at)
-        _reevaluate(db, at)
+        rule_catalog_changed(db, at)
     finally:
         db.close()
     click.echo(f"已保存为规则目录版本 {saved.version}", err=True)
@@ -318,7 +319,7 @@ def rules_add(
         saved = catalog_store.save(
             db, cat, who or getpass.getuser(), "add " + _dumps(definition.as_doc()), at
         )
-        _reevaluate(db, at)
+        rule_catalog_changed(db, at)
     finally:
         db.close()
     click.echo(f"已保存为规则目录版本 {saved.version}", err=True)
@@ -353,14 +354,6 @@ def rules_columns() -> None:
     for name, (kind, meaning) in CASE_VIEW_COLUMNS.items():
         buf.write(f"{name:24} {kind:10} {meaning}\n")
     click.echo(buf.getvalue().rstrip())
-
-
-def _reevaluate(db: Any, at: Any) -> None:
-    """A catalog change re-evaluates every case that has events (alerts follow the catalog)."""
-    from govwatch.rules.live import evaluate_cases
-
-    if db.scalar("SELECT COUNT(*) FROM cases"):
-        evaluate_cases(db, None, at)
 
 
 def register(group: click.Group) -> None:

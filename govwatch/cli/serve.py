@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from govwatch.live.sweeper import SWEEP_SECONDS, PoolSweeper, Sweeper
+from govwatch.live.sweeper import SWEEP_SECONDS
 from govwatch.storage.db import DEFAULT_URL
 
 
@@ -14,19 +14,10 @@ def serve(db_url: str, host: str, port: int, sweep_seconds: float = SWEEP_SECOND
     from govwatch.web.app import create_app
 
     app = create_app(db_url)
-    sweeper: Sweeper | None = None
-    if sweep_seconds > 0:
-        if db_url.startswith(("postgresql://", "postgres://")):
-            sweeper = Sweeper(db_url, sweep_seconds)
-        else:  # DuckDB: one process holds the file, so the sweeper uses the app's pool
-            sweeper = PoolSweeper(app.state.pool, sweep_seconds)
-        sweeper.start()
+    # the live runtime (evaluator, group commit, sweeper) lives with the app's connection pool
+    app.state.pool.runtime.start_sweeper(sweep_seconds)
     click.echo(f"govwatch 已启动：http://{host}:{port}/ （API 文档 /docs）", err=True)
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
-    finally:
-        if sweeper is not None:
-            sweeper.stop()
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @click.command("serve")

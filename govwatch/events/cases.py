@@ -136,10 +136,12 @@ def rebuild_cases(
     db: Database,
     case_ids: Sequence[str] | None = None,
     *,
-    notify: bool = True,
     since: datetime | None = None,
 ) -> None:
-    """Rebuild ``cases`` rows of the given cases (all cases when None), then notify the hooks.
+    """Rebuild ``cases`` rows of the given cases (all cases when None).
+
+    Only the case state: what follows a change of cases (clocks, rules, alerts) is decided by
+    :mod:`govwatch.live.pipeline`, which the callers' faces call.
 
     Cases go in batches: each batch's events are read from the store once into a small table,
     which the rebuild then reads six times (one pass over the store instead of six).
@@ -167,7 +169,8 @@ def rebuild_cases(
             db.execute(_REBUILD)
             db.execute("DROP TABLE IF EXISTS _gw_case_events")
             db.execute("DROP TABLE IF EXISTS _gw_touched")
-    if notify:
-        from govwatch.live.pipeline import cases_changed
 
-        cases_changed(db, case_ids)
+
+def count_cases(db: Database) -> int:
+    """How many cases the event store holds."""
+    return int(db.scalar("SELECT COUNT(*) FROM cases") or 0)

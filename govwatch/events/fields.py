@@ -7,6 +7,7 @@ spec name, the ``events`` column it lands in, its type and the aliases the impor
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -135,5 +136,32 @@ for _f in FIELDS:
     ALIASES[_f.name.lower()] = _f.name
     for _a in _f.aliases:
         ALIASES[_a.lower()] = _f.name
+
+
+def naming_keys(keys: Iterable[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """Which of a record's keys name each field, in the order the importer chooses among them.
+
+    Returns (canonical field -> its keys, canonical name first, then the aliases in order of
+    their text; keys naming no field). A blank or unprintable key names nothing and is in
+    neither; a key holding a double quote cannot be a JSON path and counts as unknown. The
+    importer's extraction (:mod:`govwatch.events.ingest`) takes, for each field, the first of
+    these keys whose value is not blank; the HTTP API's scope check reads records by the same
+    rule, so that it judges the values that will be stored.
+    """
+    by_field: dict[str, list[str]] = {}
+    unknown: list[str] = []
+    for key in keys:
+        if not key.strip() or not key.isprintable():
+            continue  # a blank or unprintable key names nothing; the raw text keeps it
+        canonical = ALIASES.get(key.strip().lower())
+        if canonical is None or '"' in key:
+            unknown.append(key)
+            continue
+        by_field.setdefault(canonical, []).append(key)
+    ordered = {
+        name: [k for k in named if k == name] + sorted(k for k in named if k != name)
+        for name, named in by_field.items()
+    }
+    return ordered, unknown
 
 PERSONAL_FIELDS = ("applicant_name", "applicant_id", "phone")

@@ -27,10 +27,11 @@ import orjson
 import pyarrow as pa
 
 from govwatch.errors import InputError
-from govwatch.events import quarantine
-from govwatch.events.fields import ALIASES, CODE_CHECKS, FIELDS, KIND_ORDER, KINDS
+from govwatch.events import national, quarantine
+from govwatch.events.cases import rebuild_cases
+from govwatch.events.fields import ALIASES, CODE_CHECKS, FIELDS, KIND_ORDER, KINDS, naming_keys
 from govwatch.formats import RawRecord, read_records
-from govwatch.storage import Database, connect_memory
+from govwatch.storage import Database
 from govwatch.timeutil import now, wall_clock
 
 CHUNK = 100_000
@@ -56,7 +57,7 @@ class ImportReport:
     read: int = 0
     problems: list[Problem] = field(default_factory=list)
     cases: int = 0
-    token: str | None = None  # the live_pending token, when the cases were queued
+    token: str | None = None  # the live_pending token, when govwatch.live queued the cases
     case_ids: list[str] = field(default_factory=list)  # the cases touched (in-memory imports)
 
     def to_dict(self) -> dict[str, Any]:
@@ -198,11 +199,7 @@ def _iter_path_records(paths: Sequence[Path]) -> Iterator[RawRecord]:
             yield from _iter_path_records(sorted(p for p in path.iterdir() if p.is_file()))
             continue
         layout = None
-        try:
-            from govwatch.events import national
-        except ImportError:  # the national-table reader is optional at this layer
-            national = None  # type: ignore[assignment]
-        if national is not None and path.suffix.lower() in (
+        if path.suffix.lower() in (
             ".csv",
             ".tsv",
             ".txt",
@@ -269,13 +266,10 @@ class _Importer:
         self,
         db: Database,
         *,
-        hooks: bool = True,
-        queue: bool = False,
+        memory_cap: bool = True,
         bounds: Sequence[int] | None = None,
     ) -> None:
         self.db = db
-        self.hooks = hooks
-        self.queue = queue
         # parts of a group import (import_parts): the first index of each; each part's
         # applied, duplicates and cases are counted apart (_tally)
         self.bounds = list(bounds) if bounds is not None else None
@@ -287,10 +281,11 @@ class _Importer:
         # Bounded memory: DuckDB would otherwise cache up to 80% of RAM while loading; an
         # import needs its chunk, the id column it probes, and the pages it writes.
         # An in-memory database cannot spill: it keeps the engine's own limit.
-        # A batch held in memory already (the HTTP API: queue=True) needs no cap, and changing
-        # the instance-wide setting would squeeze the live evaluator running beside it.
+        # A batch held in memory already (the HTTP API's group commit: memory_cap False) needs
+        # no cap, and changing the instance-wide setting would squeeze the live evaluator
+        # running beside it.
         in_memory = db.dialect == "duckdb" and db.url.rstrip("/").endswith(":memory:")
-        capped = not in_memory and not queue
+        capped = not in_memory and memory_cap
         self.memory_limit = self._set_memory_limit(IMPORT_MEMORY_LIMIT) if capped else None
         self.report = ImportReport()
         # every row of this run is stamped with the moment it began (real time, see
@@ -354,22 +349,12 @@ class _Importer:
         con.execute("DROP TABLE IF EXISTS _gw_x")
 
     def _extract(self, keys: list[str]) -> None:
-        by_field: dict[str, list[str]] = {}
-        unknown: list[str] = []
-        for key in keys:
-            if not key.strip() or not key.isprintable():
-                continue  # a blank or unprintable key names nothing; the raw text keeps it
-            canonical = ALIASES.get(key.strip().lower())
-            if canonical is None or '"' in key:
-                unknown.append(key)
-                continue
-            by_field.setdefault(canonical, []).append(key)
+        by_field, unknown = naming_keys(keys)
         paths: list[str] = []
         exprs = []
         for f in FIELDS:
-            present = sorted(by_field.get(f.name, []), key=lambda k: (k != f.name, k))
             parts = []
-            for key in present:
+            for key in by_field.get(f.name, []):
                 paths.append(_sql_text(_json_path(key)))
                 parts.append(f"NULLIF(trim(v[{len(paths)}]), '')")
             value = f"coalesce({', '.join(parts)})" if parts else "CAST(NULL AS VARCHAR)"
@@ -653,32 +638,26 @@ class _Importer:
                     read=lengths[part],
                     problems=problems,
                     cases=len(tally.cases),
-                    token=self.report.token if tally.cases else None,
                     case_ids=sorted(tally.cases),
                 )
             )
         return reports
 
     def finish(self) -> ImportReport:
-        from govwatch.events.cases import rebuild_cases
+        """Rebuild the touched cases' state; the report names them (``case_ids``).
 
+        What follows for those cases (clocks, rules, alerts, the live queue) is not the
+        importer's business: :mod:`govwatch.live.pipeline` decides it from the report.
+        """
         if self.stage is not self.db.raw:
             self.stage.close()
         touched = sorted(self.touched)
         if touched:
-            # rebuilt under the cap too (a file-backed database spills to disk) …
-            rebuild_cases(self.db, touched, notify=False, since=self.stamp)
+            # rebuilt under the cap too (a file-backed database spills to disk), while what
+            # follows runs with the connection's own limit
+            rebuild_cases(self.db, touched, since=self.stamp)
         if self.stage is self.db.raw and self.memory_limit:
             self.stage.execute(f"SET memory_limit = '{self.memory_limit}'")
-        if touched and self.hooks and self.queue:
-            from govwatch.live.evaluator import enqueue
-
-            self.report.token = enqueue(self.db, touched)
-        elif touched and self.hooks:
-            # … while clocks and rules run with the connection's own limit
-            from govwatch.live.pipeline import cases_changed
-
-            cases_changed(self.db, touched)
         self.report.cases = len(touched)
         self.report.case_ids = touched
         return self.report
@@ -742,50 +721,49 @@ def _import(
     records: Iterable[RawRecord],
     chunk_size: int,
     *,
-    hooks: bool = True,
-    queue: bool = False,
+    memory_cap: bool = True,
 ) -> ImportReport:
-    importer = _Importer(db, hooks=hooks, queue=queue)
+    importer = _Importer(db, memory_cap=memory_cap)
     for chunk in _read_ahead(_chunks(records, chunk_size)):
         importer.add_chunk(chunk)
     return importer.finish()
 
 
 def import_events(
-    db: Database, paths: Sequence[Path | str], *, chunk_size: int = CHUNK, hooks: bool = True
+    db: Database, paths: Sequence[Path | str], *, chunk_size: int = CHUNK
 ) -> ImportReport:
     """Import event files (JSON Lines, CSV, Excel, Parquet, national tables) into ``db``.
 
-    ``hooks`` False skips live clocks and rules (stateless commands compute them as of a moment).
+    Only events and case state: clocks, rules and alerts of the touched cases follow through
+    :func:`govwatch.live.pipeline.import_event_files`.
     """
     files = [Path(p) for p in paths]
     for path in files:
         if not path.exists():
             raise InputError(f"文件 {path} 不存在")
-    report = _import(db, _iter_path_records(files), chunk_size, hooks=hooks)
+    report = _import(db, _iter_path_records(files), chunk_size)
     _record_run(db, "event", [str(p) for p in files], report)
     return report
 
 
 def import_records(
-    db: Database, records: Iterable[Any], source: str = "api", *, queue: bool = False
+    db: Database, records: Iterable[Any], source: str = "api", *, memory_cap: bool = True
 ) -> ImportReport:
-    """Import records already in memory (the HTTP API); ``Problem.index`` is the 0-based position.
+    """Import records already in memory; ``Problem.index`` is the 0-based position.
 
-    ``queue`` leaves clocks, rules and workflow of the touched cases to the live evaluator
-    (:mod:`govwatch.live.evaluator`): they are queued in ``live_pending`` under ``report.token``.
+    ``memory_cap`` False keeps the connection's own memory limit (see :class:`_Importer`).
     """
 
-    return _import(db, _raw_records(records, source), CHUNK, queue=queue)
+    return _import(db, _raw_records(records, source), CHUNK, memory_cap=memory_cap)
 
 
 def import_parts(
-    db: Database, parts: Sequence[tuple[Sequence[Any], str]], *, queue: bool = False
+    db: Database, parts: Sequence[tuple[Sequence[Any], str]], *, memory_cap: bool = True
 ) -> list[ImportReport]:
     """Several callers' in-memory batches ((records, source) each) as one import run.
 
     The group commit of the HTTP API (:mod:`govwatch.live.group_commit`): the run's fixed
-    cost (staging, the id probe, the case rebuild, the queueing) is paid once for all. The
+    cost (staging, the id probe, the case rebuild) is paid once for all. The
     outcome is the one importing the parts one after another would have had: a record
     repeating an earlier part's event is a duplicate of it. Returns one report per part,
     with its own applied, duplicates, quarantined records (indexes within the part) and cases.
@@ -796,7 +774,7 @@ def import_parts(
     bounds = [sum(lengths[:n]) for n in range(len(parts))]
     if sum(lengths) > CHUNK:
         raise InputError(f"一组导入最多 {CHUNK} 条记录，实为 {sum(lengths)} 条：请分组")
-    importer = _Importer(db, queue=queue, bounds=bounds)
+    importer = _Importer(db, memory_cap=memory_cap, bounds=bounds)
     if sum(lengths):
         importer.add_columns(
             [source for records, source in parts for _ in records],
@@ -834,15 +812,3 @@ def _record_run(db: Database, record_type: str, sources: list[str], report: Impo
             stamp,
         ],
     )
-
-
-def load_memory(catalog_paths: Sequence[Path | str], event_paths: Sequence[Path | str]) -> Database:
-    """An in-memory DuckDB holding a catalog and events, for the stateless commands."""
-    from govwatch.items.ingest import import_catalog
-
-    db = connect_memory()
-    if catalog_paths:
-        import_catalog(db, catalog_paths)
-    if event_paths:
-        import_events(db, event_paths, hooks=False)
-    return db

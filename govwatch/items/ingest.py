@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from govwatch.errors import InputError, ValidationError
 from govwatch.events import quarantine
+from govwatch.events.cases import rebuild_cases
 from govwatch.events.ingest import ImportReport, Problem, _record_run
 from govwatch.formats import RawRecord, read_records
 from govwatch.items.model import Item, parse_item
@@ -192,19 +193,21 @@ def import_catalog_records(db: Database, records: Iterable[RawRecord]) -> Import
     report.applied = changed
     report.duplicates = len(items) - changed
     if changed:
-        _items_changed(db, [i.item_code for i in items])
+        report.case_ids = _items_changed(db, [i.item_code for i in items])
     return report
 
 
-def _items_changed(db: Database, codes: list[str]) -> None:
-    """Cases of changed items take the new limits: rebuild them (and so their clocks and rules)."""
-    from govwatch.events.cases import rebuild_cases
+def _items_changed(db: Database, codes: list[str]) -> list[str]:
+    """Cases of changed items take the new limits: rebuild their state; returns them.
 
-    case_ids = [
+    Their clocks and rules follow through :mod:`govwatch.live.pipeline` (``import_item_files``).
+    """
+    case_ids = sorted(
         str(r[0]) for r in _query_in(db, "SELECT case_id FROM cases WHERE item_code IN ({})", codes)
-    ]
+    )
     if case_ids:
         rebuild_cases(db, case_ids)
+    return case_ids
 
 
 def import_catalog(db: Database, paths: Sequence[Path | str]) -> ImportReport:

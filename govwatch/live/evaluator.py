@@ -1,9 +1,9 @@
 """The live evaluator: touched cases wait in ``live_pending`` and are evaluated in rounds.
 
 An import through the HTTP API writes its events and, in the same breath, one
-``live_pending`` row per case it touched (:func:`enqueue`). The evaluator's thread then runs
-:func:`govwatch.live.pipeline.cases_changed` (clocks, rules, workflow) over *every* pending case in one
-round, however many imports queued them: the fixed cost of a round (materialising the case
+``live_pending`` row per case it touched (:func:`govwatch.live.queue.enqueue`). The evaluator's
+thread then runs :func:`govwatch.live.pipeline.cases_changed` (clocks, rules, workflow) over
+*every* pending case in one round, however many imports queued them: the fixed cost of a round (materialising the case
 views, running 21 rule queries, syncing the workflow) is paid once for all the batches that
 arrived while the previous round ran. That is what lets ingestion keep up with thousands of
 events a second while each event still reaches its alerts within a round or two.
@@ -27,15 +27,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
 import pyarrow as pa
 
 from govwatch import timeutil
+from govwatch.deadlines import refresh_next_check
+from govwatch.live import pipeline
+from govwatch.live.queue import pending_count
 from govwatch.storage import Database
 
 log = logging.getLogger("govwatch.live.evaluator")
@@ -44,35 +46,6 @@ _TAKEN = "_gw_live_taken"
 # A round defers the refresh of its cases' stored deadlines (live_refresh) while more cases
 # are queued, but never longer than this: the sweeper reads those moments.
 REFRESH_SECONDS = 10.0
-
-
-def enqueue(db: Database, case_ids: Sequence[str], at: datetime | None = None) -> str:
-    """Queue these cases for the next round; returns the token written (one per call)."""
-    token = uuid.uuid4().hex
-    ids = sorted(set(case_ids))
-    if not ids:
-        return token
-    moment = at or timeutil.now()
-    with db.transaction():
-        for start in range(0, len(ids), 1000):
-            db.execute(
-                "DELETE FROM live_pending WHERE case_id = ANY(?)", [ids[start : start + 1000]]
-            )
-        db.insert_arrow(
-            "live_pending",
-            pa.table(
-                {
-                    "case_id": pa.array(ids, pa.string()),
-                    "token": pa.array([token] * len(ids), pa.string()),
-                    "queued_at": pa.array([moment] * len(ids), pa.timestamp("us")),
-                }
-            ),
-        )
-    return token
-
-
-def pending_count(db: Database) -> int:
-    return int(db.scalar("SELECT count(*) FROM live_pending") or 0)
 
 
 def evaluate_pending(
@@ -88,11 +61,11 @@ def evaluate_pending(
     stored deadlines (:func:`refresh_deadlines`), done at the end of the round unless more
     cases are already queued and the oldest has waited less than ``REFRESH_SECONDS``.
     """
-    from govwatch.live.pipeline import cases_changed
-
     taken = [(str(r[0]), str(r[1])) for r in db.query("SELECT case_id, token FROM live_pending")]
     if taken:
-        cases_changed(db, sorted(c for c, _ in taken), on_alerts=on_alerts, deadlines=False)
+        pipeline.cases_changed(
+            db, sorted(c for c, _ in taken), on_alerts=on_alerts, deadlines=False
+        )
         moment = timeutil.wall_clock()
         with queue_turn(), db.transaction():
             db.execute(f"DROP TABLE IF EXISTS {_TAKEN}")
@@ -128,8 +101,6 @@ def evaluate_pending(
 
 def refresh_deadlines(db: Database) -> int:
     """Recompute the stored deadlines of the cases in ``live_refresh``; returns cases."""
-    from govwatch.deadlines import refresh_next_check
-
     ids = [str(r[0]) for r in db.query("SELECT case_id FROM live_refresh")]
     if not ids:
         return 0

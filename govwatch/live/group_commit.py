@@ -7,12 +7,13 @@ spend most of their time waiting for that fixed cost, one batch after another.
 
 So a request does not import alone: it joins the waiting group. Whoever finds no run in
 progress becomes the leader, takes every batch waiting (up to ``max_records``), imports them
-as one run on its own connection (:func:`govwatch.events.ingest.import_parts`) and hands each
-waiter its own report; batches that arrive meanwhile form the next group. A lone request is
+as one run on its own connection (:func:`govwatch.live.pipeline.queue_event_batches`: one
+import run, its cases queued for the live evaluator) and hands each waiter its own report; batches that arrive meanwhile form the next group. A lone request is
 imported at once, as before. Should a group's run fail, each of its batches is retried alone,
 so that one batch's failure never becomes another's.
 
-``check`` (the API's scope check) judges the group's batches under the same turn, just before
+``check`` (the API's scope check, :func:`govwatch.live.source_scope.check_batches`, given by
+whoever builds the group commit) judges the group's batches under the same turn, just before
 their import: what it reads of the store (the stored cases' organisations) is read once for
 the group and cannot change between the check and the import. A batch it refuses is not
 imported and its caller gets the refusal; the rest of the group goes on.
@@ -26,7 +27,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from govwatch.events.ingest import ImportReport, import_parts
+from govwatch.events.ingest import ImportReport
+from govwatch.live.pipeline import queue_event_batches
 from govwatch.storage import Database
 
 # (owner, records) of each batch -> the refusal of each (None: may be imported)
@@ -52,13 +54,11 @@ class GroupCommit:
         self,
         turn: Callable[[], AbstractContextManager[object]] = nullcontext,
         *,
-        queue: bool = True,
         max_records: int = MAX_GROUP_RECORDS,
         check: Check | None = None,
     ) -> None:
         self._turn = turn
         self._check = check
-        self._queue = queue
         self._max = max_records
         self._cond = threading.Condition()
         self._waiting: list[_Batch] = []
@@ -127,9 +127,7 @@ class GroupCommit:
                         batch.error = refusal
                     admitted = [b for b in group if b.error is None]
                 self.runs += 1
-                reports = import_parts(
-                    db, [(b.records, b.source) for b in admitted], queue=self._queue
-                )
+                reports = queue_event_batches(db, [(b.records, b.source) for b in admitted])
             for batch, report in zip(admitted, reports, strict=True):
                 batch.report = report
         except Exception as exc:

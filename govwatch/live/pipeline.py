@@ -1,43 +1,235 @@
-"""What happens after the events of some cases changed: their clocks and their rules.
+"""What follows a change: one function per trigger, called by the faces (command line, pages, API).
 
-The import calls :func:`cases_changed` with the cases it touched (None: all cases). Clocks
-(``next_check_at``) and live rule evaluation are wired here so that every path that changes
-events (file import, HTTP API, quarantine retry, calendar or catalog change) does the same.
+Domain packages change what they own and report what they touched; they never decide what
+follows. This module does, for every trigger, so that every face gets the same aftermath:
+
+==========================  ==============================  ====================================
+trigger                     function (faces call it)        what follows
+==========================  ==============================  ====================================
+events imported from files  :func:`import_event_files`      :func:`cases_changed` on the touched
+                                                            cases, before the command returns
+events posted over HTTP     :class:`govwatch.live.runtime`  the touched cases are queued
+                            ``LiveRuntime.import_batch``    (:func:`queue_event_batches`, under
+                            (group commit)                  the import turn); the live
+                                                            evaluator's next round runs
+                                                            :func:`cases_changed` on every queued
+                                                            case
+events imported in process  :func:`import_event_records`    :func:`cases_changed` at once
+quarantine retried          :func:`retry_quarantine`        :func:`cases_changed` on the cases
+                                                            the re-imported records touched
+service items imported      :func:`import_item_files`       the changed items' cases were rebuilt
+                                                            (new limits): :func:`cases_changed`
+rule catalog changed        :func:`rule_catalog_changed`    every case re-evaluated under the new
+(setting saved, custom                                      catalog, then the whole workflow sync
+rule added; any face)                                       (stored clocks do not read the
+                                                            catalog: not recomputed)
+calendar loaded             :func:`load_calendar`           the open cases the changed dates
+                                                            reach: :func:`cases_changed` (rules,
+                                                            workflow, stored deadlines); the
+                                                            report says whose deadlines moved
+the passing of time         :func:`govwatch.live.sweeper`   queued cases left by a crash, due
+                            ``.sweep_once``                 rules, whole workflow sync, webhooks
+a workflow decision         (nothing here)                  nothing follows from live: handling
+(``alerts.workflow.act``,                                   an alert changes no event, clock or
+``alerts.orders.act_on_                                     finding. An order's reply clears the
+order``)                                                    overdue alerts of that order and
+                                                            closes their workflow in the same
+                                                            domain action (alerts.orders calls
+                                                            alerts.sync itself)
+an evaluation value         (nothing here)                  nothing follows: a round's scores
+changed (``evaluation.                                      are computed on demand
+rounds.values``)                                            (``compute_round``), and
+                                                            ``publish_round`` refuses while a
+                                                            value changed after the last
+                                                            computation
+stateless audit             :func:`load_memory`             nothing: audits compute as of a moment
+==========================  ==============================  ====================================
+
+:func:`cases_changed` is the one aftermath of changed cases: their rules (alerts raised or
+cleared as of the moment), the alerts' workflow, then their stored next moments
+(``next_check_at``, read by the sweeper).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
-from govwatch.storage import Database
+from govwatch import timeutil
+from govwatch.alerts.sync import sync_workflow
+from govwatch.calendar.store import LoadReport
+from govwatch.calendar.store import load_file as load_calendar_file
+from govwatch.deadlines import refresh_next_check
+from govwatch.deadlines.reach import open_cases_reached, stored_deadlines
+from govwatch.events import quarantine
+from govwatch.events.ingest import CHUNK, ImportReport, import_events, import_parts, import_records
+from govwatch.formats import RawRecord
+from govwatch.items.ingest import import_catalog, import_catalog_records
+from govwatch.live.queue import enqueue
+from govwatch.rules.live import evaluate_cases
+from govwatch.storage import Database, connect_memory
 
 
 def cases_changed(
     db: Database,
     case_ids: Sequence[str] | None,
     *,
+    at: datetime | None = None,
     on_alerts: Callable[[], None] | None = None,
     deadlines: bool = True,
-) -> None:
+) -> int:
     """Re-evaluate rules of these cases (all when None), then recompute their stored deadlines.
 
     Alerts come first, so that ``on_alerts`` (the live evaluator's waiters) is told as soon as
     they are written; the stored next moments only serve the sweeper, which reads them later.
     Rules compute their own clocks, so neither step depends on the other. ``deadlines``
     False leaves that last step to the caller (the live evaluator defers it under load).
+    Returns the accepted cases whose stored deadlines were recomputed.
     """
-    from govwatch import timeutil
-    from govwatch.alerts.sync import sync_workflow
-    from govwatch.deadlines import refresh_next_check
-    from govwatch.rules.live import evaluate_cases
-
-    at = timeutil.now()
-    evaluate_cases(db, case_ids, at)
+    moment = at or timeutil.now()
+    evaluate_cases(db, case_ids, moment)
     # alerts raised or cleared above enter (or leave) the handling workflow at once; automatic
     # orders for red cards come with the sweeper's sync (one order per department and sweep,
     # gathering the red cards of every case changed meanwhile), not with each batch
-    sync_workflow(db, at, case_ids, orders=case_ids is None)
+    sync_workflow(db, moment, case_ids, orders=case_ids is None)
     if on_alerts is not None:
         on_alerts()
     if deadlines:
-        refresh_next_check(db, case_ids, at=at)
+        return refresh_next_check(db, case_ids, at=moment)
+    return 0
+
+
+# -- events and items imported ---------------------------------------------------------------
+
+
+def import_event_files(
+    db: Database, paths: Sequence[Path | str], *, chunk_size: int = CHUNK
+) -> ImportReport:
+    """``govwatch import events``: import the files, then bring the touched cases up to date."""
+    report = import_events(db, paths, chunk_size=chunk_size)
+    if report.case_ids:
+        cases_changed(db, report.case_ids)
+    return report
+
+
+def import_event_records(db: Database, records: Iterable[Any], source: str = "api") -> ImportReport:
+    """Import in-memory records and bring the touched cases up to date before returning."""
+    report = import_records(db, records, source)
+    if report.case_ids:
+        cases_changed(db, report.case_ids)
+    return report
+
+
+def queue_event_batches(
+    db: Database, parts: Sequence[tuple[Sequence[Any], str]]
+) -> list[ImportReport]:
+    """HTTP batches ((records, source) each) as one import run; their cases queued for the
+    live evaluator under one token (``report.token`` of each part that touched a case).
+
+    Called under the import turn (:class:`govwatch.live.group_commit.GroupCommit`): the queue
+    table is written there (see :mod:`govwatch.live.evaluator`). A batch held in memory needs
+    no import memory cap, which would squeeze the evaluator running beside it.
+    """
+    reports = import_parts(db, parts, memory_cap=False)
+    touched = sorted({c for r in reports for c in r.case_ids})
+    if touched:
+        token = enqueue(db, touched)
+        for report in reports:
+            if report.case_ids:
+                report.token = token
+    return reports
+
+
+def import_item_files(db: Database, paths: Sequence[Path | str]) -> ImportReport:
+    """``govwatch import catalog``: items changed give their cases new limits and clocks."""
+    report = import_catalog(db, paths)
+    if report.case_ids:
+        cases_changed(db, report.case_ids)
+    return report
+
+
+def retry_quarantine(db: Database, ids: Sequence[int] | None) -> ImportReport:
+    """Re-submit open quarantine entries (all when None); those that now import are resolved,
+    the others stay open (a failing one gets a fresh entry). The touched cases follow."""
+    rows = quarantine.list_entries(db, status="open")
+    if ids is not None:
+        wanted = set(ids)
+        rows = [r for r in rows if r["id"] in wanted]
+    total = ImportReport()
+    touched: set[str] = set()
+    for record_type in ("item", "event"):
+        chosen = [r for r in rows if r["record_type"] == record_type]
+        if not chosen:
+            continue
+        quarantine.mark(db, [r["id"] for r in chosen], "retried")
+        records = [RawRecord(r["source"], r["line"] or 0, r["raw"]) for r in chosen]
+        if record_type == "item":
+            report = import_catalog_records(db, records)
+        else:
+            report = import_records(db, [r.text for r in records], source="quarantine")
+        still_bad = {p.index for p in report.problems}
+        resolved = [r["id"] for i, r in enumerate(chosen) if i not in still_bad]
+        quarantine.mark(db, resolved, "resolved")
+        for field_name in ("applied", "duplicates", "quarantined", "read"):
+            setattr(total, field_name, getattr(total, field_name) + getattr(report, field_name))
+        total.problems += report.problems
+        touched.update(report.case_ids)
+    total.case_ids = sorted(touched)
+    if total.case_ids:
+        cases_changed(db, total.case_ids)
+    return total
+
+
+def load_memory(catalog_paths: Sequence[Path | str], event_paths: Sequence[Path | str]) -> Database:
+    """An in-memory DuckDB holding a catalog and events, for the stateless commands.
+
+    Nothing follows the import: an audit computes clocks and rules as of its own moment.
+    """
+    db = connect_memory()
+    if catalog_paths:
+        import_catalog(db, catalog_paths)
+    if event_paths:
+        import_events(db, event_paths)
+    return db
+
+
+# -- the rule catalog --------------------------------------------------------------------------
+
+
+def rule_catalog_changed(db: Database, at: datetime | None = None) -> None:
+    """After a rule setting or custom rule is saved (any face): alerts follow the new catalog.
+
+    Every case is re-evaluated (a setting scoped to a region, department or item would allow
+    fewer, but a disabled or re-levelled rule must clear or change alerts wherever they are,
+    and one set-based run over all cases is what the sweeper pays anyway), then the whole
+    workflow is brought in step, as the sweeper's sync does. Stored clocks do not read the
+    catalog, so they are not recomputed.
+    """
+    moment = at or timeutil.now()
+    evaluate_cases(db, None, moment)
+    sync_workflow(db, moment)
+
+
+# -- the calendar --------------------------------------------------------------------------
+
+
+def load_calendar(db: Database, path: Path, *, at: datetime | None = None) -> LoadReport:
+    """``govwatch calendar load``: load a year's notice, then re-clock the open cases it reaches.
+
+    Their rules are evaluated again (an overdue or near-deadline alert is raised or cleared),
+    their workflow follows, and their stored deadlines are recomputed; the report counts the
+    cases re-clocked and names those whose deadlines moved.
+    """
+    report = load_calendar_file(db, path)
+    moment = at or timeutil.now()
+    reached = open_cases_reached(db, report.changed_dates, moment)
+    if not reached:
+        return report
+    before = stored_deadlines(db, reached)
+    recomputed = cases_changed(db, reached, at=moment)
+    after = stored_deadlines(db, reached)
+    moved = sorted(c for c in after if after[c] != before.get(c))
+    return replace(report, cases_recomputed=recomputed, cases_changed=moved)

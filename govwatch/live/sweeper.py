@@ -8,16 +8,16 @@ orders) and delivers due webhooks. Each step's failure is logged and the loop go
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
 
 from govwatch.alerts.notify import deliver_due
 from govwatch.alerts.sync import sync_workflow
-from govwatch.live.evaluator import evaluate_pending, pending_count
+from govwatch.live.evaluator import LiveEvaluator, evaluate_pending
+from govwatch.live.queue import pending_count
+from govwatch.rules.live import sweep as rule_sweep
 from govwatch.storage import Database, connect
 from govwatch.storage.db import checkpoint_if_idle
 from govwatch.timeutil import now
@@ -26,31 +26,19 @@ log = logging.getLogger("govwatch.sweeper")
 SWEEP_SECONDS = 30.0
 
 
-def _rule_sweep() -> Callable[[Database, Any], Any] | None:
-    try:
-        module = importlib.import_module("govwatch.rules.live")
-    except ModuleNotFoundError:
-        return None
-    sweep: Callable[[Database, Any], Any] | None = getattr(module, "sweep", None)
-    return sweep
-
-
 def sweep_once(
     db: Database, queue_turn: Callable[[], AbstractContextManager[object]] = nullcontext
 ) -> None:
+    """The sweeper's tick: what follows the passing of time (see :mod:`govwatch.live.pipeline`)."""
     at = now()
-    rule_sweep = _rule_sweep()
-    for name, step in (
-        (
-            "pending",
-            lambda: evaluate_pending(db, queue_turn),
-        ),  # cases queued but not evaluated (a crash)
-        ("rules", (lambda: rule_sweep(db, at)) if rule_sweep else None),
+    steps: tuple[tuple[str, Callable[[], object]], ...] = (
+        # cases queued but not evaluated (a crash)
+        ("pending", lambda: evaluate_pending(db, queue_turn)),
+        ("rules", lambda: rule_sweep(db, at)),
         ("workflow", lambda: sync_workflow(db, at)),
         ("webhooks", lambda: deliver_due(db, at)),
-    ):
-        if step is None:
-            continue
+    )
+    for name, step in steps:
         try:
             step()
         except Exception:  # keep sweeping: one failed step must not stop supervision
@@ -75,23 +63,30 @@ class Sweeper(threading.Thread):
 
 
 class PoolSweeper(Sweeper):
-    """DuckDB: one process holds the file, so the sweeper uses the app's pool."""
+    """DuckDB: one process holds the file, so the sweeper borrows the app's connections and
+    takes the live evaluator's turns."""
 
-    def __init__(self, pool: Any, interval: float) -> None:
+    def __init__(
+        self,
+        acquire: Callable[[], Database],
+        release: Callable[[Database], None],
+        evaluator: LiveEvaluator,
+        interval: float,
+    ) -> None:
         super().__init__("", interval)
-        self.pool = pool
+        self._acquire, self._release, self._evaluator = acquire, release, evaluator
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
-            db = self.pool.get()
+            db = self._acquire()
             try:
                 # DuckDB: a sweep evaluates like a round (and dequeues under the import turn)
-                with self.pool.evaluator.evaluating():
-                    sweep_once(db, self.pool.evaluator.importing)
+                with self._evaluator.evaluating():
+                    sweep_once(db, self._evaluator.importing)
                     # nothing queued: fold the write-ahead log into the file now, not in the
                     # middle of the next burst (storage.db.CHECKPOINT_THRESHOLD)
-                    with self.pool.evaluator.importing():
+                    with self._evaluator.importing():
                         if not pending_count(db):
                             checkpoint_if_idle(db)
             finally:
-                self.pool.put(db)
+                self._release(db)

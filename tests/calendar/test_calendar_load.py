@@ -15,6 +15,7 @@ from govwatch.cli import cli
 from govwatch.deadlines import refresh_next_check
 from govwatch.errors import InputError
 from govwatch.events.cases import rebuild_cases
+from govwatch.live.pipeline import load_calendar
 from govwatch.storage import Database
 from tests.deadlines.clock_builders import add_events, add_item, event
 
@@ -31,7 +32,7 @@ def write(tmp_path: Path, text: str, name: str = "notice.csv") -> Path:
 
 
 def test_loading_a_year_covers_it_and_sets_its_days(db: Database, tmp_path: Path) -> None:
-    report = load_file(db, write(tmp_path, NOTICE_2027), at=datetime(2027, 9, 1))
+    report = load_calendar(db, write(tmp_path, NOTICE_2027), at=datetime(2027, 9, 1))
     assert report.years == [2027]
     by_year = {y.year: y for y in status(db)}
     assert by_year[2027].covered and by_year[2027].source == "file:notice.csv"
@@ -54,13 +55,13 @@ def test_loading_changes_deadlines_of_touched_open_cases_only(db: Database, tmp_
         event("done", "accept", "2027-09-20 10:00", item_code="I20"),
         event("done", "finish", "2027-09-21 10:00", result="6"),
     ])  # fmt: skip
-    rebuild_cases(db, None, notify=False)
+    rebuild_cases(db, None)
     at = datetime(2027, 9, 25)
     refresh_next_check(db, None, at=at)
     before = dict(db.query("SELECT case_id, promised_deadline FROM case_deadlines"))
     assert db.scalar("SELECT provisional FROM case_deadlines WHERE case_id = 'reach'") is True
 
-    report = load_file(db, write(tmp_path, NOTICE_2027), at=at)
+    report = load_calendar(db, write(tmp_path, NOTICE_2027), at=at)
 
     after = dict(db.query("SELECT case_id, promised_deadline FROM case_deadlines"))
     assert report.cases_changed == ["reach"]

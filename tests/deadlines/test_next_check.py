@@ -24,7 +24,7 @@ def next_check(db: Database, case_id: str) -> datetime | None:
 def setup_example_1(db: Database) -> None:
     add_item(db, "I20W", promised=(20, "W"), legal=(25, "W"))
     add_events(db, [event("c1", "accept", "2025-09-26 10:00", item_code="I20W")])
-    rebuild_cases(db, None, notify=False)
+    rebuild_cases(db, None)
 
 
 def test_open_case_next_moment_walks_warning_then_yellow_then_red(db: Database) -> None:
@@ -45,7 +45,7 @@ def test_open_case_next_moment_walks_warning_then_yellow_then_red(db: Database) 
 def test_finished_case_has_no_next_moment(db: Database) -> None:
     setup_example_1(db)
     add_events(db, [event("c1", "finish", "2025-10-10 10:00", result="6")])
-    rebuild_cases(db, None, notify=False)
+    rebuild_cases(db, None)
     refresh_next_check(db, None, at=datetime(2025, 10, 11))
     assert next_check(db, "c1") is None
 
@@ -65,7 +65,7 @@ def test_paused_case_waits_for_special_procedure_overrun_not_warnings(db: Databa
             )
         ],
     )
-    rebuild_cases(db, None, notify=False)
+    rebuild_cases(db, None)
     refresh_next_check(db, None, at=datetime(2025, 10, 28, 9, 0))
     # days(27 Oct, d) > 3 working days first on Friday 31 Oct.
     assert next_check(db, "c1") == datetime(2025, 10, 31)
@@ -74,7 +74,7 @@ def test_paused_case_waits_for_special_procedure_overrun_not_warnings(db: Databa
 def test_long_suspension_moment_is_thirty_natural_days_after_it_starts(db: Database) -> None:
     setup_example_1(db)
     add_events(db, [event("c1", "suspend", "2025-10-10 09:00")])
-    rebuild_cases(db, None, notify=False)
+    rebuild_cases(db, None)
     refresh_next_check(db, None, at=datetime(2025, 10, 11))
     assert next_check(db, "c1") == datetime(2025, 11, 10)  # 31st natural day after 10 Oct
 
@@ -88,7 +88,7 @@ def test_open_step_overdue_moment_comes_before_case_warning(db: Database) -> Non
             event("c1", "step_start", "2025-09-26 11:00", step="审查"),
         ],
     )
-    rebuild_cases(db, None, notify=False)
+    rebuild_cases(db, None)
     refresh_next_check(db, ["c1"], at=datetime(2025, 9, 27))
     # Step: 28 Sep day 1, 29 Sep day 2, 30 Sep day 3 > 2: overdue from 30 Sep.
     assert next_check(db, "c1") == datetime(2025, 9, 30)
@@ -97,7 +97,7 @@ def test_open_step_overdue_moment_comes_before_case_warning(db: Database) -> Non
 def test_refresh_of_some_cases_leaves_the_others_alone(db: Database) -> None:
     setup_example_1(db)
     add_events(db, [event("c2", "accept", "2025-09-26 10:00", item_code="I20W")])
-    rebuild_cases(db, None, notify=False)
+    rebuild_cases(db, None)
     refresh_next_check(db, ["c1"], at=datetime(2025, 10, 20))
     assert next_check(db, "c1") == datetime(2025, 10, 28)
     assert next_check(db, "c2") is None

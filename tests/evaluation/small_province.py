@@ -123,7 +123,7 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 def load(db: Database, tmp: Path) -> None:
     import_catalog(db, [write_jsonl(tmp / "catalog.jsonl", ITEMS)])
-    import_events(db, [write_jsonl(tmp / "events.jsonl", EVENTS)], hooks=False)
+    import_events(db, [write_jsonl(tmp / "events.jsonl", EVENTS)])
     # alerts exactly as listed, whatever the live rules would have raised
     db.execute("DELETE FROM alerts")
     for alert_id, case_id, rule, cls, level in ALERTS:

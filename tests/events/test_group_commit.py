@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from govwatch.events.ingest import ImportReport, import_parts, import_records
+from govwatch.events.ingest import ImportReport, import_records
 from govwatch.live.group_commit import GroupCommit
+from govwatch.live.pipeline import queue_event_batches
 from govwatch.storage import Database
 from govwatch.web.api.deps import Pool
 
@@ -43,8 +44,8 @@ def test_parts_imported_in_one_run_count_as_if_imported_one_after_another(db: Da
     import_records(db, [_event("S", 1)], source="earlier")
     first = [_event("A", 1), {"case_id": "A", "event_id": "A-x"}, _event("A", 2, "accept")]
     second = [_event("A", 1), _event("S", 1), _event("B", 1), "not json", _event("B", 2, "accept")]
-    a, b, empty = import_parts(
-        db, [(first, "api:one"), (second, "api:two"), ([], "api:three")], queue=True
+    a, b, empty = queue_event_batches(
+        db, [(first, "api:one"), (second, "api:two"), ([], "api:three")]
     )
     assert (a.applied, a.duplicates, a.quarantined, a.read) == (2, 0, 1, 3)
     assert [(p.index, p.line, p.field, p.source) for p in a.problems] == [(1, 2, "kind", "api:one")]

@@ -442,8 +442,8 @@ def test_odd_but_well_formed_events_are_kept_as_evidence(db: Database) -> None:
 
 
 def test_quarantined_record_can_be_fixed_and_retried(db: Database, tmp_path: Path) -> None:
-    from govwatch.cli.events import retry
     from govwatch.events import quarantine
+    from govwatch.live.pipeline import retry_quarantine as retry
 
     path = _write_jsonl(
         tmp_path / "e.jsonl",

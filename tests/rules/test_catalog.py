@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from govwatch.cli import cli
 from govwatch.errors import ValidationError
-from govwatch.events.ingest import load_memory
+from govwatch.live.pipeline import load_memory
 from govwatch.rules import catalog as store
 from govwatch.rules.catalog import Catalog
 from govwatch.rules.custom import CustomRuleDef, parse_expression
@@ -104,7 +104,7 @@ def test_every_change_is_versioned_and_alerts_record_it(db: Database, tmp_path: 
 
     catalog, events = write_fixture(tmp_path)
     import_catalog(db, [catalog])
-    import_events(db, [events], hooks=False)
+    import_events(db, [events])
     cat = store.current(db).with_setting(Setting("repeated_return", params=(("max_returns", 3),)))
     saved = store.save(db, cat, "审核员甲", "max_returns 3", datetime(2025, 9, 4, 9))
     assert (saved.version, store.current(db).version) == (1, 1)

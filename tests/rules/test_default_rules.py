@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from govwatch.events.ingest import import_events, load_memory
+from govwatch.events.ingest import import_events
 from govwatch.items.ingest import import_catalog
+from govwatch.live.pipeline import load_memory
 from govwatch.rules.engine import audit
 from govwatch.rules.model import Finding
 from govwatch.rules.registry import DEFAULT_RULES
@@ -48,7 +49,7 @@ def results(request: pytest.FixtureRequest, files: tuple[Path, Path]) -> Iterato
     db = connect(pg_url())
     try:
         import_catalog(db, [catalog])
-        import_events(db, [events], hooks=False)
+        import_events(db, [events])
         yield audit_all_moments(db)
     finally:
         drop_pg_schema(db)

@@ -40,7 +40,7 @@ def _write(path: Path, rows: list[dict[str, object]]) -> Path:
 
 def _load(db: Database, tmp_path: Path, events: list[dict[str, object]]) -> None:
     import_catalog(db, [_write(tmp_path / "catalog.jsonl", CATALOG)])
-    import_events(db, [_write(tmp_path / "events.jsonl", events)], hooks=False)
+    import_events(db, [_write(tmp_path / "events.jsonl", events)])
 
 
 def _alerts(db: Database) -> list[dict[str, object]]:
@@ -74,7 +74,7 @@ def test_near_deadline_clears_when_case_finishes_and_stays_in_history(
     evaluate_cases(db, ["c1"], datetime(2025, 10, 28, 12))
     finish = {"event_id": "c1-3", "case_id": "c1", "kind": "finish", "result": "6",
               "occurred_at": "2025-10-29T09:00:00"}  # fmt: skip
-    import_events(db, [_write(tmp_path / "more.jsonl", [finish])], hooks=False)
+    import_events(db, [_write(tmp_path / "more.jsonl", [finish])])
     evaluate_cases(db, ["c1"], datetime(2025, 10, 29, 12))
     aid = alert_id("c1", "near_deadline", "")
     (row,) = [a for a in _alerts(db) if a["alert_id"] == aid]
@@ -118,7 +118,7 @@ def test_small_shuffled_batches_with_sweeps_end_as_one_batch_audit(
         batch = lines[start : start + size]
         path = tmp_path / f"batch{n}.jsonl"
         path.write_text("\n".join(batch) + "\n", encoding="utf-8")
-        import_events(db, [path], hooks=False)
+        import_events(db, [path])
         evaluate_cases(db, sorted({json.loads(x)["case_id"] for x in batch}), at)
         sweep(db, at)
     active = {

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from govwatch.events.ingest import import_records
 from govwatch.items.ingest import import_catalog
 from govwatch.live import evaluator as live_queue
-from govwatch.live.evaluator import LiveEvaluator, enqueue, evaluate_pending, pending_count
+from govwatch.live.evaluator import LiveEvaluator, evaluate_pending
+from govwatch.live.pipeline import queue_event_batches
+from govwatch.live.queue import enqueue, pending_count
 from govwatch.rules.engine import audit
 from govwatch.storage import Database, connect
 from tests.rules.province import end_at, identities, make_province
@@ -36,7 +37,7 @@ def test_a_queued_import_leaves_its_cases_pending_until_a_round_evaluates_them(
 ) -> None:
     lines, folder = _province(db, tmp_path)
     monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
-    report = import_records(db, lines, source="test", queue=True)
+    report = queue_event_batches(db, [(lines, "test")])[0]
     assert report.token is not None
     assert pending_count(db) == report.cases > 0
     assert db.scalar("SELECT count(*) FROM alerts") == 0  # nothing evaluated yet
@@ -53,7 +54,7 @@ def test_a_case_queued_again_during_a_round_keeps_its_row_for_the_next_round(
 ) -> None:
     lines, folder = _province(db, tmp_path, cases=20)
     monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
-    import_records(db, lines, source="test", queue=True)
+    queue_event_batches(db, [(lines, "test")])
     queued = [str(r[0]) for r in db.query("SELECT case_id FROM live_pending ORDER BY case_id")]
     again = queued[0]
     import govwatch.live.pipeline
@@ -102,7 +103,7 @@ def test_many_small_shuffled_batches_through_the_evaluator_end_as_one_batch_audi
         size = len(lines) // 15 + 1
         for start in range(0, len(lines), size):
             with live.importing():
-                import_records(main, lines[start : start + size], source="test", queue=True)
+                queue_event_batches(main, [(lines[start : start + size], "test")])
             live.submit()  # no wait: batches pile up while rounds run
         assert live.idle(timeout=300)
         assert pending_count(main) == 0
@@ -123,7 +124,7 @@ def test_a_failed_round_keeps_the_cases_queued_and_a_later_round_finishes_them(
     main = connect(db_url)
     lines, folder = _province(main, tmp_path, cases=30)
     monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
-    import_records(main, lines, source="test", queue=True)
+    queue_event_batches(main, [(lines, "test")])
     queued = pending_count(main)
     calls = {"n": 0}
     real = live_queue.evaluate_pending
@@ -210,7 +211,7 @@ def _queued_province(
     """A province imported through the queue, seen at its end; the queued case ids."""
     lines, folder = _province(db, tmp_path, cases=cases)
     monkeypatch.setenv("GOVWATCH_NOW", end_at(folder).isoformat())
-    import_records(db, lines, source="test", queue=True)
+    queue_event_batches(db, [(lines, "test")])
     return sorted(str(r[0]) for r in db.query("SELECT case_id FROM live_pending"))
 
 

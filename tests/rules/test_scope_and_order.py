@@ -53,7 +53,7 @@ def test_scoped_runs_by_literal_ids_and_by_scope_table_match_the_whole_audit(
 ) -> None:
     folder = make_province(tmp_path, 300, 5)
     import_catalog(db, [folder / "catalog.jsonl"])
-    import_events(db, [folder / "events.jsonl"], hooks=False)
+    import_events(db, [folder / "events.jsonl"])
     at = end_at(folder)
     whole = [f.as_dict() for f in audit(db, at)]
     flagged = sorted({str(f["case_id"]) for f in whole})

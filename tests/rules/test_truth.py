@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from govwatch.events.ingest import load_memory
+from govwatch.live.pipeline import load_memory
 from govwatch.rules.engine import audit
 from tests.conftest import SPARK_AUDIT_TIMEOUT, skip_or_fail
 from tests.rules.province import end_at, identities, make_province, truth

@@ -114,7 +114,7 @@ def _jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 def seed(db: Database, tmp: Path) -> None:
     import_catalog(db, [_jsonl(tmp / "catalog.jsonl", ITEMS)])
-    import_events(db, [_jsonl(tmp / "events.jsonl", EVENTS)], hooks=False)
+    import_events(db, [_jsonl(tmp / "events.jsonl", EVENTS)])
     refresh_next_check(db, None, at=AT)
     evaluate_cases(db, None, AT)
     sync_workflow(db, AT)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path
 
 from govwatch.auth.errors import NotFoundError
 from govwatch.ledger import append_one
+from govwatch.live.pipeline import rule_catalog_changed
 from govwatch.rules import catalog as rule_catalog
 from govwatch.web.api.cases import plain
 from govwatch.web.api.deps import DB, Caller, Clock
@@ -86,6 +87,7 @@ def rules_setting(body: RuleSettingIn, db: DB, caller: Caller, at: Clock) -> Rul
             at,
             {"version": saved.version, "setting": setting, "summary": summary},
         )
+    rule_catalog_changed(db, at)  # alerts follow the new catalog, as from the page and CLI
     return _rules(db)
 
 

@@ -8,7 +8,9 @@ session cookie; a session cookie on an unsafe method must come with the session'
 Resolving the caller costs one query per request: the token or session (with its user) is
 checked every time, so a revocation or a deactivated user takes effect at once, while the
 organisation subtree behind a scoped principal is cached by the tree's size (orgs are only
-ever added). The pool also holds the app's short-lived caches (:mod:`govwatch.web.api.cache`).
+ever added). The pool also holds the app's short-lived caches (:mod:`govwatch.web.api.cache`)
+and the database's live runtime (:class:`govwatch.live.runtime.LiveRuntime`: the live
+evaluator, the group commit of posted events and the sweeper), which borrows its connections.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from govwatch.auth.tokens import resolve_token
 from govwatch.auth.users import SCOPED_ROLES
 from govwatch.live.evaluator import LiveEvaluator
 from govwatch.live.group_commit import GroupCommit
+from govwatch.live.runtime import LiveRuntime
+from govwatch.live.source_scope import check_batches
 from govwatch.storage import Database, connect
 from govwatch.storage.db import SERVE_CHECKPOINT_THRESHOLD
 from govwatch.timeutil import now
@@ -64,8 +68,7 @@ class Pool:
     pages: TTLCache[Any] = field(default_factory=lambda: TTLCache(PAGE_CACHE_SECONDS))
     # tables seen to exist (migrations only add tables)
     tables: set[str] = field(default_factory=set)
-    _evaluator: LiveEvaluator | None = None
-    _imports: GroupCommit | None = None
+    _runtime: LiveRuntime | None = None
 
     def __post_init__(self) -> None:
         self._root = self._open(migrate=True)  # migrates once
@@ -92,27 +95,30 @@ class Pool:
         return connect(self.url, migrate=False)
 
     @property
-    def evaluator(self) -> LiveEvaluator:
-        """The app's live evaluator (its thread starts with the first queued import)."""
+    def runtime(self) -> LiveRuntime:
+        """The database's live runtime (its threads start when first needed)."""
         with self._lock:
-            if self._evaluator is None:
+            if self._runtime is None:
                 if self._root is None:
                     self._root = self._open(migrate=False)
-                self._evaluator = LiveEvaluator(
-                    self.get, self.put, exclusive_writes=self._root.dialect == "duckdb"
+                self._runtime = LiveRuntime(
+                    self.url,
+                    self.get,
+                    self.put,
+                    exclusive_writes=self._root.dialect == "duckdb",
+                    check=check_batches,
                 )
-            return self._evaluator
+            return self._runtime
+
+    @property
+    def evaluator(self) -> LiveEvaluator:
+        """The app's live evaluator (its thread starts with the first queued import)."""
+        return self.runtime.evaluator
 
     @property
     def imports(self) -> GroupCommit:
         """Posted batches are imported in groups, taking the evaluator's import turn."""
-        evaluator = self.evaluator
-        with self._lock:
-            if self._imports is None:
-                from govwatch.web.api.events import check_batches
-
-                self._imports = GroupCommit(evaluator.importing, check=check_batches)
-            return self._imports
+        return self.runtime.imports
 
     def get(self) -> Database:
         try:
@@ -131,10 +137,9 @@ class Pool:
             db.close()
 
     def close(self) -> None:
-        if self._evaluator is not None:
-            self._evaluator.stop()
-            self._evaluator = None
-            self._imports = None
+        if self._runtime is not None:
+            self._runtime.stop()
+            self._runtime = None
         while True:
             try:
                 self._idle.get_nowait().close()

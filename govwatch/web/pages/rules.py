@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError, ValidationError
+from govwatch.live.pipeline import rule_catalog_changed
 from govwatch.rules.catalog import Catalog, current, history
 from govwatch.rules.catalog import save as save_catalog
 from govwatch.rules.custom import CustomRuleDef, check_definition
@@ -147,7 +148,7 @@ async def rules_custom(request: Request, db: DB, caller: Caller, at: Clock) -> R
         catalog = current(db).with_custom(definition)
         matches = dry_run(db, catalog, definition.id, at)
         save_catalog(db, catalog, caller.name, f"新增自定义规则 {definition.id}", at)
-        _reevaluate(db, at)
+        rule_catalog_changed(db, at)
     except GovwatchError as exc:
         field = exc.field if isinstance(exc, ValidationError) else ""
         return _page(
@@ -190,18 +191,10 @@ def rules_setting(
         )
         catalog = current(db).with_setting(setting)
         save_catalog(db, catalog, caller.name, f"调整规则 {rule}（{setting.scope}）", at)
-        _reevaluate(db, at)
+        rule_catalog_changed(db, at)
     except GovwatchError as exc:
         return _page(request, db, caller, status_of(exc), error=str(exc))
     except (KeyError, ValueError) as exc:
         return _page(request, db, caller, 400, error=str(exc).strip("'\""))
     return back("/rules", f"已保存规则 {rule} 的设置")
 
-
-def _reevaluate(db: Database, at: datetime) -> None:
-    """Apply the new catalog to stored cases now, and bring the alert workflow along."""
-    from govwatch.alerts.sync import sync_workflow
-    from govwatch.rules.live import evaluate_cases
-
-    evaluate_cases(db, None, at)
-    sync_workflow(db, at)
