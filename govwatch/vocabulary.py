@@ -346,6 +346,9 @@ ROUND_STAGE_NAMES: Final = _table(
 
 # --- Calendar -------------------------------------------------------------------------------
 
+# The calendar's exceptions to the weekend rule, as `calendar show` lists them.
+DAY_KIND_NAMES: Final = _table({"holiday": "放假", "makeup_workday": "上班"})
+
 # Chinese names of the official-holiday package's (English) holiday labels.
 HOLIDAY_NAMES: Final = _table(
     {
@@ -391,6 +394,7 @@ TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "PERMISSION_NAMES": PERMISSION_NAMES,
         "ORG_KIND_NAMES": ORG_KIND_NAMES,
         "ROUND_STAGE_NAMES": ROUND_STAGE_NAMES,
+        "DAY_KIND_NAMES": DAY_KIND_NAMES,
         "HOLIDAY_NAMES": HOLIDAY_NAMES,
     }
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from govwatch.rules.model import Evidence, Rule, unit_name
+from govwatch.vocabulary import event_kind_name
 
 
 def _missing_materials(ev: Evidence) -> str:
@@ -67,7 +68,7 @@ WHERE x.rn = 1
 
 
 def _beyond_guide(ev: Evidence) -> str:
-    what = "申请" if ev["event_kind"] == "apply" else "补正告知"
+    what = event_kind_name(ev["event_kind"])
     return f"{what}（{ev['event_id']}）要求的材料“{ev['material']}”不在该事项办事指南的材料清单中"
 
 
