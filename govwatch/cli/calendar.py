@@ -8,18 +8,10 @@ import click
 import orjson
 
 from govwatch.calendar.store import show, status
+from govwatch.cli.options import db_option, format_option
 from govwatch.live.pipeline import load_calendar
 from govwatch.storage import connect
-from govwatch.storage.db import DEFAULT_URL
-
-db_option = click.option(
-    "--db", "db_url", default=DEFAULT_URL, show_default=True, envvar="GOVWATCH_DB",
-    help="数据库：duckdb:///文件路径 或 postgresql://…",
-)  # fmt: skip
-format_option = click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table",
-    show_default=True,
-)  # fmt: skip
+from govwatch.vocabulary import DAY_KIND_NAMES
 
 
 def _spans(years: list[int]) -> str:
@@ -43,8 +35,8 @@ def calendar_group() -> None:
 
 
 @calendar_group.command("status")
-@db_option
-@format_option
+@db_option()
+@format_option()
 def status_cmd(db_url: str, fmt: str) -> None:
     """哪些年份已有节假日安排（已覆盖），哪些年份为暂定（仅按周末计算）。"""
     db = connect(db_url)
@@ -76,8 +68,8 @@ def status_cmd(db_url: str, fmt: str) -> None:
 
 @calendar_group.command("show")
 @click.argument("year", type=int)
-@db_option
-@format_option
+@db_option()
+@format_option()
 def show_cmd(year: int, db_url: str, fmt: str) -> None:
     """列出一年的日历：放假日、调休上班日及其来源。"""
     db = connect(db_url)
@@ -97,14 +89,14 @@ def show_cmd(year: int, db_url: str, fmt: str) -> None:
     click.echo(f"{year} 年：{state}，来源 {days[0]['source']}，工作日 {workdays} 天")
     for day in days:
         if day["kind"] in ("holiday", "makeup_workday"):
-            label = "放假" if day["kind"] == "holiday" else "上班"
+            label = DAY_KIND_NAMES[day["kind"]]
             click.echo(f"  {day['date']} {day['weekday']} {label} {day['name'] or ''}".rstrip())
 
 
 @calendar_group.command("load")
 @click.argument("file", type=click.Path(path_type=Path))
-@db_option
-@format_option
+@db_option()
+@format_option()
 def load_cmd(file: Path, db_url: str, fmt: str) -> None:
     """载入节假日安排 CSV（date,type；type 为 holiday 放假 或 workday 调休上班）。
 

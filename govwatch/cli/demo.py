@@ -24,9 +24,30 @@ from pathlib import Path
 import click
 import orjson
 
-from govwatch.auth.demo import DemoAccount
+from govwatch.alerts.queries import count_active_alerts
+from govwatch.auth.demo import DemoAccount, create_demo_users
+from govwatch.auth.orgs import rename_org, sync_from_catalog
+from govwatch.cli.serve import serve
+from govwatch.evaluation.demand.ratings import open_followups, sync_ratings_from_events
+from govwatch.evaluation.metrics.definitions import Period
+from govwatch.evaluation.presets import load_preset
+from govwatch.evaluation.rounds.lifecycle import (
+    UnitSpec,
+    collect,
+    compute_round,
+    create_round,
+    open_review,
+    publish_round,
+)
+from govwatch.evaluation.rounds.values import Actor, submit_value
+from govwatch.events.cases import count_cases
+from govwatch.generator import generate, make_config
+from govwatch.items.ingest import import_catalog
+from govwatch.items.queries import city_codes, department_name_by_region, departments
+from govwatch.live.pipeline import import_event_files
 from govwatch.storage import Database, connect
 from govwatch.timeutil import parse_timestamp
+from govwatch.vocabulary import ITEM_LEVEL_NAMES
 
 DEMO_DIR = Path("demo-data")
 
@@ -46,12 +67,6 @@ def _say(message: str) -> None:
 
 def build(cases: int, seed: int, workdir: Path = DEMO_DIR) -> tuple[DemoSummary, list[DemoAccount]]:
     """Generate, import, supervise and evaluate; return the summary and the demo accounts."""
-    from govwatch.auth.demo import create_demo_users
-    from govwatch.auth.orgs import sync_from_catalog
-    from govwatch.generator import generate, make_config
-    from govwatch.items.ingest import import_catalog
-    from govwatch.live.pipeline import import_event_files
-
     province = workdir / "province"
     if province.exists():
         shutil.rmtree(province)
@@ -75,27 +90,14 @@ def build(cases: int, seed: int, workdir: Path = DEMO_DIR) -> tuple[DemoSummary,
         accounts = create_demo_users(db, end_at)
         _say("4/5 好差评与评估批次：采集、计算、复核、发布…")
         rounds = _evaluate(db, end_at)
-        alerts = int(db.scalar("SELECT COUNT(*) FROM alerts WHERE status = 'active'") or 0)
-        n_cases = int(db.scalar("SELECT COUNT(*) FROM cases") or 0)
+        alerts = count_active_alerts(db)
+        n_cases = count_cases(db)
     finally:
         db.close()
     return DemoSummary(db_url, end_at, n_cases, alerts, rounds), accounts
 
 
 def _evaluate(db: Database, end_at: datetime) -> tuple[str, ...]:
-    from govwatch.evaluation.demand.ratings import open_followups, sync_ratings_from_events
-    from govwatch.evaluation.metrics.definitions import Period
-    from govwatch.evaluation.presets import load_preset
-    from govwatch.evaluation.rounds.lifecycle import (
-        UnitSpec,
-        collect,
-        compute_round,
-        create_round,
-        open_review,
-        publish_round,
-    )
-    from govwatch.evaluation.rounds.values import Actor, submit_value
-
     sync_ratings_from_events(db)
     open_followups(db, at=end_at)
     admin, evaluator = Actor("演示管理员", "admin"), Actor("演示第三方评估机构", "evaluator")
@@ -137,10 +139,7 @@ def _evaluate(db: Database, end_at: datetime) -> tuple[str, ...]:
 def _region_names(db: Database) -> dict[str, str]:
     """Names of divisions, read off the names of their departments (临川市公安局 → 临川市)."""
     names: dict[str, str] = {}
-    for code, dept in db.query(
-        "SELECT region_code, MIN(department_name) FROM items GROUP BY region_code"
-    ):
-        text, code = str(dept or ""), str(code)
+    for code, text in department_name_by_region(db).items():
         if code.endswith("0000"):
             match = re.match(r"^(.+?省)", text)
         elif code.endswith("00"):
@@ -154,26 +153,20 @@ def _region_names(db: Database) -> dict[str, str]:
 
 def _name_regions(db: Database) -> None:
     for code, name in _region_names(db).items():
-        db.execute("UPDATE orgs SET name = ? WHERE org_code = ?", [name, code])
+        rename_org(db, code, name)
 
 
 def _units(db: Database, kind: str) -> list[tuple[str, str | None, str | None]]:
     """Cities (grouped by the province's economic zones) or departments (grouped by level)."""
     if kind == "city":
-        rows = db.query(
-            "SELECT DISTINCT substr(region_code, 1, 4) || '00' AS unit FROM items ORDER BY 1"
-        )
-        units = [str(r[0]) for r in rows if not str(r[0]).endswith("0000")]
+        units = city_codes(db)
         names = _region_names(db)
         return [
             (u, names.get(u), "一类地区" if i % 2 == 0 else "二类地区") for i, u in enumerate(units)
         ]
-    rows = db.query(
-        "SELECT department_code, MIN(department_name), MIN(level) FROM items "
-        "GROUP BY department_code ORDER BY 1"
-    )
-    level_names = {"2": "省级", "3": "市级", "4": "县级"}
-    return [(str(r[0]), r[1], level_names.get(str(r[2]), "其他")) for r in rows]
+    # Departments are grouped by the level of their items; the demo province has three.
+    groups = {lv: ITEM_LEVEL_NAMES[lv] for lv in ("2", "3", "4")}
+    return [(code, name, groups.get(level, "其他")) for code, name, level in departments(db)]
 
 
 @click.command("demo")
@@ -200,8 +193,6 @@ def demo_command(cases: int, seed: int, host: str, port: int, no_serve: bool) ->
         click.echo(f"  {account.role:<11} {account.username:<16} {kind}：{account.secret}{org}")
     if no_serve:
         return
-    from govwatch.cli.serve import serve
-
     serve(summary.db_url, host, port)
 
 

@@ -7,28 +7,12 @@ from pathlib import Path
 import click
 import orjson
 
+from govwatch.cli.options import db_option, format_option
 from govwatch.errors import GovwatchError
 from govwatch.events import quarantine
 from govwatch.events.ingest import ImportReport
 from govwatch.live.pipeline import import_event_files, import_item_files, retry_quarantine
 from govwatch.storage import connect
-from govwatch.storage.db import DEFAULT_URL
-
-db_option = click.option(
-    "--db",
-    "db_url",
-    default=DEFAULT_URL,
-    show_default=True,
-    envvar="GOVWATCH_DB",
-    help="数据库：duckdb:///文件路径 或 postgresql://…",
-)
-format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "jsonl"]),
-    default="table",
-    show_default=True,
-)
 
 
 def emit_report(report: ImportReport, fmt: str, what: str) -> None:
@@ -59,8 +43,8 @@ def import_group() -> None:
 
 @import_group.command("catalog")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@db_option
-@format_option
+@db_option()
+@format_option()
 def import_catalog_cmd(files: tuple[Path, ...], db_url: str, fmt: str) -> None:
     """导入事项目录（JSON Lines、YAML、CSV、Excel、Parquet）。"""
     db = connect(db_url)
@@ -74,8 +58,8 @@ def import_catalog_cmd(files: tuple[Path, ...], db_url: str, fmt: str) -> None:
 
 @import_group.command("events")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@db_option
-@format_option
+@db_option()
+@format_option()
 def import_events_cmd(files: tuple[Path, ...], db_url: str, fmt: str) -> None:
     """导入办件事件（JSON Lines、CSV、Excel、Parquet、国标表/SBLSH 交换表）。"""
     db = connect(db_url)
@@ -93,8 +77,8 @@ def quarantine_group() -> None:
 
 
 @quarantine_group.command("list")
-@db_option
-@format_option
+@db_option()
+@format_option()
 @click.option("--all", "show_all", is_flag=True, help="包括已解决的记录")
 @click.option("--limit", type=int, default=None)
 def quarantine_list(db_url: str, fmt: str, show_all: bool, limit: int | None) -> None:
@@ -124,7 +108,7 @@ def quarantine_list(db_url: str, fmt: str, show_all: bool, limit: int | None) ->
 @click.argument("assignment", required=False)
 @click.option("--raw", "raw_text", help="用整条修正后的记录（JSON）替换")
 @click.option("--unset", "unset_field", help="删除一个字段")
-@db_option
+@db_option()
 def quarantine_fix(
     entry_id: int,
     assignment: str | None,
@@ -151,8 +135,8 @@ def quarantine_fix(
 
 @quarantine_group.command("retry")
 @click.argument("ids", nargs=-1, type=int)
-@db_option
-@format_option
+@db_option()
+@format_option()
 def quarantine_retry(ids: tuple[int, ...], db_url: str, fmt: str) -> None:
     """重新提交隔离记录（默认全部待处理记录）。"""
     db = connect(db_url)

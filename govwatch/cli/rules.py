@@ -7,25 +7,23 @@ import getpass
 import io
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from govwatch import timeutil
+from govwatch.calendar.store import load_file
+from govwatch.cli.options import at_option, db_option, format_option
 from govwatch.errors import GovwatchError, InputError
-from govwatch.live.pipeline import rule_catalog_changed
-from govwatch.rules import catalog as catalog_store
+from govwatch.live.pipeline import load_memory, rule_catalog_changed
+from govwatch.rules import catalog as rule_catalog
 from govwatch.rules.custom import CustomRuleDef
+from govwatch.rules.engine import DatabaseExecutor, audit, run
 from govwatch.rules.model import CLASS_NAMES, LEVEL_NAMES, Finding
 from govwatch.rules.settings import Scope, Setting, render
 from govwatch.rules.views import CASE_VIEW_COLUMNS
-from govwatch.storage.db import DEFAULT_URL
-
-db_option = click.option(
-    "--db", "db_url", default=DEFAULT_URL, show_default=True, envvar="GOVWATCH_DB",
-    help="数据库：duckdb:///文件路径 或 postgresql://…",
-)  # fmt: skip
+from govwatch.storage import Database, connect
 
 
 def _dumps(value: Any) -> str:
@@ -68,7 +66,7 @@ def emit_findings(findings: list[Finding], fmt: str) -> None:
     help="办件事件文件（可跟多个）",
 )
 @click.argument("more_events", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--at", "at_text", help="审计时点（默认当前时间）；之后发生的事件不计")
+@at_option("审计时点（默认当前时间）；之后发生的事件不计")
 @click.option(
     "--calendar", "calendar_file", type=click.Path(path_type=Path), help="工作日历 CSV（date,type）"
 )
@@ -78,34 +76,22 @@ def emit_findings(findings: list[Finding], fmt: str) -> None:
 @click.option(
     "--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "csv", "table"]),
-    default="jsonl",
-    show_default=True,
-)
+@format_option(("jsonl", "csv", "table"))
 def audit_cmd(
     catalogs: tuple[Path, ...],
     events: tuple[Path, ...],
     more_events: tuple[Path, ...],
-    at_text: str | None,
+    at: datetime,
     calendar_file: Path | None,
     rules_file: Path | None,
     engine: str,
     fmt: str,
 ) -> None:
     """对事件日志运行整个监察规则目录（无状态），每行输出一条发现。"""
-    from govwatch.live.pipeline import load_memory
-    from govwatch.rules.engine import audit
-
-    at = timeutil.parse_timestamp(at_text) if at_text else timeutil.now()
-    rules = catalog_store.load_file(rules_file) if rules_file else catalog_store.Catalog()
+    rules = rule_catalog.load_file(rules_file) if rules_file else rule_catalog.Catalog()
     db = load_memory(list(catalogs), [*events, *more_events])
     try:
         if calendar_file is not None:
-            from govwatch.calendar.store import load_file
-
             load_file(db, calendar_file)
         findings = audit(db, at, rules, engine=engine)
     finally:
@@ -119,13 +105,11 @@ def rules_group() -> None:
     """监察规则目录：查看、设置、新增自定义规则、变更历史。"""
 
 
-def _open(db_url: str) -> Any:
-    from govwatch.storage import connect
-
+def _open(db_url: str) -> Database:
     return connect(db_url)
 
 
-def _rule_row(rule: Any, cat: catalog_store.Catalog) -> dict[str, Any]:
+def _rule_row(rule: Any, cat: rule_catalog.Catalog) -> dict[str, Any]:
     mine = [s.as_doc() for s in cat.settings if s.rule == rule.id]
     return {
         "id": rule.id,
@@ -152,13 +136,13 @@ def _rule_row(rule: Any, cat: catalog_store.Catalog) -> dict[str, Any]:
 
 
 @rules_group.command("list")
-@db_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table")
+@db_option()
+@format_option()
 def rules_list(db_url: str, fmt: str) -> None:
     """列出全部规则（内置 21 条与自定义规则）及其当前设置。"""
     db = _open(db_url)
     try:
-        cat = catalog_store.current(db)
+        cat = rule_catalog.current(db)
     finally:
         db.close()
     rows = [_rule_row(r, cat) for r in cat.rules()]
@@ -180,13 +164,13 @@ def rules_list(db_url: str, fmt: str) -> None:
 
 @rules_group.command("show")
 @click.argument("rule_id")
-@db_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@db_option()
+@format_option(("table", "json"))
 def rules_show(rule_id: str, db_url: str, fmt: str) -> None:
     """显示一条规则：说明、依据、参数、各范围设置与查询。"""
     db = _open(db_url)
     try:
-        cat = catalog_store.current(db)
+        cat = rule_catalog.current(db)
     finally:
         db.close()
     rule = cat.rule(rule_id)
@@ -234,8 +218,8 @@ def _parse_params(pairs: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
 @click.option("--level", type=click.Choice(["warning", "yellow", "red"]), help="告警级别")
 @click.option("--param", "params", multiple=True, help="参数，名称=值（可多次）")
 @click.option("--by", "who", default=None, help="变更人（默认当前系统用户）")
-@click.option("--at", "at_text", help="视为变更发生的时点（默认当前时间）")
-@db_option
+@at_option("视为变更发生的时点（默认当前时间）")
+@db_option()
 def rules_set(
     rule_id: str,
     scope: str,
@@ -243,19 +227,18 @@ def rules_set(
     level: str | None,
     params: tuple[str, ...],
     who: str | None,
-    at_text: str | None,
+    at: datetime,
     db_url: str,
 ) -> None:
     """启用/停用规则，或修改其级别与参数（全局或某区划、部门、事项）。"""
     if enabled is None and level is None and not params:
         raise InputError("没有要修改的内容：请给出 --enable/--disable、--level 或 --param")
     setting = Setting(rule_id, Scope.parse(scope), enabled, level, _parse_params(params))
-    at = timeutil.parse_timestamp(at_text) if at_text else timeutil.now()
     db = _open(db_url)
     try:
-        cat = catalog_store.current(db).with_setting(setting)
+        cat = rule_catalog.current(db).with_setting(setting)
         summary = "set " + _dumps(setting.as_doc())
-        saved = catalog_store.save(db, cat, who or getpass.getuser(), summary, at)
+        saved = rule_catalog.save(db, cat, who or getpass.getuser(), summary, at)
         rule_catalog_changed(db, at)
     finally:
         db.close()
@@ -277,8 +260,8 @@ def rules_set(
 @click.option("--legal-basis", default="")
 @click.option("--dry-run", is_flag=True, help="只检查并试运行，不保存")
 @click.option("--by", "who", default=None)
-@click.option("--at", "at_text", help="试运行与变更的时点（默认当前时间）")
-@db_option
+@at_option("试运行与变更的时点（默认当前时间）")
+@db_option()
 def rules_add(
     rule_id: str,
     rule_class: str,
@@ -289,19 +272,16 @@ def rules_add(
     legal_basis: str,
     dry_run: bool,
     who: str | None,
-    at_text: str | None,
+    at: datetime,
     db_url: str,
 ) -> None:
     """新增自定义规则：先检查表达式并在现有数据上试运行，再保存。"""
-    from govwatch.rules.engine import DatabaseExecutor, run
-
     definition = CustomRuleDef(
         rule_id, rule_class, rule_type, level, description, expression, legal_basis
     )
-    at = timeutil.parse_timestamp(at_text) if at_text else timeutil.now()
     db = _open(db_url)
     try:
-        cat = catalog_store.current(db).with_custom(definition)
+        cat = rule_catalog.current(db).with_custom(definition)
         try:
             hits = run(DatabaseExecutor(db), cat, at, only=[rule_id])
         except GovwatchError:
@@ -316,7 +296,7 @@ def rules_add(
         )
         if dry_run:
             return
-        saved = catalog_store.save(
+        saved = rule_catalog.save(
             db, cat, who or getpass.getuser(), "add " + _dumps(definition.as_doc()), at
         )
         rule_catalog_changed(db, at)
@@ -326,13 +306,13 @@ def rules_add(
 
 
 @rules_group.command("history")
-@db_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table")
+@db_option()
+@format_option()
 def rules_history(db_url: str, fmt: str) -> None:
     """规则目录的每次变更：版本、时间、变更人、内容。"""
     db = _open(db_url)
     try:
-        rows = catalog_store.history(db)
+        rows = rule_catalog.history(db)
     finally:
         db.close()
     if fmt == "json":

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from govwatch.cli.options import db_option
 from govwatch.live.sweeper import SWEEP_SECONDS
-from govwatch.storage.db import DEFAULT_URL
 
 
 def serve(db_url: str, host: str, port: int, sweep_seconds: float = SWEEP_SECONDS) -> None:
@@ -30,14 +30,7 @@ def serve(db_url: str, host: str, port: int, sweep_seconds: float = SWEEP_SECOND
     type=float,
     help="后台巡检间隔（秒）；0 关闭",
 )
-@click.option(
-    "--db",
-    "db_url",
-    default=DEFAULT_URL,
-    show_default=True,
-    envvar="GOVWATCH_DB",
-    help="数据库：duckdb:///文件路径 或 postgresql://…",
-)
+@db_option()
 def serve_command(host: str, port: int, sweep_seconds: float, db_url: str) -> None:
     """启动网页、JSON API 与实时巡检。"""
     serve(db_url, host, port, sweep_seconds)
