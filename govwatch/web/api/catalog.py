@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Path
 
-from govwatch.auth.errors import NotFoundError
+from govwatch.evaluation.rounds.views import RoundViewer, round_summary
 from govwatch.ledger import append_one
 from govwatch.live.pipeline import rule_catalog_changed
 from govwatch.rules import catalog as rule_catalog
-from govwatch.web.api.cases import plain
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.api.errors import AUTH, BAD_INPUT, NOT_FOUND
 from govwatch.web.api.schemas import RuleOut, RuleSettingIn, RulesOut
@@ -97,37 +95,10 @@ def rules_setting(body: RuleSettingIn, db: DB, caller: Caller, at: Clock) -> Rul
 def evaluation_round(
     round_id: Annotated[str, Path(min_length=1, max_length=64)], db: DB, caller: Caller
 ) -> dict[str, Any]:
-    """A round and its results; the public sees published rounds only."""
+    """A round and the results the caller may see (docs/security.md, "Evaluation rounds").
+
+    The same dict as the round page's JSON twin (``/evaluations/{round}?format=json``).
+    """
     if caller.role != "public":
         caller.require("evaluations.read")
-    if not db.table_exists("eval_rounds"):
-        raise NotFoundError(f"评估批次“{round_id}”不存在")
-    rows = db.query_dicts(
-        "SELECT round_id, name, period_start, period_end, unit_kind, system_name, status, "
-        "published_at, digest FROM eval_rounds WHERE round_id = ?",
-        [round_id],
-    )
-    if not rows or (caller.role in ("public", "source") and rows[0]["status"] != "published"):
-        raise NotFoundError(f"评估批次“{round_id}”不存在或尚未公布")
-    results = db.query_dicts(
-        "SELECT unit, group_name, score, stars, rank, group_rank, points, missing, rank_low, "
-        "rank_high, star_stability FROM eval_results WHERE round_id = ? ORDER BY rank, unit",
-        [round_id],
-    )
-    units = []
-    for r in results:
-        unit: dict[str, Any] = {
-            "unit": r["unit"],
-            "group": r["group_name"],
-            "score": r["score"],
-            "stars": r["stars"],
-            "rank": r["rank"],
-            "group_rank": r["group_rank"],
-            "points": orjson.loads(r["points"]),
-            "missing": orjson.loads(r["missing"]),
-        }
-        if r["rank_low"] is not None:
-            unit["rank_interval"] = [r["rank_low"], r["rank_high"]]
-            unit["star_stability"] = r["star_stability"]
-        units.append(unit)
-    return {**{k: plain(v) for k, v in rows[0].items()}, "results": units}
+    return round_summary(db, round_id, RoundViewer.of_principal(caller))
