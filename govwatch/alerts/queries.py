@@ -40,6 +40,14 @@ class AlertFilter:
     until: datetime | None = None
 
 
+def region_prefix(code: str) -> str:
+    """330100 → 3301: a city's or province's code covers its subtree by prefix."""
+    prefix = code
+    while len(prefix) > 2 and prefix.endswith("00"):
+        prefix = prefix[:-2]
+    return prefix
+
+
 def scope_condition(principal: Principal, alias: str = "a") -> tuple[str, list[Any]]:
     """SQL limiting rows with department/org/region columns to the principal's scope."""
     if principal.scope is None:
@@ -87,10 +95,7 @@ def _conditions(principal: Principal, f: AlertFilter) -> tuple[list[str], list[A
             params.append(value)
     if f.region_code:
         where.append("a.region_code LIKE ?")
-        prefix = f.region_code
-        while len(prefix) > 2 and prefix.endswith("00"):
-            prefix = prefix[:-2]
-        params.append(prefix + "%")
+        params.append(region_prefix(f.region_code) + "%")
     joined = False
     if f.state in ("open", "closed"):
         # An alert the workflow has not reached yet has the state its status implies.

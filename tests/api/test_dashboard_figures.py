@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from govwatch.alerts.dashboard import DashFilter, dashboard_data
 from govwatch.auth.principal import Principal
-from govwatch.web.pages.dashboard import DashFilter, dashboard_data
 from tests.api.conftest import T0, World
 from tests.api.test_alert_listing import _states
 

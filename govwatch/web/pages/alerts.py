@@ -20,6 +20,7 @@ from govwatch.alerts import queries
 from govwatch.alerts.orders import ORDER_STATE_NAMES, get_order, issue_order, order_alert_ids
 from govwatch.alerts.states import MOVES, STATE_NAMES, STATES, allowed_actions
 from govwatch.alerts.workflow import act, get_state, load_alert, transitions
+from govwatch.auth.names import department_names, region_names
 from govwatch.auth.principal import SYSTEM, Principal
 from govwatch.errors import GovwatchError
 from govwatch.storage import Database
@@ -35,7 +36,6 @@ from govwatch.web.pages.base import (
     status_of,
     wants_json,
 )
-from govwatch.web.pages.names import department_names, region_names
 
 router = APIRouter()
 PAGE_SIZE = 50

@@ -1,4 +1,6 @@
-"""Names for codes shown on pages: departments (from the catalog), regions (from the org tree)."""
+"""Names of organisations for their codes: departments (from the item catalog), regions (from
+the organisation tree, falling back to the codes items carry). Pages, charts and lists read them
+here, one reader each."""
 
 from __future__ import annotations
 
@@ -25,14 +27,6 @@ def _cached(db: Database, kind: str, load: Callable[[Database], dict[str, str]])
     with _lock:
         _cache[key] = (now, names)
     return names
-
-
-def region_prefix(code: str) -> str:
-    """330100 → 3301: a city's or province's code covers its subtree by prefix."""
-    prefix = code
-    while len(prefix) > 2 and prefix.endswith("00"):
-        prefix = prefix[:-2]
-    return prefix
 
 
 def department_names(db: Database) -> dict[str, str]:
