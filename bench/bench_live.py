@@ -1,15 +1,15 @@
 """The live path end to end over HTTP (issues 4 and 5): ingestion rate and events-to-alert latency.
 
 A file-backed DuckDB database first holds a stored province (``GOVWATCH_BENCH_LIVE_STORED``:
-comma-separated sizes, default 100,000 and 1,000,000 cases, imported without live hooks); a loopback uvicorn server runs the app
+comma-separated sizes, default 100,000 and 1,000,000 cases, imported without the live pipeline); a loopback uvicorn server runs the app
 on it. New events come from a second generated province (other case ids), ordered by their
 time of occurrence as source systems would send them, in batches of 500:
 
 1. Sustained ingestion: four clients post batches with ``wait=false`` as fast as the server
    takes them; the clock stops when the live evaluator has evaluated every queued case (clocks,
    21 rules, workflow): events / that time. The same with ``wait=true`` (each answer after its
-   cases' alerts). Baseline: the same batches through ``import_records`` with the synchronous
-   hooks in process, one batch after another (the path every batch took before the evaluator).
+   cases' alerts). Baseline: the same batches through ``live.pipeline.import_event_records``
+   (import, then what follows, synchronously) in process, one batch after another (the path every batch took before the evaluator).
 2. Latency: one client paced at 1,000 events/s (a batch of 500 every 0.5 s, ``wait=true``);
    a batch's latency runs from its scheduled send time to its answer, which comes once its
    alerts are written. p50/p99 over the run.
@@ -205,13 +205,13 @@ def _sustained(
 
 
 def _baseline(url: str, batches: list[list[dict[str, Any]]]) -> dict[str, float]:
-    from govwatch.events.ingest import import_records
+    from govwatch.live.pipeline import import_event_records
     from govwatch.storage import connect
 
     db = connect(url, migrate=False)
     with timer() as took:
-        for batch in batches:
-            import_records(db, batch, source="bench")
+        for batch in batches:  # each batch's clocks, rules and workflow before the next
+            import_event_records(db, batch, source="bench")
     alerts = int(db.scalar("SELECT count(*) FROM alerts") or 0)
     db.close()
     events = sum(len(b) for b in batches)
@@ -299,7 +299,7 @@ def main() -> None:
 
 def _record(rows: list[list[object]], notes: list[str]) -> None:
     body = (
-        "Stored: a generated province in a DuckDB file (imported without live hooks). Feed: "
+        "Stored: a generated province in a DuckDB file (imported without the live pipeline). Feed: "
         f"another province's events (case ids prefixed), in order of occurrence, batches of "
         f"{BATCH}. Rate = events until the live evaluator has evaluated every queued case "
         "(clocks, 21 rules, workflow). Target ≥ 5,000 events/s (issue 5). The clients run "
