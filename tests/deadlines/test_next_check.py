@@ -105,8 +105,8 @@ def test_refresh_of_some_cases_leaves_the_others_alone(db: Database) -> None:
 
 
 def test_import_stores_next_check_through_the_hooks(db: Database, tmp_path: Path) -> None:
-    from govwatch.events.ingest import import_events
     from govwatch.items.ingest import import_catalog
+    from govwatch.live.pipeline import import_event_files
 
     catalog, events = tmp_path / "catalog.jsonl", tmp_path / "events.jsonl"
     catalog.write_bytes(orjson.dumps({
@@ -118,5 +118,5 @@ def test_import_stores_next_check_through_the_hooks(db: Database, tmp_path: Path
         "occurred_at": "2025-09-26T10:00:00+08:00"}) + b"\n")  # fmt: skip
     with time_machine.travel(datetime(2025, 10, 20, 9, 0, tzinfo=SHANGHAI), tick=False):
         import_catalog(db, [catalog])
-        import_events(db, [events])
+        import_event_files(db, [events])
     assert next_check(db, "c1") == datetime(2025, 10, 28)

@@ -25,9 +25,9 @@ from govwatch.evaluation.rounds.lifecycle import (
     publish_round,
 )
 from govwatch.evaluation.rounds.values import Actor, submit_value
-from govwatch.events.ingest import import_events
 from govwatch.generator import generate, make_config
 from govwatch.items.ingest import import_catalog
+from govwatch.live.pipeline import import_event_files
 from govwatch.storage import Database, connect
 
 from ..conftest import drop_pg_schema, pg_url
@@ -51,7 +51,7 @@ def rows(path: Path) -> list[dict[str, Any]]:
 
 def load(db: Database, province: Path) -> Database:
     import_catalog(db, [province / "catalog.jsonl"])
-    import_events(db, [province / "events.jsonl"])
+    import_event_files(db, [province / "events.jsonl"])
     sync_ratings_from_events(db)
     open_followups(db, at=datetime(2026, 1, 1))
     return db
