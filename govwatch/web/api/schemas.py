@@ -159,11 +159,20 @@ class ActionIn(BaseModel):
     expected_version: int | None = Field(default=None, ge=1)
 
 
+class CaseAlertOut(AlertOut):
+    history: list[dict[str, Any]] = Field(
+        default_factory=list, description="the engine's record: raised, level changes, cleared"
+    )
+
+
 class CaseOut(BaseModel):
+    """One case: also the JSON twin of the case page (``/cases/{case_id}?format=json``)."""
+
     case: dict[str, Any]
-    clock: dict[str, Any] | None
+    clock: dict[str, Any] | None = Field(description="the stored clock; null before acceptance")
     events: list[dict[str, Any]]
-    alerts: list[AlertOut]
+    item: dict[str, Any] | None = None
+    alerts: list[CaseAlertOut]
     masked: bool = Field(description="personal data in this answer is masked")
 
 
