@@ -42,3 +42,46 @@ def departments(db: Database) -> list[tuple[str, str | None, str]]:
         "GROUP BY department_code ORDER BY 1"
     )
     return [(str(r[0]), None if r[1] is None else str(r[1]), str(r[2])) for r in rows]
+
+
+ITEM_COLUMNS = (
+    "item_code, name, item_type, department_code, department_name, region_code, case_kind, "
+    "legal_limit, legal_limit_unit, promised_limit, promised_limit_unit, has_fee, fee_basis, "
+    "fee_amount, fee_unit_price, fee_unit, online_depth, unified_identity, e_license, "
+    "online_payment, delivery, max_visits"
+)
+
+
+def item_detail(db: Database, item_code: str) -> dict[str, Any] | None:
+    """One item with its steps, materials, fee tiers and risk points; None when not listed."""
+    rows = db.query_dicts(f"SELECT {ITEM_COLUMNS} FROM items WHERE item_code = ?", [item_code])
+    if not rows:
+        return None
+    one: dict[str, Any] = {"item": rows[0]}
+    for key, table, order in (
+        ("steps", "item_steps", "seq"),
+        ("materials", "item_materials", "seq"),
+        ("tiers", "item_tiers", "tier"),
+        ("risks", "item_risk_points", "seq"),
+    ):
+        one[key] = db.query_dicts(
+            f"SELECT * FROM {table} WHERE item_code = ? ORDER BY {order}", [item_code]
+        )
+    return one
+
+
+def search_items(
+    db: Database, q: str, page: int, page_size: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the items whose code, name or department name contain ``q``, and the total."""
+    where, params = "1 = 1", []
+    if q.strip():
+        where = "(item_code LIKE ? OR name LIKE ? OR department_name LIKE ?)"
+        params = [f"%{q.strip()}%"] * 3
+    total = int(db.scalar(f"SELECT COUNT(*) FROM items WHERE {where}", params) or 0)
+    rows = db.query_dicts(
+        f"SELECT {ITEM_COLUMNS} FROM items WHERE {where} ORDER BY item_code "
+        f"LIMIT {int(page_size)} OFFSET {(int(page) - 1) * int(page_size)}",
+        params,
+    )
+    return rows, total

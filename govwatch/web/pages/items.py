@@ -2,40 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from govwatch.storage import Database
+from govwatch.items.queries import item_detail, search_items
 from govwatch.web.api.deps import DB, Caller
 from govwatch.web.pages.base import error_page, json_response, login_redirect, render, wants_json
 
 router = APIRouter()
 PAGE_SIZE = 50
-ITEM_COLUMNS = (
-    "item_code, name, item_type, department_code, department_name, region_code, case_kind, "
-    "legal_limit, legal_limit_unit, promised_limit, promised_limit_unit, has_fee, fee_basis, "
-    "fee_amount, fee_unit_price, fee_unit, online_depth, unified_identity, e_license, "
-    "online_payment, delivery, max_visits"
-)
-
-
-def item_detail(db: Database, item_code: str) -> dict[str, Any] | None:
-    rows = db.query_dicts(f"SELECT {ITEM_COLUMNS} FROM items WHERE item_code = ?", [item_code])
-    if not rows:
-        return None
-    one: dict[str, Any] = {"item": rows[0]}
-    for key, table, order in (
-        ("steps", "item_steps", "seq"),
-        ("materials", "item_materials", "seq"),
-        ("tiers", "item_tiers", "tier"),
-        ("risks", "item_risk_points", "seq"),
-    ):
-        one[key] = db.query_dicts(
-            f"SELECT * FROM {table} WHERE item_code = ? ORDER BY {order}", [item_code]
-        )
-    return one
 
 
 @router.get("/items", response_model=None)
@@ -50,16 +27,7 @@ def item_list(
         return login_redirect(request)
     if not caller.can("cases.read"):
         return error_page(request, db, caller, 403, "本角色无权查看事项目录")
-    where, params = "1 = 1", []
-    if q.strip():
-        where = "(item_code LIKE ? OR name LIKE ? OR department_name LIKE ?)"
-        params = [f"%{q.strip()}%"] * 3
-    total = int(db.scalar(f"SELECT COUNT(*) FROM items WHERE {where}", params) or 0)
-    rows = db.query_dicts(
-        f"SELECT {ITEM_COLUMNS} FROM items WHERE {where} ORDER BY item_code "
-        f"LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}",
-        params,
-    )
+    rows, total = search_items(db, q, page, PAGE_SIZE)
     if wants_json(request):
         return json_response({"items": rows, "total": total, "page": page})
     return render(
