@@ -101,3 +101,9 @@ def check_session(db: Database, secret: str, at: datetime) -> SessionCheck | Non
         bool(active),
         int(orgs),
     )
+
+
+def csrf_token_of(db: Database, session_hash: str) -> str:
+    """The CSRF token stored with a session ('' when there is no such session)."""
+    rows = db.query("SELECT csrf_token FROM sessions WHERE session_hash = ?", [session_hash])
+    return str(rows[0][0]) if rows else ""

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from govwatch.alerts.orders import get_order, order_alert_ids
+from govwatch.alerts.order_views import orders_of_alert
 from govwatch.alerts.queries import AlertFilter, alert_history, get_alert, list_alerts
 from govwatch.alerts.workflow import (
     act,
@@ -18,7 +18,7 @@ from govwatch.alerts.workflow import (
     transitions,
 )
 from govwatch.auth.errors import NotFoundError
-from govwatch.auth.principal import SYSTEM
+from govwatch.timeutil import parse_timestamp
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.api.errors import AUTH, BAD_INPUT, CONFLICT, NOT_FOUND
 from govwatch.web.api.schemas import (
@@ -81,8 +81,6 @@ def alerts_index(
 
 
 def _naive(value: datetime | None) -> datetime | None:
-    from govwatch.timeutil import parse_timestamp
-
     return parse_timestamp(value) if value is not None else None
 
 
@@ -105,16 +103,7 @@ def _detail(db: DB, caller: Caller, alert_id: str) -> AlertDetail:
         )
     else:
         workflow = WorkflowOut(**{k: v for k, v in state.as_dict().items() if k != "alert_id"})
-    order_ids = [
-        str(r[0])
-        for r in db.query(
-            "SELECT order_id FROM order_alerts WHERE alert_id = ? ORDER BY order_id", [alert_id]
-        )
-    ]
-    orders = []
-    for order_id in order_ids:
-        order = get_order(db, order_id, SYSTEM)
-        orders.append(OrderOut(**order.as_dict(), alert_ids=order_alert_ids(db, order_id)))
+    orders = [OrderOut(**o) for o in orders_of_alert(db, alert_id)]
     return AlertDetail(
         alert=AlertOut(**row),
         workflow=workflow,

@@ -17,11 +17,12 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import Response
 
 from govwatch.alerts import queries
-from govwatch.alerts.orders import ORDER_STATE_NAMES, get_order, issue_order, order_alert_ids
+from govwatch.alerts.order_views import orders_of_alert
+from govwatch.alerts.orders import ORDER_STATE_NAMES, issue_order
 from govwatch.alerts.states import MOVES, STATE_NAMES, STATES, allowed_actions
 from govwatch.alerts.workflow import act, get_state, load_alert, transitions
 from govwatch.auth.names import department_names, region_names
-from govwatch.auth.principal import SYSTEM, Principal
+from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Clock, pool_of
@@ -148,17 +149,7 @@ def _detail(db: Database, caller: Principal, alert_id: str) -> dict[str, Any]:
         else None
     )
     actions = [(a, MOVES[a]) for a in allowed_actions(current, side)] if side else []
-    order_ids = [
-        str(r[0])
-        for r in db.query(
-            "SELECT order_id FROM order_alerts WHERE alert_id = ? ORDER BY order_id", [alert_id]
-        )
-    ]
-    orders = []
-    for order_id in order_ids:
-        order = get_order(db, order_id, SYSTEM).as_dict()
-        order["alert_ids"] = order_alert_ids(db, order_id)
-        orders.append(order)
+    orders = orders_of_alert(db, alert_id)
     return {
         "alert": row,
         "state": current,

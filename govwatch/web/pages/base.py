@@ -18,8 +18,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from govwatch.auth.errors import AuthenticationError, ConflictError, ForbiddenError, NotFoundError
 from govwatch.auth.principal import Principal
-from govwatch.auth.sessions import CSRF_FIELD
+from govwatch.auth.sessions import CSRF_FIELD, csrf_token_of
 from govwatch.storage import Database
 from govwatch.vocabulary import (
     ALERT_STATUS_NAMES,
@@ -111,10 +112,7 @@ def csrf_token(db: Database, principal: Principal, request: Request | None = Non
     known = getattr(request.state, "csrf_token", None) if request is not None else None
     if isinstance(known, str):
         return known
-    rows = db.query(
-        "SELECT csrf_token FROM sessions WHERE session_hash = ?", [principal.session_hash]
-    )
-    return str(rows[0][0]) if rows else ""
+    return csrf_token_of(db, principal.session_hash)
 
 
 def render(
@@ -186,13 +184,6 @@ def error_page(
 
 def status_of(exc: Exception) -> int:
     """The HTTP status for an expected error (as the API answers it)."""
-    from govwatch.auth.errors import (
-        AuthenticationError,
-        ConflictError,
-        ForbiddenError,
-        NotFoundError,
-    )
-
     for cls, code in (
         (AuthenticationError, 401),
         (ForbiddenError, 403),
