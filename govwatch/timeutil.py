@@ -80,3 +80,20 @@ def parse_date(text: str | date) -> date:
         return date.fromisoformat(raw)
     except ValueError as exc:
         raise InputError(f"日期“{raw}”无法识别：应为 YYYY-MM-DD") from exc
+
+
+def sql_timestamp(at: datetime) -> str:
+    """``TIMESTAMP 'YYYY-MM-DD hh:mm:ss'``: the one way a moment is written into SQL text.
+
+    Views and the queries sqlglot carries to Spark cannot take bound parameters, so the moment
+    is a literal, whole seconds, Shanghai wall time without an offset (as stored), which
+    DuckDB, PostgreSQL and Spark SQL all read the same. An aware moment is converted first.
+    """
+    if at.tzinfo is not None:
+        at = at.astimezone(SHANGHAI).replace(tzinfo=None)
+    return f"TIMESTAMP '{at:%Y-%m-%d %H:%M:%S}'"
+
+
+def sql_date(on: date) -> str:
+    """``DATE 'YYYY-MM-DD'``: the one way a day is written into SQL text (see sql_timestamp)."""
+    return f"DATE '{on:%Y-%m-%d}'"

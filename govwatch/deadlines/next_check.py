@@ -47,8 +47,8 @@ def _key(unit: str, ordinals: str) -> str:
 
 def next_moments_sql(at: datetime, warn_days: int, suspension_max_days: int) -> str:
     """Per accepted case: status, deadlines, provisional, next_check_at (needs clock views)."""
-    ts = f"TIMESTAMP '{at.replace(tzinfo=None, microsecond=0).isoformat(sep=' ')}'"
-    today = f"DATE '{at.date().isoformat()}'"
+    ts = timeutil.sql_timestamp(at)
+    today = timeutil.sql_date(at.date())
     target = "c.promised_limit + c.extension_days + c.paused_days_promised"
     promised_key = _key("c.promised_unit", "ca")
     candidates = f"""
@@ -144,7 +144,7 @@ def refresh_next_check(
     db.execute(
         f"CREATE TEMP TABLE {_NEXT} AS " + next_moments_sql(moment, warn_days, suspension_max_days)
     )
-    stamp = f"TIMESTAMP '{moment.replace(microsecond=0).isoformat(sep=' ')}'"
+    stamp = timeutil.sql_timestamp(moment)
     with db.transaction():
         db.execute(f"DELETE FROM case_deadlines WHERE case_id IN ({scope})")
         db.execute(

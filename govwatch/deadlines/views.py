@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from govwatch.storage.db import Database
+from govwatch.timeutil import sql_date, sql_timestamp
 
 PAUSE_STARTS = ("supplement_request", "special_start", "suspend")
 PAUSE_ENDS = ("supplement_received", "special_end", "resume")
@@ -61,8 +62,8 @@ def clock_views(at: datetime, *, events: str = "events") -> list[tuple[str, str]
     ``events`` may name another relation with the columns of ``events`` (for example a
     parenthesised subquery restricted to some cases) so that callers can clock a few cases.
     """
-    ts = f"TIMESTAMP '{at.replace(tzinfo=None).isoformat(sep=' ', timespec='seconds')}'"
-    today = f"DATE '{at.date().isoformat()}'"
+    ts = sql_timestamp(at)
+    today = sql_date(at.date())
     ev = f"{events} ev"
     views: list[tuple[str, str]] = []
 

@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from govwatch.storage import Database
+from govwatch.timeutil import sql_timestamp
 
 _REBUILD = """
 INSERT INTO cases (case_id, item_code, org_code, region_code, department_code, channel,
@@ -123,7 +124,7 @@ def window_sql(since: datetime | None, column: str = "ingested_at") -> str:
     """`` AND column >= TIMESTAMP '…'`` for :func:`ingest_window`'s moment ("" for None)."""
     if since is None:
         return ""
-    return f" AND {column} >= TIMESTAMP '{since:%Y-%m-%d %H:%M:%S}'"
+    return f" AND {column} >= {sql_timestamp(since)}"
 
 
 def _touched_table(db: Database, case_ids: Sequence[str]) -> None:

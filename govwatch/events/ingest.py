@@ -32,7 +32,7 @@ from govwatch.events.cases import rebuild_cases
 from govwatch.events.fields import ALIASES, CODE_CHECKS, FIELDS, KIND_ORDER, KINDS, naming_keys
 from govwatch.formats import RawRecord, read_records
 from govwatch.storage import Database
-from govwatch.timeutil import now, wall_clock
+from govwatch.timeutil import now, sql_timestamp, wall_clock
 
 CHUNK = 100_000
 # DuckDB's memory cap while importing (GOVWATCH_IMPORT_MEMORY, e.g. "2GB"; empty: no cap).
@@ -488,14 +488,14 @@ class _Importer:
         event_cols += ["extra", "source", "source_line"]
         stamp = self.stamp
         select_events = (
-            f"SELECT {', '.join(event_cols)}, TIMESTAMP '{stamp:%Y-%m-%d %H:%M:%S}' AS ingested_at "
+            f"SELECT {', '.join(event_cols)}, {sql_timestamp(stamp)} AS ingested_at "
             "FROM _gw_good WHERE dup_rank = 1"
         )
         materials_sql = (
             "SELECT event_id, case_id, CAST(i + 1 AS INTEGER) AS seq, "
             "CASE WHEN json_type(el) = 'VARCHAR' THEN el->>'$' ELSE el->>'name' END AS name, "
             "CASE WHEN json_type(el) = 'OBJECT' THEN try_cast(el->>'provided' AS BOOLEAN) END AS provided, "
-            f"TIMESTAMP '{stamp:%Y-%m-%d %H:%M:%S}' AS ingested_at "
+            f"{sql_timestamp(stamp)} AS ingested_at "
             "FROM (SELECT event_id, case_id, i, json_extract(materials, '$[' || CAST(i AS VARCHAR) || ']') AS el "
             "FROM (SELECT event_id, case_id, materials, "
             "unnest(range(CAST(json_array_length(materials) AS BIGINT))) AS i "

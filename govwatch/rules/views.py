@@ -24,13 +24,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from govwatch.events.cases import window_sql
+from govwatch.timeutil import sql_timestamp
 
 SCOPE_TABLE = "gw_scope"
-
-
-def at_literal(at: datetime) -> str:
-    """A timestamp literal every engine reads as Asia/Shanghai wall time."""
-    return f"TIMESTAMP '{at.replace(microsecond=0).isoformat(sep=' ')}'"
 
 
 # The event columns the rules and the clock views read (not free text, not raw materials):
@@ -94,7 +90,7 @@ def events_sql(
     scope = f" AND {scope_filter('e.case_id', scoped, ids)}" if scoped else ""
     window = window_sql(since, "e.ingested_at")
     cols = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
-    return f"SELECT {cols} FROM events e WHERE e.occurred_at <= {at_literal(at)}{scope}{window}"
+    return f"SELECT {cols} FROM events e WHERE e.occurred_at <= {sql_timestamp(at)}{scope}{window}"
 
 
 def before(a: tuple[str, str, str], b: tuple[str, str, str]) -> str:
