@@ -30,21 +30,17 @@ from govwatch.calendar.queries import add_workdays
 from govwatch.errors import InputError
 from govwatch.ledger import append_one, run_claimed
 from govwatch.storage import Database
+from govwatch.vocabulary import ORDER_ACTION_NAMES
+from govwatch.vocabulary import ORDER_STATE_NAMES as ORDER_STATE_NAMES  # pages import it here
 
 OVERDUE_RULE = "order_overdue"
 OVERDUE_TYPE = "督办反馈超期"
 ORDER_STATES = ("issued", "replied", "overdue", "closed")
-ORDER_STATE_NAMES = {
-    "issued": "待回复",
-    "replied": "已回复",
-    "overdue": "逾期未回复",
-    "closed": "已办结",
-}
 # action -> (from states, to state, permission, name)
 ORDER_MOVES: dict[str, tuple[tuple[str, ...], str, str, str]] = {
-    "reply": (("issued", "overdue"), "replied", "orders.reply", "回复督办"),
-    "accept": (("replied",), "closed", "orders.issue", "采纳回复"),
-    "return": (("replied",), "issued", "orders.issue", "退回重新回复"),
+    "reply": (("issued", "overdue"), "replied", "orders.reply", ORDER_ACTION_NAMES["reply"]),
+    "accept": (("replied",), "closed", "orders.issue", ORDER_ACTION_NAMES["accept"]),
+    "return": (("replied",), "issued", "orders.issue", ORDER_ACTION_NAMES["return"]),
 }
 
 
