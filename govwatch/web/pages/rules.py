@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError, ValidationError
+from govwatch.events.cases import count_cases
 from govwatch.live.pipeline import rule_catalog_changed
 from govwatch.rules.catalog import Catalog, current, history
 from govwatch.rules.catalog import save as save_catalog
@@ -116,7 +117,7 @@ def dry_run(db: Database, catalog: Catalog, rule_id: str, at: datetime) -> int:
     """How many stored cases the rule would flag now (0 when there are no cases)."""
     from govwatch.rules.engine import DatabaseExecutor, run
 
-    if not db.scalar("SELECT COUNT(*) FROM cases"):
+    if not count_cases(db):
         return 0
     return len(run(DatabaseExecutor(db), catalog, at, only=[rule_id]))
 
@@ -197,4 +198,3 @@ def rules_setting(
     except (KeyError, ValueError) as exc:
         return _page(request, db, caller, 400, error=str(exc).strip("'\""))
     return back("/rules", f"已保存规则 {rule} 的设置")
-
