@@ -52,9 +52,11 @@ test-fast: install
 bench: install
 	SPARK_LOCAL_IP=127.0.0.1 $(PY) -m bench.run $(BENCH)
 
+# vulture at 80%: unused imports, unreachable code, unused arguments (see tools/vulture_whitelist.py)
 lint: install
 	$(BIN)/ruff check govwatch tests bench
 	$(BIN)/mypy
+	$(BIN)/vulture govwatch tools/vulture_whitelist.py --min-confidence 80
 
 format: install
 	$(BIN)/ruff format govwatch tests bench

@@ -41,15 +41,6 @@ def open_session(db: Database, user_id: str, at: datetime) -> tuple[str, Session
     return secret, session
 
 
-def find_session(db: Database, secret: str, at: datetime) -> Session | None:
-    rows = db.query(
-        "SELECT session_hash, user_id, csrf_token, expires_at FROM sessions "
-        "WHERE session_hash = ? AND revoked_at IS NULL AND expires_at > ?",
-        [digest(secret), at],
-    )
-    return Session(*rows[0]) if rows else None
-
-
 def close_session(db: Database, session_hash: str, at: datetime) -> None:
     db.execute(
         "UPDATE sessions SET revoked_at = ? WHERE session_hash = ? AND revoked_at IS NULL",

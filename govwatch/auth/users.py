@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from govwatch.auth.errors import AuthenticationError, NotFoundError
-from govwatch.auth.orgs import get_org, subtree
+from govwatch.auth.orgs import get_org
 from govwatch.auth.passwords import hash_password, needs_rehash, new_id, verify_password
-from govwatch.auth.principal import ROLES, Principal
+from govwatch.auth.principal import ROLES
 from govwatch.errors import InputError
 from govwatch.ledger import append_one
 from govwatch.storage import Database
@@ -88,11 +88,6 @@ def get_user(db: Database, username: str) -> User | None:
     return User(*rows[0]) if rows else None
 
 
-def get_user_by_id(db: Database, user_id: str) -> User | None:
-    rows = db.query(f"SELECT {_COLUMNS} FROM users WHERE user_id = ?", [user_id])
-    return User(*rows[0]) if rows else None
-
-
 def list_users(db: Database) -> list[User]:
     return [User(*r) for r in db.query(f"SELECT {_COLUMNS} FROM users ORDER BY username")]
 
@@ -122,22 +117,6 @@ def set_active(db: Database, username: str, active: bool, at: datetime) -> None:
             "(SELECT user_id FROM users WHERE username = ?)",
             [at, username],
         )
-
-
-def principal_for(db: Database, user: User, *, session_hash: str | None = None) -> Principal:
-    scope: frozenset[str] | None = None
-    regions: frozenset[str] = frozenset()
-    if user.role in SCOPED_ROLES and user.org_code:
-        scope, regions = subtree(db, [user.org_code])
-    return Principal(
-        name=user.username,
-        role=user.role,
-        org_code=user.org_code,
-        user_id=user.user_id,
-        session_hash=session_hash,
-        scope=scope,
-        regions=regions,
-    )
 
 
 def authenticate(db: Database, username: str, password: str, at: datetime) -> User:

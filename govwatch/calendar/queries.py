@@ -56,10 +56,6 @@ def is_workday(db: Database, on: date) -> bool:
     return bool(_row(db, on, "is_workday")[0])
 
 
-def is_provisional(db: Database, on: date) -> bool:
-    return bool(_row(db, on, "provisional")[0])
-
-
 def days_between(db: Database, a: date, b: date, unit: str) -> int:
     """``days(a, b)``: days of the unit after ``a`` up to and including ``b``."""
     return ordinal(db, b, unit) - ordinal(db, a, unit)

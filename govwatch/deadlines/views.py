@@ -23,8 +23,6 @@ from datetime import datetime
 from govwatch.storage.db import Database
 from govwatch.timeutil import sql_date, sql_timestamp
 
-PAUSE_STARTS = ("supplement_request", "special_start", "suspend")
-PAUSE_ENDS = ("supplement_received", "special_end", "resume")
 # An offset that keeps natural-day lookup keys apart from working-day ones.
 N_KEY = 1_000_000
 _ORDER = "occurred_at, kind_order, event_id"

@@ -27,7 +27,7 @@ import yaml
 from govwatch.errors import InputError, ValidationError
 from govwatch.rules.custom import CustomRuleDef, check_definition, compile_rule
 from govwatch.rules.model import Rule
-from govwatch.rules.registry import BY_ID, DEFAULT_RULES
+from govwatch.rules.registry import DEFAULT_RULES
 from govwatch.rules.settings import Scope, Setting, validate_setting
 from govwatch.storage.db import Database
 
@@ -193,7 +193,3 @@ def history(db: Database) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
-
-
-def builtin(rule_id: str) -> Rule | None:
-    return BY_ID.get(rule_id)

@@ -20,7 +20,7 @@ from govwatch.events.cases import ingest_window
 from govwatch.rules.catalog import Catalog
 from govwatch.rules.model import LEVEL_RANK, Finding, Rule
 from govwatch.rules.settings import render
-from govwatch.rules.views import SCOPE_TABLE, load_clock_views, view_plan
+from govwatch.rules.views import SCOPE_TABLE, view_plan
 from govwatch.storage.db import Database
 
 
@@ -128,7 +128,6 @@ def run(
     only: Sequence[str] | None = None,
 ) -> list[Finding]:
     """Every enabled rule of the catalog as of ``at`` (over ``case_ids`` when given)."""
-    clock = load_clock_views()
     # Every join here is an equi-join over whole temporary tables: on PostgreSQL a misestimated
     # filter (correlated columns) must not turn one into nested loops over a million rows.
     pg = executor.db if isinstance(executor, DatabaseExecutor) else None
@@ -147,15 +146,13 @@ def run(
             window = ingest_window(executor.db, f"SELECT case_id FROM {SCOPE_TABLE}")
     custom = any(r.custom for r in catalog.rules() if only is None or r.id in only)
     ids = None if case_ids is None else sorted(set(case_ids))
-    plan = view_plan(at, case_ids is not None, clock, case_view=custom, ids=ids, since=window)
+    plan = view_plan(at, case_ids is not None, case_view=custom, ids=ids, since=window)
     for name, sql in plan:
         executor.materialize(name, sql)
     found: dict[tuple[str, str, str], Finding] = {}
     try:
         for rule in catalog.rules():
             if only is not None and rule.id not in only:
-                continue
-            if rule.needs_clock and clock is None:
                 continue
             query = rule_sql(rule, catalog, executor.dialect)
             if query is None:

@@ -20,9 +20,10 @@ transpiles it for Spark.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
+from govwatch.deadlines.views import clock_views
 from govwatch.events.cases import window_sql
 from govwatch.timeutil import sql_timestamp
 
@@ -289,9 +290,7 @@ CLOCK_COLUMNS = (
 )
 
 
-def case_view_sql(with_clock: bool) -> str:
-    if not with_clock:
-        return "SELECT s.* FROM gw_case s"
+def case_view_sql() -> str:
     cols = ", ".join(f"c.{name}" for name in CLOCK_COLUMNS)
     return f"SELECT s.*, {cols} FROM gw_case s LEFT JOIN gw_case_clock c ON c.case_id = s.case_id"
 
@@ -350,18 +349,6 @@ CASE_VIEW_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
-ClockViews = Callable[..., list[tuple[str, str]]]
-
-
-def load_clock_views() -> ClockViews | None:
-    """The case-clock view builder, or None while :mod:`govwatch.deadlines` lacks it."""
-    try:
-        from govwatch.deadlines.views import clock_views
-    except ImportError:
-        return None
-    return clock_views
-
-
 def rename_relations(sql: str, renames: dict[str, str]) -> str:
     """Rename whole-word relation names (the clock views' names are unique words)."""
     if not renames:
@@ -373,7 +360,6 @@ def rename_relations(sql: str, renames: dict[str, str]) -> str:
 def view_plan(
     at: datetime,
     scoped: bool,
-    clock: ClockViews | None,
     *,
     case_view: bool = True,
     ids: Sequence[str] | None = None,
@@ -392,11 +378,10 @@ def view_plan(
         ("gw_event_materials", event_materials_sql(scoped, ids, since)),
         ("gw_case", CASE_SQL),
     ]
-    if clock is not None:
-        views = clock(at, events="gw_events")
-        renames = {name: f"gw_{name}" for name, _ in views}
-        for name, sql in views:
-            plan.append((f"gw_{name}", rename_relations(sql, renames)))
+    views = clock_views(at, events="gw_events")
+    renames = {name: f"gw_{name}" for name, _ in views}
+    for name, sql in views:
+        plan.append((f"gw_{name}", rename_relations(sql, renames)))
     if case_view:
-        plan.append(("gw_case_view", case_view_sql(clock is not None)))
+        plan.append(("gw_case_view", case_view_sql()))
     return plan

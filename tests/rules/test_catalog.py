@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from govwatch.cli import cli
 from govwatch.errors import ValidationError
 from govwatch.live.pipeline import load_memory
-from govwatch.rules import catalog as store
+from govwatch.rules import catalog as rule_catalog
 from govwatch.rules.catalog import Catalog
 from govwatch.rules.custom import CustomRuleDef, parse_expression
 from govwatch.rules.engine import audit
@@ -105,10 +105,12 @@ def test_every_change_is_versioned_and_alerts_record_it(db: Database, tmp_path: 
     catalog, events = write_fixture(tmp_path)
     import_catalog(db, [catalog])
     import_events(db, [events])
-    cat = store.current(db).with_setting(Setting("repeated_return", params=(("max_returns", 3),)))
-    saved = store.save(db, cat, "审核员甲", "max_returns 3", datetime(2025, 9, 4, 9))
-    assert (saved.version, store.current(db).version) == (1, 1)
-    assert store.history(db) == [
+    cat = rule_catalog.current(db).with_setting(
+        Setting("repeated_return", params=(("max_returns", 3),))
+    )
+    saved = rule_catalog.save(db, cat, "审核员甲", "max_returns 3", datetime(2025, 9, 4, 9))
+    assert (saved.version, rule_catalog.current(db).version) == (1, 1)
+    assert rule_catalog.history(db) == [
         {
             "version": 1,
             "changed_at": "2025-09-04 09:00:00",
@@ -120,7 +122,7 @@ def test_every_change_is_versioned_and_alerts_record_it(db: Database, tmp_path: 
     rows = db.query("SELECT rule, catalog_version FROM alerts WHERE status = 'active'")
     assert ("repeated_supplement", 1) in [(str(r[0]), int(r[1])) for r in rows]
     assert "repeated_return" not in [str(r[0]) for r in rows]
-    assert store.at_version(db, 0) == Catalog()
+    assert rule_catalog.at_version(db, 0) == Catalog()
 
 
 def test_cli_rules_set_history_and_audit_with_rules_file(tmp_path: Path) -> None:
