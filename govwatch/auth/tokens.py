@@ -130,3 +130,17 @@ def resolve_token(db: Database, secret: str, at: datetime) -> Principal | None:
         scope=scope,
         regions=regions,
     )
+
+
+def token_use(db: Database, token: str) -> tuple[str, datetime | None, int] | None:
+    """A live token's id, when it was last used and how many organisations exist (the key
+    under which the web app caches the token's principal); None when invalid or revoked."""
+    rows = db.query(
+        "SELECT token_id, last_used_at, (SELECT COUNT(*) FROM orgs) FROM api_tokens "
+        "WHERE token_hash = ? AND revoked_at IS NULL",
+        [digest(token)],
+    )
+    if not rows:
+        return None
+    token_id, last_used, orgs = rows[0]
+    return str(token_id), last_used, int(orgs)

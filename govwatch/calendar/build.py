@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 FIRST_DAY = date(2000, 1, 1)
 LAST_DAY = date(2035, 12, 31)

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from typing import Literal, NamedTuple
 
 from govwatch.errors import GovwatchError, InputError
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 Unit = Literal["W", "N"]
 

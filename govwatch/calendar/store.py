@@ -22,7 +22,7 @@ import pyarrow as pa
 from govwatch import timeutil
 from govwatch.calendar.build import FIRST_DAY, LAST_DAY, rebuild
 from govwatch.errors import InputError
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 DAY_TYPES = {"holiday": "holiday", "workday": "workday", "休": "holiday", "班": "workday"}
 WEEKDAYS = "一二三四五六日"

@@ -19,7 +19,7 @@ import orjson
 
 from govwatch.evaluation.rounds.values import Actor
 from govwatch.storage import Database, connect
-from govwatch.storage.db import DEFAULT_URL
+from govwatch.storage import DEFAULT_URL
 from govwatch.timeutil import now, parse_timestamp
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -14,7 +14,7 @@ from typing import Any
 from govwatch import vocabulary
 from govwatch.deadlines.views import drop_clock_views, install_clock_views
 from govwatch.errors import GovwatchError
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 from govwatch.vocabulary import CASE_STATUS_NAMES, PAUSE_KIND_NAMES, UNIT_NAMES
 
 WEEKDAYS = "一二三四五六日"

@@ -24,7 +24,7 @@ import pyarrow as pa
 from govwatch import timeutil
 from govwatch.deadlines.views import N_KEY, drop_clock_views, materialize_clock_views
 from govwatch.events.cases import ingest_window, window_sql
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 _IDS = "_gw_clock_ids"
 _NEXT = "_gw_clock_next"

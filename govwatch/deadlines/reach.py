@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 
 def open_cases_reached(db: Database, changed: Sequence[date], at: datetime) -> list[str]:

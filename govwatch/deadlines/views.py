@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 from govwatch.timeutil import sql_date, sql_timestamp
 
 # An offset that keeps natural-day lookup keys apart from working-day ones.

@@ -29,7 +29,7 @@ from govwatch.rules.custom import CustomRuleDef, check_definition, compile_rule
 from govwatch.rules.model import Rule
 from govwatch.rules.registry import DEFAULT_RULES
 from govwatch.rules.settings import Scope, Setting, validate_setting
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 
 @dataclass(frozen=True)

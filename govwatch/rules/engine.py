@@ -21,7 +21,7 @@ from govwatch.rules.catalog import Catalog
 from govwatch.rules.model import LEVEL_RANK, Finding, Rule
 from govwatch.rules.settings import render
 from govwatch.rules.views import SCOPE_TABLE, view_plan
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 
 class Executor(Protocol):

@@ -27,7 +27,7 @@ from govwatch import timeutil
 from govwatch.rules.catalog import Catalog, current
 from govwatch.rules.engine import DatabaseExecutor, run
 from govwatch.rules.model import LEVEL_RANK, Finding
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 _TIME_PARAMS = {
     "near_deadline",

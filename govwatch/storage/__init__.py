@@ -1,7 +1,28 @@
-"""Storage: one schema on DuckDB (embedded, default) and PostgreSQL."""
+"""Storage: one schema on DuckDB (embedded, default) and PostgreSQL.
+
+Everything outside storage imports from here, never from its modules (an import-linter
+contract): ``connect`` and ``connect_memory`` open a database, ``connect_serving`` and
+``request_connection`` serve the web app's pool, ``DEFAULT_URL`` is the default address.
+"""
 
 from __future__ import annotations
 
-from govwatch.storage.db import Database, connect, connect_memory
+from govwatch.storage.db import (
+    DEFAULT_URL,
+    Database,
+    checkpoint_if_idle,
+    connect,
+    connect_memory,
+    connect_serving,
+    request_connection,
+)
 
-__all__ = ["Database", "connect", "connect_memory"]
+__all__ = [
+    "DEFAULT_URL",
+    "Database",
+    "checkpoint_if_idle",
+    "connect",
+    "connect_memory",
+    "connect_serving",
+    "request_connection",
+]

@@ -327,6 +327,28 @@ SERVE_CHECKPOINT_THRESHOLD = os.environ.get("GOVWATCH_DUCKDB_CHECKPOINT", "512MB
 IDLE_CHECKPOINT_BYTES = 16 * 2**20
 
 
+def connect_serving(url: str, *, migrate: bool) -> Database:
+    """The serving process's root connection: on DuckDB, with the serving checkpoint threshold
+    (live bursts are not stalled by checkpoints; see :data:`SERVE_CHECKPOINT_THRESHOLD`)."""
+    root = connect(url, migrate=migrate)
+    if root.dialect == "duckdb" and SERVE_CHECKPOINT_THRESHOLD:
+        root.execute(f"SET checkpoint_threshold = '{SERVE_CHECKPOINT_THRESHOLD}'")
+    return root
+
+
+def request_connection(root: Database) -> Database:
+    """A connection for one request or thread of the serving process.
+
+    DuckDB: a cursor of the root connection (one process holds the file; cursors share it and
+    each has its own transaction); PostgreSQL: a fresh connection to the same database.
+    """
+    if root.dialect == "duckdb":
+        cursor = root.raw.cursor()
+        cursor.execute("SET TimeZone = 'Asia/Shanghai'")
+        return Database("duckdb", cursor, root.url)
+    return connect(root.url, migrate=False)
+
+
 def wal_bytes(db: Database) -> int:
     """The size of a DuckDB file's write-ahead log (0 for PostgreSQL or memory)."""
     path = _duckdb_path(db.url) if db.dialect == "duckdb" else ""

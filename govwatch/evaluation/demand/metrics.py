@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from govwatch.evaluation.metrics.definitions import Counts, Period, item_scope, put_count, unit_expr
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 GOOD_LEVELS = "('1', '2', '3')"
 NEGATIVE_LEVELS = "('4', '5')"

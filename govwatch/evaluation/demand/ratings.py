@@ -19,7 +19,7 @@ import orjson
 
 from govwatch.errors import InputError
 from govwatch.evaluation.systems.values import read_records
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 from govwatch.timeutil import parse_timestamp
 
 DEFAULT_DEADLINE_DAYS = 15

@@ -28,7 +28,7 @@ import yaml
 
 from govwatch.errors import InputError
 from govwatch.evaluation.systems.values import parse_value, read_records
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 from govwatch.timeutil import parse_timestamp
 
 

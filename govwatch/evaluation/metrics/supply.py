@@ -30,7 +30,7 @@ from govwatch.evaluation.metrics.definitions import (
     put_count,
     unit_expr,
 )
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 
 def _cases_in_period(alias: str = "c") -> str:

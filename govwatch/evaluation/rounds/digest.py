@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 
 def plain(value: Any) -> Any:

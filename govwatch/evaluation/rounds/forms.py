@@ -6,7 +6,7 @@ from typing import Any
 
 from govwatch.errors import GovwatchError
 from govwatch.evaluation.systems.system import parse_system
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 
 def forms_to_fill(db: Database, unit: str | None) -> list[dict[str, Any]]:

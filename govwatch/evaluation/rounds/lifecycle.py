@@ -48,7 +48,7 @@ from govwatch.evaluation.rounds.values import (
 from govwatch.evaluation.systems.results import Evaluation, evaluate
 from govwatch.evaluation.systems.scoring import ValueMatrix
 from govwatch.evaluation.systems.system import IndicatorSystem
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 __all__ = [
     "UnitSpec",

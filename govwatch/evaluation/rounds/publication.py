@@ -22,7 +22,7 @@ from govwatch.evaluation.rounds.values import (
     round_system,
 )
 from govwatch.evaluation.systems.system import IndicatorSystem
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 RECTIFY_TOP = 3
 

@@ -21,7 +21,7 @@ from govwatch.evaluation.rounds.values import (
     round_system,
     write_value,
 )
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 
 def open_review(db: Database, round_id: str, actor: Actor, at: datetime) -> datetime:

@@ -25,7 +25,7 @@ from typing import Any
 
 from govwatch.errors import GovwatchError, InputError
 from govwatch.evaluation.systems.system import IndicatorSystem, parse_system
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 ROLES = ("admin", "department", "evaluator")
 EDITABLE = ("configured", "collecting", "computed")

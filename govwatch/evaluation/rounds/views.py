@@ -30,7 +30,7 @@ from govwatch.errors import GovwatchError
 from govwatch.evaluation.rounds.digest import plain
 from govwatch.evaluation.rounds.values import Actor
 from govwatch.evaluation.systems.system import parse_system
-from govwatch.storage.db import Database
+from govwatch.storage import Database
 
 # Stage codes, in order (lifecycle.py). "closed" is not written yet; it reads as published.
 STAGES = ("configured", "collecting", "computed", "review", "published", "closed")

@@ -29,14 +29,13 @@ from govwatch.auth.orgs import subtree
 from govwatch.auth.passwords import digest
 from govwatch.auth.principal import PUBLIC, Principal
 from govwatch.auth.sessions import COOKIE, CSRF_FIELD, CSRF_HEADER, check_session, csrf_ok
-from govwatch.auth.tokens import resolve_token
+from govwatch.auth.tokens import resolve_token, token_use
 from govwatch.auth.users import SCOPED_ROLES
 from govwatch.live.evaluator import LiveEvaluator
 from govwatch.live.group_commit import GroupCommit
 from govwatch.live.runtime import LiveRuntime
 from govwatch.live.source_scope import check_batches
-from govwatch.storage import Database, connect
-from govwatch.storage.db import SERVE_CHECKPOINT_THRESHOLD
+from govwatch.storage import Database, connect_serving, request_connection
 from govwatch.timeutil import now
 from govwatch.web.api.cache import TTLCache
 
@@ -74,11 +73,7 @@ class Pool:
         self._root = self._open(migrate=True)  # migrates once
 
     def _open(self, *, migrate: bool) -> Database:
-        root = connect(self.url, migrate=migrate)
-        if root.dialect == "duckdb" and SERVE_CHECKPOINT_THRESHOLD:
-            # live bursts are not stalled by checkpoints (storage.db, checkpoint_if_idle)
-            root.execute(f"SET checkpoint_threshold = '{SERVE_CHECKPOINT_THRESHOLD}'")
-        return root
+        return connect_serving(self.url, migrate=migrate)
 
     def invalidate(self) -> None:
         """Forget cached figures and principals (after a request that may have written)."""
@@ -88,11 +83,7 @@ class Pool:
     def _new(self) -> Database:
         if self._root is None:  # closed at a lifespan's end; the app may be started again
             self._root = self._open(migrate=False)
-        if self._root.dialect == "duckdb":
-            cursor = self._root.raw.cursor()
-            cursor.execute("SET TimeZone = 'Asia/Shanghai'")
-            return Database("duckdb", cursor, self.url)
-        return connect(self.url, migrate=False)
+        return request_connection(self._root)
 
     @property
     def runtime(self) -> LiveRuntime:
@@ -196,14 +187,10 @@ def pool_of(request: Request) -> Pool:
 
 
 def _token_principal(request: Request, db: Database, token: str, at: datetime) -> Principal:
-    rows = db.query(
-        "SELECT token_id, last_used_at, (SELECT COUNT(*) FROM orgs) FROM api_tokens "
-        "WHERE token_hash = ? AND revoked_at IS NULL",
-        [digest(token)],
-    )
-    if not rows:
+    seen = token_use(db, token)
+    if seen is None:
         raise AuthenticationError("访问令牌无效或已吊销")
-    token_id, last_used, orgs = rows[0]
+    token_id, last_used, orgs = seen
     if last_used is None or (at - last_used).total_seconds() > 60:
         principal = resolve_token(db, token, at)  # touches last_used_at
         if principal is None:
