@@ -13,8 +13,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import duckdb
+import psycopg.errors as pg_errors
 
 from govwatch.errors import GovwatchError
+from govwatch.ledger.chain import LedgerRace
 from govwatch.storage import Database
 
 T = TypeVar("T")
@@ -24,18 +26,12 @@ _ATTEMPTS = 8
 
 def is_conflict(exc: BaseException) -> bool:
     """Whether ``exc`` is a concurrent writer's win (retry, or ignore for bookkeeping)."""
-    from govwatch.ledger.chain import LedgerRace
-
     if isinstance(exc, duckdb.TransactionException | LedgerRace):
         return True
     if isinstance(exc, duckdb.ConstraintException) and "Duplicate key" in str(exc):
         # DuckDB's twin of PostgreSQL's unique violation: a key (e.g. the ledger's next seq)
         # that a concurrent transaction committed after ours began
         return True
-    try:
-        import psycopg.errors as pg_errors
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return False
     return isinstance(
         exc,
         pg_errors.UniqueViolation | pg_errors.SerializationFailure | pg_errors.DeadlockDetected,

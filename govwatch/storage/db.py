@@ -7,6 +7,7 @@ each engine proves it portable, so every storage test runs on both.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -17,9 +18,13 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlparse
 
 import duckdb
+import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from govwatch.errors import DatabaseBusyError, GovwatchError
+from govwatch.storage.migrate import migrate as run_migrations
 
 Dialect = Literal["duckdb", "postgres"]
 DEFAULT_URL = "duckdb:///govwatch.duckdb"
@@ -77,11 +82,6 @@ class Database:
         else:
             with self.raw.cursor() as cur:
                 cur.execute(_to_pyformat(sql) if params else sql, params or None)
-
-    def executescript(self, script: str) -> None:
-        """Run several ``;``-separated statements (no placeholders)."""
-        for statement in split_statements(script):
-            self.execute(statement)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         if self.dialect == "duckdb":
@@ -186,10 +186,6 @@ class Database:
             finally:
                 self.raw.unregister("_gw_incoming")
             return int(rows[0][0]) if rows else 0
-        import io
-
-        import pyarrow.csv as pacsv
-
         buffer = io.BytesIO()
         pacsv.write_csv(
             _csv_ready(data),
@@ -264,8 +260,6 @@ class Database:
 
 def _csv_ready(data: pa.Table) -> pa.Table:
     """Timestamps as text PostgreSQL reads exactly (Arrow writes nanoseconds otherwise)."""
-    import pyarrow.compute as pc
-
     columns = []
     for column in data.columns:
         if pa.types.is_timestamp(column.type):
@@ -276,18 +270,6 @@ def _csv_ready(data: pa.Table) -> pa.Table:
     return pa.table(columns, names=data.column_names)
 
 
-def split_statements(script: str) -> list[str]:
-    """Split a SQL script on semicolons that end a line (migrations keep to that style)."""
-    parts = re.split(r";\s*(?:\n|$)", script)
-    out = []
-    for part in parts:
-        lines = [ln for ln in part.splitlines() if not ln.strip().startswith("--")]
-        text = "\n".join(lines).strip()
-        if text:
-            out.append(text)
-    return out
-
-
 def connect(url: str | None = None, *, migrate: bool = True) -> Database:
     """Open ``duckdb:///path``, a bare path, ``:memory:`` or ``postgresql://…``; apply migrations."""
     url = url or DEFAULT_URL
@@ -296,8 +278,6 @@ def connect(url: str | None = None, *, migrate: bool = True) -> Database:
     else:
         db = _connect_duckdb(url)
     if migrate:
-        from govwatch.storage.migrate import migrate as run_migrations
-
         run_migrations(db)
     return db
 
@@ -394,8 +374,6 @@ def _connect_duckdb(url: str) -> Database:
 
 
 def _connect_postgres(url: str) -> Database:
-    import psycopg
-
     parsed = urlparse(url)
     query = parse_qs(parsed.query)
     schema = query.pop("schema", [None])[0]

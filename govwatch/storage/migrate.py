@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from govwatch.storage.db import Database, split_statements
+if TYPE_CHECKING:  # db.py imports this module to migrate on connect
+    from govwatch.storage.db import Database
 
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -38,6 +40,18 @@ def _for_dialect(sql: str, dialect: str) -> str:
                 line = stripped[len(tag) :] if engine == dialect else ""
         lines.append(line)
     return "\n".join(lines)
+
+
+def split_statements(script: str) -> list[str]:
+    """Split a SQL script on semicolons that end a line (migrations keep to that style)."""
+    parts = re.split(r";\s*(?:\n|$)", script)
+    out = []
+    for part in parts:
+        lines = [ln for ln in part.splitlines() if not ln.strip().startswith("--")]
+        text = "\n".join(lines).strip()
+        if text:
+            out.append(text)
+    return out
 
 
 def migrate(db: Database) -> list[int]:

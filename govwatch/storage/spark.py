@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
+import pyarrow as pa
 import sqlglot
 
 from govwatch.errors import GovwatchError
@@ -91,8 +92,6 @@ class SparkExecutor:
         return executor
 
     def load_arrow(self, name: str, table: Any) -> None:
-        import pyarrow as pa
-
         # events.id_hash (DuckDB's dedupe aid, an unsigned 64-bit Spark cannot read) stays home
         if "id_hash" in table.column_names:
             table = table.drop_columns(["id_hash"])
