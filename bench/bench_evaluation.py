@@ -23,7 +23,8 @@ from govwatch.evaluation.metrics.definitions import Period
 from govwatch.evaluation.presets import load_preset
 from govwatch.evaluation.systems.results import evaluate
 from govwatch.evaluation.systems.scoring import ValueMatrix
-from govwatch.evaluation.systems.system import IndicatorSystem, Leaf, system_from_dict
+from govwatch.evaluation.systems.system import IndicatorSystem, Leaf
+from govwatch.evaluation.systems.system_file import system_from_dict
 
 UNITS = scaled(3000)
 LEAVES = 60

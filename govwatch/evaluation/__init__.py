@@ -10,13 +10,8 @@ Public API for other parts (web, reports):
 from __future__ import annotations
 
 from govwatch.evaluation.systems.results import Evaluation, UnitResult, evaluate, evaluate_records
-from govwatch.evaluation.systems.system import (
-    IndicatorSystem,
-    Leaf,
-    Node,
-    load_system,
-    parse_system,
-)
+from govwatch.evaluation.systems.system import IndicatorSystem, Leaf, Node
+from govwatch.evaluation.systems.system_file import load_system, parse_system
 from govwatch.evaluation.systems.values import build_matrix, read_groups, read_values
 
 __all__ = [

@@ -6,7 +6,8 @@ from typing import Any
 
 from govwatch.evaluation import evaluate_records
 from govwatch.evaluation.systems.results import Evaluation, UnitResult
-from govwatch.evaluation.systems.system import IndicatorSystem, system_from_dict
+from govwatch.evaluation.systems.system import IndicatorSystem
+from govwatch.evaluation.systems.system_file import system_from_dict
 
 
 def system(leaves: list[dict[str, Any]], **top: Any) -> IndicatorSystem:

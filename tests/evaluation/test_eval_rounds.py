@@ -31,7 +31,7 @@ from govwatch.evaluation.rounds.values import (
     verify_value,
 )
 from govwatch.evaluation.rounds.views import round_summary
-from govwatch.evaluation.systems.system import parse_system
+from govwatch.evaluation.systems.system_file import parse_system
 from govwatch.storage import Database
 
 from . import small_province as sp

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from govwatch.errors import ValidationError
-from govwatch.evaluation.systems.system import load_system, parse_system
+from govwatch.evaluation.systems.system_file import load_system, parse_system
 
 SPEC_EXAMPLE = """
 name: 网上政务服务能力评估

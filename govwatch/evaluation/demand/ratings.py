@@ -20,7 +20,7 @@ import orjson
 from govwatch.errors import InputError
 from govwatch.evaluation.systems.values import read_records
 from govwatch.storage import Database
-from govwatch.timeutil import parse_timestamp
+from govwatch.timeutil import now, parse_timestamp
 
 DEFAULT_DEADLINE_DAYS = 15
 DEFAULT_DEADLINE_UNIT = "W"
@@ -136,8 +136,6 @@ def open_followups(
     """Give every negative rating without one a follow-up with its rectification deadline."""
     if deadline_days < 0 or deadline_unit not in ("W", "N"):
         raise InputError("整改期限应为不小于 0 的天数，单位 W（工作日）或 N（自然日）")
-    from govwatch.timeutil import now
-
     stamp = at or now()
     before = int(db.scalar("SELECT COUNT(*) FROM rating_followups") or 0)
     # the deadline is the earliest date D with days(rated_on, D) = deadline_days (spec/time.md),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from govwatch.deadlines import install_clock_views
 from govwatch.errors import InputError
 from govwatch.evaluation.metrics.definitions import (
     ALERT_CLASSES,
@@ -30,6 +31,7 @@ from govwatch.evaluation.metrics.definitions import (
     put_count,
     unit_expr,
 )
+from govwatch.evaluation.metrics.demand import demand_counts
 from govwatch.storage import Database
 
 
@@ -120,8 +122,6 @@ GROUP BY {u}""",
 def on_time_counts(db: Database, kind: str, period: Period, scope: Sequence[str] = ()) -> Counts:
     """Cases finished in the period, and those finished by both their promised and legal
     deadlines, from the case clocks at the period's moment (govwatch.deadlines)."""
-    from govwatch.deadlines import install_clock_views
-
     install_clock_views(db, period.moment)
     u = unit_expr(kind, "c")
     rows = db.query(
@@ -249,8 +249,6 @@ def compute_counts(
     if "orders" in wanted:
         out.update(order_counts(db, kind, period))
     if wanted & {"ratings", "survey", "callbacks"}:
-        from govwatch.evaluation.demand.metrics import demand_counts
-
         out.update(demand_counts(db, kind, period, wanted, scope))
     return out
 

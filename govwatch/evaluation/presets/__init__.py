@@ -6,7 +6,8 @@ from importlib import resources
 from pathlib import Path
 
 from govwatch.errors import InputError
-from govwatch.evaluation.systems.system import IndicatorSystem, load_system, parse_system
+from govwatch.evaluation.systems.system import IndicatorSystem
+from govwatch.evaluation.systems.system_file import load_system, parse_system
 
 
 def preset_names() -> list[str]:

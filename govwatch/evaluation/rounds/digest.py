@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from govwatch.evaluation.rounds.values import round_row
 from govwatch.storage import Database
 
 
@@ -113,8 +114,6 @@ class Verification:
 
 def verify_round(db: Database, round_id: str) -> Verification:
     """Recompute the digest of a published round from its tables and its frozen copy."""
-    from govwatch.evaluation.rounds.values import round_row
-
     row = round_row(db, round_id)
     recomputed = digest_of(snapshot(db, round_id))
     frozen = row.get("frozen")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from govwatch.errors import GovwatchError
-from govwatch.evaluation.systems.system import parse_system
+from govwatch.evaluation.systems.system_file import parse_system
 from govwatch.storage import Database
 
 

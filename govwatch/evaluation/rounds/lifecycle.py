@@ -47,7 +47,8 @@ from govwatch.evaluation.rounds.values import (
 )
 from govwatch.evaluation.systems.results import Evaluation, evaluate
 from govwatch.evaluation.systems.scoring import ValueMatrix
-from govwatch.evaluation.systems.system import IndicatorSystem
+from govwatch.evaluation.systems.system import IndicatorSystem, system_to_dict
+from govwatch.evaluation.systems.values import build_matrix
 from govwatch.storage import Database
 
 __all__ = [
@@ -127,8 +128,6 @@ def create_round(
 
 
 def _system_doc(system: IndicatorSystem) -> dict[str, Any]:
-    from govwatch.evaluation.systems.system import system_to_dict
-
     return system_to_dict(system)
 
 
@@ -196,8 +195,6 @@ def collect(db: Database, round_id: str, actor: Actor, at: datetime) -> int:
 
 
 def round_matrix(db: Database, round_id: str, system: IndicatorSystem) -> ValueMatrix:
-    from govwatch.evaluation.systems.values import build_matrix
-
     units = db.query(
         "SELECT unit, group_name FROM eval_units WHERE round_id = ? ORDER BY unit", [round_id]
     )

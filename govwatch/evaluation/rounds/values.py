@@ -24,7 +24,9 @@ from datetime import datetime
 from typing import Any
 
 from govwatch.errors import GovwatchError, InputError
-from govwatch.evaluation.systems.system import IndicatorSystem, parse_system
+from govwatch.evaluation.systems.system import IndicatorSystem
+from govwatch.evaluation.systems.system_file import parse_system
+from govwatch.evaluation.systems.values import parse_value
 from govwatch.storage import Database
 
 ROLES = ("admin", "department", "evaluator")
@@ -154,8 +156,6 @@ def submit_value(
     note: str | None = None,
 ) -> None:
     """A party enters the value of one leaf indicator for one unit."""
-    from govwatch.evaluation.systems.values import parse_value
-
     with db.transaction():
         row = round_row(db, round_id)
         require_status(row, EDITABLE, "录入指标值")

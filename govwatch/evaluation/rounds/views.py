@@ -29,7 +29,7 @@ from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError
 from govwatch.evaluation.rounds.digest import plain
 from govwatch.evaluation.rounds.values import Actor
-from govwatch.evaluation.systems.system import parse_system
+from govwatch.evaluation.systems.system_file import parse_system
 from govwatch.storage import Database
 
 # Stage codes, in order (lifecycle.py). "closed" is not written yet; it reads as published.

@@ -34,6 +34,7 @@ from govwatch.evaluation.systems.scoring import (
     threshold_matrix,
 )
 from govwatch.evaluation.systems.system import IndicatorSystem
+from govwatch.evaluation.systems.values import build_matrix
 
 GAIN_TOP = 3
 
@@ -224,8 +225,6 @@ def evaluate_records(
     seed: int = DEFAULT_SEED,
 ) -> Evaluation:
     """Convenience: evaluate ``unit, indicator, value`` records directly."""
-    from govwatch.evaluation.systems.values import build_matrix
-
     return evaluate(
         system, build_matrix(system, records, groups), uncertainty=uncertainty, seed=seed
     )

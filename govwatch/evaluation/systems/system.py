@@ -2,8 +2,8 @@
 
 A system is a tree of nodes of any depth whose leaves carry points, a source, a scale and
 a direction; leaf points add up to 100. Reading and validation are in ``system_file.py``
-(``load_system``, ``parse_system`` and ``system_from_dict`` here delegate to it); every later
-part (scoring, stars, rounds) trusts a :class:`IndicatorSystem`.
+(``load_system``, ``parse_system``, ``system_from_dict``); every later part (scoring, stars,
+rounds) trusts a :class:`IndicatorSystem`.
 """
 
 from __future__ import annotations
@@ -12,14 +12,9 @@ import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import orjson
-
-Scale = Literal["ratio", "target", "minmax", "bands", "boolean"]
-Source = Literal["metric", "filled", "check", "survey", "rating"]
-Better = Literal["higher", "lower"]
 
 SCALES: tuple[str, ...] = ("ratio", "target", "minmax", "bands", "boolean")
 SOURCES: tuple[str, ...] = ("metric", "filled", "check", "survey", "rating")
@@ -136,30 +131,6 @@ def _iter_nodes(nodes: Sequence[Node | Leaf]) -> list[Node]:
             out.append(node)
             out.extend(_iter_nodes(node.children))
     return out
-
-
-# -- loading (in system_file.py, imported lazily: it builds on the model above) ---------------
-
-
-def load_system(path: str | Path) -> IndicatorSystem:
-    """Read and validate an indicator system YAML file."""
-    from govwatch.evaluation.systems.system_file import read_system_file
-
-    return read_system_file(path)
-
-
-def parse_system(text: str, *, origin: str = "指标体系") -> IndicatorSystem:
-    """Parse and validate a system's YAML text (cached: rounds re-read their frozen text)."""
-    from govwatch.evaluation.systems.system_file import parse_system_text
-
-    return parse_system_text(text, origin)
-
-
-def system_from_dict(raw: Any, *, origin: str = "指标体系") -> IndicatorSystem:
-    """Validate a parsed YAML document; raise ``ValidationError`` saying what is wrong."""
-    from govwatch.evaluation.systems.system_file import validate_system
-
-    return validate_system(raw, origin)
 
 
 # -- canonical form --------------------------------------------------------------------------

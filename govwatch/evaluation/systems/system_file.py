@@ -62,25 +62,29 @@ _TOP_KEYS = {
 }
 
 
-def read_system_file(path: str | Path) -> IndicatorSystem:
+def load_system(path: str | Path) -> IndicatorSystem:
     """Read and validate an indicator system YAML file."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ValidationError(f"无法读取指标体系文件 {p}：{exc.strerror}", record=str(p)) from exc
-    return parse_system_text(text, str(p))
+    return parse_system(text, origin=str(p))
+
+
+def parse_system(text: str, *, origin: str = "指标体系") -> IndicatorSystem:
+    """Parse and validate a system's YAML text (cached: rounds re-read their frozen text)."""
+    return _parse_cached(text, origin)
 
 
 @functools.lru_cache(maxsize=64)
-def parse_system_text(text: str, origin: str) -> IndicatorSystem:
-    """Parse and validate YAML text (cached: rounds re-read their frozen text)."""
+def _parse_cached(text: str, origin: str) -> IndicatorSystem:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         raw = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         raise ValidationError(f"{origin} 不是合法的 YAML：{str(exc).splitlines()[0]}") from exc
-    system = validate_system(raw, origin)
+    system = system_from_dict(raw, origin=origin)
     return IndicatorSystem(**{**_fields(system), "source_text": text})
 
 
@@ -135,7 +139,7 @@ def _check_increasing(thresholds: Mapping[int, float], what: str, origin: str) -
             )
 
 
-def validate_system(raw: Any, origin: str = "指标体系") -> IndicatorSystem:
+def system_from_dict(raw: Any, *, origin: str = "指标体系") -> IndicatorSystem:
     """Validate a parsed YAML document; raise :class:`ValidationError` saying what is wrong."""
     if not isinstance(raw, Mapping):
         raise _fail(origin, "应为一个映射，至少包含 name 和 indicators")
