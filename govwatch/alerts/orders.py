@@ -21,8 +21,8 @@ from typing import Any
 
 from govwatch.alerts.history import Change, record
 from govwatch.alerts.notify import Notice, notify
+from govwatch.alerts.reconcile import SYNC_LOCK, reconcile
 from govwatch.alerts.settings import get_setting
-from govwatch.alerts.sync import sync_workflow
 from govwatch.alerts.workflow import ensure_workflow, load_alert
 from govwatch.auth.errors import ConflictError, ForbiddenError, NotFoundError
 from govwatch.auth.principal import SYSTEM, Principal
@@ -35,7 +35,6 @@ from govwatch.vocabulary import ORDER_STATE_NAMES as ORDER_STATE_NAMES  # pages 
 
 OVERDUE_RULE = "order_overdue"
 OVERDUE_TYPE = "督办反馈超期"
-ORDER_STATES = ("issued", "replied", "overdue", "closed")
 # action -> (from states, to state, permission, name)
 ORDER_MOVES: dict[str, tuple[tuple[str, ...], str, str, str]] = {
     "reply": (("issued", "overdue"), "replied", "orders.reply", ORDER_ACTION_NAMES["reply"]),
@@ -336,5 +335,6 @@ def act_on_order(
     if action == "reply":
         # the reply cleared the order's overdue alerts: their workflow closes as part of this
         # decision (nothing else follows a workflow decision; see govwatch.live.pipeline)
-        sync_workflow(db, at, orders=False)
+        with SYNC_LOCK:
+            reconcile(db, at, None)
     return result

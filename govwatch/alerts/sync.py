@@ -1,38 +1,25 @@
-"""Keep the workflow in step with the rule engine's alerts.
+"""Keep the workflow in step with the rule engine's alerts, and escalate.
 
-- an alert without a workflow gets one (state ``open``, transition ``raise``);
-- an alert the engine cleared is closed automatically (``auto_close``, close reason ``auto``)
-  from whatever state its handling had reached, except a dismissed one;
-- an auto-closed alert whose condition came back is reopened (``reopen``);
+- an alert without a workflow gets one, an alert the engine cleared is closed automatically, an
+  auto-closed alert whose condition came back is reopened (:mod:`govwatch.alerts.reconcile`);
 - red cards get automatic orders (setting ``auto_order_red``), and overdue orders raise alerts;
-- on a whole sweep (``case_ids`` None), overdue rectifications rise one level (``escalate``).
+- on a whole sweep (``case_ids`` None), overdue rectifications rise one level (``escalate``)
+  (:mod:`govwatch.alerts.escalation`).
 
-Each step is one set-based conditional ``UPDATE … RETURNING`` (or ``INSERT … ON CONFLICT DO
-NOTHING RETURNING``): a row changes once even when the sweeper and an import run it at the same
-time, and the transitions, ledger entries and notifications are written for exactly the rows
-returned.
+The reconciliation is a module of its own because answering an order (``orders.py``) closes the
+alerts the answer cleared, and escalation issues orders: both build on it, and this module on
+both.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-import pyarrow as pa
-
-from govwatch.alerts.notify import Notice, notify
-from govwatch.alerts.states import MOVES
-from govwatch.ledger import LedgerEntry, append, run_claimed
+from govwatch.alerts.escalation import auto_orders, check_overdue, escalate_rectification
+from govwatch.alerts.reconcile import SYNC_LOCK, reconcile
 from govwatch.storage import Database
-
-# One sync at a time per process. Not needed for correctness (every step claims its rows, and
-# automatic orders claim their alerts: see escalation.py); it spares DuckDB's retries when the
-# events API syncs several batches of one process at once.
-_LOCK = threading.Lock()
-_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -48,138 +35,13 @@ class SyncReport:
         return dict(self.__dict__)
 
 
-def _filter(case_ids: Sequence[str] | None, column: str) -> tuple[str, list[Any]]:
-    if case_ids is None:
-        return "", []
-    # one list parameter: binding a thousand separate ones costs more than the query
-    return f" AND {column} = ANY(?)", [list(case_ids)]
-
-
-def _write_transitions(db: Database, rows: list[tuple[Any, ...]]) -> None:
-    """rows: (alert_id, seq, action, from_state, to_state, at, reason)."""
-    if len(rows) < 200:
-        db.executemany(
-            "INSERT INTO alert_transitions (alert_id, seq, action, from_state, to_state, actor, "
-            "actor_role, acted_at, reason) VALUES (?, ?, ?, ?, ?, 'system', 'system', ?, ?)",
-            rows,
-        )
-        return
-    cols = list(zip(*rows, strict=True))
-    table = pa.table(
-        {
-            "alert_id": pa.array(cols[0], pa.string()),
-            "seq": pa.array(cols[1], pa.int32()),
-            "action": pa.array(cols[2], pa.string()),
-            "from_state": pa.array(cols[3], pa.string()),
-            "to_state": pa.array(cols[4], pa.string()),
-            "actor": pa.array(["system"] * len(rows), pa.string()),
-            "actor_role": pa.array(["system"] * len(rows), pa.string()),
-            "acted_at": pa.array(cols[5], pa.timestamp("us")),
-            "reason": pa.array(cols[6], pa.string()),
-        }
-    )
-    db.insert_arrow("alert_transitions", table)
-
-
-def _sync_chunk(db: Database, at: datetime, case_ids: Sequence[str] | None) -> tuple[int, int, int]:
-    def work(tx: Database) -> tuple[int, int, int]:
-        where_a, params_a = _filter(case_ids, "a.case_id")
-        raised = tx.query(
-            "INSERT INTO alert_workflow (alert_id, state, version, case_id, org_code, updated_at, "
-            "updated_by) SELECT a.alert_id, 'open', 1, a.case_id, "
-            "COALESCE(a.department_code, a.org_code), ?, 'system' FROM alerts a "
-            "WHERE NOT EXISTS (SELECT 1 FROM alert_workflow w WHERE w.alert_id = a.alert_id)"
-            f"{where_a} ON CONFLICT DO NOTHING RETURNING alert_id, case_id",
-            [at, *params_a],
-        )
-        where_w, params_w = _filter(case_ids, "case_id")
-        sources = MOVES["auto_close"].sources
-        closed = tx.query(
-            "UPDATE alert_workflow SET prev_state = state, state = 'closed', "
-            "version = version + 1, "
-            "close_reason = 'auto', updated_at = ?, updated_by = 'system' "
-            f"WHERE state IN ({', '.join('?' for _ in sources)}){where_w} AND alert_id IN "
-            "(SELECT alert_id FROM alerts WHERE status = 'cleared') "
-            "RETURNING alert_id, version, prev_state, case_id, org_code",
-            [at, *sources, *params_w],
-        )
-        reopened = tx.query(
-            "UPDATE alert_workflow SET prev_state = state, state = 'open', version = version + 1, "
-            "close_reason = NULL, updated_at = ?, updated_by = 'system' "
-            f"WHERE state = 'closed' AND close_reason = 'auto'{where_w} AND alert_id IN "
-            "(SELECT alert_id FROM alerts WHERE status = 'active') "
-            "RETURNING alert_id, version, prev_state, case_id, org_code",
-            [at, *params_w],
-        )
-        transitions: list[tuple[Any, ...]] = []
-        entries: list[LedgerEntry] = []
-        notices: list[Notice] = []
-        for alert_id, case_id in raised:
-            transitions.append((alert_id, 1, "raise", None, "open", at, "规则发现异常"))
-            entries.append(
-                LedgerEntry(
-                    "alert.raise",
-                    "system",
-                    str(alert_id),
-                    at,
-                    {"seq": 1, "case_id": case_id, "to": "open"},
-                )
-            )
-        for action, rows in (("auto_close", closed), ("reopen", reopened)):
-            move = MOVES[action]
-            for alert_id, version, prev, case_id, org in rows:
-                transitions.append(
-                    (alert_id, int(version), action, prev, move.target, at, move.name)
-                )
-                entries.append(
-                    LedgerEntry(
-                        f"alert.{action}",
-                        "system",
-                        str(alert_id),
-                        at,
-                        {"seq": int(version), "from": prev, "to": move.target},
-                    )
-                )
-                if prev != "open" or action == "reopen":
-                    notices.append(
-                        Notice(
-                            f"alert:{alert_id}:{version}",
-                            f"alert.{action}",
-                            str(alert_id),
-                            f"办件 {case_id} 的告警：{move.name}",
-                            "department",
-                            org,
-                            {
-                                "alert_id": alert_id,
-                                "case_id": case_id,
-                                "from": prev,
-                                "to": move.target,
-                            },
-                        )
-                    )
-        _write_transitions(tx, transitions)
-        append(tx, entries)
-        notify(tx, notices, at)
-        return len(raised), len(closed), len(reopened)
-
-    return run_claimed(db, work)
-
-
 def sync_workflow(
     db: Database, at: datetime, case_ids: Sequence[str] | None = None, *, orders: bool = True
 ) -> SyncReport:
     """Bring the workflow of these cases' alerts (all alerts when None) in step with the engine."""
-    from govwatch.alerts.escalation import auto_orders, check_overdue, escalate_rectification
-
-    with _LOCK:
-        totals = [0, 0, 0]
+    with SYNC_LOCK:
         ids = None if case_ids is None else sorted(set(case_ids))
-        chunks: list[Sequence[str] | None] = (
-            [None] if ids is None else [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
-        )
-        for chunk in chunks:
-            for i, n in enumerate(_sync_chunk(db, at, chunk)):
-                totals[i] += n
+        totals = list(reconcile(db, at, ids))
         issued = overdue = late_fixes = 0
         if orders:
             if case_ids is None:  # the passing of time: the sweeper's whole sync
@@ -188,6 +50,6 @@ def sync_workflow(
                 late_fixes = escalate_rectification(db, at)
             issued = auto_orders(db, at, None if ids is None else ids)
             if overdue:
-                for i, n in enumerate(_sync_chunk(db, at, None)):
+                for i, n in enumerate(reconcile(db, at, None)):
                     totals[i] += n
         return SyncReport(totals[0], totals[1], totals[2], issued, overdue, late_fixes)

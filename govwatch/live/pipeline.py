@@ -35,7 +35,7 @@ a workflow decision         (nothing here)                  nothing follows from
 order``)                                                    overdue alerts of that order and
                                                             closes their workflow in the same
                                                             domain action (alerts.orders calls
-                                                            alerts.sync itself)
+                                                            alerts.reconcile itself)
 an evaluation value         (nothing here)                  nothing follows: a round's scores
 changed (``evaluation.                                      are computed on demand
 rounds.values``)                                            (``compute_round``), and
