@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import orjson
+import pyarrow.parquet as pq
+import yaml
 
 from govwatch.errors import InputError
 
@@ -117,8 +120,6 @@ def _cell(value: Any) -> Any:
 
 
 def _read_xlsx(path: Path) -> Iterator[RawRecord]:
-    import openpyxl
-
     source = str(path)
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
@@ -141,8 +142,6 @@ def _read_xlsx(path: Path) -> Iterator[RawRecord]:
 
 
 def _read_parquet(path: Path) -> Iterator[RawRecord]:
-    import pyarrow.parquet as pq
-
     source = str(path)
     number = 0
     for batch in pq.ParquetFile(path).iter_batches(batch_size=65536):
@@ -152,8 +151,6 @@ def _read_parquet(path: Path) -> Iterator[RawRecord]:
 
 
 def _read_yaml(path: Path) -> Iterator[RawRecord]:
-    import yaml
-
     source = str(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

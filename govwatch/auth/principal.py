@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from govwatch.auth.errors import ForbiddenError
+from govwatch.auth.errors import AuthenticationError, ForbiddenError
 from govwatch.vocabulary import PERMISSION_NAMES, ROLE_NAMES, label
 
 ROLES = ("admin", "supervisor", "department", "evaluator", "source", "public")
@@ -61,8 +61,6 @@ class Principal:
     def require(self, permission: str) -> None:
         if not self.can(permission):
             if self.role == "public":
-                from govwatch.auth.errors import AuthenticationError
-
                 raise AuthenticationError(f"{label(PERMISSION_NAMES, permission)}需要先登录")
             raise ForbiddenError(
                 f"{label(ROLE_NAMES, self.role)}无权{label(PERMISSION_NAMES, permission)}"

@@ -14,6 +14,7 @@ from govwatch.auth.orgs import subtree
 from govwatch.auth.passwords import digest, new_id, new_secret
 from govwatch.auth.principal import ROLES, Principal
 from govwatch.auth.users import SCOPED_ROLES, check_role
+from govwatch.ledger.txn import is_conflict
 from govwatch.storage import Database
 
 TOKEN_ROLES = tuple(r for r in ROLES if r != "public")
@@ -111,8 +112,6 @@ def resolve_token(db: Database, secret: str, at: datetime) -> Principal | None:
                 [at, token_id, at],
             )
         except Exception as exc:
-            from govwatch.ledger.txn import is_conflict
-
             if not is_conflict(exc):
                 raise
             # a concurrent request of the same token touched it first (DuckDB aborts the

@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass
 from datetime import date
 
+from chinese_calendar import constants
+
 from govwatch.calendar.build import REBUILD_SQL
 from govwatch.vocabulary import HOLIDAY_NAMES
 
@@ -38,8 +40,6 @@ def _name(label: object) -> str | None:
 
 def official_exceptions() -> list[CalendarException]:
     """Every holiday and make-up working day the installed package knows, in date order."""
-    from chinese_calendar import constants
-
     found: list[CalendarException] = []
     for day, label in constants.holidays.items():
         found.append(CalendarException(day, "holiday", _name(label)))

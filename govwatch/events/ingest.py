@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
+import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from typing import Any
 
 import duckdb
 import orjson
+import psycopg
 import pyarrow as pa
 
 from govwatch.errors import InputError
@@ -233,9 +236,6 @@ def _read_ahead(chunks: Iterator[list[RawRecord]]) -> Iterator[list[RawRecord]]:
 
     At most two chunks are held at once, so memory stays bounded.
     """
-    import queue
-    import threading
-
     slots: queue.Queue[list[RawRecord] | BaseException | None] = queue.Queue(maxsize=1)
 
     def produce() -> None:
@@ -560,8 +560,6 @@ class _Importer:
         insert one of them in between, the COPY fails on the key and the chunk is redone
         through a staging table with ``ON CONFLICT DO NOTHING``.
         """
-        import psycopg
-
         con = self.stage
         ids = [
             r[0] for r in con.execute("SELECT event_id FROM _gw_good WHERE dup_rank = 1").fetchall()

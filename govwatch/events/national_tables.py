@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import openpyxl
+
 from govwatch.errors import InputError
 
 Row = dict[str, str]
@@ -156,8 +158,6 @@ def _row(header: list[str], cells: Sequence[object]) -> Row:
 
 
 def _xlsx_tables(path: Path, header_only: bool) -> Iterator[Table]:
-    import openpyxl
-
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:

@@ -17,6 +17,7 @@ import random
 from collections.abc import Callable, Sequence
 
 from govwatch.generator.config import END_ON, RULES, START_ON, GeneratorConfig
+from govwatch.generator.injections import INJECTIONS, eligible_items
 from govwatch.generator.items import ItemSpec
 from govwatch.generator.plan import Pause, Plan, clean_total, spread
 from govwatch.generator.render import PROCEDURE_TYPES, Renderer
@@ -49,8 +50,6 @@ class Builder:
                 self.rules.append(rule)
                 self.cum_rates.append(acc)
         self.total_rate = acc
-        from govwatch.generator.injections import INJECTIONS, eligible_items
-
         self.injections: dict[str, Callable[[Builder], Plan]] = INJECTIONS
         self.eligible = {rule: eligible_items(rule, self.specs) for rule in RULES}
 

@@ -22,6 +22,7 @@ from govwatch.rules.model import LEVEL_RANK, Finding, Rule
 from govwatch.rules.settings import render
 from govwatch.rules.views import SCOPE_TABLE, view_plan
 from govwatch.storage import Database
+from govwatch.storage.spark import SparkExecutor
 
 
 class Executor(Protocol):
@@ -180,8 +181,6 @@ def audit(
     """The stateless audit over a loaded database, on its own engine or on Spark."""
     catalog = catalog or Catalog()
     if engine == "spark":
-        from govwatch.storage.spark import SparkExecutor
-
         with SparkExecutor.from_database(db) as spark_executor:
             return run(spark_executor, catalog, at)
     return run(DatabaseExecutor(db), catalog, at)

@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from govwatch import timeutil
+from govwatch.deadlines.next_check import refresh_next_check
 from govwatch.rules.catalog import Catalog, current
 from govwatch.rules.engine import DatabaseExecutor, run
 from govwatch.rules.model import LEVEL_RANK, Finding
@@ -276,8 +277,6 @@ def due_cases(db: Database, at: datetime) -> list[str]:
 
 def sweep(db: Database, at: datetime | None = None) -> dict[str, int]:
     """Evaluate every case whose next moment has come; the server calls this every ~30 s."""
-    from govwatch.deadlines.next_check import refresh_next_check
-
     moment = at or timeutil.now()
     due = due_cases(db, moment)
     if not due:

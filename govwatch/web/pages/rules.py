@@ -22,6 +22,7 @@ from govwatch.live.pipeline import rule_catalog_changed
 from govwatch.rules.catalog import Catalog, current, history
 from govwatch.rules.catalog import save as save_catalog
 from govwatch.rules.custom import CustomRuleDef, check_definition
+from govwatch.rules.engine import DatabaseExecutor, run
 from govwatch.rules.model import LEVELS, TYPE_CLASSES
 from govwatch.rules.settings import Scope, Setting
 from govwatch.rules.views import CASE_VIEW_COLUMNS
@@ -115,8 +116,6 @@ def _definition(form: dict[str, str]) -> CustomRuleDef:
 
 def dry_run(db: Database, catalog: Catalog, rule_id: str, at: datetime) -> int:
     """How many stored cases the rule would flag now (0 when there are no cases)."""
-    from govwatch.rules.engine import DatabaseExecutor, run
-
     if not count_cases(db):
         return 0
     return len(run(DatabaseExecutor(db), catalog, at, only=[rule_id]))
