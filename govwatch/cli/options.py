@@ -18,8 +18,7 @@ import click
 import orjson
 
 from govwatch.evaluation.rounds.values import Actor
-from govwatch.storage import Database, connect
-from govwatch.storage import DEFAULT_URL
+from govwatch.storage import DEFAULT_URL, Database, connect
 from govwatch.timeutil import now, parse_timestamp
 
 F = TypeVar("F", bound=Callable[..., Any])

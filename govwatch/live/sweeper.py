@@ -18,8 +18,7 @@ from govwatch.alerts.sync import sync_workflow
 from govwatch.live.evaluator import LiveEvaluator, evaluate_pending
 from govwatch.live.queue import pending_count
 from govwatch.rules.live import sweep as rule_sweep
-from govwatch.storage import Database, connect
-from govwatch.storage import checkpoint_if_idle
+from govwatch.storage import Database, checkpoint_if_idle, connect
 from govwatch.timeutil import now
 
 log = logging.getLogger("govwatch.sweeper")

@@ -10,6 +10,9 @@ from tests.api.conftest import T0, World, events_for
 def test_case_page_twin_is_the_api_resource_masked_per_role(world: World) -> None:
     posted = world.post("source_all", "/api/v1/events", json=events_for("C-D1", "ITEM-D1"))
     assert posted.status_code == 200, posted.text
+    # the answer comes once alerts are written; the round's deferred stored deadlines (the
+    # resource's clock) follow: wait for them, or the two reads may straddle them
+    assert world.client.app.state.pool.evaluator.idle(60)  # type: ignore[attr-defined]
     put_alert(world.db, "C-D1", "case_overdue", T0, department_code="D1", region_code="330102")
     sync_workflow(world.db, T0)
     for who in ("supervisor", "evaluator", "dept1"):

@@ -7,17 +7,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from govwatch.alerts.order_views import orders_of_alert
-from govwatch.alerts.queries import AlertFilter, alert_history, get_alert, list_alerts
-from govwatch.alerts.workflow import (
-    act,
-    attachment,
-    decode_attachment,
-    get_state,
-    load_alert,
-    transitions,
-)
-from govwatch.auth.errors import NotFoundError
+from govwatch.alerts.alert_view import read_alert
+from govwatch.alerts.queries import AlertFilter, list_alerts
+from govwatch.alerts.workflow import act, attachment, decode_attachment
+from govwatch.auth.principal import Principal
+from govwatch.storage import Database
 from govwatch.timeutil import parse_timestamp
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.api.errors import AUTH, BAD_INPUT, CONFLICT, NOT_FOUND
@@ -26,9 +20,6 @@ from govwatch.web.api.schemas import (
     AlertDetail,
     AlertList,
     AlertOut,
-    OrderOut,
-    TransitionOut,
-    WorkflowOut,
 )
 
 router = APIRouter(tags=["alerts"])
@@ -84,40 +75,16 @@ def _naive(value: datetime | None) -> datetime | None:
     return parse_timestamp(value) if value is not None else None
 
 
-def _detail(db: DB, caller: Caller, alert_id: str) -> AlertDetail:
-    load_alert(db, alert_id, caller)  # 404 / 403
-    row = get_alert(db, caller, alert_id)
-    if row is None:
-        raise NotFoundError(f"告警“{alert_id}”不存在")
-    state = get_state(db, alert_id)
-    if state is None:
-        workflow = WorkflowOut(
-            state=row["state"],
-            state_name=row["state_name"],
-            version=0,
-            due_on=None,
-            close_reason=None,
-            updated_at=row["first_seen_at"],
-            updated_by="system",
-            allowed_actions=[],
-        )
-    else:
-        workflow = WorkflowOut(**{k: v for k, v in state.as_dict().items() if k != "alert_id"})
-    orders = [OrderOut(**o) for o in orders_of_alert(db, alert_id)]
-    return AlertDetail(
-        alert=AlertOut(**row),
-        workflow=workflow,
-        transitions=[TransitionOut(**t) for t in transitions(db, alert_id)],
-        history=alert_history(db, alert_id),
-        orders=orders,
-    )
+def alert_resource(db: Database, caller: Principal, alert_id: str) -> AlertDetail:
+    """The API resource of one alert; the alert page's JSON twin answers the same."""
+    return AlertDetail.model_validate(read_alert(db, caller, alert_id))
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertDetail, responses={**AUTH, **NOT_FOUND})
 def alert_detail(alert_id: AlertId, db: DB, caller: Caller) -> AlertDetail:
     """One alert: the condition, its handling, every transition and its orders."""
     caller.require("alerts.read")
-    return _detail(db, caller, alert_id)
+    return alert_resource(db, caller, alert_id)
 
 
 @router.post(
@@ -142,7 +109,7 @@ def alert_action(
         attachments=files,
         expected_version=body.expected_version,
     )
-    return _detail(db, caller, alert_id)
+    return alert_resource(db, caller, alert_id)
 
 
 @router.get(

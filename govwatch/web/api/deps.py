@@ -26,7 +26,6 @@ from fastapi import Depends, Request
 
 from govwatch.auth.errors import AuthenticationError, ForbiddenError
 from govwatch.auth.orgs import subtree
-from govwatch.auth.passwords import digest
 from govwatch.auth.principal import PUBLIC, Principal
 from govwatch.auth.sessions import COOKIE, CSRF_FIELD, CSRF_HEADER, check_session, csrf_ok
 from govwatch.auth.tokens import resolve_token, token_use

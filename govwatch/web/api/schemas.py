@@ -137,6 +137,7 @@ class OrderOut(BaseModel):
 
 class AlertDetail(BaseModel):
     alert: AlertOut
+    state: str  # the handling state, as in workflow.state
     workflow: WorkflowOut
     transitions: list[TransitionOut]
     history: list[dict[str, Any]]

@@ -17,15 +17,16 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import Response
 
 from govwatch.alerts import queries
-from govwatch.alerts.order_views import orders_of_alert
+from govwatch.alerts.alert_view import read_alert
 from govwatch.alerts.orders import ORDER_STATE_NAMES, issue_order
 from govwatch.alerts.states import MOVES, STATE_NAMES, STATES, allowed_actions
-from govwatch.alerts.workflow import act, get_state, load_alert, transitions
+from govwatch.alerts.workflow import act
 from govwatch.auth.names import department_names, region_names
 from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Clock, pool_of
+from govwatch.web.api.schemas import AlertDetail, AlertList, AlertOut
 from govwatch.web.pages.base import (
     CLASS_NAMES,
     back,
@@ -102,8 +103,14 @@ def alert_list(
     )
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    if wants_json(request):
-        return json_response({"items": rows, "page": page, "more": more})
+    if wants_json(request):  # the twin is the API resource (GET /api/v1/alerts)
+        resource = AlertList(
+            items=[AlertOut(**r) for r in rows],
+            limit=PAGE_SIZE,
+            offset=offset,
+            next_offset=offset + PAGE_SIZE if more else None,
+        )
+        return json_response(resource.model_dump(mode="json"))
     params = {k: v for k, v in request.query_params.items() if k not in ("page", "msg")}
     return render(
         request,
@@ -135,12 +142,10 @@ def alert_list(
     )
 
 
-def _detail(db: Database, caller: Principal, alert_id: str) -> dict[str, Any]:
-    load_alert(db, alert_id, caller)  # 404 / 403
-    row = queries.get_alert(db, caller, alert_id)
-    state = get_state(db, alert_id)
-    current = state.state if state else (row or {}).get("state", "open")
-    version = state.version if state else 0
+def _page_context(caller: Principal, resource: dict[str, Any]) -> dict[str, Any]:
+    """The alert page's template context: the resource plus the caller's possible actions."""
+    workflow = resource["workflow"]
+    current = workflow["state"]
     side = (
         "department"
         if caller.can("alerts.department_act")
@@ -148,18 +153,11 @@ def _detail(db: Database, caller: Principal, alert_id: str) -> dict[str, Any]:
         if caller.can("alerts.supervise")
         else None
     )
-    actions = [(a, MOVES[a]) for a in allowed_actions(current, side)] if side else []
-    orders = orders_of_alert(db, alert_id)
-    return {
-        "alert": row,
-        "state": current,
+    return resource | {
         "state_name": STATE_NAMES.get(current, current),
-        "version": version,
-        "due_on": state.due_on if state else None,
-        "actions": actions,
-        "transitions": transitions(db, alert_id),
-        "history": queries.alert_history(db, alert_id),
-        "orders": orders,
+        "version": workflow["version"],
+        "due_on": workflow["due_on"],
+        "actions": [(a, MOVES[a]) for a in allowed_actions(current, side)] if side else [],
         "order_states": ORDER_STATE_NAMES,
         "can_order": caller.can("orders.issue") and current not in ("closed", "dismissed"),
     }
@@ -171,11 +169,12 @@ def alert_page(request: Request, alert_id: ALertId, db: DB, caller: Caller) -> R
         return login_redirect(request)
     try:
         caller.require("alerts.read")
-        detail = _detail(db, caller, alert_id)
+        resource = read_alert(db, caller, alert_id)
     except GovwatchError as exc:
         return error_page(request, db, caller, status_of(exc), str(exc))
-    if wants_json(request):
-        return json_response(detail | {"actions": [a for a, _ in detail["actions"]]})
+    if wants_json(request):  # the twin is the API resource
+        return json_response(AlertDetail.model_validate(resource).model_dump(mode="json"))
+    detail = _page_context(caller, resource)
     return render(request, db, caller, "alert.html", detail)
 
 
@@ -240,7 +239,7 @@ def _refuse(
 ) -> Response:
     """Show the alert again with the refusal on top (or the error page if it cannot be shown)."""
     try:
-        detail = _detail(db, caller, alert_id)
+        detail = _page_context(caller, read_alert(db, caller, alert_id))
     except GovwatchError:
         return error_page(request, db, caller, status, message)
     return render(request, db, caller, "alert.html", detail | {"error": message}, status)
