@@ -12,7 +12,6 @@ from govwatch.cli.options import (
     db_option,
     echo_json,
     format_option,
-    make_actor,
     open_db,
 )
 from govwatch.errors import InputError
@@ -24,6 +23,7 @@ from govwatch.evaluation.rounds.lifecycle import (
     publish_round,
     submit_appeal,
 )
+from govwatch.evaluation.rounds.values import Actor
 from govwatch.evaluation.rounds.views import OPERATOR, list_rounds, round_summary
 
 
@@ -34,13 +34,11 @@ from govwatch.evaluation.rounds.views import OPERATOR, list_rounds, round_summar
 def review_command(
     round_id: str,
     at: datetime,
-    actor_name: str | None,
-    role: str,
-    org: str | None,
+    actor: Actor,
     db_url: str,
 ) -> None:
     """进入复核：各单位查看结果，申诉期内可提出申诉。"""
-    until = open_review(open_db(db_url), round_id, make_actor(actor_name, role, org), at)
+    until = open_review(open_db(db_url), round_id, actor, at)
     click.echo(f"复核申诉期至 {until}", err=True)
 
 
@@ -57,9 +55,7 @@ def appeal_command(
     reason: str,
     indicator: str | None,
     at: datetime,
-    actor_name: str | None,
-    role: str,
-    org: str | None,
+    actor: Actor,
     db_url: str,
 ) -> None:
     """对评估结果提出申诉。"""
@@ -68,7 +64,7 @@ def appeal_command(
         round_id,
         unit,
         reason,
-        make_actor(actor_name, role, org),
+        actor,
         at,
         indicator,
     )
@@ -88,9 +84,7 @@ def decide_command(
     decision: str,
     value: float | None,
     at: datetime,
-    actor_name: str | None,
-    role: str,
-    org: str | None,
+    actor: Actor,
     db_url: str,
 ) -> None:
     """处理申诉。"""
@@ -99,7 +93,7 @@ def decide_command(
         appeal_id,
         accept,
         decision,
-        make_actor(actor_name, role, org),
+        actor,
         at,
         corrected_value=value,
     )
@@ -112,13 +106,11 @@ def decide_command(
 def publish_command(
     round_id: str,
     at: datetime,
-    actor_name: str | None,
-    role: str,
-    org: str | None,
+    actor: Actor,
     db_url: str,
 ) -> None:
     """发布评估结果：冻结输入与结果并生成摘要。"""
-    digest = publish_round(open_db(db_url), round_id, make_actor(actor_name, role, org), at)
+    digest = publish_round(open_db(db_url), round_id, actor, at)
     click.echo(digest)
 
 
@@ -148,13 +140,11 @@ def show_command(
     round_id: str,
     fmt: str,
     at: datetime,
-    actor_name: str | None,
-    role: str,
-    org: str | None,
+    actor: Actor,
     db_url: str,
 ) -> None:
     """查看批次及其结果。"""
-    summary = round_summary(open_db(db_url), round_id, make_actor(actor_name, role, org))
+    summary = round_summary(open_db(db_url), round_id, actor)
     if fmt == "json":
         echo_json(summary)
     elif fmt == "jsonl":

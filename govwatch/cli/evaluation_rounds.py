@@ -12,7 +12,6 @@ from govwatch.cli.options import (
     db_option,
     echo_json,
     format_option,
-    make_actor,
     open_db,
 )
 from govwatch.errors import InputError
@@ -24,7 +23,7 @@ from govwatch.evaluation.rounds.lifecycle import (
     compute_round,
     create_round,
 )
-from govwatch.evaluation.rounds.values import add_evidence, submit_value, verify_value
+from govwatch.evaluation.rounds.values import Actor, add_evidence, submit_value, verify_value
 from govwatch.evaluation.systems.results import Evaluation
 from govwatch.evaluation.systems.robustness import STABLE_SHARE
 from govwatch.evaluation.systems.values import read_records
@@ -126,9 +125,7 @@ def create_command(
     review_days: int,
     previous: str | None,
     at: datetime,
-    actor_name: str | None,
-    role: str,
-    org: str | None,
+    actor: Actor,
     db_url: str,
 ) -> None:
     """创建评估批次。"""
@@ -149,7 +146,7 @@ def create_command(
         Period(parse_date(start), parse_date(end)),
         unit_kind,
         units,
-        make_actor(actor_name, role, org),
+        actor,
         at,
         fill_deadline_at=parse_timestamp(fill_deadline) if fill_deadline else None,
         review_days=review_days,
@@ -167,13 +164,11 @@ def create_command(
 def collect_command(
     round_id: str,
     at: datetime,
-    actor_name: str | None,
-    role: str,
-    org: str | None,
+    actor: Actor,
     db_url: str,
 ) -> None:
     """由监测数据计算各单位的指标值。"""
-    n = collect(open_db(db_url), round_id, make_actor(actor_name, role, org), at)
+    n = collect(open_db(db_url), round_id, actor, at)
     click.echo(f"已计算 {n} 个指标值", err=True)
 
 
@@ -199,14 +194,12 @@ def fill_command(
     note: str | None,
     evidence: tuple[str, ...],
     at: datetime,
-    actor_name: str | None,
-    role: str,
-    org: str | None,
+    actor: Actor,
     db_url: str,
 ) -> None:
     """填报或提交一个指标值（部门填报、第三方核查、管理机构更正）。"""
     db = open_db(db_url)
-    actor = make_actor(actor_name, role, org)
+    actor = actor
     submit_value(db, round_id, unit, indicator, value, actor, at, note)
     for path in evidence:
         add_evidence(
@@ -224,14 +217,12 @@ def import_values_command(
     round_id: str,
     path: str,
     at: datetime,
-    actor_name: str | None,
-    role: str,
-    org: str | None,
+    actor: Actor,
     db_url: str,
 ) -> None:
     """批量填报：CSV/JSONL，列 unit, indicator, value[, note]。"""
     db = open_db(db_url)
-    actor = make_actor(actor_name, role, org)
+    actor = actor
     rows = read_records(path, ("unit", "indicator", "value"))
     with db.transaction():
         for r in rows:
@@ -259,9 +250,7 @@ def verify_value_command(
     unit: str,
     indicator: str,
     at: datetime,
-    actor_name: str | None,
-    role: str,
-    org: str | None,
+    actor: Actor,
     db_url: str,
 ) -> None:
     """核验一个已提交的指标值。"""
@@ -270,7 +259,7 @@ def verify_value_command(
         round_id,
         unit,
         indicator,
-        make_actor(actor_name, role, org),
+        actor,
         at,
     )
 
@@ -286,16 +275,14 @@ def compute_command(
     uncertainty: int,
     fmt: str,
     at: datetime,
-    actor_name: str | None,
-    role: str,
-    org: str | None,
+    actor: Actor,
     db_url: str,
 ) -> None:
     """计算评估结果（得分、星级、排名）。"""
     result = compute_round(
         open_db(db_url),
         round_id,
-        make_actor(actor_name, role, org),
+        actor,
         at,
         uncertainty=uncertainty,
     )

@@ -9,6 +9,7 @@ rather than by a copy. Option names, defaults and outputs are the contract of
 
 from __future__ import annotations
 
+import functools
 import getpass
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -72,18 +73,34 @@ def at_option(help: str = "时刻（默认现在）", *, default_now: bool = Tru
     return click.option("--at", "at", default=None, callback=parse, metavar="TIME", help=help)
 
 
-def actor_options(f: F) -> F:
-    """``--at``, ``--actor``, ``--role``, ``--org``: who acts, in which role, and when."""
-    f = click.option("--org", default=None, help="部门账号所代表的评估对象（单位编码）")(f)
-    f = click.option(
+def actor_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--at``, ``--actor``, ``--role``, ``--org``: who acts, in which role, and when.
+
+    The command receives them as ``at`` and one ``actor`` (:class:`Actor`; the system user
+    when ``--actor`` is not given).
+    """
+
+    @functools.wraps(f)
+    def with_actor(
+        *args: Any, actor_name: str | None, role: str, org: str | None, **kw: Any
+    ) -> Any:
+        return f(*args, actor=make_actor(actor_name, role, org), **kw)
+
+    command: Callable[..., Any] = with_actor
+    command = click.option("--org", default=None, help="部门账号所代表的评估对象（单位编码）")(
+        command
+    )
+    command = click.option(
         "--role",
         type=click.Choice(ACTOR_ROLES),
         default="admin",
         show_default=True,
         help="操作角色",
-    )(f)
-    f = click.option("--actor", "actor_name", default=None, help="操作人（默认当前系统用户）")(f)
-    return at_option("操作时刻（默认现在）")(f)
+    )(command)
+    command = click.option(
+        "--actor", "actor_name", default=None, help="操作人（默认当前系统用户）"
+    )(command)
+    return at_option("操作时刻（默认现在）")(command)
 
 
 def make_actor(name: str | None, role: str, org: str | None) -> Actor:
