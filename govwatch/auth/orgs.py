@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from govwatch.auth.errors import NotFoundError
 from govwatch.errors import InputError
 from govwatch.storage import Database
 from govwatch.vocabulary import ORG_KIND_NAMES
@@ -61,15 +60,6 @@ def get_org(db: Database, org_code: str) -> Org | None:
         [org_code],
     )
     return Org(*rows[0]) if rows else None
-
-
-def require_org(db: Database, org_code: str) -> Org:
-    org = get_org(db, org_code)
-    if org is None:
-        raise NotFoundError(
-            f"机构“{org_code}”不存在：请用 govwatch orgs add 添加，或 orgs sync 从事项目录生成"
-        )
-    return org
 
 
 def list_orgs(db: Database) -> list[Org]:

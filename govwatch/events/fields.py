@@ -72,8 +72,6 @@ FIELDS: tuple[Field, ...] = (
     Field("relation", "relation"),
 )
 
-FIELD_BY_NAME = {f.name: f for f in FIELDS}
-
 # Kinds in their natural order within one instant: the tie-break after occurred_at.
 KINDS: tuple[str, ...] = (
     "apply",
@@ -163,5 +161,3 @@ def naming_keys(keys: Iterable[str]) -> tuple[dict[str, list[str]], list[str]]:
         for name, named in by_field.items()
     }
     return ordered, unknown
-
-PERSONAL_FIELDS = ("applicant_name", "applicant_id", "phone")

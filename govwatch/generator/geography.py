@@ -47,7 +47,6 @@ DEPARTMENTS: tuple[tuple[str, str], ...] = (
     ("YB", "医疗保障局"),
     ("YJ", "应急管理局"),
 )
-DEPARTMENT_NAMES = dict(DEPARTMENTS)
 
 CLERKS_PER_DEPARTMENT = 4
 STAFF_PER_DEPARTMENT = 12
@@ -95,11 +94,9 @@ def build_province(rng: random.Random) -> Province:
     """The province with one department of every kind in every region."""
     regions = _regions()
     departments: dict[tuple[str, str], Department] = {}
-    serial = 0
     for region in regions:
         prefix = region.name if region.level == "2" else region.name[len(PROVINCE_NAME) :]
         for kind, name in DEPARTMENTS:
-            serial += 1
             code = uscc("1", "1", region.code, random_body8(rng))
             tag = f"{region.code[2:]}{kind}"
             clerks = tuple(f"{tag}C{n:02d}" for n in range(1, CLERKS_PER_DEPARTMENT + 1))

@@ -46,9 +46,6 @@ class WorkCalendar:
             raise InputError(f"日期 {day} 超出生成器日历范围（{EPOCH} 至 {LAST}）")
         return idx
 
-    def date_of(self, idx: int) -> date:
-        return EPOCH + timedelta(days=idx)
-
     def ordinal(self, idx: int) -> int:
         """Ordinal of a working day (for a rest day: of the last working day before it)."""
         return self.cum[idx] - 1

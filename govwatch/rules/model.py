@@ -24,7 +24,6 @@ LEVELS: tuple[Level, ...] = ("warning", "yellow", "red")
 LEVEL_NAMES: Mapping[str, str] = vocabulary.LEVEL_NAMES
 LEVEL_RANK: Mapping[str, int] = {"warning": 1, "yellow": 2, "red": 3}
 
-RuleClass = Literal["timeliness", "process", "content", "discretion", "integrity"]
 CLASS_NAMES: Mapping[str, str] = vocabulary.CLASS_NAMES
 # The eleven seed types of rules.md and the class each belongs to.
 TYPE_CLASSES: Mapping[str, str] = vocabulary.ANOMALY_TYPE_CLASSES

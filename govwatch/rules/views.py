@@ -112,9 +112,6 @@ def case_order(alias: str, kind: str) -> tuple[str, str, str]:
     return (f"{alias}.{at}", f"{alias}.{kind}_kind_order", f"{alias}.{kind}_event_id")
 
 
-EVENT_ORDER = "occurred_at, kind_order, event_id"
-
-
 def event_materials_sql(
     scoped: bool, ids: Sequence[str] | None = None, since: datetime | None = None
 ) -> str:
