@@ -52,14 +52,17 @@ test-fast: install
 bench: install
 	SPARK_LOCAL_IP=127.0.0.1 $(PY) -m bench.run $(BENCH)
 
+# import-linter: the layers, storage's public API, no package cycles, function-level imports only
+# where pyproject.toml lists them with the reason ([tool.importlinter]; tools/import_contracts.py).
 # vulture at 80%: unused imports, unreachable code, unused arguments (see tools/vulture_whitelist.py)
 lint: install
-	$(BIN)/ruff check govwatch tests bench
+	$(BIN)/ruff check govwatch tests bench tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/vulture govwatch tools/vulture_whitelist.py --min-confidence 80
 
 format: install
-	$(BIN)/ruff format govwatch tests bench
+	$(BIN)/ruff format govwatch tests bench tools
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.duckdb demo-data test-artifacts
