@@ -2,8 +2,9 @@
 
 For each trigger, each face that offers it (command line, page, API) must leave the same
 alerts: a rule setting saved (the API's save re-evaluates too), a calendar loaded (only the
-command line loads calendars: no page or API does), events imported from a file or posted.
-Both engines, time frozen (GOVWATCH_NOW and the app's clock).
+command line loads calendars: no page or API does), events imported from a file or posted,
+a workflow decision (page or API: nothing follows, the findings stay). Both engines, time
+frozen (GOVWATCH_NOW and the app's clock).
 """
 
 from __future__ import annotations
@@ -196,3 +197,75 @@ EXPECTED_IMPORT_ALERTS: Alerts = {
     ("F2", "case_overdue", "", "red"),
     ("F2", "materials_beyond_guide", "申请书", "yellow"),  # ITEM-D2 lists no materials
 }
+
+
+# -- a workflow decision -------------------------------------------------------------------
+
+# Nothing follows a decision from live (it changes no event, clock or finding): whichever face
+# the department explains a red alert from, the alert moves to 已说明 and the findings stay.
+
+
+def _workflow_of(url: str) -> set[tuple[str, str]]:
+    db = connect(url, migrate=False)
+    try:
+        rows = db.query("SELECT alert_id, state FROM alert_workflow")
+    finally:
+        db.close()
+    return {(str(a), str(s)) for a, s in rows}
+
+
+def _explain_by(face: str, url: str) -> str:
+    app = create_app(url)
+    app.dependency_overrides[clock] = lambda: AT
+    with TestClient(app) as client:
+        if face == "page":
+            answer = client.post(
+                "/login", data={"username": "web_department", "password": PASSWORD},
+                follow_redirects=False,
+            )  # fmt: skip
+            assert answer.status_code == 303, answer.text
+            alert = next(
+                r for r in client.get("/alerts?format=json&level=red").json()["items"]
+                if r["state"] == "open"
+            )  # fmt: skip
+            page = f"/alerts/{alert['alert_id']}"
+            found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(page).text)
+            assert found is not None
+            answer = client.post(
+                f"{page}/act",
+                data={"action": "explain", "reason": "系统故障已修复", "csrf_token": found.group(1)},
+                follow_redirects=False,
+            )  # fmt: skip
+            assert answer.status_code in (200, 303), answer.text
+        else:
+            db = connect(url, migrate=False)
+            try:
+                token, _ = create_token(db, "api_dept", "department", ["D1"], "test", AT)
+            finally:
+                db.close()
+            headers = {"Authorization": f"Bearer {token}"}
+            alert = next(
+                r for r in client.get("/api/v1/alerts?level=red", headers=headers).json()["items"]
+                if r["state"] == "open"
+            )  # fmt: skip
+            answer = client.post(
+                f"/api/v1/alerts/{alert['alert_id']}/actions",
+                json={"action": "explain", "reason": "系统故障已修复"},
+                headers=headers,
+            )
+            assert answer.status_code == 200, answer.text
+    return str(alert["alert_id"])
+
+
+@pytest.mark.parametrize("face", ["page", "api"])
+def test_a_workflow_decision_from_any_face_moves_the_alert_and_leaves_the_findings(
+    face: str, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOVWATCH_NOW", AT.isoformat())
+    _seeded(db_url, tmp_path, seed_web)
+    findings, workflow = _active(db_url), _workflow_of(db_url)
+
+    alert_id = _explain_by(face, db_url)
+
+    assert _active(db_url) == findings
+    assert _workflow_of(db_url) == {(a, "explained" if a == alert_id else s) for a, s in workflow}
