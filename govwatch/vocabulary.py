@@ -281,7 +281,16 @@ WORKFLOW_ACTION_NAMES: Final = _table(
         "auto_close": "条件消除自动办结",
         "reopen": "条件重现重新打开",
         "escalate": "整改逾期升级",
+        "raise": "发现告警",
     }
+)
+
+# Who acted when no person did (the rule engine, the sweeper).
+SYSTEM_ACTOR_NAME: Final = "系统自动"
+
+# Changes of an alert's condition recorded by the rule engine (alert_history.change).
+CONDITION_CHANGE_NAMES: Final = _table(
+    {"raised": "发现", "level": "级别变化", "cleared": "消除", "reopened": "重现"}
 )
 
 # Supervision orders (督办单): states and moves.
@@ -388,6 +397,7 @@ TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "ALERT_STATUS_NAMES": ALERT_STATUS_NAMES,
         "WORKFLOW_STATE_NAMES": WORKFLOW_STATE_NAMES,
         "WORKFLOW_ACTION_NAMES": WORKFLOW_ACTION_NAMES,
+        "CONDITION_CHANGE_NAMES": CONDITION_CHANGE_NAMES,
         "ORDER_STATE_NAMES": ORDER_STATE_NAMES,
         "ORDER_ACTION_NAMES": ORDER_ACTION_NAMES,
         "ROLE_NAMES": ROLE_NAMES,

@@ -196,3 +196,38 @@ def test_visitor_reads_the_public_page_with_the_keyboard_and_downloads_the_csv(
     assert "★★★★☆" in s.page.inner_text("table")
     s.shot("public")
     s.close()
+
+
+ROLE_PAGES = {
+    "admin": ("/", "/alerts", "ALERT", "/cases/C3", "/rules", "/items", "/items/A1",
+              "/evaluations", "/evaluations/2025Q3"),
+    "supervisor": ("/", "/alerts", "ALERT", "/cases/C3", "/rules", "/workspace",
+                   "/evaluations", "/evaluations/2025Q3"),
+    "department": ("/", "/alerts", "ALERT", "/cases/C3", "/workspace", "/items/A1",
+                   "/evaluations", "/evaluations/2025Q3"),
+    "evaluator": ("/", "/alerts", "ALERT", "/cases/C3", "/items", "/evaluations",
+                  "/evaluations/2025Q3"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("role", sorted(ROLE_PAGES))
+def test_every_page_a_role_sees_renders_at_desktop_and_phone_width(
+    browser: Any, server: str, role: str, width: int
+) -> None:
+    """One heading, no server error, no request off the machine; a screenshot of each page."""
+    s = Session(browser, server, width=width)
+    s.login(role)
+    s.go("/alerts?format=json")
+    first = re.search(r'"alert_id":\s*"([^"]+)"', s.page.inner_text("body"))
+    assert first is not None, f"{role} sees no alert"
+    for path in ROLE_PAGES[role]:
+        path = f"/alerts/{first.group(1)}" if path == "ALERT" else path
+        s.go(path)
+        s.page.wait_for_load_state("networkidle")
+        assert s.page.locator("h1").count() == 1, (role, path)
+        name = path.strip("/").split("/")[0] or "dashboard"
+        if path.count("/") > 1:
+            name += "-one"
+        s.shot(f"{role}-{name}-{width}")
+    s.close()

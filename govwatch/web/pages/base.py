@@ -25,8 +25,12 @@ from govwatch.storage import Database
 from govwatch.vocabulary import (
     ALERT_STATUS_NAMES,
     CASE_STATUS_NAMES,
+    CONDITION_CHANGE_NAMES,
     ROLE_NAMES,
     ROUND_STAGE_NAMES,
+    SYSTEM_ACTOR_NAME,
+    WORKFLOW_ACTION_NAMES,
+    WORKFLOW_STATE_NAMES,
     label,
 )
 from govwatch.vocabulary import CLASS_NAMES as CLASS_NAMES  # pages import the tables from here
@@ -91,6 +95,10 @@ def _environment() -> Environment:
     env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
     env.filters["urlq"] = lambda v: quote(str(v), safe="")
     env.globals["ROLE_NAMES"] = ROLE_NAMES
+    env.globals["WORKFLOW_ACTION_NAMES"] = WORKFLOW_ACTION_NAMES
+    env.globals["WORKFLOW_STATE_NAMES"] = WORKFLOW_STATE_NAMES
+    env.globals["CONDITION_CHANGE_NAMES"] = CONDITION_CHANGE_NAMES
+    env.globals["SYSTEM_ACTOR_NAME"] = SYSTEM_ACTOR_NAME
     env.globals["LEVEL_NAMES"] = LEVEL_NAMES
     env.globals["CLASS_NAMES"] = CLASS_NAMES
     env.globals["ALERT_STATUS_NAMES"] = ALERT_STATUS_NAMES
