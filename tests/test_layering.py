@@ -22,7 +22,7 @@ def test_an_import_inside_a_function_is_found_and_one_at_the_top_is_not(tmp_path
         "def f():\n    from pkg.sub import g\n    return g\n\n"
         "class C:\n    async def m(self):\n        import zlib\n        return zlib\n"
     )
-    assert _function_level_imports(package, "pkg") == {
+    assert _function_level_imports(package) == {
         ("pkg.sub.mod", "pkg.sub"),
         ("pkg.sub.mod", "zlib"),
     }
@@ -36,4 +36,4 @@ def test_govwatch_imports_inside_functions_only_what_the_contract_lists() -> Non
         if c["type"] == "function_level_imports"
     ]
     listed = {tuple(part.strip() for part in line.split("->")) for line in contract["allowed"]}
-    assert _function_level_imports(ROOT / "govwatch", "govwatch") == listed
+    assert _function_level_imports(ROOT / "govwatch") == listed

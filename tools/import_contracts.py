@@ -18,7 +18,7 @@ from importlinter.domain import fields
 from importlinter.domain.contract import Contract, ContractCheck
 
 
-def _function_level_imports(package_dir: Path, package: str) -> set[tuple[str, str]]:
+def _function_level_imports(package_dir: Path) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for path in sorted(package_dir.rglob("*.py")):
         parts = list(path.relative_to(package_dir.parent).with_suffix("").parts)
@@ -48,7 +48,7 @@ class FunctionLevelImportsContract(Contract):
     def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
         package = str(self.package)
         root = Path(__import__(package).__file__ or "").parent
-        found = _function_level_imports(root, package)
+        found = _function_level_imports(root)
         allowed: set[tuple[str, str]] = set()
         for line in self.allowed or []:  # type: ignore[attr-defined]
             importer, _, imported = str(line).partition("->")
