@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from govwatch.alerts.queries import region_prefix, scope_condition
+from govwatch.alerts.queries import AlertFilter, alert_conditions
 from govwatch.auth.names import department_names, region_names
 from govwatch.auth.principal import Principal
 from govwatch.storage import Database
@@ -32,18 +32,10 @@ class DashFilter:
     until: date
 
     def where(self, principal: Principal) -> tuple[str, list[Any]]:
-        parts: list[str] = []
-        params: list[Any] = []
-        if self.region:
-            parts.append("a.region_code LIKE ?")
-            params.append(region_prefix(self.region) + "%")
-        if self.department:
-            parts.append("a.department_code = ?")
-            params.append(self.department)
-        scope, scope_params = scope_condition(principal)
-        if scope:
-            parts.append(scope)
-            params += scope_params
+        """Conditions on ``alerts a``: the alert list's own filter for region and department,
+        within the caller's scope (needs no join: no handling state is filtered)."""
+        f = AlertFilter(department_code=self.department or None, region_code=self.region or None)
+        parts, params, _ = alert_conditions(principal, f)
         return (" AND ".join(parts) or "1 = 1"), params
 
 

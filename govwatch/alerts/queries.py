@@ -78,7 +78,7 @@ RECENT_FIRST = "a.last_seen_at DESC, a.alert_id"
 _DERIVED_STATE = "CASE WHEN a.status = 'cleared' THEN 'closed' ELSE 'open' END"
 
 
-def _conditions(principal: Principal, f: AlertFilter) -> tuple[list[str], list[Any], bool]:
+def alert_conditions(principal: Principal, f: AlertFilter) -> tuple[list[str], list[Any], bool]:
     """(conditions on ``alerts a``, their parameters, whether they need ``alert_workflow w``)."""
     where: list[str] = []
     params: list[Any] = []
@@ -132,7 +132,7 @@ def list_alerts(
     Two short queries instead of one wide one: the page's ids come from the few columns the
     filter and the order read, then only those rows are read whole, with their workflow.
     """
-    where, params, joined = _conditions(principal, f)
+    where, params, joined = alert_conditions(principal, f)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     source = (
         "alerts a LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id" if joined else "alerts a"
