@@ -32,7 +32,8 @@ import pyarrow as pa
 from govwatch.errors import InputError
 from govwatch.events import national, quarantine
 from govwatch.events.cases import rebuild_cases
-from govwatch.events.fields import ALIASES, CODE_CHECKS, FIELDS, KIND_ORDER, KINDS, naming_keys
+from govwatch.events.checks import CHECKS, KIND_ORDER_EXPR, json_path, sql_text, timestamp_expr
+from govwatch.events.fields import ALIASES, FIELDS, naming_keys
 from govwatch.formats import RawRecord, read_records
 from govwatch.storage import Database
 from govwatch.timeutil import now, sql_timestamp, wall_clock
@@ -75,125 +76,6 @@ class ImportReport:
                 for p in self.problems
             ],
         }
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _json_path(key: str) -> str:
-    return '$."' + key + '"'
-
-
-def _timestamp_expr(col: str) -> str:
-    """Parse ISO 8601 (offset → Shanghai wall time; none → Shanghai) or YYYYMMDDhhmmss."""
-    return (
-        f"CASE WHEN {col} IS NULL THEN NULL "
-        rf"WHEN regexp_matches({col}, '^\d{{14}}(\.0+)?$') "
-        f"THEN try_strptime(substr({col}, 1, 14), '%Y%m%d%H%M%S') "
-        rf"WHEN regexp_matches({col}, '^\d{{8}}$') THEN try_strptime({col}, '%Y%m%d') "
-        rf"WHEN regexp_matches({col}, '(Z|z|[+-]\d{{2}}(:?\d{{2}})?)$') "
-        f"THEN timezone('Asia/Shanghai', try_cast({col} AS TIMESTAMPTZ)) "
-        f"ELSE try_cast({col} AS TIMESTAMP) END"
-    )
-
-
-_KIND_LIST = ", ".join(_sql_text(k) for k in KINDS)
-_KIND_ORDER_EXPR = (
-    "CASE f_kind "
-    + " ".join(f"WHEN {_sql_text(k)} THEN {i}" for k, i in KIND_ORDER.items())
-    + " END"
-)
-
-
-def _checks() -> list[tuple[str, str, str]]:
-    """(condition, field, message expression): the first that holds names what is wrong."""
-    checks = [
-        ("NOT ok", "record", "'不是合法的 JSON 对象：应为一行一个 JSON 对象（或表格的一行）'"),
-        ("f_case_id IS NULL", "case_id", "'必填字段 case_id（办件编号）缺失'"),
-        (
-            "length(f_case_id) > 50",
-            "case_id",
-            "'case_id 长度应不超过 50，实际为 ' || CAST(length(f_case_id) AS VARCHAR)",
-        ),
-        (
-            "f_event_id IS NOT NULL AND length(f_event_id) > 64",
-            "event_id",
-            "'event_id 长度应不超过 64，实际为 ' || CAST(length(f_event_id) AS VARCHAR)",
-        ),
-        ("f_kind IS NULL", "kind", "'必填字段 kind（事件类型）缺失'"),
-        (
-            f"f_kind NOT IN ({_KIND_LIST})",
-            "kind",
-            f"'kind 应为 {' '.join(KINDS)} 之一，实际为“' || f_kind || '”'",
-        ),
-        ("f_occurred_at IS NULL", "occurred_at", "'必填字段 occurred_at（发生时间）缺失'"),
-        (
-            "occurred_ts IS NULL OR year(occurred_ts) < 1980 OR year(occurred_ts) > 2100",
-            "occurred_at",
-            "'occurred_at 应为 ISO 8601 时间（如 2025-09-26T10:00:00+08:00）或 YYYYMMDDhhmmss，"
-            "实际为“' || f_occurred_at || '”'",
-        ),
-        (
-            "f_kind IN ('apply', 'accept') AND f_item_code IS NULL",
-            "item_code",
-            "'apply 与 accept 事件必须有 item_code（事项实施编码）'",
-        ),
-    ]
-    for check in CODE_CHECKS:
-        col = f"f_{check.field}"
-        codes = ", ".join(_sql_text(c) for c in check.codes)
-        cond = f"{col} IS NOT NULL AND {col} NOT IN ({codes})"
-        if check.kinds:
-            cond += " AND f_kind IN (" + ", ".join(_sql_text(k) for k in check.kinds) + ")"
-        checks.append(
-            (
-                cond,
-                check.field,
-                f"'{check.field} 应为{check.label}：{' '.join(check.codes)}，实际为“' || {col} || '”'",
-            )
-        )
-    checks += [
-        (
-            "f_promised_finish_at IS NOT NULL AND promised_ts IS NULL",
-            "promised_finish_at",
-            "'promised_finish_at 应为时间，实际为“' || f_promised_finish_at || '”'",
-        ),
-        (
-            "f_limit IS NOT NULL AND (try_cast(f_limit AS DOUBLE) IS NULL "
-            "OR try_cast(f_limit AS DOUBLE) < 0 "
-            "OR try_cast(f_limit AS DOUBLE) <> floor(try_cast(f_limit AS DOUBLE)))",
-            "limit",
-            "'limit 应为不小于 0 的整数（天数），实际为“' || f_limit || '”'",
-        ),
-    ]
-    for name in ("amount", "quantity", "decided_value"):
-        checks.append(
-            (
-                f"f_{name} IS NOT NULL AND try_cast(f_{name} AS DOUBLE) IS NULL",
-                name,
-                f"'{name} 应为数值，实际为“' || f_{name} || '”'",
-            )
-        )
-    checks += [
-        (
-            "f_materials IS NOT NULL AND NOT coalesce(json_valid(f_materials) "
-            "AND json_type(f_materials) = 'ARRAY', false)",
-            "materials",
-            '\'materials 应为列表（apply：[{"name", "provided"}]；补正：材料名称列表）\'',
-        ),
-        (
-            "f_materials IS NOT NULL AND json_array_length(f_materials) <> "
-            "len(list_filter(json_extract(f_materials, '$[*]'), lambda x: json_type(x) = 'VARCHAR' "
-            "OR (json_type(x) = 'OBJECT' AND (x->>'name') IS NOT NULL)))",
-            "materials",
-            "'materials 的每一项应为材料名称，或含 name 的对象'",
-        ),
-    ]
-    return checks
-
-
-_CHECKS = _checks()
 
 
 def _iter_path_records(paths: Sequence[Path]) -> Iterator[RawRecord]:
@@ -355,7 +237,7 @@ class _Importer:
         for f in FIELDS:
             parts = []
             for key in by_field.get(f.name, []):
-                paths.append(_sql_text(_json_path(key)))
+                paths.append(sql_text(json_path(key)))
                 parts.append(f"NULLIF(trim(v[{len(paths)}]), '')")
             value = f"coalesce({', '.join(parts)})" if parts else "CAST(NULL AS VARCHAR)"
             if f.name in ("kind",):
@@ -379,12 +261,12 @@ class _Importer:
         extra = "CAST(NULL AS VARCHAR)"
         if unknown:
             pairs = ", ".join(
-                f"{_sql_text(k)}, json_extract(text, {_sql_text(_json_path(k))})"
+                f"{sql_text(k)}, json_extract(text, {sql_text(json_path(k))})"
                 for k in unknown
                 if '"' not in k
             )
             values = ", ".join(
-                f"json_extract(text, {_sql_text(_json_path(k))})" for k in unknown if '"' not in k
+                f"json_extract(text, {sql_text(json_path(k))})" for k in unknown if '"' not in k
             )
             if pairs:
                 extra = (
@@ -392,15 +274,15 @@ class _Importer:
                     f"THEN CAST(json_object({pairs}) AS VARCHAR) END"
                 )
         err_field = (
-            "CASE " + " ".join(f"WHEN {c} THEN {_sql_text(fld)}" for c, fld, _ in _CHECKS) + " END"
+            "CASE " + " ".join(f"WHEN {c} THEN {sql_text(fld)}" for c, fld, _ in CHECKS) + " END"
         )
-        err_msg = "CASE " + " ".join(f"WHEN {c} THEN {m}" for c, _, m in _CHECKS) + " END"
+        err_msg = "CASE " + " ".join(f"WHEN {c} THEN {m}" for c, _, m in CHECKS) + " END"
         self.stage.execute(
             f"CREATE OR REPLACE TEMP TABLE _gw_x AS SELECT *, {err_field} AS err_field, "
             f"{err_msg} AS err_msg FROM (SELECT *, "
-            + _timestamp_expr("f_occurred_at")
+            + timestamp_expr("f_occurred_at")
             + " AS occurred_ts, "
-            + _timestamp_expr("f_promised_finish_at")
+            + timestamp_expr("f_promised_finish_at")
             + " AS promised_ts "
             f"FROM (SELECT idx, source, line, text, ok, {', '.join(exprs)}, "
             f"CASE WHEN ok THEN {extra} END AS extra "
@@ -452,7 +334,7 @@ class _Importer:
             if f.name == "event_id":
                 cols.append("f_event_id AS event_id")
             elif f.name == "occurred_at":
-                cols.append(f"occurred_ts AS occurred_at, {_KIND_ORDER_EXPR} AS kind_order")
+                cols.append(f"occurred_ts AS occurred_at, {KIND_ORDER_EXPR} AS kind_order")
             elif f.name == "promised_finish_at":
                 cols.append("promised_ts AS promised_finish_at")
             elif f.name == "limit":
