@@ -19,7 +19,7 @@ import os
 import queue
 import threading
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -602,26 +602,34 @@ def _import(
     chunk_size: int,
     *,
     memory_cap: bool = True,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     importer = _Importer(db, memory_cap=memory_cap)
     for chunk in _read_ahead(_chunks(records, chunk_size)):
         importer.add_chunk(chunk)
+        if progress is not None:
+            progress(len(chunk))
     return importer.finish()
 
 
 def import_events(
-    db: Database, paths: Sequence[Path | str], *, chunk_size: int = CHUNK
+    db: Database,
+    paths: Sequence[Path | str],
+    *,
+    chunk_size: int = CHUNK,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import event files (JSON Lines, CSV, Excel, Parquet, national tables) into ``db``.
 
     Only events and case state: clocks, rules and alerts of the touched cases follow through
-    :func:`govwatch.live.pipeline.import_event_files`.
+    :func:`govwatch.live.pipeline.import_event_files`. ``progress``, when given, is called
+    with the number of records read after each chunk (a terminal's progress bar).
     """
     files = [Path(p) for p in paths]
     for path in files:
         if not path.exists():
             raise InputError(f"文件 {path} 不存在")
-    report = _import(db, _iter_path_records(files), chunk_size)
+    report = _import(db, _iter_path_records(files), chunk_size, progress=progress)
     _record_run(db, "event", [str(p) for p in files], report)
     return report
 

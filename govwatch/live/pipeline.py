@@ -106,10 +106,16 @@ def cases_changed(
 
 
 def import_event_files(
-    db: Database, paths: Sequence[Path | str], *, chunk_size: int = CHUNK
+    db: Database,
+    paths: Sequence[Path | str],
+    *,
+    chunk_size: int = CHUNK,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """``govwatch import events``: import the files, then bring the touched cases up to date."""
-    report = import_events(db, paths, chunk_size=chunk_size)
+    """``govwatch import events``: import the files, then bring the touched cases up to date.
+
+    ``progress`` receives the records read per chunk (see :func:`import_events`)."""
+    report = import_events(db, paths, chunk_size=chunk_size, progress=progress)
     if report.case_ids:
         cases_changed(db, report.case_ids)
     return report
@@ -183,16 +189,22 @@ def retry_quarantine(db: Database, ids: Sequence[int] | None) -> ImportReport:
     return total
 
 
-def load_memory(catalog_paths: Sequence[Path | str], event_paths: Sequence[Path | str]) -> Database:
+def load_memory(
+    catalog_paths: Sequence[Path | str],
+    event_paths: Sequence[Path | str],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> Database:
     """An in-memory DuckDB holding a catalog and events, for the stateless commands.
 
     Nothing follows the import: an audit computes clocks and rules as of its own moment.
+    ``progress`` receives the event records read per chunk.
     """
     db = connect_memory()
     if catalog_paths:
         import_catalog(db, catalog_paths)
     if event_paths:
-        import_events(db, event_paths)
+        import_events(db, event_paths, progress=progress)
     return db
 
 
