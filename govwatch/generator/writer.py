@@ -13,7 +13,7 @@ import hashlib
 import multiprocessing
 import os
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,8 +99,16 @@ def _chunks(
         yield from pool.imap(_run_chunk, range(config.chunks), chunksize=1)
 
 
-def generate(config: GeneratorConfig, out_dir: Path | str) -> GenerationSummary:
-    """Write catalog.jsonl, events.jsonl, truth.jsonl and meta.json into ``out_dir``."""
+def generate(
+    config: GeneratorConfig,
+    out_dir: Path | str,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> GenerationSummary:
+    """Write catalog.jsonl, events.jsonl, truth.jsonl and meta.json into ``out_dir``.
+
+    ``progress``, when given, is called with the number of cases written after each chunk.
+    """
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -114,10 +122,13 @@ def generate(config: GeneratorConfig, out_dir: Path | str) -> GenerationSummary:
             size += fh.write(orjson.dumps(record) + b"\n")
     n_events = n_findings = 0
     with (out / "events.jsonl").open("wb") as ev, (out / "truth.jsonl").open("wb") as tr:
-        for events, truth, n_ev, n_tr in _chunks(specs, config):
+        for chunk, (events, truth, n_ev, n_tr) in enumerate(_chunks(specs, config)):
             size += ev.write(events) + tr.write(truth)
             n_events += n_ev
             n_findings += n_tr
+            if progress is not None:
+                first = chunk * config.chunk_size
+                progress(min(config.cases, first + config.chunk_size) - first)
     meta = {
         "seed": config.seed,
         "cases": config.cases,
