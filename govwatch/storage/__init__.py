@@ -2,11 +2,13 @@
 
 Everything outside storage imports from here, never from its modules (an import-linter
 contract): ``connect`` and ``connect_memory`` open a database, ``connect_serving`` and
-``request_connection`` serve the web app's pool, ``DEFAULT_URL`` is the default address.
+``request_connection`` serve the web app's pool, ``DEFAULT_URL`` is the default address;
+``duckdb_path`` and ``misread_absolute`` read addresses (:mod:`govwatch.storage.address`).
 """
 
 from __future__ import annotations
 
+from govwatch.storage.address import duckdb_path, misread_absolute
 from govwatch.storage.db import (
     DEFAULT_URL,
     Database,
@@ -24,5 +26,7 @@ __all__ = [
     "connect",
     "connect_memory",
     "connect_serving",
+    "duckdb_path",
+    "misread_absolute",
     "request_connection",
 ]

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from govwatch.errors import DatabaseBusyError, GovwatchError
+from govwatch.storage.address import duckdb_path
 from govwatch.storage.migrate import migrate as run_migrations
 
 Dialect = Literal["duckdb", "postgres"]
@@ -288,11 +289,8 @@ def connect_memory(*, migrate: bool = True) -> Database:
 
 
 def _duckdb_path(url: str) -> str:
-    if url.startswith("duckdb:///"):
-        return url[len("duckdb:///") :]
-    if url.startswith("duckdb://"):
-        return url[len("duckdb://") :]
-    return url
+    """The file a DuckDB address names: how addresses read is :mod:`govwatch.storage.address`."""
+    return duckdb_path(url)
 
 
 # The serving process (govwatch serve) lets DuckDB's log grow to this size before it
