@@ -63,6 +63,11 @@ def _rest_days(db: Database, first: date, last: date) -> set[date] | None:
 def read_case(db: Database, caller: Principal, case_id: str, at: datetime, route: str) -> CaseView:
     """``case_id`` as ``caller`` may see it at ``at``; an unmasked view is logged under ``route``.
 
+    Personal data is masked, and found for the log, by meaning and at any depth
+    (:mod:`govwatch.auth.masking`): nested keys of ``extra``, any spelling of a field, the
+    values of a ``correction`` of a personal field, and alert evidence. Every face passes its
+    own ``route`` (the page, its JSON twin, the API), so the log says where it was seen.
+
     Raises :class:`NotFoundError` for an unknown case and :class:`ForbiddenError` for a case
     outside the caller's scope.
     """
@@ -78,13 +83,7 @@ def read_case(db: Database, caller: Principal, case_id: str, at: datetime, route
         "SELECT * FROM events WHERE case_id = ? ORDER BY occurred_at, kind_order, event_id",
         [case_id],
     )
-    seen: set[str] = set()
-    for event in events:
-        seen.update(pii_present(event))
-    if caller.pii_entitled:
-        if seen:
-            log_view(db, caller, case_id, seen, route, at)
-    else:
+    if not caller.pii_entitled:
         events = [mask_record(e) for e in events]
     deadlines: dict[str, date | None] = {"promised": None, "legal": None}
     if db.table_exists("case_deadlines"):
@@ -99,6 +98,13 @@ def read_case(db: Database, caller: Principal, case_id: str, at: datetime, route
     alerts = case_alerts(db, caller, case_id) if db.table_exists("alert_workflow") else []
     for a in alerts:
         a["history"] = alert_history(db, a["alert_id"])
+    if caller.pii_entitled:
+        # what this answer carries unmasked, at any depth (events, their JSON text, evidence)
+        seen: set[str] = set()
+        for record in (*events, *({"evidence": a.get("evidence")} for a in alerts)):
+            seen.update(pii_present(record))
+        if seen:
+            log_view(db, caller, case_id, seen, route, at)
     item = None
     if case.get("item_code"):
         found = db.query_dicts(

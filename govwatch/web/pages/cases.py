@@ -40,11 +40,14 @@ def case_page(
         return login_redirect(request)
     if not caller.can("cases.read"):
         return error_page(request, db, caller, 403, "本角色无权查看办件")
+    twin = wants_json(request)
+    # the log of unmasked views names the face: the page, or its JSON twin
+    route = request.url.path + ("?format=json" if twin else "")
     try:
-        view = read_case(db, caller, case_id, at, request.url.path)
+        view = read_case(db, caller, case_id, at, route)
     except GovwatchError as exc:
         return error_page(request, db, caller, status_of(exc), str(exc))
-    if wants_json(request):
+    if twin:
         return json_response(case_resource(view).model_dump(mode="json"))
     timeline = build_timeline(view.events, view.deadlines, view.rest_days, view.alerts, at)
     data = {
