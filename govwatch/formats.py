@@ -4,12 +4,23 @@ Every reader yields :class:`RawRecord` values: where the record came from (file 
 row) and the record as JSON text. JSON Lines pass through untouched, so that a line that is
 not JSON reaches the quarantine whole; CSV, Excel and Parquet rows become JSON objects of
 their cells (empty cells left out); YAML (catalogs) is a list of mappings.
+
+Bytes are read as they are: a JSON Lines file is split on ``\n`` only (a carriage return
+inside a record neither splits it nor shifts the line numbers after it; a ``\r\n`` ending
+is dropped), and each line is decoded on its own, so that one line that is not UTF-8 is one
+malformed record (its ``problem``) and the others import. A CSV file's encoding is decided
+by its first text that is not ASCII: UTF-8 when that decodes as UTF-8, else GB18030 (a
+superset of GBK, as Chinese systems write); a row that then does not decode in the file's
+encoding is one malformed record, kept as it reads in the other encoding so that it can be
+checked, fixed and retried (see :func:`_read_csv`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +42,18 @@ class RawRecord:
     source: str
     line: int
     text: str
+    # What the reader already knows is wrong with the record as a whole (field ``record``),
+    # e.g. a line that is not UTF-8: the importer quarantines it with this message.
+    problem: str | None = None
 
 
-def _dumps(row: dict[str, Any]) -> str:
-    return orjson.dumps(row, default=str).decode()
+def _dumps(row: Any) -> str:
+    try:
+        return orjson.dumps(row, default=str).decode()
+    except orjson.JSONEncodeError:
+        # an integer beyond 64 bits (an Excel 1e20 read as a whole number), nesting orjson
+        # does not write: the standard library writes it, and the importer judges the text
+        return json.dumps(row, default=str, ensure_ascii=False)
 
 
 def read_records(path: Path) -> Iterator[RawRecord]:
@@ -59,50 +78,94 @@ def read_records(path: Path) -> Iterator[RawRecord]:
 def _read_json(path: Path) -> Iterator[RawRecord]:
     source = str(path)
     with path.open("rb") as handle:
-        head = handle.read(64).lstrip()
+        head = handle.read(64).removeprefix(codecs.BOM_UTF8).lstrip()
     if head.startswith(b"["):
         try:
-            data = orjson.loads(path.read_bytes())
+            data = orjson.loads(path.read_bytes().removeprefix(codecs.BOM_UTF8))
         except orjson.JSONDecodeError as exc:
             raise InputError(f"文件 {path} 不是合法的 JSON 数组：{exc}") from exc
         for i, row in enumerate(data, start=1):
-            yield RawRecord(source, i, _dumps(row) if not isinstance(row, str) else row)
+            # an element that is a string is a string, not the record its text may spell
+            yield RawRecord(source, i, _dumps(row))
         return
-    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as handle:
+    with path.open("rb") as handle:
+        # binary lines end at b"\n" only: a lone b"\r" stays inside its record
         for number, line in enumerate(handle, start=1):
-            text = line.strip()
-            if text:
-                yield RawRecord(source, number, text)
+            if number == 1:
+                line = line.removeprefix(codecs.BOM_UTF8)
+            raw = line.strip(JSON_SPACE)
+            if not raw:
+                continue
+            try:
+                yield RawRecord(source, number, raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                yield RawRecord(
+                    source,
+                    number,
+                    raw.decode("utf-8", "backslashreplace"),
+                    f"第 {exc.start + 1} 个字节（0x{raw[exc.start]:02X}）起不是合法的 UTF-8："
+                    "每行应为 UTF-8 编码的 JSON 对象（原文中无法解码的字节记为 \\xNN）",
+                )
 
 
-def open_text(path: Path) -> io.TextIOWrapper:
-    """Open a text export: UTF-8 (with or without BOM), else GB18030 as Chinese systems write."""
-    raw = path.open("rb")
-    sample = raw.read(1 << 16)
-    raw.seek(0)
-    try:
-        sample.decode("utf-8")
-        encoding = "utf-8-sig"
-    except UnicodeDecodeError as exc:
-        # a multi-byte character cut at the sample's end is still UTF-8
-        encoding = "utf-8-sig" if exc.start >= len(sample) - 3 else "gb18030"
-    return io.TextIOWrapper(raw, encoding=encoding, newline="")
+# JSON's own white space (RFC 8259): what may surround a record on its line
+JSON_SPACE = b" \t\r\n"
+# A CSV cell may be as large as one record may be (the importer judges the size): Python's
+# csv module refuses cells over 128 KB by default, which would stop the whole file.
+CSV_FIELD_LIMIT = 4 << 20
+
+
+def _escape_errors(exc: UnicodeError) -> tuple[str | bytes, int]:
+    """``surrogateescape`` that also counts: rows are checked only once a byte failed."""
+    _DECODE_FAILURES[0] += 1
+    return codecs.lookup_error("surrogateescape")(exc)
+
+
+_DECODE_FAILURES = [0]
+codecs.register_error("govwatch-csv", _escape_errors)
 
 
 def _read_csv(path: Path) -> Iterator[RawRecord]:
+    """The rows of a CSV file, each with the line it starts on.
+
+    The file is decoded as UTF-8 with undecodable bytes kept aside (``surrogateescape``), so
+    that every byte survives to be judged row by row; a CSV's structure (commas, quotes, line
+    ends) is ASCII, and no byte of a GBK character is one of those, so rows split the same
+    whatever the encoding. The file's encoding is that of its first text that is not ASCII:
+    UTF-8 when it decodes as such, else GB18030. A row that is not valid in the file's
+    encoding is a malformed record whose problem says so, its cells as they read in the other
+    encoding (a file that turns from UTF-8 to GBK midway keeps its UTF-8 rows; each GBK row is
+    quarantined, readable, to be retried once checked).
+    """
     source = str(path)
-    with open_text(path) as handle:
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
+    failures = _DECODE_FAILURES[0]
+    encoding: str | None = None  # decided by the first row that is not ASCII
+    with path.open("rb") as raw:
+        handle = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="govwatch-csv", newline="")
         reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            return
-        names = [h.strip() for h in header]
+        names: list[str] | None = None
         while True:
             line = reader.line_num + 1
             try:
                 row = next(reader)
             except StopIteration:
                 return
+            except csv.Error as exc:
+                yield RawRecord(
+                    source,
+                    line,
+                    "",
+                    f"无法按 CSV 读取（{exc}）：应为逗号分隔、引号成对、单元格不超过 4 MB 的表格行",
+                )
+                continue
+            problem = None
+            if encoding != "utf-8" or _DECODE_FAILURES[0] != failures:
+                row, problem, encoding = _decoded(row, encoding)
+            if names is None:  # the header: names as they read, whatever the problem
+                names = [h.strip() for h in row]
+                continue
             if not any(cell.strip() for cell in row):
                 continue
             record: dict[str, Any] = {
@@ -110,7 +173,47 @@ def _read_csv(path: Path) -> Iterator[RawRecord]:
             }
             if len(row) > len(names):
                 record["_extra_cells"] = row[len(names) :]
-            yield RawRecord(source, line, _dumps(record))
+            yield RawRecord(source, line, _dumps(record), problem)
+
+
+def _decoded(row: list[str], encoding: str | None) -> tuple[list[str], str | None, str | None]:
+    """A CSV row in the file's encoding: (cells, problem or None, the file's encoding)."""
+    if encoding is None:
+        if all(cell.isascii() for cell in row):
+            return row, None, None  # nothing decided yet: ASCII reads the same in both
+        encoding = "utf-8" if _is_text(row) else "gb18030"
+    if encoding == "utf-8":
+        if _is_text(row):
+            return row, None, encoding
+        return (
+            [_bytes(cell).decode("gb18030", "replace") for cell in row],
+            "这一行不是 UTF-8 编码（本文件此前的文字是 UTF-8）：一个文件应整体使用同一种编码；"
+            "该行已按 GBK/GB18030 解读保存，核对无误后可重试",
+            encoding,
+        )
+    try:
+        return [_bytes(cell).decode("gb18030") for cell in row], None, encoding
+    except UnicodeDecodeError:
+        return (
+            [_bytes(cell).decode("utf-8", "replace") for cell in row],
+            "这一行无法按 GBK/GB18030 解码（本文件此前的文字是 GBK/GB18030）："
+            "一个文件应整体使用同一种编码",
+            encoding,
+        )
+
+
+def _is_text(row: list[str]) -> bool:
+    """No cell holds a byte the UTF-8 decoding set aside (a lone surrogate)."""
+    try:
+        for cell in row:
+            cell.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _bytes(cell: str) -> bytes:
+    return cell.encode("utf-8", "surrogateescape")
 
 
 def _cell(value: Any) -> Any:

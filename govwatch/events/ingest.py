@@ -32,7 +32,16 @@ import pyarrow as pa
 from govwatch.errors import InputError
 from govwatch.events import national, quarantine
 from govwatch.events.cases import rebuild_cases
-from govwatch.events.checks import CHECKS, KIND_ORDER_EXPR, json_path, sql_text, timestamp_expr
+from govwatch.events.checks import (
+    ERROR_FIELD_SQL,
+    ERROR_MESSAGE_SQL,
+    KIND_ORDER_EXPR,
+    MAX_SPELLINGS,
+    json_path,
+    judge_texts,
+    sql_text,
+    timestamp_expr,
+)
 from govwatch.events.fields import ALIASES, FIELDS, naming_keys
 from govwatch.formats import RawRecord, read_records
 from govwatch.storage import Database
@@ -191,18 +200,31 @@ class _Importer:
     # -- one chunk ------------------------------------------------------------------------
     def add_chunk(self, chunk: list[RawRecord]) -> None:
         self.add_columns(
-            [r.source for r in chunk], [r.line for r in chunk], [r.text for r in chunk]
+            [r.source for r in chunk],
+            [r.line for r in chunk],
+            [r.text for r in chunk],
+            [r.problem for r in chunk],
         )
 
-    def add_columns(self, sources: list[str], lines: list[int], texts: list[str]) -> None:
-        """One chunk given as its columns: each record's source, line and raw text."""
+    def add_columns(
+        self,
+        sources: list[str],
+        lines: list[int],
+        texts: list[str],
+        problems: Sequence[str | None] | None = None,
+    ) -> None:
+        """One chunk given as its columns: each record's source, line and raw text, and what
+        its reader already found wrong with it (``problems``)."""
         count = len(texts)
+        verdicts = judge_texts(texts, problems)
         raw = pa.table(
             {
                 "idx": pa.array(range(self.position, self.position + count), pa.int64()),
                 "source": pa.array(sources, pa.string()).dictionary_encode(),
                 "line": pa.array(lines, pa.int64()),
-                "text": pa.array(texts, pa.string()),
+                "text": pa.array(verdicts.texts, pa.string()),
+                "pre_field": pa.array(verdicts.fields, pa.string()),
+                "pre_msg": pa.array(verdicts.messages, pa.string()),
             }
         )
         self.position += count
@@ -212,8 +234,9 @@ class _Importer:
         try:
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE _gw_raw AS SELECT idx, CAST(source AS VARCHAR) AS source,"
-                " line, text, coalesce(json_valid(text) AND CASE WHEN json_valid(text) "
-                "THEN json_type(text) = 'OBJECT' END, false) AS ok FROM _gw_raw_in"
+                " line, text, pre_field, pre_msg, coalesce(pre_field IS NULL AND json_valid(text) "
+                "AND CASE WHEN json_valid(text) THEN json_type(text) = 'OBJECT' END, false) AS ok "
+                "FROM _gw_raw_in"
             )
         finally:
             con.unregister("_gw_raw_in")
@@ -231,7 +254,7 @@ class _Importer:
         con.execute("DROP TABLE IF EXISTS _gw_x")
 
     def _extract(self, keys: list[str]) -> None:
-        by_field, unknown = naming_keys(keys)
+        by_field, unknown = naming_keys(self._within_spelling_budget(keys))
         paths: list[str] = []
         exprs = []
         for f in FIELDS:
@@ -260,34 +283,52 @@ class _Importer:
         extract = f"json_extract_string(text, [{', '.join(paths)}])" if paths else "NULL"
         extra = "CAST(NULL AS VARCHAR)"
         if unknown:
-            pairs = ", ".join(
-                f"{sql_text(k)}, json_extract(text, {sql_text(json_path(k))})"
-                for k in unknown
-                if '"' not in k
-            )
-            values = ", ".join(
-                f"json_extract(text, {sql_text(json_path(k))})" for k in unknown if '"' not in k
-            )
-            if pairs:
-                extra = (
-                    f"CASE WHEN coalesce({values}) IS NOT NULL "
-                    f"THEN CAST(json_object({pairs}) AS VARCHAR) END"
-                )
-        err_field = (
-            "CASE " + " ".join(f"WHEN {c} THEN {sql_text(fld)}" for c, fld, _ in CHECKS) + " END"
-        )
-        err_msg = "CASE " + " ".join(f"WHEN {c} THEN {m}" for c, _, m in CHECKS) + " END"
+            # the record's own keys that name no field: the record less the keys that do
+            # (a merge patch setting them to null), so that the work does not grow with the
+            # number of distinct unknown keys in the chunk
+            named = {k: None for spellings in by_field.values() for k in spellings}
+            patch = sql_text(orjson.dumps(named).decode())
+            extra = f"nullif(CAST(json_merge_patch(text, {patch}) AS VARCHAR), '{{}}')"
         self.stage.execute(
-            f"CREATE OR REPLACE TEMP TABLE _gw_x AS SELECT *, {err_field} AS err_field, "
-            f"{err_msg} AS err_msg FROM (SELECT *, "
+            f"CREATE OR REPLACE TEMP TABLE _gw_x AS SELECT *, {ERROR_FIELD_SQL} AS err_field, "
+            f"{ERROR_MESSAGE_SQL} AS err_msg FROM (SELECT *, "
             + timestamp_expr("f_occurred_at")
             + " AS occurred_ts, "
             + timestamp_expr("f_promised_finish_at")
             + " AS promised_ts "
-            f"FROM (SELECT idx, source, line, text, ok, {', '.join(exprs)}, "
+            f"FROM (SELECT idx, source, line, text, ok, pre_field, pre_msg, {', '.join(exprs)}, "
             f"CASE WHEN ok THEN {extra} END AS extra "
             f"FROM (SELECT *, CASE WHEN ok THEN {extract} END AS v FROM _gw_raw)))"
         )
+
+    def _within_spelling_budget(self, keys: list[str]) -> list[str]:
+        """The chunk's keys, with at most MAX_SPELLINGS of them naming fields.
+
+        Each spelling of a field (``case_id``, ``Case_ID``, ``SBLSH`` ...) is a path the
+        extraction reads from every record of the chunk; records using spellings beyond the
+        most common ones are quarantined instead (only crafted input comes near the budget).
+        """
+        by_field, _ = naming_keys(keys)
+        named = sorted(k for spellings in by_field.values() for k in spellings)
+        if len(named) <= MAX_SPELLINGS:
+            return keys
+        counts = self.stage.execute(
+            "SELECT k, count(*) AS n FROM (SELECT unnest(json_keys(text)) AS k FROM _gw_raw "
+            "WHERE ok) WHERE list_contains(?, k) GROUP BY k ORDER BY n DESC, k",
+            [named],
+        ).fetchall()
+        excess = sorted(str(k) for k, _ in counts[MAX_SPELLINGS:])
+        self.stage.execute(
+            "UPDATE _gw_raw SET ok = false, pre_field = 'record', pre_msg = ? "
+            "WHERE ok AND list_has_any(json_keys(text), ?)",
+            [
+                f"字段名的写法过多：同一批记录中指向规范字段的键有 {len(named)} 种写法，"
+                f"超过 {MAX_SPELLINGS} 种；本条用了其中不常见的写法，请统一字段名（如 case_id、kind）",
+                excess,
+            ],
+        )
+        dropped = set(excess)
+        return [k for k in keys if k not in dropped]
 
     def _fill_missing_ids(self) -> None:
         """An event without ``event_id`` is named by the SHA-256 of its canonical JSON."""

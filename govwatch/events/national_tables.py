@@ -193,7 +193,8 @@ def _xlsx_rows(
 
 def _jsonl_tables(path: Path, header_only: bool) -> Iterator[Table]:
     encoding = sniff_encoding(path)
-    with path.open(encoding=encoding) as handle:
+    # replace: a byte that does not decode is the canonical importer's to report, per line
+    with path.open(encoding=encoding, errors="replace") as handle:
         first: dict[str, object] | None = None
         for text in handle:
             if text.strip():
