@@ -225,6 +225,7 @@ class _Importer:
                 "text": pa.array(verdicts.texts, pa.string()),
                 "pre_field": pa.array(verdicts.fields, pa.string()),
                 "pre_msg": pa.array(verdicts.messages, pa.string()),
+                "pre_keys": pa.array(verdicts.keys, pa.int32()),
             }
         )
         self.position += count
@@ -234,9 +235,9 @@ class _Importer:
         try:
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE _gw_raw AS SELECT idx, CAST(source AS VARCHAR) AS source,"
-                " line, text, pre_field, pre_msg, coalesce(pre_field IS NULL AND json_valid(text) "
-                "AND CASE WHEN json_valid(text) THEN json_type(text) = 'OBJECT' END, false) AS ok "
-                "FROM _gw_raw_in"
+                " line, text, pre_field, pre_msg, pre_keys, "
+                # orjson read an object (pre_field NULL): DuckDB's reader must take it too
+                "coalesce(pre_field IS NULL AND json_valid(text), false) AS ok FROM _gw_raw_in"
             )
         finally:
             con.unregister("_gw_raw_in")
@@ -296,7 +297,8 @@ class _Importer:
             + " AS occurred_ts, "
             + timestamp_expr("f_promised_finish_at")
             + " AS promised_ts "
-            f"FROM (SELECT idx, source, line, text, ok, pre_field, pre_msg, {', '.join(exprs)}, "
+            f"FROM (SELECT idx, source, line, text, ok, pre_field, pre_msg, pre_keys, "
+            f"{', '.join(exprs)}, "
             f"CASE WHEN ok THEN {extra} END AS extra "
             f"FROM (SELECT *, CASE WHEN ok THEN {extract} END AS v FROM _gw_raw)))"
         )

@@ -7,13 +7,14 @@ record that now imports is marked ``resolved``, one that fails again gets a fres
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 import pyarrow as pa
 
 from govwatch.errors import GovwatchError
+from govwatch.events.checks import storable
 from govwatch.storage import Database
 from govwatch.timeutil import now
 
@@ -41,6 +42,7 @@ def add(db: Database, entries: Sequence[QuarantineEntry]) -> None:
             sources,
         )
     }
+    entries = [_storable(e) for e in entries]
     entries = [e for e in entries if (e.source, e.line, e.raw) not in held]
     if not entries:
         return
@@ -60,6 +62,15 @@ def add(db: Database, entries: Sequence[QuarantineEntry]) -> None:
         }
     )
     db.insert_arrow("quarantine", table)
+
+
+def _storable(entry: QuarantineEntry) -> QuarantineEntry:
+    """The entry as every engine can store it: no PostgreSQL text column holds NUL, nor any
+    a lone surrogate (bytes a reader could not decode), so those are written as ``\\xNN``."""
+    source, field, message, raw = (
+        storable(t) for t in (entry.source, entry.field, entry.message, entry.raw)
+    )
+    return replace(entry, source=source, field=field, message=message, raw=raw)
 
 
 def list_entries(
