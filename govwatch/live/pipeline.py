@@ -60,7 +60,8 @@ from typing import Any
 
 from govwatch import timeutil
 from govwatch.alerts.sync import sync_workflow
-from govwatch.calendar.store import LoadReport
+from govwatch.calendar.notice import Notice
+from govwatch.calendar.store import LoadReport, load_notice
 from govwatch.calendar.store import load_file as load_calendar_file
 from govwatch.deadlines import refresh_next_check
 from govwatch.deadlines.reach import open_cases_reached, stored_deadlines
@@ -228,14 +229,20 @@ def rule_catalog_changed(db: Database, at: datetime | None = None) -> None:
 # -- the calendar --------------------------------------------------------------------------
 
 
-def load_calendar(db: Database, path: Path, *, at: datetime | None = None) -> LoadReport:
-    """``govwatch calendar load``: load a year's notice, then re-clock the open cases it reaches.
+def load_calendar(
+    db: Database, source: Path | Notice, *, at: datetime | None = None
+) -> LoadReport:
+    """``govwatch calendar load``: load a year's notice (a CSV file, or a published notice's
+    parsed text), then re-clock the open cases it reaches.
 
     Their rules are evaluated again (an overdue or near-deadline alert is raised or cleared),
     their workflow follows, and their stored deadlines are recomputed; the report counts the
     cases re-clocked and names those whose deadlines moved.
     """
-    report = load_calendar_file(db, path)
+    if isinstance(source, Notice):
+        report = load_notice(db, source)
+    else:
+        report = load_calendar_file(db, source)
     moment = at or timeutil.now()
     reached = open_cases_reached(db, report.changed_dates, moment)
     if not reached:

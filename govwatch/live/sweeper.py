@@ -3,7 +3,9 @@
 The sweeper is a daemon thread: every ``interval`` seconds it evaluates cases left queued for the
 live evaluator (:mod:`govwatch.live.evaluator`; after a crash), runs the rule engine's sweep
 (time-driven findings), brings the alert workflow in step (auto-close, overdue orders, red-card
-orders) and delivers due webhooks. Each step's failure is logged and the loop goes on.
+orders), reminds administrators of next year's missing holiday notice
+(:mod:`govwatch.live.calendar_reminder`) and delivers due webhooks. Each step's failure is
+logged and the loop goes on.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 from govwatch.alerts.notify import deliver_due
 from govwatch.alerts.sync import sync_workflow
+from govwatch.live.calendar_reminder import remind_calendar
 from govwatch.live.evaluator import LiveEvaluator, evaluate_pending
 from govwatch.live.queue import pending_count
 from govwatch.rules.live import sweep as rule_sweep
@@ -35,6 +38,8 @@ def sweep_once(
         ("pending", lambda: evaluate_pending(db, queue_turn)),
         ("rules", lambda: rule_sweep(db, at)),
         ("workflow", lambda: sync_workflow(db, at)),
+        # next year's holiday notice missing: one notification a year (before the webhooks)
+        ("calendar", lambda: remind_calendar(db, at)),
         ("webhooks", lambda: deliver_due(db, at)),
     )
     for name, step in steps:
