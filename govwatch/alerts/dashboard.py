@@ -18,6 +18,7 @@ from typing import Any
 from govwatch.alerts.queries import AlertFilter, alert_conditions
 from govwatch.auth.names import department_names, region_names
 from govwatch.auth.principal import Principal
+from govwatch.calendar.coverage import calendar_coverage
 from govwatch.storage import Database
 from govwatch.vocabulary import CLASS_NAMES, LEVEL_NAMES
 
@@ -125,6 +126,24 @@ def _figures(
     return db.query(_figures_sql(where, db.dialect), args)
 
 
+def provisional_cases(db: Database, principal: Principal, f: DashFilter, at: datetime) -> int:
+    """Open cases (in the filter and scope) whose stored deadlines rest on a year without a
+    holiday notice, i.e. are provisional. Counted only while this year's or next year's notice
+    is missing: otherwise no deadline of an open case can reach an uncovered year soon."""
+    coverage = calendar_coverage(db, at.date())
+    if coverage.this_year.state == "official" and coverage.next_year.state == "official":
+        return 0
+    where, params = f.where(principal)
+    return int(
+        db.scalar(
+            "SELECT count(*) FROM case_deadlines d JOIN cases a ON a.case_id = d.case_id "
+            f"WHERE d.provisional AND a.status = 'open' AND {where}",
+            params,
+        )
+        or 0
+    )
+
+
 def dashboard_data(
     db: Database, principal: Principal, f: DashFilter, at: datetime, *, tables_known: bool = False
 ) -> dict[str, Any]:
@@ -184,6 +203,7 @@ def dashboard_data(
         "red_regions": named("red_region_code", regions),
         "overdue_departments": named("overdue_department_code", depts),
         "overdue_regions": named("overdue_region_code", regions),
+        "provisional_cases": provisional_cases(db, principal, f, at),
     }
 
 

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from govwatch.web.pages import (
     alerts,
+    calendar,
     cases,
     dashboard,
     evaluations,
@@ -23,7 +24,18 @@ from govwatch.web.pages import (
 from govwatch.web.pages.base import STATIC
 
 router = APIRouter(include_in_schema=False)
-for module in (login, dashboard, alerts, cases, rules, items, evaluations, workspace, public):
+for module in (
+    login,
+    dashboard,
+    alerts,
+    cases,
+    rules,
+    items,
+    evaluations,
+    workspace,
+    public,
+    calendar,
+):
     router.include_router(module.router)
 
 

@@ -21,6 +21,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from govwatch.auth.errors import AuthenticationError, ConflictError, ForbiddenError, NotFoundError
 from govwatch.auth.principal import Principal
 from govwatch.auth.sessions import CSRF_FIELD, csrf_token_of
+from govwatch.calendar.coverage import CalendarCoverage, calendar_coverage
+from govwatch.errors import GovwatchError
 from govwatch.storage import Database
 from govwatch.vocabulary import (
     ALERT_STATUS_NAMES,
@@ -35,6 +37,7 @@ from govwatch.vocabulary import (
 )
 from govwatch.vocabulary import CLASS_NAMES as CLASS_NAMES  # pages import the tables from here
 from govwatch.vocabulary import LEVEL_NAMES as LEVEL_NAMES
+from govwatch.web.api.deps import clock
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -60,6 +63,8 @@ def nav_for(principal: Principal) -> list[NavItem]:
         items.append(NavItem("/items", "事项"))
     if principal.can("evaluations.read"):
         items.append(NavItem("/evaluations", "评估"))
+    if principal.role in CALENDAR_ROLES:
+        items.append(NavItem("/calendar", "工作日历"))
     items.append(NavItem("/public", "公开"))
     return items
 
@@ -123,6 +128,41 @@ def csrf_token(db: Database, principal: Principal, request: Request | None = Non
     return csrf_token_of(db, principal.session_hash)
 
 
+# Who is told that a holiday notice is missing (a banner on every page): the administrators who
+# load it and the supervisors whose deadlines depend on it.
+CALENDAR_ROLES = ("admin", "supervisor")
+
+
+def calendar_banner(request: Request, db: Database, principal: Principal) -> dict[str, Any] | None:
+    """The missing-notice banner for this caller, or None.
+
+    The layout has no clock of its own: it asks the request's clock dependency (which tests
+    pin). Coverage is kept with the page figures, per day, and forgotten on any write through
+    the app, so the banner goes as soon as the notice is loaded.
+    """
+    if principal.role not in CALENDAR_ROLES:
+        return None
+    read_clock = request.app.dependency_overrides.get(clock, clock)
+    today = read_clock().date()
+    pool = getattr(request.app.state, "pool", None)
+    try:
+        if pool is not None:
+            coverage: CalendarCoverage = pool.pages.get_or_compute(
+                ("calendar-coverage", today), lambda: calendar_coverage(db, today)
+            )
+        else:
+            coverage = calendar_coverage(db, today)
+    except GovwatchError as exc:  # a bad reminder setting: say so where it would have shown
+        return {"years": [], "message": str(exc), "manage": principal.role == "admin"}
+    if not coverage.needs_action:
+        return None
+    return {
+        "years": coverage.missing_years,
+        "message": coverage.message().split("；")[0],
+        "manage": principal.role == "admin",
+    }
+
+
 def render(
     request: Request,
     db: Database,
@@ -139,6 +179,7 @@ def render(
         path=request.url.path,
         csrf=csrf_token(db, principal, request),
         notice=request.query_params.get("msg", ""),
+        calendar_banner=calendar_banner(request, db, principal),
         **context,
     )
     return HTMLResponse(page, status_code=status_code)
