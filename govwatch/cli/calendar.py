@@ -104,6 +104,10 @@ def read_notice(file: Path) -> Notice:
     """The published notice saved in ``file``, parsed (nothing is saved)."""
     try:
         data = file.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"无法读取通知文件 {file}：文件不存在，请检查路径") from None
+    except IsADirectoryError:
+        raise InputError(f"无法读取通知文件 {file}：这是一个目录，应为通知全文的文本文件") from None
     except OSError as exc:
         raise InputError(f"无法读取通知文件 {file}：{exc.strerror}") from exc
     return parse_notice(decode_notice(data, str(file)), where=str(file), label=file.name)
