@@ -12,30 +12,16 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import duckdb
-import psycopg.errors as pg_errors
-
 from govwatch.errors import GovwatchError
-from govwatch.ledger.chain import LedgerRace
+from govwatch.ledger.chain import anchor_if_due
+from govwatch.ledger.conflict import ClaimLost, is_conflict
 from govwatch.storage import Database
+
+__all__ = ["ClaimLost", "is_conflict", "run_claimed"]
 
 T = TypeVar("T")
 
 _ATTEMPTS = 8
-
-
-def is_conflict(exc: BaseException) -> bool:
-    """Whether ``exc`` is a concurrent writer's win (retry, or ignore for bookkeeping)."""
-    if isinstance(exc, duckdb.TransactionException | LedgerRace):
-        return True
-    if isinstance(exc, duckdb.ConstraintException) and "Duplicate key" in str(exc):
-        # DuckDB's twin of PostgreSQL's unique violation: a key (e.g. the ledger's next seq)
-        # that a concurrent transaction committed after ours began
-        return True
-    return isinstance(
-        exc,
-        pg_errors.UniqueViolation | pg_errors.SerializationFailure | pg_errors.DeadlockDetected,
-    )
 
 
 def run_claimed(db: Database, work: Callable[[Database], T]) -> T:
@@ -46,11 +32,15 @@ def run_claimed(db: Database, work: Callable[[Database], T]) -> T:
     for attempt in range(_ATTEMPTS):
         try:
             with db.transaction():
-                return work(db)
+                done = work(db)
         except GovwatchError:
             raise
         except Exception as exc:
             if not is_conflict(exc) or attempt == _ATTEMPTS - 1:
                 raise
             time.sleep(0.005 * (2**attempt))
+            continue
+        # Committed: the entries the unit of work appended can be anchored now.
+        anchor_if_due(db)
+        return done
     raise AssertionError("unreachable")
