@@ -1,7 +1,8 @@
 """Users: accounts with a role and an organisation, argon2-hashed passwords, login.
 
-Every login attempt, successful or not, is appended to the ledger (``auth.login``,
-``auth.login_failed``) so that account use can be audited.
+Every successful login is appended to the ledger (``auth.login``); failed ones are throttled
+per account and client address and summarised there, one entry per window and per throttling
+episode (``auth.login_failed``, ``auth.login_throttled``; :mod:`govwatch.auth.throttle`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from govwatch.auth.errors import AuthenticationError, NotFoundError
 from govwatch.auth.orgs import get_org
 from govwatch.auth.passwords import hash_password, needs_rehash, new_id, verify_password
 from govwatch.auth.principal import ROLES
+from govwatch.auth.throttle import begin_attempt, record_failure, record_success, run_serialised
 from govwatch.errors import InputError
 from govwatch.ledger import append_one
 from govwatch.storage import Database
+from govwatch.timeutil import wall_clock
 
 USER_ROLES = tuple(r for r in ROLES if r not in ("source", "public"))
 SCOPED_ROLES = frozenset({"department", "source"})
@@ -119,26 +122,42 @@ def set_active(db: Database, username: str, active: bool, at: datetime) -> None:
         )
 
 
-def authenticate(db: Database, username: str, password: str, at: datetime) -> User:
-    """The active user with this password, or :class:`AuthenticationError`; ledgered either way."""
+def authenticate(
+    db: Database, username: str, password: str, at: datetime, *, address: str | None = None
+) -> User:
+    """The active user with this password, or :class:`AuthenticationError`.
+
+    Failed attempts are throttled per account and per client ``address`` and summarised in
+    the ledger (:mod:`govwatch.auth.throttle`): a throttled attempt raises
+    :class:`~govwatch.auth.throttle.LoginThrottled` without checking the password. A
+    successful login is ledgered as ``auth.login``.
+    """
+    account = username[:128] or "?"
+    moment = wall_clock()
+    refused = run_serialised(db, lambda tx: begin_attempt(tx, account, address, moment, at))
+    if refused is not None:
+        raise refused
     rows = db.query(f"SELECT {_COLUMNS}, password_hash FROM users WHERE username = ?", [username])
     stored = str(rows[0][-1]) if rows else _dummy()
     good = verify_password(stored, password)
     if not rows or not good or not rows[0][5]:
-        append_one(
-            db,
-            "auth.login_failed",
-            username[:64] or "?",
-            username[:128] or "?",
-            at,
-            {"reason": "inactive" if rows and good else "bad_credentials"},
+        reason = "inactive" if rows and good else "bad_credentials"
+        throttled = run_serialised(
+            db, lambda tx: record_failure(tx, account, address, reason, moment, at)
         )
+        if throttled is not None:
+            raise throttled
         raise AuthenticationError("用户名或密码不正确，或账户已停用")
     user = User(*rows[0][:-1])
-    if needs_rehash(stored):
-        db.execute(
-            "UPDATE users SET password_hash = ? WHERE user_id = ?",
-            [hash_password(password), user.user_id],
-        )
-    append_one(db, "auth.login", user.username, user.user_id, at, {"role": user.role})
+
+    def work(tx: Database) -> None:
+        if needs_rehash(stored):
+            tx.execute(
+                "UPDATE users SET password_hash = ? WHERE user_id = ?",
+                [hash_password(password), user.user_id],
+            )
+        record_success(tx, account, address, moment, at)
+        append_one(tx, "auth.login", user.username, user.user_id, at, {"role": user.role})
+
+    run_serialised(db, work)
     return user

@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 
 from govwatch.alerts.notify import list_notifications, mark_read
 from govwatch.auth.sessions import COOKIE, LIFETIME, close_session, open_session
+from govwatch.auth.throttle import LoginThrottled
 from govwatch.auth.users import authenticate
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.api.errors import AUTH, NOT_FOUND
-from govwatch.web.api.schemas import LoginIn, LoginOut, Me, NotificationOut
+from govwatch.web.api.schemas import LoginIn, LoginOut, Me, NotificationOut, Problem
 
 router = APIRouter(tags=["session"])
+THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": Problem,
+        "description": "登录失败次数过多，该账户或该地址暂停登录（Retry-After 为需等待的秒数）",
+    }
+}
 
 
-@router.post("/login", response_model=LoginOut, responses={**AUTH})
-def login(body: LoginIn, response: Response, db: DB, at: Clock) -> LoginOut:
-    """Open a session: an HttpOnly cookie, and the CSRF token to send with changes."""
-    user = authenticate(db, body.username, body.password, at)
+@router.post("/login", response_model=LoginOut, responses={**AUTH, **THROTTLED})
+def login(body: LoginIn, request: Request, response: Response, db: DB, at: Clock) -> LoginOut:
+    """Open a session: an HttpOnly cookie, and the CSRF token to send with changes.
+
+    Failed logins are throttled per account and per client address: 429 with ``Retry-After``.
+    """
+    address = request.client.host if request.client else None
+    try:
+        user = authenticate(db, body.username, body.password, at, address=address)
+    except LoginThrottled as exc:
+        raise HTTPException(
+            429, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}
+        ) from exc
     secret, session = open_session(db, user.user_id, at)
     response.set_cookie(
         COOKIE,

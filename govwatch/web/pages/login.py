@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from govwatch.auth.sessions import COOKIE, LIFETIME, close_session, open_session
+from govwatch.auth.throttle import LoginThrottled
 from govwatch.auth.users import authenticate
 from govwatch.errors import GovwatchError
 from govwatch.web.api.deps import DB, Caller, Clock
@@ -38,17 +39,17 @@ def login(
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
+    address = request.client.host if request.client else None
     try:
-        user = authenticate(db, username.strip(), password, at)
+        user = authenticate(db, username.strip(), password, at, address=address)
     except GovwatchError as exc:
-        return render(
-            request,
-            db,
-            caller,
-            "login.html",
-            {"next": _safe(next), "error": str(exc), "username": username},
-            401,
-        )
+        # too many failures: 429 with Retry-After, the message saying until when
+        throttled = exc if isinstance(exc, LoginThrottled) else None
+        context = {"next": _safe(next), "error": str(exc), "username": username}
+        page = render(request, db, caller, "login.html", context, 429 if throttled else 401)
+        if throttled is not None:
+            page.headers["Retry-After"] = str(throttled.retry_after)
+        return page
     secret, _session = open_session(db, user.user_id, at)
     response = RedirectResponse(_safe(next) or HOME.get(user.role, "/"), status_code=303)
     response.set_cookie(
