@@ -280,7 +280,7 @@ class _Reader:
                 f"{on.isoformat()} 在“{text}”中为{_TYPE_NAMES[day_type]}，"
                 f"前文已写为{_TYPE_NAMES[known.day_type]}"
             )
-        if known is None:
+        if known is None or (known.name is None and self.name):  # a lead-in named it first
             self.doc.days[on] = NoticeDay(on, day_type, self.name)
 
     def sentence(self, sentence: str) -> None:
@@ -289,8 +289,8 @@ class _Reader:
         self.doc.explicit_years += [int(y) for y in re.findall(r"(\d{4})年", sentence)]
         self.announce(sentence)
         body, opened = self.item(sentence)
-        rest_days: set[date] = set()
-        pending: list[str] = []  # clauses naming dates whose verb comes later
+        rest_days: set[date] = set()  # named since the last 共N天
+        verbless: list[str] = []  # clauses naming dates but neither rest nor work
         for clause in _clauses(body):
             if any(w in clause for w in _WORK_WORDS):
                 kind: str | None = WORKDAY
@@ -298,24 +298,23 @@ class _Reader:
                 kind = HOLIDAY
             else:
                 kind = None
-            if kind is None:
-                if _DATE.search(clause):
-                    pending.append(clause)
-                continue
-            for part in [*pending, clause]:
-                for on in self.dates_of(part):
+            if kind is None and _DATE.search(clause):
+                verbless.append(clause)  # a dateline, a signature: no rest or work day
+            elif kind is not None:
+                for on in self.dates_of(clause):
                     self.put(on, kind, clause)
                     if kind == HOLIDAY:
                         rest_days.add(on)
-            pending = []
-        if opened and any(self.dates_of(c) for c in pending):
+            total = _TOTAL.search(clause)
+            if total and rest_days:
+                if len(rest_days) != _number(total.group(1)):
+                    raise self.fail(
+                        f"“{sentence}”写明共 {_number(total.group(1))} 天，"
+                        f"但所列放假日期为 {len(rest_days)} 天"
+                    )
+                rest_days = set()
+        if opened and any(self.dates_of(c) for c in verbless):
             raise self.fail(f"“{sentence}”中的日期后没有“放假”“补休”或“上班”：无法判断是否上班")
-        total = _TOTAL.search(body)
-        if total and rest_days and len(rest_days) != _number(total.group(1)):
-            raise self.fail(
-                f"“{sentence}”写明共 {_number(total.group(1))} 天，"
-                f"但所列放假日期为 {len(rest_days)} 天"
-            )
 
 
 def _clauses(sentence: str) -> list[str]:

@@ -143,9 +143,18 @@ def test_older_and_newer_wordings_read_alike() -> None:
     assert days[date(2017, 1, 31)] == (HOLIDAY, "春节")
     assert days[date(2017, 2, 4)] == (WORKDAY, "春节")
     assert days[date(2017, 10, 1)] == (HOLIDAY, "国庆节") and len(days) == 2 + 7 + 2 + 9 + 1
-    assert (
-        parse_notice(text.replace("\n", "")).days == parse_notice(text).days
-    )  # pasted in one line
+    one_line = text.replace("\n", "")  # pasted without line breaks
+    assert parse_notice(one_line).days == parse_notice(text).days
+
+
+def test_a_news_lead_in_before_the_notice_changes_nothing() -> None:
+    """Reprints often summarise the notice first; the items still name the festivals."""
+    lead = (
+        "中国网12月16日讯 日前，国务院办公厅发布2019年部分节假日安排，其中元旦自2018年12月30日"
+        "至2019年1月1日放假调休，共3天，春节自2月4日至10日放假调休，共7天。\n"
+    )
+    notice = text_of("notice-2019.txt")
+    assert parse_notice(lead + notice).days == parse_notice(notice).days
 
 
 @pytest.mark.parametrize(
