@@ -1,5 +1,5 @@
-"""The options command modules share, defined once: ``--db``, ``--format``, ``--at`` and the
-acting-user options.
+"""The options command modules share, defined once: ``--db``, ``--format``, ``--at``, the
+acting-user options, and the global ``--debug`` and ``--quiet`` (state in :data:`RUN`).
 
 Each is a factory returning a click decorator (``@db_option()``), so that a command that
 differs (``deadline``'s optional database, ``audit``'s csv output) says how by an argument
@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import getpass
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -19,20 +20,101 @@ import click
 import orjson
 
 from govwatch.evaluation.rounds.values import Actor
-from govwatch.storage import DEFAULT_URL, Database, connect
+from govwatch.storage import DEFAULT_URL, Database, connect, misread_absolute
 from govwatch.timeutil import now, parse_timestamp
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DB_HELP = "数据库：duckdb:///文件路径 或 postgresql://…"
+DB_HELP = (
+    "数据库地址（环境变量 GOVWATCH_DB）：文件路径（如 data/govwatch.duckdb）、"
+    "duckdb:///相对路径、duckdb:////绝对路径（四条斜线）或 postgresql://用户@主机/库名"
+)
 TABULAR_FORMATS = ("table", "json", "jsonl")
 ACTOR_ROLES = ("admin", "department", "evaluator")
+
+
+@dataclass
+class RunState:
+    """What the global options set for one run of the command line.
+
+    ``debug``: show the traceback of a failure; ``quiet``: no progress bars; ``warned``: the
+    addresses already warned about (once per run); ``params``: the running command's path and
+    parameters, for naming its files when a failure does not name them itself.
+    """
+
+    debug: bool = False
+    quiet: bool = False
+    warned: frozenset[str] = frozenset()
+    command_path: str = "govwatch"
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def reset(self, *, debug: bool = False) -> None:
+        self.debug, self.quiet, self.warned = debug, False, frozenset()
+        self.command_path, self.params = "govwatch", ()
+
+
+RUN = RunState()
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    RUN.debug = RUN.debug or value
+    RUN.command_path = ctx.command_path
+
+
+def _set_quiet(_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    RUN.quiet = RUN.quiet or value
+
+
+def global_options(*, hidden: bool = False) -> list[click.Option]:
+    """``--debug`` and ``--quiet``: on the ``govwatch`` group (``govwatch --debug …``) and,
+    hidden, on every command, so that they also work after the command's name."""
+    return [
+        click.Option(
+            ["--debug"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            hidden=hidden,
+            callback=_set_debug,
+            help="出错时显示完整的调用栈（Traceback），便于报告问题",
+        ),
+        click.Option(
+            ["--quiet", "-q"],
+            is_flag=True,
+            expose_value=False,
+            hidden=hidden,
+            callback=_set_quiet,
+            help="不显示进度条",
+        ),
+    ]
+
+
+def record_params(ctx: click.Context) -> None:
+    """Remember the running command and its parameters (see :class:`RunState`)."""
+    RUN.command_path = ctx.command_path
+    RUN.params = tuple(ctx.params.items())
+
+
+def _warn_address(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Warn (stderr, once per address) when ``duckdb:///x/…`` reads relative although ``/x``
+    exists: the user most likely meant the absolute path (see govwatch.storage.address)."""
+    if value and value not in RUN.warned:
+        misread = misread_absolute(value)
+        if misread is not None:
+            RUN.warned = RUN.warned | {value}
+            relative, absolute = misread
+            click.echo(
+                f"提示：数据库地址 {value} 按相对路径 {relative} 解读；如指绝对路径请写 {absolute}",
+                err=True,
+            )
+    return value
 
 
 def db_option(*, required: bool = True, help: str = DB_HELP) -> Callable[[F], F]:
     """``--db URL`` as ``db_url`` (env ``GOVWATCH_DB``).
 
     ``required=False`` leaves the default ``None``, for commands that can also work on files.
+    An address that looks absolute but reads relative is warned about on stderr.
     """
     return click.option(
         "--db",
@@ -40,6 +122,8 @@ def db_option(*, required: bool = True, help: str = DB_HELP) -> Callable[[F], F]
         default=DEFAULT_URL if required else None,
         show_default=required,
         envvar="GOVWATCH_DB",
+        metavar="URL",
+        callback=_warn_address,
         help=help,
     )
 
