@@ -8,6 +8,7 @@ import click
 import orjson
 
 from govwatch.cli.options import db_option, format_option
+from govwatch.cli.progress import activity, drawing, estimate_records, progress
 from govwatch.errors import GovwatchError
 from govwatch.events import quarantine
 from govwatch.events.ingest import ImportReport
@@ -49,7 +50,9 @@ def import_catalog_cmd(files: tuple[Path, ...], db_url: str, fmt: str) -> None:
     """导入事项目录（JSON Lines、YAML、CSV、Excel、Parquet）。"""
     db = connect(db_url)
     try:
-        report = import_item_files(db, list(files))
+        # the catalog importer reads whole files: a sign of life without counts
+        with activity("导入事项目录"):
+            report = import_item_files(db, list(files))
     finally:
         db.close()
     emit_report(report, fmt, "事项目录")
@@ -64,7 +67,9 @@ def import_events_cmd(files: tuple[Path, ...], db_url: str, fmt: str) -> None:
     """导入办件事件（JSON Lines、CSV、Excel、Parquet、国标表/SBLSH 交换表）。"""
     db = connect(db_url)
     try:
-        report = import_event_files(db, list(files))
+        total = estimate_records(list(files)) if drawing() else None
+        with progress("导入办件事件", total=total) as advance:
+            report = import_event_files(db, list(files), progress=advance)
     finally:
         db.close()
     emit_report(report, fmt, "办件事件")

@@ -8,6 +8,7 @@ import time
 import click
 import orjson
 
+from govwatch.cli.progress import progress
 from govwatch.generator.config import DEFAULT_RATE, make_config, parse_rate_overrides
 from govwatch.generator.writer import generate
 
@@ -54,7 +55,8 @@ def generate_command(
         workers=workers,
     )
     started = time.perf_counter()
-    summary = generate(config, out_dir)
+    with progress("生成合成省份", total=cases, unit="件") as advance:
+        summary = generate(config, out_dir, progress=advance)
     seconds = time.perf_counter() - started
     if fmt in ("json", "jsonl"):
         sys.stdout.write(orjson.dumps({

@@ -15,6 +15,7 @@ import click
 
 from govwatch.calendar.store import load_file
 from govwatch.cli.options import at_option, db_option, format_option
+from govwatch.cli.progress import activity, drawing, estimate_records, progress
 from govwatch.errors import GovwatchError, InputError
 from govwatch.live.pipeline import load_memory, rule_catalog_changed
 from govwatch.rules import catalog as rule_catalog
@@ -89,11 +90,16 @@ def audit_cmd(
 ) -> None:
     """对事件日志运行整个监察规则目录（无状态），每行输出一条发现。"""
     rules = rule_catalog.load_file(rules_file) if rules_file else rule_catalog.Catalog()
-    db = load_memory(list(catalogs), [*events, *more_events])
+    event_files = [*events, *more_events]
+    total = estimate_records(event_files) if drawing() else None
+    with progress("读取办件事件", total=total) as advance:
+        db = load_memory(list(catalogs), event_files, progress=advance)
     try:
         if calendar_file is not None:
             load_file(db, calendar_file)
-        findings = audit(db, at, rules, engine=engine)
+        # the rule engine runs its catalog as a few set-based statements: elapsed time only
+        with activity("运行监察规则"):
+            findings = audit(db, at, rules, engine=engine)
     finally:
         db.close()
     emit_findings(findings, fmt)
