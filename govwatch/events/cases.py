@@ -4,7 +4,9 @@
 terminate and reject moments, and its status. It is rebuilt, set-based, for every case an
 import touched, from all the events the case has, in the order ``(occurred_at, kind_order,
 event_id)``; the order in which events arrived never matters. Clocks and rules read events
-directly; this table serves lists, filters and metrics.
+directly; this table serves lists, filters and metrics. An import killed before its rebuild
+leaves its cases to the next import, which finds them by the run's stamp
+(:func:`cases_stamped`; see :mod:`govwatch.events.ingest`).
 """
 
 from __future__ import annotations
@@ -170,6 +172,40 @@ def rebuild_cases(
             db.execute(_REBUILD)
             db.execute("DROP TABLE IF EXISTS _gw_case_events")
             db.execute("DROP TABLE IF EXISTS _gw_touched")
+
+
+def cases_stamped(db: Database, stamps: Sequence[datetime]) -> list[str]:
+    """The cases with events stamped (``ingested_at``) with one of these import runs' stamps.
+
+    Materials commit with their events, so the events name every case such a run touched.
+    DuckDB skips the row groups outside the stamps by their statistics; PostgreSQL scans the
+    events (only after an interrupted import).
+    """
+    if not stamps:
+        return []
+    marks = ", ".join("?" for _ in stamps)
+    return sorted(
+        str(r[0])
+        for r in db.query(
+            f"SELECT DISTINCT case_id FROM events WHERE ingested_at IN ({marks})", list(stamps)
+        )
+    )
+
+
+def cases_out_of_step(db: Database) -> list[str]:
+    """Cases whose ``cases`` row is missing or counts other events than the store holds.
+
+    One pass over every event: for a store that imports were killed in before the durable
+    watermark existed (migration 057), once.
+    """
+    return sorted(
+        str(r[0])
+        for r in db.query(
+            "SELECT e.case_id FROM (SELECT case_id, COUNT(*) AS n FROM events GROUP BY case_id) e "
+            "LEFT JOIN cases c ON c.case_id = e.case_id "
+            "WHERE c.case_id IS NULL OR c.event_count <> e.n"
+        )
+    )
 
 
 def count_cases(db: Database) -> int:

@@ -10,17 +10,29 @@ every case an import touched is then rebuilt from its ordered event history, so 
 order never matters.
 
 On PostgreSQL the chunk is staged in an in-memory DuckDB and the checked rows travel by COPY.
+
+Crash safety (issue 18): a chunk's events and materials commit in one transaction, and the
+first one also writes the run's mark (``import_marks``, stamped with the ``ingested_at`` of
+the run's rows). The mark goes only once the run's cases are rebuilt and what follows them is
+done (:mod:`govwatch.live.pipeline`), so the marks are a durable watermark: every event older
+than the oldest mark has its case rebuilt and followed. An import that finds the mark of a
+run that is gone (killed, or failed) takes it over: it rebuilds that run's cases with its
+own, its caller runs their aftermath, and the mark goes with its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import queue
+import secrets
 import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +43,7 @@ import pyarrow as pa
 
 from govwatch.errors import InputError
 from govwatch.events import national, quarantine
-from govwatch.events.cases import rebuild_cases
+from govwatch.events.cases import cases_out_of_step, cases_stamped, rebuild_cases
 from govwatch.events.checks import (
     ERROR_FIELD_SQL,
     ERROR_MESSAGE_SQL,
@@ -52,6 +64,25 @@ CHUNK = 100_000
 IMPORT_MEMORY_LIMIT = os.environ.get("GOVWATCH_IMPORT_MEMORY", "500MB")
 MAX_PROBLEMS_KEPT = 1000
 
+log = logging.getLogger("govwatch.events.ingest")
+
+
+def file_chunk_size() -> int:
+    """Records per chunk of a file import: ``GOVWATCH_IMPORT_CHUNK``, else ``CHUNK``.
+
+    Smaller chunks hold less memory and commit more often (each chunk is one transaction).
+    """
+    raw = os.environ.get("GOVWATCH_IMPORT_CHUNK", "").strip()
+    if not raw:
+        return CHUNK
+    size = int(raw) if raw.isdigit() else 0
+    if not 1 <= size <= 10 * CHUNK:
+        raise InputError(
+            f"环境变量 GOVWATCH_IMPORT_CHUNK 应为 1 到 {10 * CHUNK} 之间的整数（每块记录数），"
+            f"实为“{raw}”"
+        )
+    return size
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -60,6 +91,20 @@ class Problem:
     index: int
     field: str
     message: str
+
+
+@dataclass
+class OpenRun:
+    """An import run whose aftermath is its caller's (``aftermath=True``).
+
+    ``keys`` are the marks the caller closes (:func:`close_run`) once what follows the rebuild
+    is done: the run's own and those of the interrupted runs it took over. ``repaired`` are
+    the cases of those runs it rebuilt beyond its own (``ImportReport.case_ids``): their
+    aftermath is due too. Until then a crash leaves all of them to the next import.
+    """
+
+    keys: list[int] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -72,6 +117,7 @@ class ImportReport:
     cases: int = 0
     token: str | None = None  # the live_pending token, when govwatch.live queued the cases
     case_ids: list[str] = field(default_factory=list)  # the cases touched (in-memory imports)
+    run: OpenRun | None = None  # aftermath=True: what the caller closes (one for all parts)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -159,8 +205,16 @@ class _Importer:
         *,
         memory_cap: bool = True,
         bounds: Sequence[int] | None = None,
+        aftermath: bool = False,
     ) -> None:
         self.db = db
+        # True: the caller runs what follows the rebuild and closes the run (OpenRun); this
+        # run then also takes over the marks of interrupted runs. False: the run's own mark
+        # goes once its cases are rebuilt (what follows is left to the caller, as before).
+        self.aftermath = aftermath
+        self.run_key: int | None = None
+        self.marked = False  # the run's mark is committed
+        self.held: list[int] = []  # marks this run holds (own and taken over)
         # parts of a group import (import_parts): the first index of each; each part's
         # applied, duplicates and cases are counted apart (_tally)
         self.bounds = list(bounds) if bounds is not None else None
@@ -253,6 +307,11 @@ class _Importer:
         self._apply()
         con.execute("DROP TABLE IF EXISTS _gw_raw")
         con.execute("DROP TABLE IF EXISTS _gw_x")
+        log.debug(
+            "import chunk committed: %d records read, %d applied",
+            self.report.read,
+            self.report.applied,
+        )
 
     def _extract(self, keys: list[str]) -> None:
         by_field, unknown = naming_keys(self._within_spelling_budget(keys))
@@ -453,16 +512,21 @@ class _Importer:
             else:  # all new (the common case): nothing to look up
                 con.execute("CREATE OR REPLACE TEMP TABLE _gw_seen (event_id VARCHAR)")
             self._tally()
-            con.execute(
-                "INSERT INTO event_materials (event_id, case_id, seq, name, provided, ingested_at) "
-                f"SELECT * FROM ({materials_sql}) m "
-                "WHERE m.event_id NOT IN (SELECT event_id FROM _gw_seen)"
-            ).fetchall()
-            rows = con.execute(
-                f"INSERT INTO events ({', '.join(event_cols)}, ingested_at, id_hash) "
-                f"SELECT *, hash(event_id) FROM ({select_events} "
-                "AND _gw_good.event_id NOT IN (SELECT event_id FROM _gw_seen))"
-            ).fetchall()
+            # materials, events and the run's mark commit together: a kill between two
+            # statements of their own left materials that the re-import wrote again
+            with self.db.transaction():
+                self._open_mark()
+                con.execute(
+                    "INSERT INTO event_materials (event_id, case_id, seq, name, provided, "
+                    f"ingested_at) SELECT * FROM ({materials_sql}) m "
+                    "WHERE m.event_id NOT IN (SELECT event_id FROM _gw_seen)"
+                ).fetchall()
+                rows = con.execute(
+                    f"INSERT INTO events ({', '.join(event_cols)}, ingested_at, id_hash) "
+                    f"SELECT *, hash(event_id) FROM ({select_events} "
+                    "AND _gw_good.event_id NOT IN (SELECT event_id FROM _gw_seen))"
+                ).fetchall()
+            self.marked = True
             inserted = int(rows[0][0]) if rows else 0
             con.execute("DROP TABLE IF EXISTS _gw_seen")
         else:
@@ -520,13 +584,35 @@ class _Importer:
         con.execute("DROP TABLE IF EXISTS _gw_seen")
         try:
             with self.db.transaction():
+                self._open_mark()
                 inserted = self.db.insert_arrow("events", fresh_events)
                 self.db.insert_arrow("event_materials", fresh_materials)
-            return inserted
         except psycopg.errors.UniqueViolation:
-            inserted = self.db.insert_arrow("events", fresh_events, on_conflict_nothing=True)
-            self.db.insert_arrow("event_materials", fresh_materials, on_conflict_nothing=True)
-            return inserted
+            with self.db.transaction():  # the mark was rolled back with the rows
+                self._open_mark()
+                inserted = self.db.insert_arrow("events", fresh_events, on_conflict_nothing=True)
+                self.db.insert_arrow("event_materials", fresh_materials, on_conflict_nothing=True)
+        self.marked = True
+        return inserted
+
+    def _open_mark(self) -> None:
+        """Write the run's mark in the transaction of a chunk's rows (until one commits).
+
+        On PostgreSQL the run holds the advisory lock of its key first, so that a mark seen
+        by another process belongs to a live run exactly while its lock is held.
+        """
+        if self.marked:
+            return
+        if self.run_key is None:
+            key = secrets.randbits(62) + 1
+            if not _claim(self.db, key):  # a fresh random key: never held
+                raise RuntimeError(f"import mark {key} is held already")
+            self.run_key = key
+            self.held.append(key)
+        self.db.execute(
+            "INSERT INTO import_marks (run_key, stamp, opened_at) VALUES (?, ?, ?)",
+            [self.run_key, self.stamp, self.stamp],
+        )
 
     def _tally(self) -> None:
         """Count each part's applied and duplicate records and its cases (group imports)."""
@@ -570,20 +656,130 @@ class _Importer:
         """Rebuild the touched cases' state; the report names them (``case_ids``).
 
         What follows for those cases (clocks, rules, alerts, the live queue) is not the
-        importer's business: :mod:`govwatch.live.pipeline` decides it from the report.
+        importer's business: :mod:`govwatch.live.pipeline` decides it from the report. With
+        ``aftermath`` the run also rebuilds the cases of interrupted runs it takes over
+        (``report.run.repaired``) and leaves its marks to the caller; without, its own mark
+        goes now.
         """
         if self.stage is not self.db.raw:
             self.stage.close()
         touched = sorted(self.touched)
-        if touched:
+        stamps, legacy = self._take_over() if self.aftermath else ([], False)
+        repaired: list[str] = []
+        if stamps or legacy:
+            found = set(cases_stamped(self.db, stamps))
+            if legacy:
+                found.update(cases_out_of_step(self.db))
+            repaired = sorted(found - self.touched)
+            log.info(
+                "import repairs %d cases left by %d interrupted import runs",
+                len(repaired),
+                len(stamps) + int(legacy),
+            )
+        rebuilt = sorted(self.touched.union(repaired))
+        if rebuilt:
+            log.debug("import rebuilding %d cases", len(rebuilt))
             # rebuilt under the cap too (a file-backed database spills to disk), while what
-            # follows runs with the connection's own limit
-            rebuild_cases(self.db, touched, since=self.stamp)
+            # follows runs with the connection's own limit. An interrupted run's cases have
+            # their events from its stamp on (read everything for a store of before marks).
+            since = None if legacy else min([self.stamp, *stamps])
+            rebuild_cases(self.db, rebuilt, since=since)
         if self.stage is self.db.raw and self.memory_limit:
             self.stage.execute(f"SET memory_limit = '{self.memory_limit}'")
+            self.memory_limit = None
         self.report.cases = len(touched)
         self.report.case_ids = touched
+        run = OpenRun(list(self.held), repaired)
+        if self.aftermath:
+            self.report.run = run  # the caller's now
+        else:
+            close_run(self.db, run)
+        self.held = []
         return self.report
+
+    def _take_over(self) -> tuple[list[datetime], bool]:
+        """Claim the marks of runs that are gone; their stamps, and whether one is the mark
+        of a store of before marks (migration 057: every case is checked once)."""
+        claimed = [
+            int(r[0])
+            for r in self.db.query("SELECT run_key FROM import_marks")
+            if int(r[0]) not in self.held and _claim(self.db, int(r[0]))
+        ]
+        if not claimed:
+            return [], False
+        self.held.extend(claimed)
+        # a run may have closed its mark between the look-up and the claim: read them again
+        marks = ", ".join("?" for _ in claimed)
+        rows = self.db.query(f"SELECT stamp FROM import_marks WHERE run_key IN ({marks})", claimed)
+        stamps = sorted({r[0] for r in rows if r[0] is not None})
+        return stamps, any(r[0] is None for r in rows)
+
+    def abandon(self) -> None:
+        """The run failed: its marks stay for the next import to take over; let them go."""
+        try:
+            if self.stage is not self.db.raw:
+                self.stage.close()
+            elif self.memory_limit:
+                self.stage.execute(f"SET memory_limit = '{self.memory_limit}'")
+                self.memory_limit = None
+        except duckdb.Error:
+            pass  # the failure may be the connection's own
+        release_run(self.db, OpenRun(self.held))
+        self.held = []
+
+
+# -- import runs: the marks ---------------------------------------------------------------
+
+# Marks held by runs of this process. On DuckDB one process holds the file, so a mark not
+# listed here belongs to a run that is gone; on PostgreSQL a run of another process holds its
+# mark's advisory lock while it lives.
+_HELD: set[int] = set()
+_HELD_LOCK = threading.Lock()
+
+
+def _claim(db: Database, key: int) -> bool:
+    """Hold the mark ``key`` for this run; False when a live run holds it."""
+    with _HELD_LOCK:
+        if key in _HELD:
+            return False
+        _HELD.add(key)
+    if db.dialect == "postgres":
+        try:
+            got = bool(db.scalar("SELECT pg_try_advisory_lock(?)", [key]))
+        except BaseException:
+            _HELD.discard(key)
+            raise
+        if not got:
+            _HELD.discard(key)
+            return False
+    return True
+
+
+def drop_marks(db: Database, run: OpenRun) -> None:
+    """Delete the run's marks, in the caller's transaction (with what takes their place,
+    such as the live queue's rows); :func:`release_run` after it commits."""
+    if run.keys:
+        marks = ", ".join("?" for _ in run.keys)
+        db.execute(f"DELETE FROM import_marks WHERE run_key IN ({marks})", run.keys)
+
+
+def release_run(db: Database, run: OpenRun) -> None:
+    """Let the run's marks go without deleting them (after :func:`drop_marks`, or when what
+    follows failed: the next import takes them over)."""
+    for key in run.keys:
+        if db.dialect == "postgres":
+            with contextlib.suppress(psycopg.Error):  # a lost connection took its locks along
+                db.scalar("SELECT pg_advisory_unlock(?)", [key])
+        with _HELD_LOCK:
+            _HELD.discard(key)
+    run.keys = []
+
+
+def close_run(db: Database, run: OpenRun) -> None:
+    """What follows the run's rebuild is done: its marks go."""
+    with db.transaction():
+        drop_marks(db, run)
+    release_run(db, run)
 
 
 @dataclass
@@ -646,50 +842,75 @@ def _import(
     *,
     memory_cap: bool = True,
     progress: Callable[[int], None] | None = None,
+    aftermath: bool = False,
 ) -> ImportReport:
-    importer = _Importer(db, memory_cap=memory_cap)
-    for chunk in _read_ahead(_chunks(records, chunk_size)):
-        importer.add_chunk(chunk)
-        if progress is not None:
-            progress(len(chunk))
-    return importer.finish()
+    importer = _Importer(db, memory_cap=memory_cap, aftermath=aftermath)
+    try:
+        for chunk in _read_ahead(_chunks(records, chunk_size)):
+            importer.add_chunk(chunk)
+            if progress is not None:
+                progress(len(chunk))
+        return importer.finish()
+    except BaseException:
+        importer.abandon()
+        raise
 
 
 def import_events(
     db: Database,
     paths: Sequence[Path | str],
     *,
-    chunk_size: int = CHUNK,
+    chunk_size: int | None = None,
     progress: Callable[[int], None] | None = None,
+    aftermath: bool = False,
 ) -> ImportReport:
     """Import event files (JSON Lines, CSV, Excel, Parquet, national tables) into ``db``.
 
     Only events and case state: clocks, rules and alerts of the touched cases follow through
     :func:`govwatch.live.pipeline.import_event_files`. ``progress``, when given, is called
     with the number of records read after each chunk (a terminal's progress bar).
+    ``chunk_size`` None: :func:`file_chunk_size`. ``aftermath``: see :class:`OpenRun`.
     """
     files = [Path(p) for p in paths]
     for path in files:
         if not path.exists():
             raise InputError(f"文件 {path} 不存在")
-    report = _import(db, _iter_path_records(files), chunk_size, progress=progress)
-    _record_run(db, "event", [str(p) for p in files], report)
+    size = chunk_size or file_chunk_size()
+    report = _import(db, _iter_path_records(files), size, progress=progress, aftermath=aftermath)
+    try:
+        _record_run(db, "event", [str(p) for p in files], report)
+    except BaseException:
+        if report.run is not None:
+            release_run(db, report.run)
+        raise
     return report
 
 
 def import_records(
-    db: Database, records: Iterable[Any], source: str = "api", *, memory_cap: bool = True
+    db: Database,
+    records: Iterable[Any],
+    source: str = "api",
+    *,
+    memory_cap: bool = True,
+    aftermath: bool = False,
 ) -> ImportReport:
     """Import records already in memory; ``Problem.index`` is the 0-based position.
 
-    ``memory_cap`` False keeps the connection's own memory limit (see :class:`_Importer`).
+    ``memory_cap`` False keeps the connection's own memory limit (see :class:`_Importer`);
+    ``aftermath``: see :class:`OpenRun` (no records: only the interrupted runs' repair).
     """
 
-    return _import(db, _raw_records(records, source), CHUNK, memory_cap=memory_cap)
+    return _import(
+        db, _raw_records(records, source), CHUNK, memory_cap=memory_cap, aftermath=aftermath
+    )
 
 
 def import_parts(
-    db: Database, parts: Sequence[tuple[Sequence[Any], str]], *, memory_cap: bool = True
+    db: Database,
+    parts: Sequence[tuple[Sequence[Any], str]],
+    *,
+    memory_cap: bool = True,
+    aftermath: bool = False,
 ) -> list[ImportReport]:
     """Several callers' in-memory batches ((records, source) each) as one import run.
 
@@ -697,7 +918,8 @@ def import_parts(
     cost (staging, the id probe, the case rebuild) is paid once for all. The
     outcome is the one importing the parts one after another would have had: a record
     repeating an earlier part's event is a duplicate of it. Returns one report per part,
-    with its own applied, duplicates, quarantined records (indexes within the part) and cases.
+    with its own applied, duplicates, quarantined records (indexes within the part) and cases;
+    with ``aftermath``, each names the same :class:`OpenRun`.
     """
     if not parts:
         return []
@@ -705,15 +927,22 @@ def import_parts(
     bounds = [sum(lengths[:n]) for n in range(len(parts))]
     if sum(lengths) > CHUNK:
         raise InputError(f"一组导入最多 {CHUNK} 条记录，实为 {sum(lengths)} 条：请分组")
-    importer = _Importer(db, memory_cap=memory_cap, bounds=bounds)
-    if sum(lengths):
-        importer.add_columns(
-            [source for records, source in parts for _ in records],
-            [line for n in lengths for line in range(1, n + 1)],
-            [_text(record) for records, _ in parts for record in records],
-        )
-    importer.finish()
-    return importer.split(lengths)
+    importer = _Importer(db, memory_cap=memory_cap, bounds=bounds, aftermath=aftermath)
+    try:
+        if sum(lengths):
+            importer.add_columns(
+                [source for records, source in parts for _ in records],
+                [line for n in lengths for line in range(1, n + 1)],
+                [_text(record) for records, _ in parts for record in records],
+            )
+        run = importer.finish().run
+    except BaseException:
+        importer.abandon()
+        raise
+    reports = importer.split(lengths)
+    for report in reports:
+        report.run = run
+    return reports
 
 
 def _raw_records(records: Iterable[Any], source: str) -> Iterator[RawRecord]:

@@ -48,10 +48,17 @@ stateless audit             :func:`load_memory`             nothing: audits comp
 :func:`cases_changed` is the one aftermath of changed cases: their rules (alerts raised or
 cleared as of the moment), the alerts' workflow, then their stored next moments
 (``next_check_at``, read by the sweeper).
+
+An import that was killed or failed leaves its mark (:mod:`govwatch.events.ingest`): the next
+event import of any kind (files, in process, quarantine retried, HTTP batch) rebuilds that
+run's cases with its own and gives them the same aftermath as its own (``report.run.repaired``:
+:func:`cases_changed`, or the live queue); the marks go only once that is done, so a crash
+during the aftermath is repaired the same way.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -66,12 +73,23 @@ from govwatch.calendar.store import load_file as load_calendar_file
 from govwatch.deadlines import refresh_next_check
 from govwatch.deadlines.reach import open_cases_reached, stored_deadlines
 from govwatch.events import quarantine
-from govwatch.events.ingest import CHUNK, ImportReport, import_events, import_parts, import_records
+from govwatch.events.ingest import (
+    ImportReport,
+    OpenRun,
+    close_run,
+    drop_marks,
+    import_events,
+    import_parts,
+    import_records,
+    release_run,
+)
 from govwatch.formats import RawRecord
 from govwatch.items.ingest import import_catalog, import_catalog_records
 from govwatch.live.queue import enqueue
 from govwatch.rules.live import evaluate_cases
 from govwatch.storage import Database, connect_memory
+
+log = logging.getLogger("govwatch.live.pipeline")
 
 
 def cases_changed(
@@ -91,7 +109,10 @@ def cases_changed(
     Returns the accepted cases whose stored deadlines were recomputed.
     """
     moment = at or timeutil.now()
+    count = "all" if case_ids is None else len(case_ids)
+    log.debug("rules for %s cases", count)
     evaluate_cases(db, case_ids, moment)
+    log.debug("workflow for %s cases", count)
     # alerts raised or cleared above enter (or leave) the handling workflow at once; automatic
     # orders for red cards come with the sweeper's sync (one order per department and sweep,
     # gathering the red cards of every case changed meanwhile), not with each batch
@@ -99,6 +120,7 @@ def cases_changed(
     if on_alerts is not None:
         on_alerts()
     if deadlines:
+        log.debug("stored clocks for %s cases", count)
         return refresh_next_check(db, case_ids, at=moment)
     return 0
 
@@ -110,24 +132,59 @@ def import_event_files(
     db: Database,
     paths: Sequence[Path | str],
     *,
-    chunk_size: int = CHUNK,
+    chunk_size: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """``govwatch import events``: import the files, then bring the touched cases up to date.
+    """``govwatch import events``: import the files, then bring the touched cases up to date
+    (and those of interrupted imports it repaired).
 
     ``progress`` receives the records read per chunk (see :func:`import_events`)."""
-    report = import_events(db, paths, chunk_size=chunk_size, progress=progress)
-    if report.case_ids:
-        cases_changed(db, report.case_ids)
+    try:
+        report = import_events(db, paths, chunk_size=chunk_size, progress=progress, aftermath=True)
+    except Exception:
+        _repair_after_failure(db)
+        raise
+    _follow(db, report.case_ids, report.run)
     return report
 
 
 def import_event_records(db: Database, records: Iterable[Any], source: str = "api") -> ImportReport:
     """Import in-memory records and bring the touched cases up to date before returning."""
-    report = import_records(db, records, source)
-    if report.case_ids:
-        cases_changed(db, report.case_ids)
+    try:
+        report = import_records(db, records, source, aftermath=True)
+    except Exception:
+        _repair_after_failure(db)
+        raise
+    _follow(db, report.case_ids, report.run)
     return report
+
+
+def _follow(db: Database, case_ids: Sequence[str], run: OpenRun | None) -> None:
+    """What follows an import run: :func:`cases_changed` on its cases and on those of the
+    interrupted runs it repaired, then its marks go. Should that fail, they stay for the next
+    import to repair."""
+    ids = sorted({*case_ids, *(run.repaired if run is not None else ())})
+    try:
+        if ids:
+            cases_changed(db, ids)
+    except BaseException:
+        if run is not None:
+            release_run(db, run)
+        raise
+    if run is not None:
+        close_run(db, run)
+    log.debug("import run complete")
+
+
+def _repair_after_failure(db: Database) -> None:
+    """An import failed (a file unreadable half-way, say): the chunks it committed are taken
+    over at once, as the next import would, so that the store is whole when the error is
+    reported. Should the database itself be what failed, the next import repairs instead."""
+    try:
+        report = import_records(db, [], "repair", aftermath=True)
+        _follow(db, report.case_ids, report.run)
+    except Exception:
+        log.info("repair after a failed import failed: the next import repairs", exc_info=True)
 
 
 def queue_event_batches(
@@ -140,10 +197,25 @@ def queue_event_batches(
     table is written there (see :mod:`govwatch.live.evaluator`). A batch held in memory needs
     no import memory cap, which would squeeze the evaluator running beside it.
     """
-    reports = import_parts(db, parts, memory_cap=False)
-    touched = sorted({c for r in reports for c in r.case_ids})
+    reports = import_parts(db, parts, memory_cap=False, aftermath=True)
+    run = reports[0].run if reports else None
+    try:
+        touched = sorted({c for r in reports for c in r.case_ids})
+        # the cases of interrupted runs this one repaired are queued with its own, and the
+        # queue's rows take the place of the marks in one transaction
+        queued = sorted({*touched, *(run.repaired if run is not None else ())})
+        if queued or (run is not None and run.keys):
+            with db.transaction():
+                token = enqueue(db, queued) if queued else None
+                if run is not None:
+                    drop_marks(db, run)
+    except BaseException:
+        if run is not None:
+            release_run(db, run)
+        raise
+    if run is not None:
+        release_run(db, run)
     if touched:
-        token = enqueue(db, touched)
         for report in reports:
             if report.case_ids:
                 report.token = token
@@ -167,6 +239,7 @@ def retry_quarantine(db: Database, ids: Sequence[int] | None) -> ImportReport:
         rows = [r for r in rows if r["id"] in wanted]
     total = ImportReport()
     touched: set[str] = set()
+    run: OpenRun | None = None
     for record_type in ("item", "event"):
         chosen = [r for r in rows if r["record_type"] == record_type]
         if not chosen:
@@ -176,17 +249,24 @@ def retry_quarantine(db: Database, ids: Sequence[int] | None) -> ImportReport:
         if record_type == "item":
             report = import_catalog_records(db, records)
         else:
-            report = import_records(db, [r.text for r in records], source="quarantine")
+            report = import_records(
+                db, [r.text for r in records], source="quarantine", aftermath=True
+            )
+            run = report.run
         still_bad = {p.index for p in report.problems}
         resolved = [r["id"] for i, r in enumerate(chosen) if i not in still_bad]
-        quarantine.mark(db, resolved, "resolved")
+        try:
+            quarantine.mark(db, resolved, "resolved")
+        except BaseException:
+            if run is not None:
+                release_run(db, run)
+            raise
         for field_name in ("applied", "duplicates", "quarantined", "read"):
             setattr(total, field_name, getattr(total, field_name) + getattr(report, field_name))
         total.problems += report.problems
         touched.update(report.case_ids)
     total.case_ids = sorted(touched)
-    if total.case_ids:
-        cases_changed(db, total.case_ids)
+    _follow(db, total.case_ids, run)
     return total
 
 
@@ -229,9 +309,7 @@ def rule_catalog_changed(db: Database, at: datetime | None = None) -> None:
 # -- the calendar --------------------------------------------------------------------------
 
 
-def load_calendar(
-    db: Database, source: Path | Notice, *, at: datetime | None = None
-) -> LoadReport:
+def load_calendar(db: Database, source: Path | Notice, *, at: datetime | None = None) -> LoadReport:
     """``govwatch calendar load``: load a year's notice (a CSV file, or a published notice's
     parsed text), then re-clock the open cases it reaches.
 
