@@ -58,6 +58,15 @@ def drop_pg_schema(db: Database) -> None:
         db.execute(f"DROP SCHEMA IF EXISTS {db.schema} CASCADE")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def ledger_files_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A PostgreSQL database's ledger key and anchor file live in GOVWATCH_LEDGER_DIR (by
+    default ~/.local/state/govwatch): the test schemas' go to the session's temporary files."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GOVWATCH_LEDGER_DIR", str(tmp_path_factory.mktemp("ledger-files")))
+        yield
+
+
 @pytest.fixture(params=["duckdb", "postgres"])
 def db_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

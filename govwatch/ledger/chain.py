@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +54,16 @@ GENESIS = "0" * 64
 # deployments, or parallel test workers) never wait for each other's ledger.
 _PG_LOCK_CLASS = 4_242_017
 _CHUNK = 50_000
+# Set when an append ran inside a caller's transaction (on this thread): the unit of work
+# (run_claimed) anchors after its commit only then, not after every unit of work.
+_NESTED = threading.local()
+
+
+def take_nested_appends() -> bool:
+    """Whether appends ran inside a caller's transaction on this thread since the last call."""
+    appended = bool(getattr(_NESTED, "appended", False))
+    _NESTED.appended = False
+    return appended
 
 
 def anchor_every() -> int:
@@ -222,7 +233,9 @@ def append(db: Database, entries: Sequence[LedgerEntry]) -> list[int]:
             )
             if not claimed:
                 raise LedgerRace("ledger head moved during append")
-    if owner and place.anchors is not None and _due(seq, anchored):
+    if not owner:
+        _NESTED.appended = True
+    elif place.anchors is not None and _due(seq, anchored):
         _anchor_quietly(db, place, key, seq, prev, keyed_from)
     return [r[0] for r in rows]
 
@@ -230,8 +243,8 @@ def append(db: Database, entries: Sequence[LedgerEntry]) -> list[int]:
 def anchor_if_due(db: Database) -> None:
     """After a commit: anchor the committed head when it is due (never raises).
 
-    :func:`govwatch.ledger.txn.run_claimed` calls it after each unit of work, whose appends
-    ran inside its transaction and so could not anchor their own entries.
+    :func:`govwatch.ledger.txn.run_claimed` calls it after a unit of work that appended (its
+    appends ran inside its transaction and so could not anchor their own entries).
     """
     place = place_of(db)
     if place.anchors is None or db._in_tx:

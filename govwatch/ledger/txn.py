@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from govwatch.errors import GovwatchError
-from govwatch.ledger.chain import anchor_if_due
+from govwatch.ledger.chain import anchor_if_due, take_nested_appends
 from govwatch.ledger.conflict import ClaimLost, is_conflict
 from govwatch.storage import Database
 
@@ -29,6 +29,7 @@ def run_claimed(db: Database, work: Callable[[Database], T]) -> T:
     if db._in_tx:
         # Joining an outer transaction: the outer unit of work owns the retry.
         return work(db)
+    take_nested_appends()  # (what an earlier, failed unit of work left on this thread)
     for attempt in range(_ATTEMPTS):
         try:
             with db.transaction():
@@ -41,6 +42,7 @@ def run_claimed(db: Database, work: Callable[[Database], T]) -> T:
             time.sleep(0.005 * (2**attempt))
             continue
         # Committed: the entries the unit of work appended can be anchored now.
-        anchor_if_due(db)
+        if take_nested_appends():
+            anchor_if_due(db)
         return done
     raise AssertionError("unreachable")
