@@ -4,6 +4,8 @@ Everything outside storage imports from here, never from its modules (an import-
 contract): ``connect`` and ``connect_memory`` open a database, ``connect_serving`` and
 ``request_connection`` serve the web app's pool, ``DEFAULT_URL`` is the default address;
 ``duckdb_path`` and ``misread_absolute`` read addresses (:mod:`govwatch.storage.address`).
+A lost or refused connection raises ``DatabaseUnavailableError``; ``connection_lost`` tells
+such an error (or a driver's) from the others.
 """
 
 from __future__ import annotations
@@ -12,20 +14,24 @@ from govwatch.storage.address import duckdb_path, misread_absolute
 from govwatch.storage.db import (
     DEFAULT_URL,
     Database,
+    DatabaseUnavailableError,
     checkpoint_if_idle,
     connect,
     connect_memory,
     connect_serving,
+    connection_lost,
     request_connection,
 )
 
 __all__ = [
     "DEFAULT_URL",
     "Database",
+    "DatabaseUnavailableError",
     "checkpoint_if_idle",
     "connect",
     "connect_memory",
     "connect_serving",
+    "connection_lost",
     "duckdb_path",
     "misread_absolute",
     "request_connection",

@@ -3,6 +3,14 @@
 SQL in govwatch is written once, with ``?`` placeholders, in the subset both engines share;
 :meth:`Database.execute` carries the placeholders to psycopg's ``%s``. Only running a query on
 each engine proves it portable, so every storage test runs on both.
+
+A PostgreSQL connection can be lost under its user (a server restart, ``pg_terminate_backend``,
+a network cut). A statement that meets a lost connection raises
+:class:`DatabaseUnavailableError` (never a bare driver error); the next statement outside a
+transaction opens a new connection in its place (:meth:`Database.reconnect`). Nothing is
+retried here: whether a failed statement may run again is its caller's decision.
+:meth:`Database.healthy` tells cheaply whether an idle connection is still usable (the web
+app's pool asks before each checkout).
 """
 
 from __future__ import annotations
@@ -10,8 +18,9 @@ from __future__ import annotations
 import io
 import os
 import re
+import select
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +31,8 @@ import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from psycopg import pq
+from psycopg.conninfo import make_conninfo
 
 from govwatch.errors import DatabaseBusyError, GovwatchError
 from govwatch.storage.address import duckdb_path
@@ -52,6 +63,40 @@ _ARROW_FROM_ROWS = 20
 _ROWS_PER_INSERT = 100
 
 
+class DatabaseUnavailableError(DatabaseBusyError):
+    """The database cannot be reached, or the connection to it was lost during an operation.
+
+    Temporary by nature (a restart, an outage): the web app answers 503 with ``Retry-After``.
+    """
+
+
+LOST_MESSAGE = "与数据库的连接中断（数据库可能正在重启）：本次操作未完成，请稍后重试"
+# SQLSTATEs of a session the server ended or would not start: class 08 (connection exception),
+# 57P01-57P03 (administrator, crash shutdown; cannot connect now), 53300 (too many connections).
+_LOST_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
+def connection_lost(exc: BaseException | None) -> bool:
+    """Whether ``exc``, or an error it was raised from, means a lost or refused connection.
+
+    Errors of a live connection (a serialization failure, a lock timeout, a cancelled
+    statement, a constraint) are not: the database is there and answered.
+    """
+    depth = 0
+    while exc is not None and depth < 8:
+        if isinstance(exc, DatabaseUnavailableError | duckdb.ConnectionException):
+            return True
+        if isinstance(exc, psycopg.InterfaceError):
+            return True
+        if isinstance(exc, psycopg.OperationalError):
+            state = exc.sqlstate
+            if state is None or state.startswith("08") or state in _LOST_STATES:
+                return True
+        exc = exc.__cause__ or exc.__context__
+        depth += 1
+    return False
+
+
 def _to_pyformat(sql: str) -> str:
     """Turn ``?`` placeholders into ``%s`` and escape literal ``%``, leaving string literals."""
 
@@ -75,19 +120,93 @@ class Database:
     url: str
     schema: str | None = None
     _in_tx: int = field(default=0, repr=False)
+    # PostgreSQL: the application_name the connection reports (kept for a reconnect)
+    application_name: str | None = field(default=None, repr=False)
+    _closed: bool = field(default=False, repr=False)
+
+    # -- a lost connection (PostgreSQL) -----------------------------------------------------
+    @contextmanager
+    def _guard(self) -> Iterator[Any]:
+        """Run a PostgreSQL statement: on a connection known to be lost, outside a
+        transaction, reconnect first; a statement that meets a lost connection raises
+        :class:`DatabaseUnavailableError`. Yields the psycopg connection."""
+        if self.raw.broken and not self._in_tx and not self._closed:
+            self.reconnect()
+        try:
+            yield self.raw
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if self.raw.broken or connection_lost(exc):
+                raise DatabaseUnavailableError(LOST_MESSAGE) from exc
+            raise
+
+    @property
+    def lost(self) -> bool:
+        """Known, without asking the server, to be unusable: closed, or broken by an error."""
+        if self._closed:
+            return True
+        if self.dialect == "duckdb":
+            try:
+                self.raw.query_progress()  # raises on a closed connection; costs nothing
+            except duckdb.Error:
+                return True
+            return False
+        return bool(self.raw.closed)
+
+    def healthy(self) -> bool:
+        """Whether an idle connection can be handed out: not :attr:`lost`, outside a
+        transaction, and (PostgreSQL) with nothing unread on its socket.
+
+        A server that ends a session (a restart, ``pg_terminate_backend``) writes to the idle
+        socket and closes it; an idle connection otherwise receives nothing. So the check costs
+        a ``poll`` and asks the server (:meth:`ping`) only when something arrived.
+        """
+        if self._in_tx or self.lost:
+            return False
+        if self.dialect == "duckdb":
+            return True
+        if self.raw.info.transaction_status != pq.TransactionStatus.IDLE:
+            return False
+        poller = select.poll()
+        poller.register(self.raw.fileno(), select.POLLIN)
+        return not poller.poll(0) or self.ping()
+
+    def ping(self) -> bool:
+        """Ask the server (``SELECT 1``): True when the connection answers."""
+        if self._closed:
+            return False
+        try:
+            self.raw.execute("SELECT 1").fetchall()
+        except (duckdb.Error, psycopg.Error):
+            return False
+        return True
+
+    def reconnect(self) -> None:
+        """PostgreSQL: replace the connection by a new one to the same database (and schema).
+
+        Raises :class:`DatabaseUnavailableError` when the server cannot be reached. Session
+        state (temporary tables, settings made after connecting) does not carry over.
+        """
+        if self.dialect != "postgres":
+            raise GovwatchError("只有 PostgreSQL 连接可以重连")
+        if self._in_tx:
+            raise GovwatchError("事务进行中，不能重连数据库")
+        fresh = _connect_postgres(self.url, self.application_name)
+        old, self.raw, self._closed = self.raw, fresh.raw, False
+        with suppress(Exception):
+            old.close()
 
     # -- statements -------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         if self.dialect == "duckdb":
             self.raw.execute(sql, list(params))
         else:
-            with self.raw.cursor() as cur:
+            with self._guard() as raw, raw.cursor() as cur:
                 cur.execute(_to_pyformat(sql) if params else sql, params or None)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         if self.dialect == "duckdb":
             return list(self.raw.execute(sql, list(params)).fetchall())
-        with self.raw.cursor() as cur:
+        with self._guard() as raw, raw.cursor() as cur:
             cur.execute(_to_pyformat(sql) if params else sql, params or None)
             return list(cur.fetchall()) if cur.description else []
 
@@ -96,7 +215,7 @@ class Database:
             cur = self.raw.execute(sql, list(params))
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-        with self.raw.cursor() as cur:
+        with self._guard() as raw, raw.cursor() as cur:
             cur.execute(_to_pyformat(sql) if params else sql, params or None)
             if not cur.description:
                 return []
@@ -125,7 +244,7 @@ class Database:
                 values = ", ".join(row_sql for _ in part)
                 self.raw.execute(f"{head}{values}{tail}", [v for r in part for v in r])
         else:
-            with self.raw.cursor() as cur:
+            with self._guard() as raw, raw.cursor() as cur:
                 cur.executemany(_to_pyformat(sql), rows)
 
     def _insert_rows_arrow(
@@ -158,7 +277,7 @@ class Database:
             return table if isinstance(table, pa.Table) else table.read_all()
         rows = self.query_dicts(sql, params)
         if not rows:
-            with self.raw.cursor() as cur:
+            with self._guard() as raw, raw.cursor() as cur:
                 cur.execute(_to_pyformat(sql) if params else sql, params or None)
                 names = [d[0] for d in cur.description or []]
             return pa.table({n: pa.array([], pa.null()) for n in names})
@@ -193,7 +312,7 @@ class Database:
             buffer,
             pacsv.WriteOptions(include_header=False, quoting_style="all_valid"),
         )
-        with self.raw.cursor() as cur:
+        with self._guard() as raw, raw.cursor() as cur:
             target = table_name
             if on_conflict_nothing:
                 target = f"_gw_copy_{table_name}"
@@ -221,6 +340,8 @@ class Database:
             finally:
                 self._in_tx -= 1
             return
+        if self.dialect == "postgres" and self.raw.broken and not self._closed:
+            self.reconnect()  # (inside the transaction, _guard no longer may)
         self._in_tx = 1
         if self.dialect == "duckdb":
             self.raw.execute("BEGIN TRANSACTION")
@@ -235,7 +356,7 @@ class Database:
                 self._in_tx = 0
         else:
             try:
-                with self.raw.transaction():
+                with self._guard() as raw, raw.transaction():
                     yield self
             finally:
                 self._in_tx = 0
@@ -256,6 +377,7 @@ class Database:
         )
 
     def close(self) -> None:
+        self._closed = True
         self.raw.close()
 
 
@@ -271,11 +393,18 @@ def _csv_ready(data: pa.Table) -> pa.Table:
     return pa.table(columns, names=data.column_names)
 
 
-def connect(url: str | None = None, *, migrate: bool = True) -> Database:
-    """Open ``duckdb:///path``, a bare path, ``:memory:`` or ``postgresql://…``; apply migrations."""
+def connect(
+    url: str | None = None, *, migrate: bool = True, application_name: str | None = None
+) -> Database:
+    """Open ``duckdb:///path``, a bare path, ``:memory:`` or ``postgresql://…``; apply migrations.
+
+    ``application_name`` names a PostgreSQL connection in ``pg_stat_activity`` (unless the
+    address sets one). A PostgreSQL server that cannot be reached raises
+    :class:`DatabaseUnavailableError`.
+    """
     url = url or DEFAULT_URL
     if url.startswith(("postgresql://", "postgres://")):
-        db = _connect_postgres(url)
+        db = _connect_postgres(url, application_name)
     else:
         db = _connect_duckdb(url)
     if migrate:
@@ -301,6 +430,8 @@ def _duckdb_path(url: str) -> str:
 # times. Data not yet checkpointed stays in memory, so bulk imports (the CLI, bounded to
 # GOVWATCH_IMPORT_MEMORY) keep DuckDB's default. GOVWATCH_DUCKDB_CHECKPOINT overrides it.
 SERVE_CHECKPOINT_THRESHOLD = os.environ.get("GOVWATCH_DUCKDB_CHECKPOINT", "512MB")
+# What the serving process's PostgreSQL connections call themselves (pg_stat_activity).
+SERVE_APPLICATION = "govwatch serve"
 # The sweeper checkpoints once the log holds this much.
 IDLE_CHECKPOINT_BYTES = 16 * 2**20
 
@@ -324,7 +455,7 @@ def request_connection(root: Database) -> Database:
         cursor = root.raw.cursor()
         cursor.execute("SET TimeZone = 'Asia/Shanghai'")
         return Database("duckdb", cursor, root.url)
-    return connect(root.url, migrate=False)
+    return connect(root.url, migrate=False, application_name=SERVE_APPLICATION)
 
 
 def wal_bytes(db: Database) -> int:
@@ -371,23 +502,31 @@ def _connect_duckdb(url: str) -> Database:
     return Database("duckdb", con, url)
 
 
-def _connect_postgres(url: str) -> Database:
+def _connect_postgres(url: str, application_name: str | None = None) -> Database:
     parsed = urlparse(url)
     query = parse_qs(parsed.query)
     schema = query.pop("schema", [None])[0]
+    if schema and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", schema):
+        raise GovwatchError(f"schema 名称“{schema}”不合法：只能包含字母、数字和下划线")
     rest = "&".join(f"{k}={v[0]}" for k, v in query.items())
     clean = parsed._replace(query=rest).geturl()
+    if application_name and "application_name" not in query:
+        clean = make_conninfo(clean, application_name=application_name)
     try:
         con = psycopg.connect(clean, autocommit=True)
     except psycopg.OperationalError as exc:
-        raise GovwatchError(
+        raise DatabaseUnavailableError(
             f"无法连接 PostgreSQL（{parsed.hostname}:{parsed.port or 5432}）：{exc}".splitlines()[0]
             + "；请检查服务是否运行、用户与数据库名是否正确"
         ) from exc
-    con.execute("SET TIME ZONE 'Asia/Shanghai'")
-    if schema:
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", schema):
-            raise GovwatchError(f"schema 名称“{schema}”不合法：只能包含字母、数字和下划线")
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        con.execute(f"SET search_path TO {schema}")
-    return Database("postgres", con, url, schema=schema)
+    try:
+        con.execute("SET TIME ZONE 'Asia/Shanghai'")
+        if schema:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            con.execute(f"SET search_path TO {schema}")
+    except psycopg.OperationalError as exc:  # lost at once (a server shutting down)
+        con.close()
+        if connection_lost(exc):
+            raise DatabaseUnavailableError(LOST_MESSAGE) from exc
+        raise
+    return Database("postgres", con, url, schema=schema, application_name=application_name)
