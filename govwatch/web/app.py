@@ -28,6 +28,7 @@ from govwatch.auth.errors import (
 from govwatch.errors import DatabaseBusyError, GovwatchError
 from govwatch.web.api import api_router
 from govwatch.web.api.deps import SAFE_METHODS, Pool
+from govwatch.web.api.reconnect import Reconnect
 
 # Modules that add pages to the app, each with ``register(app)``; missing ones are skipped.
 PAGE_MODULES = ("govwatch.web.pages",)
@@ -100,6 +101,7 @@ def create_app(db_url: str) -> FastAPI:
     app.state.db_url = db_url
     app.add_exception_handler(GovwatchError, _govwatch_error)
     app.add_middleware(ForgetOnWrite, pool=pool)
+    app.add_middleware(Reconnect, pool=pool)  # a lost database connection: 503, reads retried
     app.include_router(api_router())
     mount_pages(app)
     return app

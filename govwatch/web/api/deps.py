@@ -11,18 +11,28 @@ organisation subtree behind a scoped principal is cached by the tree's size (org
 ever added). The pool also holds the app's short-lived caches (:mod:`govwatch.web.api.cache`)
 and the database's live runtime (:class:`govwatch.live.runtime.LiveRuntime`: the live
 evaluator, the group commit of posted events and the sweeper), which borrows its connections.
+
+Connections die under the pool when the database restarts. A checkout hands out only a
+connection that passes :meth:`Database.healthy <govwatch.storage.Database.healthy>` (a ``poll``
+of its socket), and asks the server first (``SELECT 1``) when it has been idle long or a lost
+connection was seen since it was last used; a connection whose request met a lost connection
+is dropped. Such a request answers 503 with ``Retry-After`` (:func:`get_db`); reads and posted
+events are run again by :class:`govwatch.web.api.reconnect.Reconnect` once the database answers.
 """
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
 from govwatch.auth.errors import AuthenticationError, ForbiddenError
 from govwatch.auth.orgs import subtree
@@ -34,7 +44,13 @@ from govwatch.live.evaluator import LiveEvaluator
 from govwatch.live.group_commit import GroupCommit
 from govwatch.live.runtime import LiveRuntime
 from govwatch.live.source_scope import check_batches
-from govwatch.storage import Database, connect_serving, request_connection
+from govwatch.storage import (
+    Database,
+    DatabaseUnavailableError,
+    connect_serving,
+    connection_lost,
+    request_connection,
+)
 from govwatch.timeutil import now
 from govwatch.web.api.cache import TTLCache
 
@@ -45,6 +61,18 @@ PAGE_CACHE_SECONDS = 5.0
 # Subtrees and token principals are validated on every request (tree size, token row), so
 # they may be kept longer.
 AUTH_CACHE_SECONDS = 60.0
+# A connection idle for longer than this is asked (SELECT 1) before it is handed out again.
+PROBE_IDLE_SECONDS = 30.0
+# What a 503 for a lost database connection tells the client to wait (seconds).
+RETRY_AFTER_SECONDS = 2
+UNAVAILABLE_MESSAGE = "数据库暂时不可用（连接中断或正在重启）：请稍后重试"
+
+
+@dataclass
+class _Idle:
+    db: Database
+    since: float  # time.monotonic() when it was returned
+    epoch: int  # the pool's epoch when it was last known good (see Pool._epoch)
 
 
 @dataclass
@@ -53,9 +81,15 @@ class Pool:
 
     url: str
     size: int = 16
-    _idle: queue.LifoQueue[Database] = field(default_factory=queue.LifoQueue)
+    _idle: queue.LifoQueue[_Idle] = field(default_factory=queue.LifoQueue)
     _root: Database | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Counts the lost connections seen: a connection last known good in an earlier epoch
+    # is asked before it is handed out (one restart kills them all, unnoticed while idle).
+    _epoch: int = 0
+    _epochs: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # id of each connection lent out -> the epoch in which it was known good
+    _lent: dict[int, int] = field(default_factory=dict)
     # (org codes, orgs count) -> (scope, regions)
     subtrees: TTLCache[tuple[frozenset[str], frozenset[str]]] = field(
         default_factory=lambda: TTLCache(AUTH_CACHE_SECONDS)
@@ -111,20 +145,60 @@ class Pool:
         return self.runtime.imports
 
     def get(self) -> Database:
+        """A working connection: an idle one that passes the health check, else a new one.
+
+        Raises :class:`DatabaseUnavailableError` when the database cannot be reached."""
+        while True:
+            try:
+                entry = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if self._usable(entry):
+                self._lent[id(entry.db)] = self._epoch
+                return entry.db
+            self.lost()
+            _close(entry.db)
+        epoch = self._epoch
         try:
-            return self._idle.get_nowait()
-        except queue.Empty:
             with self._lock:
-                return self._new()
+                db = self._new()
+        except DatabaseUnavailableError:
+            self.lost()
+            raise
+        self._lent[id(db)] = epoch
+        return db
+
+    def _usable(self, entry: _Idle) -> bool:
+        if not entry.db.healthy():
+            return False
+        stale = entry.epoch != self._epoch or time.monotonic() - entry.since > PROBE_IDLE_SECONDS
+        return not stale or entry.db.ping()
+
+    def lost(self) -> None:
+        """A connection was found lost: the others are asked before their next use."""
+        self._epoch = next(self._epochs)
 
     def put(self, db: Database) -> None:
-        if db._in_tx:
-            db.close()
+        """Return a connection; a lost one, or one left inside a transaction, is closed."""
+        epoch = self._lent.pop(id(db), -1)
+        if db._in_tx or db.lost:
+            if db.lost:
+                self.lost()
+            _close(db)
             return
         if self._idle.qsize() < self.size:
-            self._idle.put(db)
+            self._idle.put(_Idle(db, time.monotonic(), epoch))
         else:
             db.close()
+
+    def ready(self) -> bool:
+        """Whether a working connection can be had now (one is checked out and returned)."""
+        try:
+            db = self.get()
+        except DatabaseUnavailableError:
+            return False
+        self.put(db)
+        return True
 
     def close(self) -> None:
         if self._runtime is not None:
@@ -132,7 +206,7 @@ class Pool:
             self._runtime = None
         while True:
             try:
-                self._idle.get_nowait().close()
+                _close(self._idle.get_nowait().db)
             except queue.Empty:
                 break
         if self._root is not None:
@@ -140,11 +214,31 @@ class Pool:
             self._root = None
 
 
+def _close(db: Database) -> None:
+    with suppress(Exception):  # a lost connection may fail to close: it is gone either way
+        db.close()
+
+
+def unavailable(exc: BaseException) -> HTTPException:
+    """The 503 answer to a request that met an unreachable database or a lost connection."""
+    detail = str(exc) if isinstance(exc, DatabaseUnavailableError) else UNAVAILABLE_MESSAGE
+    return HTTPException(503, detail=detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def get_db(request: Request) -> Iterator[Database]:
+    """A pooled connection for the request; a lost connection answers 503 with Retry-After."""
     pool: Pool = request.app.state.pool
-    db = pool.get()
+    try:
+        db = pool.get()
+    except DatabaseUnavailableError as exc:
+        raise unavailable(exc) from exc
     try:
         yield db
+    except Exception as exc:
+        if not connection_lost(exc):
+            raise
+        pool.lost()  # (another request's connection may have met it: this one is checked too)
+        raise unavailable(exc) from exc
     finally:
         pool.put(db)
 
