@@ -13,6 +13,9 @@ ticket and waits until a round that started after its enqueue has finished
 (:meth:`LiveEvaluator.wait`). Rows are deleted only for the (case, token) pairs a round
 evaluated: a case queued again during the round keeps its row and is evaluated again.
 Rows survive a crash; the next round or the sweeper (:func:`evaluate_pending`) finishes them.
+A round that loses its database connection (a PostgreSQL restart) is run again, after a pause
+that grows to :data:`LOST_PAUSE_MAX` seconds, until the database answers; its waiters keep
+waiting for that round rather than answer with their cases still queued.
 
 On DuckDB one process holds the file, and DuckDB aborts the second of two transactions that
 write one row. Imports and rounds write disjoint tables (events and cases; clocks, alerts and
@@ -38,7 +41,7 @@ from govwatch import timeutil
 from govwatch.deadlines import refresh_next_check
 from govwatch.live import pipeline
 from govwatch.live.queue import pending_count
-from govwatch.storage import Database
+from govwatch.storage import Database, connection_lost
 
 log = logging.getLogger("govwatch.live.evaluator")
 
@@ -46,6 +49,8 @@ _TAKEN = "_gw_live_taken"
 # A round defers the refresh of its cases' stored deadlines (live_refresh) while more cases
 # are queued, but never longer than this: the sweeper reads those moments.
 REFRESH_SECONDS = 10.0
+# After a round lost its connection: the pause before the next try doubles up to this.
+LOST_PAUSE_MAX = 5.0
 
 
 def evaluate_pending(
@@ -133,6 +138,7 @@ class LiveEvaluator:
         self._alerted = 0  # the last round whose alerts and workflow are written
         self._wanted = 0  # the highest ticket handed out
         self._failures = 0
+        self._lost = 0  # rounds in a row that lost their database connection
         self._stop = False
         self._thread: threading.Thread | None = None
 
@@ -203,7 +209,7 @@ class LiveEvaluator:
                     return
                 self._started += 1
                 number = self._started
-            failed = False
+            failed = lost = False
             try:
                 db = self._acquire()
                 try:
@@ -211,13 +217,24 @@ class LiveEvaluator:
                         evaluate_pending(db, self.importing, partial(self._alerts_written, number))
                 finally:
                     self._release(db)
-            except Exception:  # keep evaluating: the rows stay queued and the next round retries
-                failed = True
-                log.exception("live evaluation round %d failed", number)
-                time.sleep(0.2)
+            except Exception as exc:  # keep evaluating: the rows stay queued, a round retries
+                failed, lost = True, connection_lost(exc)
+                if lost:
+                    log.warning(
+                        "live evaluation round %d: the database connection was lost (%s); "
+                        "trying again",
+                        number,
+                        str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                    )
+                else:
+                    log.exception("live evaluation round %d failed", number)
+            self._lost = self._lost + 1 if lost else 0
+            if failed:  # (a lost database: wait longer each time, until it answers again)
+                time.sleep(min(0.2 * 2 ** (self._lost - 1), LOST_PAUSE_MAX) if lost else 0.2)
             with self._cond:
-                self._finished = number
-                self._failures = self._failures + 1 if failed else 0
-                if failed and self._failures < 5:
+                if not lost:  # waiters of a round that lost its connection wait for its retry
+                    self._finished = number
+                    self._failures = self._failures + 1 if failed else 0
+                if lost or (failed and self._failures < 5):
                     self._wanted = max(self._wanted, number + 1)  # retry at once, a few times
                 self._cond.notify_all()

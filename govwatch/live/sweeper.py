@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 
 from govwatch.alerts.notify import deliver_due
 from govwatch.alerts.sync import sync_workflow
@@ -21,11 +21,13 @@ from govwatch.live.calendar_reminder import remind_calendar
 from govwatch.live.evaluator import LiveEvaluator, evaluate_pending
 from govwatch.live.queue import pending_count
 from govwatch.rules.live import sweep as rule_sweep
-from govwatch.storage import Database, checkpoint_if_idle, connect
+from govwatch.storage import Database, DatabaseUnavailableError, checkpoint_if_idle, connect
 from govwatch.timeutil import now
 
 log = logging.getLogger("govwatch.sweeper")
 SWEEP_SECONDS = 30.0
+# What the sweeper's own PostgreSQL connection calls itself (pg_stat_activity).
+SWEEPER_APPLICATION = "govwatch sweeper"
 
 
 def sweep_once(
@@ -55,12 +57,29 @@ class Sweeper(threading.Thread):
         self.db_url, self.interval, self.stopped = db_url, interval, threading.Event()
 
     def run(self) -> None:
-        db = connect(self.db_url, migrate=False)
+        """PostgreSQL: sweep on a connection of its own, replaced whenever it was lost (a
+        restart); while the database cannot be reached, each tick tries again."""
+        db: Database | None = None
         try:
             while not self.stopped.wait(self.interval):
+                try:
+                    db = self._connected(db)
+                except DatabaseUnavailableError as exc:
+                    log.warning("sweeper: no database connection, next tick tries again (%s)", exc)
+                    continue
                 sweep_once(db)
         finally:
-            db.close()
+            if db is not None:
+                db.close()
+
+    def _connected(self, db: Database | None) -> Database:
+        """``db`` if it is still usable, else a new connection (the lost one closed)."""
+        if db is not None and db.healthy():
+            return db
+        if db is not None:
+            with suppress(Exception):  # a lost connection may fail to close: gone either way
+                db.close()
+        return connect(self.db_url, migrate=False, application_name=SWEEPER_APPLICATION)
 
     def stop(self) -> None:
         self.stopped.set()
