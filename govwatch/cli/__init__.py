@@ -85,8 +85,7 @@ class GovwatchGroup(click.Group):
 def cli() -> None:
     """govwatch：互联网+政务服务 电子监察与评估评价。
 
-    数据库地址（--db 或环境变量 GOVWATCH_DB）：文件路径、duckdb:///相对路径、
-    duckdb:////绝对路径（四条斜线）或 postgresql://…；退出码见 docs/cli.md。
+    数据库地址（--db 或环境变量 GOVWATCH_DB）：文件路径、duckdb:///相对路径、duckdb:////绝对路径（四条斜线）或 postgresql://…；退出码见 docs/cli.md。
     """
 
 
@@ -119,6 +118,18 @@ for _command in _leaves(cli):
     _command.params.extend(global_options(hidden=True))
     if _command.callback is not None:
         _command.callback = _remembering(_command.callback)
+    for _param in _command.params:
+        # a path's placeholder stays ASCII: click aligns help columns by characters, and the
+        # Chinese kind ("文件") it would show is two columns wide
+        if isinstance(_param, click.Option) and isinstance(_param.type, click.Path):
+            _kind = (
+                "FILE"
+                if not _param.type.dir_okay
+                else "DIR"
+                if not _param.type.file_okay
+                else "PATH"
+            )
+            _param.metavar = _param.metavar or _kind
 
 
 def main() -> None:
