@@ -308,3 +308,30 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path, province: Path) -> None:
     )
     assert done.stdout.count("\n") == 1
     assert "Traceback" not in done.stderr and "错误" not in done.stderr
+
+
+def test_a_duckdb_file_held_by_another_process_is_exit_code_3(tmp_path: Path) -> None:
+    path = tmp_path / "held.duckdb"
+    connect(f"duckdb:///{path}").close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, sys; c = duckdb.connect({str(path)!r}); "
+         "print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        base = [sys.executable, "-m", "govwatch.cli"]
+        status = subprocess.run(
+            [*base, "calendar", "status", "--db", f"duckdb:///{path}"],
+            capture_output=True, text=True, check=False, cwd=tmp_path,
+        )  # fmt: skip
+        doctor = subprocess.run(
+            [*base, "doctor", "--db", f"duckdb:///{path}"],
+            capture_output=True, text=True, check=False, cwd=tmp_path,
+        )  # fmt: skip
+    finally:
+        holder.communicate("", timeout=30)
+    assert status.returncode == ExitCode.DATABASE_UNAVAILABLE
+    assert len(status.stderr.strip().splitlines()) == 1 and "另一个进程" in status.stderr
+    assert doctor.returncode == ExitCode.CHECK_FAILED
+    assert doctor.stdout.startswith("✗ 数据库：无法打开") and "Traceback" not in doctor.stderr
