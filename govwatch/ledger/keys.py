@@ -43,8 +43,6 @@ _HEX_KEY = re.compile(r"^[0-9a-f]{64}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # The key of every in-memory database of this process (it cannot outlive them).
 _PROCESS_KEY = secrets.token_bytes(32)
-# (path, inode, size, mtime) -> key: an append reads the key file's status, not its bytes.
-_CACHE: dict[str, tuple[tuple[int, int, int], bytes]] = {}
 
 
 class LedgerKeyError(GovwatchError):
@@ -121,25 +119,18 @@ def load_key(place: LedgerPlace) -> LedgerKey | None:
     if place.key_path is None:
         return process_key()
     path = place.key_path
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        return None
-    signature = (status.st_ino, status.st_size, status.st_mtime_ns)
-    cached = _CACHE.get(str(path))
-    if cached is not None and cached[0] == signature:
-        return _make(cached[1], path)
+    # read on every use (65 bytes): a key file replaced or removed shows at once
     try:
         text = path.read_text(encoding="ascii").strip().lower()
+    except FileNotFoundError:
+        return None
     except (OSError, UnicodeDecodeError) as exc:
         raise LedgerKeyError(f"无法读取账本密钥文件 {path}：{exc}") from exc
     if not _HEX_KEY.match(text):
         raise LedgerKeyError(
             f"账本密钥文件 {path} 的内容无效：应为 64 位十六进制数字（32 字节随机数）"
         )
-    secret = bytes.fromhex(text)
-    _CACHE[str(path)] = (signature, secret)
-    return _make(secret, path)
+    return _make(bytes.fromhex(text), path)
 
 
 def create_key(place: LedgerPlace) -> LedgerKey:
