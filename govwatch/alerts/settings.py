@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from govwatch.errors import InputError
@@ -26,8 +27,11 @@ def set_setting(db: Database, name: str, value: str, by: str, at: datetime) -> N
         raise InputError(f"设置项“{name}”不存在：应为 {' / '.join(DEFAULTS)} 之一")
     if name in _CHOICES and value not in _CHOICES[name]:
         raise InputError(f"设置项 {name} 的值应为 {' / '.join(_CHOICES[name])}，收到“{value}”")
-    if name == "order_reply_days" and (not value.isdigit() or not 1 <= int(value) <= 60):
-        raise InputError(f"设置项 {name} 应为 1–60 之间的整数，收到“{value}”")
+    # ASCII digits only: str.isdigit() also accepts "²" or "١", which int() then refuses
+    if name == "order_reply_days" and (
+        not re.fullmatch(r"[0-9]{1,3}", value) or not 1 <= int(value) <= 60
+    ):
+        raise InputError(f"设置项 {name} 应为 1–60 之间的整数，收到“{value[:40]}”")
     with db.transaction():
         db.execute("DELETE FROM workflow_settings WHERE name = ?", [name])
         db.execute(

@@ -17,6 +17,8 @@ any past version can be shown and replayed; version 0 is the built-in defaults.
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -28,8 +30,22 @@ from govwatch.errors import InputError, ValidationError
 from govwatch.rules.custom import CustomRuleDef, check_definition, compile_rule
 from govwatch.rules.model import Rule
 from govwatch.rules.registry import DEFAULT_RULES
-from govwatch.rules.settings import Scope, Setting, validate_setting
+from govwatch.rules.settings import Range, Scope, Setting, validate_setting
 from govwatch.storage import Database
+
+log = logging.getLogger("govwatch.rules.catalog")
+
+# The allowed range (inclusive) of each built-in rule's numeric parameter, by rule and name:
+# a value outside it, or one that is not a finite number (``nan``, ``inf``, ``1e400``), is
+# refused from every face before it is saved. A numeric parameter missing here takes
+# settings.DEFAULT_RANGE (a test keeps this table complete).
+PARAM_RANGES: Mapping[str, Mapping[str, Range]] = {
+    "near_deadline": {"warn_days": (0, 365)},  # days before the deadline
+    "repeated_supplement": {"max_requests": (0, 100)},  # supplement notices
+    "long_suspension": {"max_days": (0, 3650)},  # days suspended
+    "repeated_return": {"max_returns": (0, 100)},  # returns
+    "fee_mismatch": {"tolerance": (0, 1_000_000)},  # yuan
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +65,7 @@ class Catalog:
 
     def with_setting(self, setting: Setting) -> Catalog:
         """Merge a setting into the one of the same rule and scope (later values win)."""
-        checked = validate_setting(self.rule(setting.rule), setting)
+        checked = validate_setting(self.rule(setting.rule), setting, PARAM_RANGES.get(setting.rule))
         kept = []
         merged = checked
         for old in self.settings:
@@ -66,6 +82,28 @@ class Catalog:
                 kept.append(old)
         return replace(self, settings=(*kept, merged))
 
+    def _salvage(self, raw: Any, index: int, problem: Exception) -> Catalog:
+        """A stored setting that fails its checks, kept without the values that fail them."""
+        log.warning("catalog version %s: setting %s: %s", self.version, raw, problem)
+        try:
+            setting = _setting(raw, index)
+            self.rule(setting.rule)
+        except InputError:
+            return self  # nothing of it can be read: left out
+        kept = self
+        for part in (
+            replace(setting, level=None, params=()),
+            replace(setting, enabled=None, params=()),
+            *(replace(setting, enabled=None, level=None, params=(p,)) for p in setting.params),
+        ):
+            if part.enabled is None and part.level is None and not part.params:
+                continue
+            try:
+                kept = kept.with_setting(part)
+            except InputError:
+                continue  # this value is left out; the rule's default (or a wider setting) holds
+        return kept
+
     def with_custom(self, definition: CustomRuleDef) -> Catalog:
         check_definition(definition, {r.id for r in self.rules()})
         return replace(self, custom=(*self.custom, definition))
@@ -77,7 +115,15 @@ class Catalog:
         }
 
     @staticmethod
-    def from_doc(doc: Any, version: int = 0) -> Catalog:
+    def from_doc(doc: Any, version: int = 0, *, stored: bool = False) -> Catalog:
+        """A catalog from its document; every setting and custom rule checked.
+
+        ``stored``: the document is a saved version (:func:`current`). A setting or custom
+        rule that no longer passes the checks (saved before a check existed, or by hand) is
+        then left out with a warning in the log instead of failing every evaluation: a
+        catalog in force must not stop supervision. Documents given by a user (a file, a
+        face) are refused whole with the first problem.
+        """
         if doc is None:
             return Catalog(version)
         if not isinstance(doc, dict):
@@ -89,9 +135,19 @@ class Catalog:
             )
         catalog = Catalog(version)
         for i, raw in enumerate(doc.get("settings") or []):
-            catalog = catalog.with_setting(_setting(raw, i))
+            try:
+                catalog = catalog.with_setting(_setting(raw, i))
+            except InputError as exc:
+                if not stored:
+                    raise
+                catalog = catalog._salvage(raw, i, exc)
         for i, raw in enumerate(doc.get("custom") or []):
-            catalog = catalog.with_custom(_custom(raw, i))
+            try:
+                catalog = catalog.with_custom(_custom(raw, i))
+            except InputError as exc:
+                if not stored:
+                    raise
+                log.warning("catalog version %s: custom rule %s left out: %s", version, raw, exc)
         return catalog
 
 
@@ -153,7 +209,7 @@ def current(db: Database) -> Catalog:
     row = db.query("SELECT version, doc FROM rule_catalog_versions ORDER BY version DESC LIMIT 1")
     if not row:
         return Catalog()
-    return Catalog.from_doc(json.loads(row[0][1]), version=int(row[0][0]))
+    return Catalog.from_doc(json.loads(row[0][1]), version=int(row[0][0]), stored=True)
 
 
 def at_version(db: Database, version: int) -> Catalog:
@@ -162,7 +218,7 @@ def at_version(db: Database, version: int) -> Catalog:
     row = db.query("SELECT doc FROM rule_catalog_versions WHERE version = ?", [version])
     if not row:
         raise InputError(f"规则目录没有版本 {version}；用 govwatch rules history 查看")
-    return Catalog.from_doc(json.loads(row[0][0]), version=version)
+    return Catalog.from_doc(json.loads(row[0][0]), version=version, stored=True)
 
 
 def save(db: Database, catalog: Catalog, who: str, summary: str, at: datetime) -> Catalog:

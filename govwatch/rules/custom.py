@@ -6,6 +6,12 @@ that is not a column of :data:`~govwatch.rules.views.CASE_VIEW_COLUMNS`, a liter
 operator or one of :data:`FUNCTIONS`: no statements, no subqueries, no other tables. The
 expression is then written for the engine at hand and runs like a built-in rule over
 ``gw_case_view`` (one finding per case, key empty).
+
+What a custom rule cannot do to supervision: its divisions are guarded (a zero divisor gives
+NULL, :func:`guard_divisions`); it is dry-run over every stored case before it is saved
+(:func:`govwatch.rules.engine.dry_run`); and should it still fail on a case to come (a cast
+that cannot convert, an overflow), the live engine skips it, records the failure for the
+administrator (``rule_failures``, shown on the rules page) and runs every other rule.
 """
 
 from __future__ import annotations
@@ -193,12 +199,34 @@ def check_definition(definition: CustomRuleDef, taken: set[str]) -> exp.Expressi
     return parse_expression(definition.expression)
 
 
+def guard_divisions(tree: exp.Expression) -> exp.Expression:
+    """Every divisor wrapped in ``NULLIF(divisor, 0)``: a division by zero is NULL, not an error.
+
+    PostgreSQL raises DivisionByZero and DuckDB raises on ``%`` (and answers ``inf`` for
+    ``/``), so ``x / (event_count - 40)`` would fail, or differ between engines, on the first
+    case with 40 events, however many cases its dry run passed. NULL makes the comparison
+    unknown and the case is not flagged, on every engine.
+    """
+
+    def guard(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Div | exp.Mod | exp.IntDiv):
+            divisor = node.expression
+            if not (isinstance(divisor, exp.Nullif) and divisor.expression == _ZERO):
+                node.set("expression", exp.Nullif(this=divisor, expression=_ZERO.copy()))
+        return node
+
+    return tree.transform(guard)
+
+
+_ZERO = exp.Literal.number(0)
+
+
 def compile_rule(definition: CustomRuleDef) -> Rule:
     """Turn a checked definition into a rule whose query reads ``gw_case_view``."""
     tree = parse_expression(definition.expression)
     cols = columns_of(tree)
-    qualified = tree.transform(
-        lambda n: exp.column(n.name, table="s") if isinstance(n, exp.Column) else n
+    qualified = guard_divisions(
+        tree.transform(lambda n: exp.column(n.name, table="s") if isinstance(n, exp.Column) else n)
     )
     evidence = tuple(c for c in cols if c != "case_id")
     picks = "".join(f", s.{c} AS {c}" for c in evidence)

@@ -8,7 +8,9 @@ queries are the rules' own, written once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -16,6 +18,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 import sqlglot
 
+from govwatch.errors import GovwatchError, ValidationError
 from govwatch.events.cases import ingest_window
 from govwatch.rules.catalog import Catalog
 from govwatch.rules.model import LEVEL_RANK, Finding, Rule
@@ -23,6 +26,22 @@ from govwatch.rules.settings import render
 from govwatch.rules.views import SCOPE_TABLE, view_plan
 from govwatch.storage import Database
 from govwatch.storage.spark import SparkExecutor
+
+log = logging.getLogger("govwatch.rules.engine")
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    """A rule the engine could not run in one evaluation, and the engine's reason."""
+
+    rule: str
+    custom: bool
+    message: str
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
 
 
 class Executor(Protocol):
@@ -61,9 +80,24 @@ class DatabaseExecutor:
         if self.dialect == "duckdb":
             cur = self.db.raw.execute(sql)
             return [d[0] for d in cur.description], list(cur.fetchall())
+        if getattr(self.db, "_in_tx", 0):
+            # inside a transaction a failed query would abort it: a savepoint keeps the
+            # failure to this rule (psycopg nests transaction() as a savepoint)
+            with self.db.raw.transaction(), self.db.raw.cursor() as cur:
+                cur.execute(sql)
+                return [d[0] for d in cur.description or []], list(cur.fetchall())
         with self.db.raw.cursor() as cur:
             cur.execute(sql)
             return [d[0] for d in cur.description or []], list(cur.fetchall())
+
+    def isolates(self) -> bool:
+        """Whether a rule's failed query leaves the connection usable for the next rules.
+
+        Not on DuckDB inside a transaction (an error aborts it), nor on a broken connection.
+        """
+        if self.dialect == "duckdb":
+            return not getattr(self.db, "_in_tx", 0)
+        return not (self.db.raw.closed or self.db.raw.broken)
 
     def set_scope(self, case_ids: Sequence[str]) -> None:
         self.db.execute(f"DROP TABLE IF EXISTS {SCOPE_TABLE}")
@@ -121,14 +155,27 @@ def findings_of(rule: Rule, names: list[str], rows: list[tuple[Any, ...]]) -> li
     return out
 
 
+def _isolates(executor: Executor) -> bool:
+    check = getattr(executor, "isolates", None)
+    return bool(check()) if check is not None else True
+
+
 def run(
     executor: Executor,
     catalog: Catalog,
     at: datetime,
     case_ids: Sequence[str] | None = None,
     only: Sequence[str] | None = None,
+    failures: list[RuleFailure] | None = None,
 ) -> list[Finding]:
-    """Every enabled rule of the catalog as of ``at`` (over ``case_ids`` when given)."""
+    """Every enabled rule of the catalog as of ``at`` (over ``case_ids`` when given).
+
+    ``failures``: when given, a rule whose query fails (a custom rule dividing by zero, a cast
+    that cannot convert, a setting the engine cannot bind) is skipped, logged and appended
+    there, and every other rule still runs: one rule never stops supervision (the live path,
+    :func:`govwatch.rules.live.evaluate_cases`). Without it the first failure is raised (the
+    stateless audit, and a custom rule's dry run, which refuses such a rule).
+    """
     # Every join here is an equi-join over whole temporary tables: on PostgreSQL a misestimated
     # filter (correlated columns) must not turn one into nested loops over a million rows.
     pg = executor.db if isinstance(executor, DatabaseExecutor) else None
@@ -155,11 +202,19 @@ def run(
         for rule in catalog.rules():
             if only is not None and rule.id not in only:
                 continue
-            query = rule_sql(rule, catalog, executor.dialect)
-            if query is None:
+            try:
+                query = rule_sql(rule, catalog, executor.dialect)
+                if query is None:
+                    continue
+                names, rows = executor.rows(query)
+                findings = findings_of(rule, names, rows)
+            except Exception as exc:
+                if failures is None or not _isolates(executor):
+                    raise
+                log.error("rule %s failed and was skipped: %s", rule.id, _first_line(exc))
+                failures.append(RuleFailure(rule.id, rule.custom, _first_line(exc)))
                 continue
-            names, rows = executor.rows(query)
-            for finding in findings_of(rule, names, rows):
+            for finding in findings:
                 held = found.get(finding.identity())
                 if held is None or LEVEL_RANK[finding.level] > LEVEL_RANK[held.level]:
                     found[finding.identity()] = finding
@@ -170,6 +225,25 @@ def run(
         if pg is not None:
             pg.execute("RESET enable_nestloop")
     return [found[k] for k in sorted(found)]
+
+
+def dry_run(db: Database, catalog: Catalog, rule_id: str, at: datetime) -> list[Finding]:
+    """What ``rule_id`` finds over every stored case as of ``at``: the check before saving.
+
+    A rule the engine cannot run on this data (or cannot even bind, when nothing is stored
+    yet) is refused with the engine's reason, as a :class:`ValidationError` on its
+    expression. Divisions in custom rules are guarded (:func:`govwatch.rules.custom.compile_rule`),
+    so a divisor that is zero only for cases to come is not such a reason.
+    """
+    try:
+        return run(DatabaseExecutor(db), catalog, at, only=[rule_id])
+    except GovwatchError:
+        raise
+    except Exception as exc:
+        raise ValidationError(
+            f"试运行失败：规则 {rule_id} 无法在现有数据上执行（{_first_line(exc)}），请修改表达式",
+            field="expression",
+        ) from exc
 
 
 def audit(

@@ -8,6 +8,11 @@ a cleared one that holds again is ``reopened``. Each change is a row of ``alert_
 with the catalog version it was made under. Re-evaluating the same state changes nothing but
 ``last_seen_at``.
 
+A rule that fails to run (a custom rule's division by zero, a cast that cannot convert) is
+skipped for that evaluation: every other rule runs, the cases are done with, the failing
+rule's alerts are left as they were, and the failure is recorded for the administrator
+(:mod:`govwatch.rules.failures`, shown on the rules page).
+
 ``sweep(db, at)`` finds the cases whose stored next moment has come (``case_deadlines.next_check_at``,
 kept by :mod:`govwatch.deadlines.next_check`, and ``rule_schedule`` for catalogs whose
 time-driven settings differ from the defaults the clock schedule assumes) and evaluates them.
@@ -26,7 +31,8 @@ import pyarrow as pa
 from govwatch import timeutil
 from govwatch.deadlines.next_check import refresh_next_check
 from govwatch.rules.catalog import Catalog, current
-from govwatch.rules.engine import DatabaseExecutor, run
+from govwatch.rules.engine import DatabaseExecutor, RuleFailure, run
+from govwatch.rules.failures import clear_failures, record_failures
 from govwatch.rules.model import LEVEL_RANK, Finding
 from govwatch.storage import Database
 
@@ -51,8 +57,9 @@ def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
 # re-evaluation of their case neither produces nor clears them.
 WORKFLOW_RULES = ("order_overdue",)
 
-# alert_id -> (level, status, last history seq, level_changed_at, escalated by the workflow)
-Held = tuple[str, str, int, datetime, bool]
+# alert_id -> (level, status, last history seq, level_changed_at, escalated by the workflow,
+# rule)
+Held = tuple[str, str, int, datetime, bool, str]
 
 
 def _existing(db: Database, case_ids: list[str] | None) -> dict[str, Held]:
@@ -64,7 +71,7 @@ def _existing(db: Database, case_ids: list[str] | None) -> dict[str, Held]:
         scoped = f" WHERE {own}" + (f" AND {where}" if where else "")
         return (
             "SELECT a.alert_id, a.level, a.status, COALESCE(h.seq, 0), a.level_changed_at, "
-            "CASE WHEN w.escalated_due_on IS NULL THEN 0 ELSE 1 END "
+            "CASE WHEN w.escalated_due_on IS NULL THEN 0 ELSE 1 END, a.rule "
             f"FROM (SELECT * FROM alerts{scoped}) a "
             "LEFT JOIN (SELECT alert_id, MAX(seq) AS seq FROM alert_history "
             f"WHERE alert_id IN (SELECT alert_id FROM alerts{scoped}) GROUP BY alert_id) h "
@@ -80,7 +87,7 @@ def _existing(db: Database, case_ids: list[str] | None) -> dict[str, Held]:
         for chunk in _chunks(case_ids):
             rows += db.query(sql("case_id = ANY(?)"), [chunk, chunk])
     for r in rows:
-        out[str(r[0])] = (str(r[1]), str(r[2]), int(r[3]), r[4], bool(r[5]))
+        out[str(r[0])] = (str(r[1]), str(r[2]), int(r[3]), r[4], bool(r[5]), str(r[6]))
     return out
 
 
@@ -140,11 +147,14 @@ def reconcile(
     case_ids: list[str] | None,
     at: datetime,
     version: int,
+    unknown_rules: frozenset[str] = frozenset(),
 ) -> dict[str, int]:
     """Bring the alerts of these cases (all when None) in line with the findings.
 
     A level the workflow raised (overdue rectification) is not lowered by a re-evaluation
-    that finds the rule's own level again: the finding can still raise it further.
+    that finds the rule's own level again: the finding can still raise it further. The
+    alerts of ``unknown_rules`` (rules that failed to run this time) are left as they are:
+    a rule that could not look has not found that its condition ended.
     """
     existing = _existing(db, case_ids)
     facts = _scope_facts(db, {f.case_id for f in findings})
@@ -180,7 +190,7 @@ def reconcile(
             history.append([aid, 1, at, "raised", f.level, f.message, version])
             counts["raised"] += 1
             continue
-        level, status, seq, level_changed_at, escalated = held
+        level, status, seq, level_changed_at, escalated, _ = held
         new_level = f.level
         if escalated and status == "active" and LEVEL_RANK[level] > LEVEL_RANK[f.level]:
             new_level = level
@@ -190,7 +200,11 @@ def reconcile(
         if change:
             history.append([aid, seq + 1, at, change, new_level, f.message, version])
             counts[change] += 1
-    cleared = [aid for aid, held in existing.items() if held[1] == "active" and aid not in seen]
+    cleared = [
+        aid
+        for aid, held in existing.items()
+        if held[1] == "active" and aid not in seen and held[5] not in unknown_rules
+    ]
     with db.transaction():
         db.executemany(
             "INSERT INTO alerts (alert_id, case_id, rule, rule_class, rule_type, key, level, "
@@ -206,7 +220,7 @@ def reconcile(
                 [at, chunk],
             )
         for aid in cleared:
-            level, _, seq, _, _ = existing[aid]
+            level, _, seq, _, _, _ = existing[aid]
             history.append(
                 [aid, seq + 1, at, "cleared", level, "告警条件已不再成立，自动关闭", version]
             )
@@ -260,9 +274,15 @@ def evaluate_cases(
     if ids is not None and not ids:
         return {"raised": 0, "level": 0, "cleared": 0, "reopened": 0}
     catalog = current(db)
-    findings = run(DatabaseExecutor(db), catalog, moment, ids)
-    counts = reconcile(db, findings, ids, moment, catalog.version)
+    # a rule that fails is skipped and recorded; the others run, and the cases are done
+    failures: list[RuleFailure] = []
+    findings = run(DatabaseExecutor(db), catalog, moment, ids, failures=failures)
+    failed = frozenset(f.rule for f in failures)
+    counts = reconcile(db, findings, ids, moment, catalog.version, failed)
     _schedule(db, ids, moment, _needs_daily_schedule(catalog))
+    record_failures(db, failures, moment, catalog.version, None if ids is None else len(ids))
+    if ids is None:
+        clear_failures(db, (r.id for r in catalog.rules() if r.id not in failed))
     return counts
 
 

@@ -12,12 +12,14 @@ narrower than "everything" sets it. The rule's query then runs once for all case
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from govwatch.errors import ValidationError
-from govwatch.rules.model import LEVELS, ParamValue, Rule
+from govwatch.rules.model import LEVELS, Param, ParamValue, Rule
 
 ScopeKind = Literal["all", "region", "department", "item"]
 SCOPE_KINDS: tuple[ScopeKind, ...] = ("all", "region", "department", "item")
@@ -79,6 +81,9 @@ class Setting:
 def sql_literal(value: object) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and not math.isfinite(value):
+        # validate_setting refuses these; a query must never read ``nan`` as a column name
+        raise ValidationError(f"参数值“{value}”不是有限数，不能用于规则查询", field="params")
     if isinstance(value, int | float):
         return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
@@ -107,8 +112,66 @@ def resolve(settings: Sequence[tuple[Scope, object]], default: object) -> str:
     return f"(CASE {whens} ELSE {sql_literal(base)} END)"
 
 
-def validate_setting(rule: Rule, setting: Setting) -> Setting:
-    """Check a setting against its rule; return it with parameters coerced."""
+# The range a numeric parameter takes when its rule gives none (catalog.PARAM_RANGES does for
+# every built-in parameter): finite, not negative, and small enough for any SQL engine.
+DEFAULT_RANGE = (0.0, 1_000_000.0)
+Range = tuple[float, float]
+_INTEGER = re.compile(r"^[+-]?[0-9]{1,18}$")
+
+
+def _shown(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else repr(float(number))
+
+
+def check_number(rule: Rule, param: Param, value: object, bounds: Range) -> int | float:
+    """A numeric parameter's value, refused unless it is a finite number within ``bounds``.
+
+    ``nan``, ``inf``, ``1e400``, text that is not a number, a boolean and anything out of the
+    range are refused with a message naming the rule, the parameter and its range.
+    """
+    low, high = bounds
+    whole = param.kind == "int"
+    expected = (
+        f"规则 {rule.id} 的参数 {param.name}（{param.description}）应为 "
+        f"{_shown(low)} 到 {_shown(high)} 之间的{'整数' if whole else '数'}"
+    )
+    shown = str(value)[:40]
+    number: int | float | None = None
+    if isinstance(value, bool) or value is None:
+        number = None
+    elif isinstance(value, int | float):
+        number = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if _INTEGER.match(text):
+            number = int(text)
+        elif not whole and len(text) <= 40:
+            try:
+                number = float(text)
+            except ValueError:
+                number = None
+    if number is None or (isinstance(number, float) and not math.isfinite(number)):
+        raise ValidationError(f"{expected}，收到“{shown}”", field=f"params.{param.name}")
+    if whole:
+        if isinstance(number, float) and not number.is_integer():
+            raise ValidationError(f"{expected}，收到“{shown}”", field=f"params.{param.name}")
+        number = int(number)
+    if not low <= number <= high:
+        raise ValidationError(
+            f"{expected}，收到“{shown}”（超出允许范围）", field=f"params.{param.name}"
+        )
+    return number if whole else float(number)
+
+
+def validate_setting(
+    rule: Rule, setting: Setting, ranges: Mapping[str, Range] | None = None
+) -> Setting:
+    """Check a setting against its rule; return it with parameters coerced.
+
+    ``ranges`` gives the allowed range of the rule's numeric parameters by name (the
+    catalog's :data:`~govwatch.rules.catalog.PARAM_RANGES`); one not given takes
+    :data:`DEFAULT_RANGE`. Every face (command line, page, API) saves through here.
+    """
     if setting.level is not None:
         if rule.graded:
             names = "、".join(p.name for p in rule.params if p.kind == "level")
@@ -120,10 +183,15 @@ def validate_setting(rule: Rule, setting: Setting) -> Setting:
             raise ValidationError(
                 f"级别“{setting.level}”无法识别：应为 warning、yellow 或 red", field="level"
             )
-    coerced = []
+    coerced: list[tuple[str, ParamValue]] = []
     for name, value in setting.params:
         try:
-            coerced.append((name, rule.param(name).coerce(value)))
+            param = rule.param(name)
+            if param.kind in ("int", "float"):
+                bounds = (ranges or {}).get(name, DEFAULT_RANGE)
+                coerced.append((name, check_number(rule, param, value, bounds)))
+            else:
+                coerced.append((name, param.coerce(value)))
         except (KeyError, ValueError) as exc:
             raise ValidationError(str(exc.args[0]), field=f"params.{name}") from exc
     return Setting(setting.rule, setting.scope, setting.enabled, setting.level, tuple(coerced))

@@ -9,7 +9,6 @@ rule's alerts appear at once.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -17,12 +16,12 @@ from fastapi.responses import Response
 
 from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError, ValidationError
-from govwatch.events.cases import count_cases
 from govwatch.live.pipeline import rule_catalog_changed
-from govwatch.rules.catalog import Catalog, current, history
+from govwatch.rules.catalog import PARAM_RANGES, current, history
 from govwatch.rules.catalog import save as save_catalog
 from govwatch.rules.custom import CustomRuleDef, check_definition
-from govwatch.rules.engine import DatabaseExecutor, run
+from govwatch.rules.engine import dry_run
+from govwatch.rules.failures import list_failures
 from govwatch.rules.model import LEVELS, TYPE_CLASSES
 from govwatch.rules.settings import Scope, Setting
 from govwatch.rules.views import CASE_VIEW_COLUMNS
@@ -43,6 +42,7 @@ router = APIRouter()
 
 def rules_data(db: Database) -> dict[str, Any]:
     catalog = current(db)
+    failures = list_failures(db)
     overrides: dict[str, list[dict[str, Any]]] = {}
     for s in catalog.settings:
         overrides.setdefault(s.rule, []).append(s.as_doc())
@@ -58,11 +58,22 @@ def rules_data(db: Database) -> dict[str, Any]:
             "custom": r.custom,
             "graded": r.graded,
             "params": [
-                {"name": p.name, "default": p.default, "kind": p.kind, "description": p.description}
+                {
+                    "name": p.name,
+                    "default": p.default,
+                    "kind": p.kind,
+                    "description": p.description,
+                    # the allowed range of a numeric parameter (refused outside it)
+                    "range": list(PARAM_RANGES.get(r.id, {}).get(p.name, ()))
+                    if p.kind in ("int", "float")
+                    else None,
+                }
                 for p in r.params
             ],
             "overrides": overrides.get(r.id, []),
             "expression": next((c.expression for c in catalog.custom if c.id == r.id), ""),
+            # the rule failed during live evaluation and was skipped (rules/failures.py)
+            "failure": failures.get(r.id),
         }
         for r in catalog.rules()
     ]
@@ -114,13 +125,6 @@ def _definition(form: dict[str, str]) -> CustomRuleDef:
     )
 
 
-def dry_run(db: Database, catalog: Catalog, rule_id: str, at: datetime) -> int:
-    """How many stored cases the rule would flag now (0 when there are no cases)."""
-    if not count_cases(db):
-        return 0
-    return len(run(DatabaseExecutor(db), catalog, at, only=[rule_id]))
-
-
 @router.post("/rules/check", response_model=None)
 async def rules_check(request: Request, db: DB, caller: Caller) -> Response:
     """Immediate validation of a custom rule being typed: ``{"ok", "field", "message"}``."""
@@ -146,7 +150,7 @@ async def rules_custom(request: Request, db: DB, caller: Caller, at: Clock) -> R
         caller.require("rules.manage")
         definition = _definition(form)
         catalog = current(db).with_custom(definition)
-        matches = dry_run(db, catalog, definition.id, at)
+        matches = len(dry_run(db, catalog, definition.id, at))
         save_catalog(db, catalog, caller.name, f"新增自定义规则 {definition.id}", at)
         rule_catalog_changed(db, at)
     except GovwatchError as exc:
