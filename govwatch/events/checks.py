@@ -225,7 +225,8 @@ def _control_problem(record: dict[str, Any]) -> tuple[str, str] | None:
                 stack.extend(item)
         if found is not None:
             char = found.group()
-            name = ALIASES.get(key.strip().lower()) or visible(key)
+            # the field the key names, else the key itself (a blank one: the record)
+            name = ALIASES.get(key.strip().lower()) or (visible(key) if key.strip() else "record")
             label = "（NUL）" if char == "\x00" else ""
             return name, (
                 f"{name} 含控制字符 U+{ord(char):04X}{label}：文字中不能有 NUL 等控制字符"

@@ -116,7 +116,10 @@ def read_tables(path: Path, *, header_only: bool = False) -> Iterator[Table]:
 
 def _csv_tables(path: Path, header_only: bool) -> Iterator[Table]:
     encoding = sniff_encoding(path)
-    with path.open(encoding=encoding, newline="") as handle:
+    # telling the layout reads the header only: a byte that does not decode there is the
+    # canonical reader's to judge (govwatch.formats), not a reason to refuse the file
+    errors = "replace" if header_only else "strict"
+    with path.open(encoding=encoding, newline="", errors=errors) as handle:
         try:
             first = handle.readline()
         except UnicodeDecodeError as exc:

@@ -553,3 +553,21 @@ def test_an_excel_amount_beyond_64_bits_is_quarantined(pdb: Database, tmp_path: 
     assert (report.applied, report.quarantined) == (2, 1)
     [row] = _quarantined(pdb, path)
     assert (row["line"], row["field"]) == (3, "amount")
+
+
+def test_a_control_character_under_a_blank_key_names_the_record(
+    pdb: Database, tmp_path: Path
+) -> None:
+    _, row = _poison_between(pdb, tmp_path, _poison(kind="terminate", **{"": "a\x00"}))
+    assert row["field"] == "record" and "U+0000" in row["message"]  # found by the fuzz test
+
+
+def test_a_csv_whose_header_decodes_in_neither_encoding_is_read_row_by_row(
+    pdb: Database, tmp_path: Path
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    path = tmp_path / "bytes.csv"
+    header = b"event_id,case_id,kind,occurred_at,reason,\xff\x80\r\n"  # found by the fuzz test
+    path.write_bytes(header + _csv_bytes(_csv_rows(tag, 1, 2), "utf-8"))
+    report = _import(pdb, path)
+    assert (report.read, report.applied + report.quarantined) == (2, 2)
