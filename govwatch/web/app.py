@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -82,6 +84,65 @@ class ForgetOnWrite:
             self.pool.invalidate()
 
 
+class RefuseNul:
+    """ASGI middleware: a NUL character in the path or any query parameter answers 400.
+
+    No text column holds one (PostgreSQL refuses it outright: a query naming it would fail
+    with 500, on every route that reads a parameter into SQL), and no code, id or filter
+    contains one; so it is refused once, here, before any route reads it, on every engine.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            problem = nul_problem(scope.get("path", ""), scope.get("query_string", b""))
+            if problem is not None:
+                answer = JSONResponse({"detail": problem}, status_code=400)
+                await answer(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def nul_problem(path: str, query: bytes) -> str | None:
+    """The Chinese message refusing a NUL in this path or query string, None when clean."""
+    if "\x00" in path:
+        return "请求路径中含 NUL 字符（\\0）：路径与参数中不能有 NUL"
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    for name, value in parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            shown = name.replace("\x00", "\\0")
+            return f"查询参数 {shown} 含 NUL 字符（\\0）：参数值中不能有 NUL"
+    return None
+
+
+NUL_REFUSAL = "请求路径或查询参数含 NUL 字符（或其他输入不符合要求）"
+
+
+def declare_nul_refusal(app: FastAPI) -> None:
+    """Every operation of the schema may answer 400 (:class:`RefuseNul` answers before the
+    route does), so the schema says so wherever a route did not already."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        answer: dict[str, Any] = {"description": NUL_REFUSAL}
+        if "Problem" in schema.get("components", {}).get("schemas", {}):
+            problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+            answer["content"] = {"application/json": problem}
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    operation["responses"].setdefault("400", answer)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(db_url: str) -> FastAPI:
     pool = Pool(db_url)
 
@@ -102,6 +163,8 @@ def create_app(db_url: str) -> FastAPI:
     app.add_exception_handler(GovwatchError, _govwatch_error)
     app.add_middleware(ForgetOnWrite, pool=pool)
     app.add_middleware(Reconnect, pool=pool)  # a lost database connection: 503, reads retried
+    app.add_middleware(RefuseNul)  # outermost: before any route or cache reads a parameter
+    declare_nul_refusal(app)
     app.include_router(api_router())
     mount_pages(app)
     return app
