@@ -86,6 +86,7 @@ from govwatch.events.ingest import (
 from govwatch.formats import RawRecord
 from govwatch.items.ingest import import_catalog, import_catalog_records
 from govwatch.live.queue import enqueue
+from govwatch.live.source_scope import release_held
 from govwatch.rules.live import evaluate_cases
 from govwatch.storage import Database, connect_memory
 
@@ -201,6 +202,8 @@ def queue_event_batches(
     run = reports[0].run if reports else None
     try:
         touched = sorted({c for r in reports for c in r.case_ids})
+        # records held for these cases (their organisation was unknown) are judged now
+        touched = sorted({*touched, *release_held(db, touched)}) if touched else touched
         # the cases of interrupted runs this one repaired are queued with its own, and the
         # queue's rows take the place of the marks in one transaction
         queued = sorted({*touched, *(run.repaired if run is not None else ())})

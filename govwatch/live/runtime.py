@@ -11,9 +11,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from govwatch.events.ingest import ImportReport
+from govwatch.events.json_records import Rejected
 from govwatch.live.evaluator import LiveEvaluator
-from govwatch.live.group_commit import Check, GroupCommit
+from govwatch.live.group_commit import Check, GroupCommit, PostedReport
 from govwatch.live.queue import pending_of
 from govwatch.live.sweeper import SWEEP_SECONDS, PoolSweeper, Sweeper
 from govwatch.storage import Database
@@ -49,16 +49,20 @@ class LiveRuntime:
         source: str,
         owner: Any = None,
         *,
+        rejected: Sequence[Rejected] = (),
         wait: bool = True,
         wait_seconds: float = WAIT_SECONDS,
-    ) -> tuple[ImportReport, int]:
+    ) -> tuple[PostedReport, int]:
         """Import an HTTP batch (in a group with concurrent ones), its cases queued for the
         evaluator; with ``wait``, answer once a round has written their alerts.
 
-        Returns the report and how many of the batch's cases are still queued (0 normally;
-        without ``wait``, all it touched). ``owner`` is what the group's check judges.
+        ``records`` are what the importer reads (the API: each good record's orjson text),
+        ``rejected`` the body's records its parser refused (quarantined, never applied), and
+        ``owner`` what the group's check judges. Returns the report (indexes are positions in
+        the request body; ``held``: records waiting for their case) and how many of the
+        batch's cases are still queued (0 normally; without ``wait``, all it touched).
         """
-        report = self.imports.run(db, records, source, owner)
+        report = self.imports.run(db, records, source, owner, rejected=rejected)
         if report.token is None:
             return report, 0
         ticket = self.evaluator.submit()

@@ -20,6 +20,7 @@ from govwatch.alerts.sync import sync_workflow
 from govwatch.live.calendar_reminder import remind_calendar
 from govwatch.live.evaluator import LiveEvaluator, evaluate_pending
 from govwatch.live.queue import pending_count
+from govwatch.live.source_scope import sweep_held
 from govwatch.rules.live import sweep as rule_sweep
 from govwatch.storage import Database, DatabaseUnavailableError, checkpoint_if_idle, connect
 from govwatch.timeutil import now
@@ -37,6 +38,8 @@ def sweep_once(
     at = now()
     steps: tuple[tuple[str, Callable[[], object]], ...] = (
         # cases queued but not evaluated (a crash)
+        # records held for cases whose organisation is known now (queued for the step below)
+        ("held", lambda: sweep_held(db, queue_turn)),
         ("pending", lambda: evaluate_pending(db, queue_turn)),
         ("rules", lambda: rule_sweep(db, at)),
         ("workflow", lambda: sync_workflow(db, at)),

@@ -17,9 +17,9 @@ def _post_events(world: World, who: str, records: Sequence[Mapping[str, object]]
 def test_source_token_posts_for_its_organisation(world: World) -> None:
     answer = _post_events(world, "source1", events_for("C-D1", "ITEM-D1"))
     assert answer.status_code == 200, answer.text
-    assert answer.json() == {"applied": 2, "duplicates": 0, "quarantined": []}
+    assert answer.json() == {"applied": 2, "duplicates": 0, "quarantined": [], "held": 0}
     again = _post_events(world, "source1", events_for("C-D1", "ITEM-D1"))
-    assert again.json() == {"applied": 0, "duplicates": 2, "quarantined": []}
+    assert again.json() == {"applied": 0, "duplicates": 2, "quarantined": [], "held": 0}
 
 
 def test_source_token_cannot_post_for_another_organisation(world: World) -> None:

@@ -160,8 +160,12 @@ def test_a_batch_that_cannot_be_imported_fails_alone_and_its_group_is_still_impo
     batches: list[list[Any]] = [[_event("L", 1)], [_event("P", 1)], [unwritable], [_event("Q", 1)]]
     answers = _post_all(pool, commit, gate, batches)
     assert commit.runs == 5  # the leader; the failed group of three; each of the three again
-    assert isinstance(answers[2], TypeError)
-    assert [a.applied for a in answers if isinstance(a, ImportReport)] == [1, 1, 1]
+    # alone, the record that breaks the import is quarantined with its error, not the answer
+    unwritable_report = answers[2]
+    assert isinstance(unwritable_report, ImportReport)
+    assert (unwritable_report.applied, unwritable_report.quarantined) == (0, 1)
+    assert "TypeError" in unwritable_report.problems[0].message
+    assert [a.applied for a in answers if isinstance(a, ImportReport)] == [1, 1, 0, 1]
     assert _stored_cases(pool) == {"L", "P", "Q"}
 
 

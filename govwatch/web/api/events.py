@@ -1,21 +1,26 @@
 """POST /api/v1/events: a JSON array or JSON Lines of case events from a source system.
 
-A ``source`` token may post only for its organisations (:mod:`govwatch.live.source_scope`):
-a batch holding any record outside the token's scope, or one whose organisation cannot be told,
-is refused whole (403) and nothing of it is applied. This module parses the body, hands it to
-the live runtime (:meth:`govwatch.live.runtime.LiveRuntime.import_batch`) and renders the answer.
+The body is read by one parser (:func:`govwatch.events.json_records.read_body`): each record is
+a JSON object as orjson reads it, or it is malformed and quarantined with its index, never
+applied (so the scope check judges exactly what the importer will read). A ``source`` token
+may post only for its organisations (:mod:`govwatch.live.source_scope`): a batch holding any
+record outside the token's scope is refused whole (403) and nothing of it is applied; a record
+whose organisation cannot be told yet (its case is not stored yet) is held until it can
+(``held`` in the answer). A bad record never fails the batch: the others are applied and the
+answer names it (index, field, message). This module reads the body, hands the records to the
+live runtime (:meth:`govwatch.live.runtime.LiveRuntime.import_batch`) and renders the answer.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from govwatch.auth.principal import Principal
 from govwatch.errors import InputError
+from govwatch.events.json_records import read_body
 from govwatch.live.runtime import WAIT_SECONDS
 from govwatch.live.source_scope import claim
 from govwatch.storage import Database
@@ -38,74 +43,25 @@ _BODY_SCHEMA = {
 }
 
 
-def parse_body(body: bytes) -> list[Any]:
-    """Records of a JSON array or JSON Lines body; an unreadable line stays text (quarantined)."""
-    text = body.strip()
-    if not text:
-        raise InputError("请求体为空：应为 JSON 数组或 JSON Lines（每行一个事件对象）")
-    if text.startswith(b"["):
-        try:
-            records = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
-            raise InputError(f"请求体不是合法的 JSON 数组：{exc}") from exc
-        if not isinstance(records, list):
-            raise InputError("请求体应为 JSON 数组或 JSON Lines")
-        return records
-    out: list[Any] = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            out.append(orjson.loads(line))
-        except orjson.JSONDecodeError:
-            out.append(line.decode("utf-8", "replace"))
-    return out
-
-
-def _usable_key(key: object) -> bool:
-    """Keys a JSON path can name: not blank, no backslash or control characters."""
-    text = str(key)
-    return bool(text.strip()) and "\\" not in text and text.isprintable()
-
-
-# records of one batch share a few layouts: whether each key is usable, by the keys in order
-_USABLE: dict[tuple[Any, ...], bool] = {}
-_MAX_LAYOUTS = 1024
-
-
-def _all_usable(keys: tuple[Any, ...]) -> bool:
-    found = _USABLE.get(keys)
-    if found is None:
-        found = all(_usable_key(k) for k in keys)
-        if len(_USABLE) >= _MAX_LAYOUTS:
-            _USABLE.clear()
-        _USABLE[keys] = found
-    return found
-
-
-def clean(records: list[Any]) -> list[Any]:
-    """Drop keys no field could have (blank or unprintable names) before the import sees them."""
-    out = []
-    for r in records:
-        if isinstance(r, dict) and not _all_usable(tuple(r)):
-            r = {k: v for k, v in r.items() if _usable_key(k)}
-        out.append(r)
-    return out
-
-
 def ingest(
     db: Database, principal: Principal, body: bytes, pool: Pool, wait: bool
 ) -> tuple[ImportAnswer, int]:
     """Import the batch (in a group with concurrent ones) through the live runtime;
     (answer, cases of this batch still queued)."""
-    records = clean(parse_body(body))
+    parsed = read_body(body)
+    source = f"api:{principal.name}"
     # What can be done before the batch joins a group is done here, beside other requests:
-    # reading what its records name, writing them as the JSON text the importer reads. The
-    # scope check itself runs in the group, under the import turn (check_batches).
-    owner = claim(principal, records)
-    texts = [r if isinstance(r, str) else orjson.dumps(r, default=str).decode() for r in records]
+    # parsing, reading what its records name. The scope check itself runs in the group,
+    # under the import turn (check_batches), on these same records.
+    owner = claim(principal, parsed.data, source, parsed.positions)
     report, pending = pool.runtime.import_batch(
-        db, texts, f"api:{principal.name}", owner, wait=wait, wait_seconds=WAIT_SECONDS
+        db,
+        parsed.texts,
+        source,
+        owner,
+        rejected=parsed.rejected,
+        wait=wait,
+        wait_seconds=WAIT_SECONDS,
     )
     answer = ImportAnswer(
         applied=report.applied,
@@ -114,6 +70,7 @@ def ingest(
             QuarantinedRecord(index=p.index, field=p.field, message=p.message)
             for p in report.problems
         ],
+        held=report.held,
     )
     return answer, pending
 

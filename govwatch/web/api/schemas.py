@@ -49,6 +49,11 @@ class ImportAnswer(BaseModel):
     applied: int
     duplicates: int
     quarantined: list[QuarantinedRecord]
+    held: int = Field(
+        0,
+        description="records held until their case's organisation is known "
+        "(a source token's record naming no org_code for a case not stored yet)",
+    )
 
 
 class AlertOut(BaseModel):
