@@ -56,7 +56,7 @@ from govwatch.events.checks import (
 )
 from govwatch.events.fields import ALIASES, FIELDS, naming_keys
 from govwatch.formats import RawRecord, read_records
-from govwatch.storage import Database
+from govwatch.storage import Database, DatabaseUnavailableError
 from govwatch.timeutil import now, sql_timestamp, wall_clock
 
 CHUNK = 100_000
@@ -768,7 +768,8 @@ def release_run(db: Database, run: OpenRun) -> None:
     follows failed: the next import takes them over)."""
     for key in run.keys:
         if db.dialect == "postgres":
-            with contextlib.suppress(psycopg.Error):  # a lost connection took its locks along
+            # a lost connection (DatabaseUnavailableError) took its locks along
+            with contextlib.suppress(psycopg.Error, DatabaseUnavailableError):
                 db.scalar("SELECT pg_advisory_unlock(?)", [key])
         with _HELD_LOCK:
             _HELD.discard(key)
