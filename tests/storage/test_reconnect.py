@@ -546,8 +546,21 @@ def test_postgresql_restarted_twice_under_load_costs_only_the_requests_in_flight
             timeout=120,
         )
         assert waited.status_code == 200, waited.text
-        assert waited.headers["X-Govwatch-Pending-Cases"] == "0"
-        _until(lambda: _sweeper_connected(cluster.url("under_load")), 30, server)
+        _until(lambda: _drained(url), 60, server)
+        _until(lambda: _sweeper_connected(url), 30, server)
+
+
+def _drained(url: str) -> bool:
+    """Every case queued for the live evaluator has been evaluated (the queue is empty).
+
+    (Not the answer's X-Govwatch-Pending-Cases: on PostgreSQL the sweeper's evaluation of
+    queued cases can collide with the evaluator's round, which then fails once and is retried,
+    and its waiters answer with their cases still queued.)"""
+    db = connect(url, migrate=False)
+    try:
+        return not db.scalar("SELECT count(*) FROM live_pending")
+    finally:
+        db.close()
 
 
 def _sweeper_connected(url: str) -> bool:
@@ -588,7 +601,7 @@ def test_an_idle_server_answers_its_next_requests_after_a_postgresql_restart(
         )
         assert posted.status_code == 200, posted.text
         assert posted.json()["applied"] == 2
-        assert posted.headers["X-Govwatch-Pending-Cases"] == "0"  # the evaluator ran a round
+        _until(lambda: _drained(url), 60, server)
         _until(lambda: _sweeper_connected(url), 30, server)
 
 
