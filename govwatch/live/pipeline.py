@@ -295,18 +295,36 @@ def load_memory(
 # -- the rule catalog --------------------------------------------------------------------------
 
 
-def rule_catalog_changed(db: Database, at: datetime | None = None) -> None:
+def rule_catalog_changed(
+    db: Database,
+    at: datetime | None = None,
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, int]:
     """After a rule setting or custom rule is saved (any face): alerts follow the new catalog.
 
     Every case is re-evaluated (a setting scoped to a region, department or item would allow
     fewer, but a disabled or re-levelled rule must clear or change alerts wherever they are,
     and one set-based run over all cases is what the sweeper pays anyway), then the whole
     workflow is brought in step, as the sweeper's sync does. Stored clocks do not read the
-    catalog, so they are not recomputed.
+    catalog, so they are not recomputed. Returns the alerts changed (``raised``, ``level``,
+    ``cleared``, ``reopened``). ``progress`` is told (stage, steps done, steps): a step per
+    rule (stage ``rules``), then one for the workflow (stage ``workflow``); the web app runs
+    this as a job (:mod:`govwatch.live.jobs`) whose page shows them.
     """
     moment = at or timeutil.now()
-    evaluate_cases(db, None, moment)
+    steps = [0]
+
+    def rules_done(done: int, total: int) -> None:
+        steps[0] = total + 1
+        if progress is not None:
+            progress("rules", done, total + 1)
+
+    counts = evaluate_cases(db, None, moment, progress=rules_done)
+    if progress is not None:
+        progress("workflow", steps[0] - 1, steps[0])
     sync_workflow(db, moment)
+    return counts
 
 
 # -- the calendar --------------------------------------------------------------------------

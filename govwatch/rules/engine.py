@@ -9,7 +9,7 @@ queries are the rules' own, written once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -167,8 +167,12 @@ def run(
     case_ids: Sequence[str] | None = None,
     only: Sequence[str] | None = None,
     failures: list[RuleFailure] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Finding]:
     """Every enabled rule of the catalog as of ``at`` (over ``case_ids`` when given).
+
+    ``progress`` is told (rules run, rules to run) before each rule and once at the end (a
+    web job's progress bar, :mod:`govwatch.live.jobs`).
 
     ``failures``: when given, a rule whose query fails (a custom rule dividing by zero, a cast
     that cannot convert, a setting the engine cannot bind) is skipped, logged and appended
@@ -198,10 +202,11 @@ def run(
     for name, sql in plan:
         executor.materialize(name, sql)
     found: dict[tuple[str, str, str], Finding] = {}
+    chosen = [r for r in catalog.rules() if only is None or r.id in only]
     try:
-        for rule in catalog.rules():
-            if only is not None and rule.id not in only:
-                continue
+        for done, rule in enumerate(chosen):
+            if progress is not None:
+                progress(done, len(chosen))
             try:
                 query = rule_sql(rule, catalog, executor.dialect)
                 if query is None:
@@ -218,6 +223,8 @@ def run(
                 held = found.get(finding.identity())
                 if held is None or LEVEL_RANK[finding.level] > LEVEL_RANK[held.level]:
                     found[finding.identity()] = finding
+        if progress is not None:
+            progress(len(chosen), len(chosen))
     finally:
         executor.drop([name for name, _ in reversed(plan)])
         if case_ids is not None:

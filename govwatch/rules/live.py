@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -266,9 +266,15 @@ def _schedule(db: Database, case_ids: list[str] | None, at: datetime, daily: boo
 
 
 def evaluate_cases(
-    db: Database, case_ids: Sequence[str] | None, at: datetime | None = None
+    db: Database,
+    case_ids: Sequence[str] | None,
+    at: datetime | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
-    """Re-evaluate these cases (all when None) as of ``at`` and reconcile their alerts."""
+    """Re-evaluate these cases (all when None) as of ``at`` and reconcile their alerts.
+
+    ``progress`` is told (rules run, rules to run) as the engine goes (see ``engine.run``)."""
     moment = at or timeutil.now()
     ids = None if case_ids is None else sorted(set(case_ids))
     if ids is not None and not ids:
@@ -276,7 +282,7 @@ def evaluate_cases(
     catalog = current(db)
     # a rule that fails is skipped and recorded; the others run, and the cases are done
     failures: list[RuleFailure] = []
-    findings = run(DatabaseExecutor(db), catalog, moment, ids, failures=failures)
+    findings = run(DatabaseExecutor(db), catalog, moment, ids, failures=failures, progress=progress)
     failed = frozenset(f.rule for f in failures)
     counts = reconcile(db, findings, ids, moment, catalog.version, failed)
     _schedule(db, ids, moment, _needs_daily_schedule(catalog))
