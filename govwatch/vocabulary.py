@@ -372,6 +372,31 @@ HOLIDAY_NAMES: Final = _table(
     }
 )
 
+# --- Jobs of the web app (govwatch/live/jobs.py) -----------------------------------------------
+
+# Long administrator operations run in the background, with their progress on the pages.
+JOB_KIND_NAMES: Final = _table(
+    {"rule_reevaluation": "规则调整后重新评估", "round_compute": "计算评估结果"}
+)
+JOB_STATUS_NAMES: Final = _table(
+    {
+        "queued": "排队中",
+        "running": "进行中",
+        "done": "已完成",
+        "failed": "失败",
+        "interrupted": "中断",
+    }
+)
+JOB_STAGE_NAMES: Final = _table(
+    {
+        "queued": "等待开始",
+        "rules": "按新规则评估全部办件",
+        "workflow": "同步预警处置流程",
+        "compute": "计算得分、星级与排名",
+        "done": "已完成",
+    }
+)
+
 # Every table above, by name: what the tests and the docs walk.
 TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
     {
@@ -406,6 +431,9 @@ TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "ROUND_STAGE_NAMES": ROUND_STAGE_NAMES,
         "DAY_KIND_NAMES": DAY_KIND_NAMES,
         "HOLIDAY_NAMES": HOLIDAY_NAMES,
+        "JOB_KIND_NAMES": JOB_KIND_NAMES,
+        "JOB_STATUS_NAMES": JOB_STATUS_NAMES,
+        "JOB_STAGE_NAMES": JOB_STAGE_NAMES,
     }
 )
 

@@ -171,5 +171,6 @@ def test_custom_rule_is_checked_as_typed_then_fires_after_saving(seeded_url: str
         assert client.post("/rules/check", data=form).json()["ok"]
         answer = client.post("/rules/custom", data=form)
         assert "已添加规则 many_events" in answer.text
+        assert client.app.state.jobs.idle(timeout=120)  # the re-evaluation runs as a job
         rows = client.get("/alerts?format=json&rule=many_events").json()["items"]
         assert rows and {r["rule"] for r in rows} == {"many_events"}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from govwatch.web.api import admin, alerts, cases, catalog, events, orders, session
+from govwatch.web.api import admin, alerts, cases, catalog, events, jobs, orders, session
 
 PREFIX = "/api/v1"
 
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX)
-    for module in (session, events, alerts, cases, orders, catalog, admin):
+    for module in (session, events, alerts, cases, orders, catalog, jobs, admin):
         router.include_router(module.router)
     return router

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from govwatch.evaluation.rounds.views import RoundViewer, round_summary
 from govwatch.ledger import append_one
-from govwatch.live.pipeline import rule_catalog_changed
 from govwatch.rules import catalog as rule_catalog
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.api.errors import AUTH, BAD_INPUT, NOT_FOUND
+from govwatch.web.api.jobs import JOB_HEADER, WAIT_SECONDS, runner_of
 from govwatch.web.api.schemas import RuleOut, RuleSettingIn, RulesOut
 
 router = APIRouter(tags=["catalog"])
@@ -60,8 +60,20 @@ def rules_history(db: DB, caller: Caller) -> list[dict[str, Any]]:
 
 
 @router.put("/rules/settings", response_model=RulesOut, responses={**AUTH, **BAD_INPUT})
-def rules_setting(body: RuleSettingIn, db: DB, caller: Caller, at: Clock) -> RulesOut:
-    """Enable/disable a rule, change its level or parameters, for all or a region/department/item."""
+def rules_setting(
+    body: RuleSettingIn,
+    request: Request,
+    response: Response,
+    db: DB,
+    caller: Caller,
+    at: Clock,
+    wait: Annotated[bool, Query()] = False,
+) -> RulesOut:
+    """Enable/disable a rule, change its level or parameters, for all or a region/department/item.
+
+    Answers once the setting is saved; every case is then re-evaluated under the new catalog
+    as a background job, named in the ``X-Govwatch-Job`` header (``GET /api/v1/jobs/{id}``).
+    ``wait=true`` answers only once that job has finished (at most 60 s)."""
     caller.require("rules.manage")
     setting: dict[str, Any] = {"rule": body.rule, "scope": body.scope}
     if body.enabled is not None:
@@ -85,7 +97,12 @@ def rules_setting(body: RuleSettingIn, db: DB, caller: Caller, at: Clock) -> Rul
             at,
             {"version": saved.version, "setting": setting, "summary": summary},
         )
-    rule_catalog_changed(db, at)  # alerts follow the new catalog, as from the page and CLI
+    # alerts follow the new catalog, as from the page and CLI: in the background
+    runner = runner_of(request)
+    job = runner.reevaluate(caller.name, f"规则 {body.rule}（{body.scope}）", at, saved.version)
+    response.headers[JOB_HEADER] = job.job_id
+    if wait:
+        runner.wait(job.job_id, WAIT_SECONDS)
     return _rules(db)
 
 

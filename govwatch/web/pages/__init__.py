@@ -21,6 +21,7 @@ from govwatch.web.pages import (
     rules,
     workspace,
 )
+from govwatch.web.api.jobs import install as install_jobs
 from govwatch.web.pages.base import STATIC
 
 router = APIRouter(include_in_schema=False)
@@ -40,7 +41,9 @@ for module in (
 
 
 def register(app: FastAPI) -> None:
-    """Mount the pages and their static files onto the app."""
+    """Mount the pages and their static files onto the app, and give it its job runner
+    (long administrator operations run in the background: :mod:`govwatch.web.api.jobs`)."""
+    install_jobs(app)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 

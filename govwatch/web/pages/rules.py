@@ -3,8 +3,8 @@
 Reads and writes through :mod:`govwatch.rules.catalog` (versions in ``rule_catalog_versions``),
 the functions behind ``GET /api/v1/rules``. A custom rule is checked as it is typed
 (``POST /rules/check`` answers JSON for the form's script) and again on save, with a dry run
-over the stored cases; after a save the live engine re-evaluates every case so that the new
-rule's alerts appear at once.
+over the stored cases. A save answers at once; the live engine then re-evaluates every case as
+a background job (:mod:`govwatch.live.jobs`) whose progress bar the page shows (``?job=``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from fastapi.responses import Response
 
 from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError, ValidationError
-from govwatch.live.pipeline import rule_catalog_changed
 from govwatch.rules.catalog import PARAM_RANGES, current, history
 from govwatch.rules.catalog import save as save_catalog
 from govwatch.rules.custom import CustomRuleDef, check_definition
@@ -27,6 +26,7 @@ from govwatch.rules.settings import Scope, Setting
 from govwatch.rules.views import CASE_VIEW_COLUMNS
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Clock
+from govwatch.web.api.jobs import runner_of
 from govwatch.web.pages.base import (
     back,
     error_page,
@@ -151,14 +151,18 @@ async def rules_custom(request: Request, db: DB, caller: Caller, at: Clock) -> R
         definition = _definition(form)
         catalog = current(db).with_custom(definition)
         matches = len(dry_run(db, catalog, definition.id, at))
-        save_catalog(db, catalog, caller.name, f"新增自定义规则 {definition.id}", at)
-        rule_catalog_changed(db, at)
+        saved = save_catalog(db, catalog, caller.name, f"新增自定义规则 {definition.id}", at)
+        # every case is re-evaluated in the background: the page shows the job's progress
+        job = runner_of(request).reevaluate(caller.name, f"规则 {definition.id}", at, saved.version)
     except GovwatchError as exc:
         field = exc.field if isinstance(exc, ValidationError) else ""
         return _page(
             request, db, caller, status_of(exc), error=str(exc), error_field=field, form=form
         )
-    return back("/rules", f"已添加规则 {definition.id}：当前数据中命中 {matches} 件")
+    return back(
+        f"/rules?job={job.job_id}",
+        f"已添加规则 {definition.id}：当前数据中命中 {matches} 件；正在按新规则重新评估全部办件",
+    )
 
 
 @router.post("/rules/setting", response_model=None)
@@ -194,10 +198,15 @@ def rules_setting(
             tuple(sorted(values)),
         )
         catalog = current(db).with_setting(setting)
-        save_catalog(db, catalog, caller.name, f"调整规则 {rule}（{setting.scope}）", at)
-        rule_catalog_changed(db, at)
+        subject = f"规则 {rule}（{setting.scope}）"
+        saved = save_catalog(db, catalog, caller.name, f"调整{subject}", at)
+        # every case is re-evaluated in the background: the page shows the job's progress
+        job = runner_of(request).reevaluate(caller.name, subject, at, saved.version)
     except GovwatchError as exc:
         return _page(request, db, caller, status_of(exc), error=str(exc))
     except (KeyError, ValueError) as exc:
         return _page(request, db, caller, 400, error=str(exc).strip("'\""))
-    return back("/rules", f"已保存规则 {rule} 的设置")
+    return back(
+        f"/rules?job={job.job_id}",
+        f"已保存规则 {rule} 的设置；正在按新规则重新评估全部办件",
+    )
