@@ -10,7 +10,7 @@ APT_STAMP := $(VENV)/.apt-installed
 CASES ?= 20000
 PORT ?= 8000
 
-.PHONY: install apt demo test test-fast bench lint format clean
+.PHONY: install apt demo test test-fast fuzz bench lint format clean
 
 $(STAMP): pyproject.toml package.json package-lock.json | $(APT_STAMP)
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -48,6 +48,13 @@ test: install
 # The quick loop while developing: no slow tests.
 test-fast: install
 	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -n 2 -q -m 'not slow'
+
+# The fuzz tests (importer and POST /api/v1/events) with many random examples; make test runs
+# them bounded and derandomised (tests/fuzz_settings.py). FUZZ_EXAMPLES=N sets every test's count.
+fuzz: install
+	GOVWATCH_FUZZ=long $(if $(FUZZ_EXAMPLES),GOVWATCH_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES)) \
+		$(BIN)/pytest -n 2 -q -p no:cacheprovider \
+		tests/events/test_fuzz.py tests/api/test_events_fuzz.py
 
 bench: install
 	SPARK_LOCAL_IP=127.0.0.1 $(PY) -m bench.run $(BENCH)

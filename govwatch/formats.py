@@ -82,12 +82,15 @@ def _read_json(path: Path) -> Iterator[RawRecord]:
     if head.startswith(b"["):
         try:
             data = orjson.loads(path.read_bytes().removeprefix(codecs.BOM_UTF8))
-        except orjson.JSONDecodeError as exc:
-            raise InputError(f"文件 {path} 不是合法的 JSON 数组：{exc}") from exc
-        for i, row in enumerate(data, start=1):
-            # an element that is a string is a string, not the record its text may spell
-            yield RawRecord(source, i, _dumps(row))
-        return
+        except orjson.JSONDecodeError:
+            # not one JSON array: JSON Lines whose first line is not a record (or an array
+            # cut short), read line by line so that each bad line is one malformed record
+            data = None
+        if isinstance(data, list):
+            for i, row in enumerate(data, start=1):
+                # an element that is a string is a string, not the record its text may spell
+                yield RawRecord(source, i, _dumps(row))
+            return
     with path.open("rb") as handle:
         # binary lines end at b"\n" only: a lone b"\r" stays inside its record
         for number, line in enumerate(handle, start=1):

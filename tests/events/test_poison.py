@@ -571,3 +571,16 @@ def test_a_csv_whose_header_decodes_in_neither_encoding_is_read_row_by_row(
     path.write_bytes(header + _csv_bytes(_csv_rows(tag, 1, 2), "utf-8"))
     report = _import(pdb, path)
     assert (report.read, report.applied + report.quarantined) == (2, 2)
+
+
+def test_json_lines_whose_first_line_is_an_array_are_read_line_by_line(
+    pdb: Database, tmp_path: Path
+) -> None:
+    tag = uuid.uuid4().hex[:10]
+    path = tmp_path / "first.jsonl"
+    first = b"[" + _line(_record(tag, 1, kind="terminate")) + b"]"  # found by the fuzz test
+    path.write_bytes(first + b"\n" + _line(_record(tag, 2, kind="terminate")) + b"\n")
+    report = _import(pdb, path)
+    assert (report.applied, report.quarantined) == (1, 1)
+    [row] = _quarantined(pdb, path)
+    assert (row["line"], row["field"]) == (1, "record") and "实际为数组" in row["message"]
