@@ -59,6 +59,15 @@ fuzz: install
 bench: install
 	SPARK_LOCAL_IP=127.0.0.1 $(PY) -m bench.run $(BENCH)
 
+# Known vulnerabilities of what is installed (the venv's distributions and the npm packages
+# package-lock.json pins), checked offline against the advisories mirrored in
+# security/advisories/ (refresh: tools/refresh_advisories.py; waivers: security/audit-waivers.toml).
+# Installs nothing first: it audits what is there. Exit 1 on a finding that is not waived.
+.PHONY: audit
+audit:
+	@test -x $(PY) || { echo "没有虚拟环境 $(VENV)：请先 make install"; exit 2; }
+	$(PY) tools/audit_deps.py
+
 # import-linter: the layers, storage's public API, no package cycles, function-level imports only
 # where pyproject.toml lists them with the reason ([tool.importlinter]; tools/import_contracts.py).
 # vulture at 80%: unused imports, unreachable code, unused arguments (see tools/vulture_whitelist.py)

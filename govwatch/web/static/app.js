@@ -14,9 +14,11 @@
       var option;
       if (kind === "trend") {
         var rows = data("data-trend") || [];
+        // ECharts 6 puts a legend at the bottom by default: keep it above the grid, where
+        // grid.top leaves room for it, instead of over the axis labels
         option = {
           aria: { enabled: true }, tooltip: { trigger: "axis" },
-          legend: { data: ["新增", "消除"] }, grid: { left: 40, right: 16, top: 32, bottom: 28 },
+          legend: { data: ["新增", "消除"], top: 0 }, grid: { left: 40, right: 16, top: 32, bottom: 28 },
           xAxis: { type: "category", data: rows.map(function (r) { return r.day.slice(5); }) },
           yAxis: { type: "value", minInterval: 1 },
           series: [
