@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ from govwatch.calendar.notice import Notice, decode_notice, parse_notice
 from govwatch.calendar.store import show, status
 from govwatch.cli.options import db_option, format_option
 from govwatch.errors import InputError
+from govwatch.exports import SafeCsvWriter
 from govwatch.live.pipeline import load_calendar
 from govwatch.storage import connect
 from govwatch.vocabulary import DAY_KIND_NAMES
@@ -126,9 +128,12 @@ def notice_cmd(file: Path, fmt: str) -> None:
     if fmt == "json":
         click.echo(orjson.dumps([d.to_dict() for d in notice.days]).decode())
     else:
-        click.echo("date,type,name")
-        for d in notice.days:
-            click.echo(f"{d.on_date.isoformat()},{d.day_type},{d.name or ''}")
+        # a festival's name is read from the pasted text: quoted where needed, never a formula
+        out = io.StringIO()
+        writer = SafeCsvWriter(out, lineterminator="\n")
+        writer.writerow(["date", "type", "name"])
+        writer.writerows([d.on_date.isoformat(), d.day_type, d.name or ""] for d in notice.days)
+        click.echo(out.getvalue(), nl=False)
     kind = "全年安排" if notice.annual_years else "调整通知"
     click.echo(
         f"{_spans(list(notice.years))} 年{kind}：放假 {notice.holidays} 天，调休上班 "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
 import io
 import json
@@ -17,6 +16,7 @@ from govwatch.calendar.store import load_file
 from govwatch.cli.options import at_option, db_option, format_option
 from govwatch.cli.progress import activity, drawing, estimate_records, progress
 from govwatch.errors import GovwatchError, InputError
+from govwatch.exports import SafeCsvWriter
 from govwatch.live.pipeline import load_memory, rule_catalog_changed
 from govwatch.rules import catalog as rule_catalog
 from govwatch.rules.custom import CustomRuleDef
@@ -37,7 +37,8 @@ def emit_findings(findings: list[Finding], fmt: str) -> None:
         for f in findings:
             out.write(_dumps(f.as_dict()) + "\n")
     elif fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
+        # case ids, messages and evidence come from imported records: none may run as a formula
+        writer = SafeCsvWriter(out, lineterminator="\n")
         writer.writerow(["case_id", "rule", "class", "type", "level", "key", "message", "evidence"])
         for f in findings:
             row = f.as_dict()

@@ -7,7 +7,6 @@ rank), never case or personal data.
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from govwatch.evaluation.rounds.views import (
     list_rounds,
     round_summary,
 )
+from govwatch.exports import SafeCsvWriter
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller
 from govwatch.web.pages.base import error_page, json_response, render
@@ -70,7 +70,9 @@ def public_download(
         response.headers.update(disposition)
         return response
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # unit names come from the catalog and the organisation tree: a name a spreadsheet would run
+    # (=…, +…, -…, @…) is written as text
+    writer = SafeCsvWriter(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     for r in rows:
         writer.writerow([r[k] if r[k] is not None else "" for k in PUBLIC_FIELDS])
