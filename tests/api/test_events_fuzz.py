@@ -49,7 +49,7 @@ def _check_answer(world: World, answer: Any, records: int, untouched: set[str]) 
         assert {r[0] for r in found} == untouched
 
 
-@fuzz_settings(bounded=10, long=300)
+@fuzz_settings(bounded=30, long=300)
 @given(file=event_files(), crlf=st.booleans(), wait=st.booleans())
 def test_any_json_lines_body_never_answers_500(
     world: World, file: tuple[str, list[bytes], set[str]], crlf: bool, wait: bool
@@ -65,7 +65,7 @@ def test_any_json_lines_body_never_answers_500(
     _check_answer(world, answer, len(lines), untouched)
 
 
-@fuzz_settings(bounded=6, long=200)
+@fuzz_settings(bounded=18, long=200)
 @given(
     file=event_files(), extra=st.lists(WEIRD, max_size=4), who=st.sampled_from(["admin", "source1"])
 )

@@ -243,7 +243,7 @@ def _check(db: Database, path: Path, report: Any, expected_read: int) -> None:
     assert stored == report.applied
 
 
-@fuzz_settings(bounded=12)
+@fuzz_settings(bounded=36)
 @given(file=event_files(), crlf=st.booleans())
 def test_any_json_lines_file_imports_without_failing(
     fdb: Database, fuzz_dir: Path, file: tuple[str, list[bytes], set[str]], crlf: bool
@@ -298,7 +298,7 @@ def _csv_line(cells: list[str]) -> str:
     return text.getvalue()
 
 
-@fuzz_settings(bounded=6, long=200)
+@fuzz_settings(bounded=18, long=200)
 @given(file=csv_files())
 def test_any_csv_file_imports_without_failing(
     fdb: Database, fuzz_dir: Path, file: tuple[str, bytes, int]
