@@ -125,7 +125,7 @@ def fix(db: Database, entry_id: int, field: str, value: str | None) -> str:
 def replace_raw(db: Database, entry_id: int, text: str) -> None:
     if not db.query("SELECT 1 FROM quarantine WHERE id = ? AND status = 'open'", [entry_id]):
         raise GovwatchError(f"隔离区中没有待处理的记录 {entry_id}")
-    db.execute("UPDATE quarantine SET raw = ? WHERE id = ?", [text, entry_id])
+    db.execute("UPDATE quarantine SET raw = ? WHERE id = ?", [storable(text), entry_id])
 
 
 def mark(db: Database, ids: Sequence[int], status: str) -> None:

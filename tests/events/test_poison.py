@@ -584,3 +584,14 @@ def test_json_lines_whose_first_line_is_an_array_are_read_line_by_line(
     assert (report.applied, report.quarantined) == (1, 1)
     [row] = _quarantined(pdb, path)
     assert (row["line"], row["field"]) == (1, "record") and "实际为数组" in row["message"]
+
+
+def test_a_quarantined_record_replaced_by_text_with_nul_is_stored_and_still_refused(
+    pdb: Database, tmp_path: Path
+) -> None:
+    tag, _ = _poison_between(pdb, tmp_path, _poison(amount="1e20"))
+    [entry] = [e for e in quarantine.list_entries(pdb) if tag in e["raw"]]
+    fixed = _line(_record(tag, 2, kind="terminate")).decode().replace("terminate", "termi\x00nate")
+    quarantine.replace_raw(pdb, entry["id"], fixed)  # PostgreSQL text cannot hold the NUL
+    report = retry_quarantine(pdb, [entry["id"]])
+    assert (report.applied, report.quarantined) == (0, 1)
