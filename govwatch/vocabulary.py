@@ -390,12 +390,16 @@ JOB_STATUS_NAMES: Final = _table(
 JOB_STAGE_NAMES: Final = _table(
     {
         "queued": "等待开始",
+        "started": "准备中",
         "rules": "按新规则评估全部办件",
         "workflow": "同步预警处置流程",
         "compute": "计算得分、星级与排名",
         "done": "已完成",
     }
 )
+
+# The marks of a health check (govwatch doctor, the administrator's 系统检查 page).
+HEALTH_STATUS_NAMES: Final = _table({"ok": "正常", "warn": "提示", "fail": "需处理"})
 
 # Every table above, by name: what the tests and the docs walk.
 TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
@@ -434,6 +438,7 @@ TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "JOB_KIND_NAMES": JOB_KIND_NAMES,
         "JOB_STATUS_NAMES": JOB_STATUS_NAMES,
         "JOB_STAGE_NAMES": JOB_STAGE_NAMES,
+        "HEALTH_STATUS_NAMES": HEALTH_STATUS_NAMES,
     }
 )
 

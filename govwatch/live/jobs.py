@@ -173,9 +173,7 @@ def get_job(db: Database, job_id: str) -> Job:
 
 
 def recent_jobs(db: Database, limit: int = RECENT) -> list[Job]:
-    rows = db.query_dicts(
-        f"SELECT {_COLUMNS} FROM jobs ORDER BY created_at DESC, job_id DESC LIMIT ?", [limit]
-    )
+    rows = db.query_dicts(f"SELECT {_COLUMNS} FROM jobs ORDER BY seq DESC LIMIT ?", [limit])
     return [_job(r) for r in rows]
 
 
@@ -330,8 +328,9 @@ class JobRunner:
         now = timeutil.wall_clock()
         with self._book() as db:
             db.execute(
-                "INSERT INTO jobs (job_id, kind, subject, requested_by, status, stage, params, "
-                "runner, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', 'queued', ?, ?, ?, ?)",
+                "INSERT INTO jobs (job_id, seq, kind, subject, requested_by, status, stage, params, "
+                "runner, created_at, updated_at) SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, "
+                "'queued', 'queued', ?, ?, ?, ? FROM jobs",
                 [
                     job_id,
                     kind,
@@ -439,7 +438,7 @@ class JobRunner:
         now = timeutil.wall_clock()
         with self._book() as book:
             book.execute(
-                "UPDATE jobs SET status = 'running', started_at = ?, updated_at = ? "
+                "UPDATE jobs SET status = 'running', stage = 'started', started_at = ?, updated_at = ? "
                 "WHERE job_id = ? AND status = 'queued'",
                 [now, now, job_id],
             )

@@ -159,6 +159,8 @@ def test_admin_adds_a_custom_rule_and_sees_it_fire(browser: Any, server: str) ->
     s.shot("admin-rule-checked")
     s.page.click("text=检查并保存")
     assert "已添加规则 browser_many_events" in s.page.inner_text(".notice")
+    # every case is re-evaluated as a background job: its bar on the page says when it is done
+    s.page.wait_for_selector('.job[data-status="done"]', timeout=120_000)
     s.go("/alerts?rule=browser_many_events")
     assert s.page.locator("table.list tbody tr").count() >= 1
     s.shot("admin-rule-fired")

@@ -6,8 +6,10 @@
 -- start-up). params (JSON) is what the job needs to run; runner names the process that took
 -- it: on PostgreSQL that process holds the advisory lock (JOBS_LOCK_CLASS, runner) while it
 -- lives, so a starting process tells another live server's jobs from those of a dead one.
+-- seq orders the jobs as they were asked for (created_at has whole seconds).
 CREATE TABLE jobs (
     job_id VARCHAR(32) PRIMARY KEY,
+    seq BIGINT NOT NULL,
     kind VARCHAR(32) NOT NULL,
     subject VARCHAR(200) NOT NULL,
     requested_by VARCHAR(64) NOT NULL,
@@ -24,5 +26,5 @@ CREATE TABLE jobs (
     finished_at TIMESTAMP,
     updated_at TIMESTAMP NOT NULL
 );
-CREATE INDEX jobs_created ON jobs (created_at);
+CREATE INDEX jobs_seq ON jobs (seq);
 CREATE INDEX jobs_status ON jobs (status);

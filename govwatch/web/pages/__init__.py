@@ -9,19 +9,20 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from govwatch.web.api.jobs import install as install_jobs
 from govwatch.web.pages import (
     alerts,
     calendar,
     cases,
     dashboard,
     evaluations,
+    health,
     items,
     login,
     public,
     rules,
     workspace,
 )
-from govwatch.web.api.jobs import install as install_jobs
 from govwatch.web.pages.base import STATIC
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +37,7 @@ for module in (
     workspace,
     public,
     calendar,
+    health,
 ):
     router.include_router(module.router)
 

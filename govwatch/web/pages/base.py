@@ -23,6 +23,7 @@ from govwatch.auth.principal import Principal
 from govwatch.auth.sessions import CSRF_FIELD, csrf_token_of
 from govwatch.calendar.coverage import CalendarCoverage, calendar_coverage
 from govwatch.errors import GovwatchError
+from govwatch.live.jobs import get_job
 from govwatch.storage import Database
 from govwatch.vocabulary import (
     ALERT_STATUS_NAMES,
@@ -65,6 +66,8 @@ def nav_for(principal: Principal) -> list[NavItem]:
         items.append(NavItem("/evaluations", "评估"))
     if principal.role in CALENDAR_ROLES:
         items.append(NavItem("/calendar", "工作日历"))
+    if principal.role == JOBS_ROLE:
+        items.append(NavItem("/health", "系统检查"))
     items.append(NavItem("/public", "公开"))
     return items
 
@@ -163,6 +166,21 @@ def calendar_banner(request: Request, db: Database, principal: Principal) -> dic
     }
 
 
+# Who sees the system checks and the background jobs (their progress on any page, ``?job=``).
+JOBS_ROLE = "admin"
+
+
+def job_panel(request: Request, db: Database, principal: Principal) -> dict[str, Any] | None:
+    """The job named by ``?job=`` (a save that started one redirects so), for its progress bar."""
+    job_id = request.query_params.get("job", "")
+    if principal.role != JOBS_ROLE or not job_id or len(job_id) > 64:
+        return None
+    try:
+        return get_job(db, job_id).to_dict()
+    except NotFoundError:
+        return None
+
+
 def render(
     request: Request,
     db: Database,
@@ -180,6 +198,7 @@ def render(
         csrf=csrf_token(db, principal, request),
         notice=request.query_params.get("msg", ""),
         calendar_banner=calendar_banner(request, db, principal),
+        job_panel=job_panel(request, db, principal),
         **context,
     )
     return HTMLResponse(page, status_code=status_code)

@@ -1,6 +1,6 @@
 // govwatch pages: draw charts from the JSON embedded in the page (ECharts served by this site),
-// and check a custom rule while it is typed. Every chart also has a table; without this
-// script the pages still work.
+// check a custom rule while it is typed, and follow background jobs' progress. Every chart
+// also has a table; without this script the pages still work.
 (function () {
   "use strict";
   function data(id) {
@@ -58,4 +58,44 @@
       timer = setTimeout(check, 300);
     });
   }
+  // Background jobs (templates/_job.html): while one is queued or running, ask
+  // /api/v1/jobs/{id} every second and move its bar; once finished show its result or error.
+  document.querySelectorAll("[data-job]").forEach(function (card) {
+    if (card.getAttribute("data-polling")) { return; }
+    card.setAttribute("data-polling", "1");
+    var id = card.getAttribute("data-job");
+    var q = function (sel) { return card.querySelector(sel); };
+    var reload = q(".job-reload");
+    if (reload) { reload.hidden = true; }
+    var show = function (job) {
+      var running = job.status === "queued" || job.status === "running";
+      card.setAttribute("data-status", job.status);
+      var status = q(".job-status");
+      status.textContent = job.status_name;
+      status.className = "job-status s-" + job.status;
+      q(".job-stage").textContent = running ? job.stage_name : "";
+      q(".job-count").textContent = job.status === "running" && job.done !== null && job.total ?
+        "（第 " + job.done + "/" + job.total + " 步）" : "";
+      var bar = q(".job-bar");
+      if (job.percent === null) { bar.removeAttribute("value"); } else { bar.value = job.percent; }
+      q(".job-percent").textContent = job.percent === null ? "" : job.percent + "%";
+      q(".job-result").textContent = job.summary_text;
+      var error = q(".job-error");
+      error.textContent = job.error;
+      error.hidden = !job.error;
+      return running;
+    };
+    var poll = function () {
+      fetch("/api/v1/jobs/" + encodeURIComponent(id), {
+        credentials: "same-origin", headers: { Accept: "application/json" }
+      }).then(function (r) {
+        if (!r.ok) { throw new Error(String(r.status)); }
+        return r.json();
+      }).then(function (job) {
+        if (show(job)) { setTimeout(poll, 1000); }
+      }).catch(function () { setTimeout(poll, 3000); });
+    };
+    var state = card.getAttribute("data-status");
+    if (state === "queued" || state === "running") { poll(); }
+  });
 })();
