@@ -4,24 +4,31 @@ Every notification and webhook delivery carries a ``dedupe_key`` naming the tran
 reports (e.g. ``alert:<id>:<seq>``); a unique index and ``ON CONFLICT DO NOTHING`` make a
 second attempt to notify the same transition a no-op. Deliveries are claimed with a
 conditional update before sending, so two sweepers never send one delivery twice.
+
+Webhooks leave the system: their targets are checked (:mod:`govwatch.alerts.webhook_targets`:
+public addresses only, unless the operator allows more; checked again at every delivery) and
+their bodies carry no personal data: the notice's data is masked by meaning like a masked view
+(:func:`govwatch.auth.masking.mask_record`), and phone and ID numbers in its message are masked
+too. In-app notifications stay unmasked: only entitled roles read them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
 import orjson
 
+from govwatch.alerts.webhook_targets import WebhookTargetError, check_target, post
 from govwatch.auth.errors import NotFoundError
+from govwatch.auth.masking import mask_id, mask_phone, mask_record
 from govwatch.auth.passwords import new_id, new_secret
 from govwatch.auth.principal import Principal
-from govwatch.errors import InputError
 from govwatch.storage import Database
 
 MAX_ATTEMPTS = 6
@@ -83,9 +90,9 @@ def notify(db: Database, notices: list[Notice], at: datetime) -> None:
                 {
                     "kind": n.kind,
                     "ref": n.ref,
-                    "message": n.message,
+                    "message": mask_free_text(n.message),
                     "at": at.isoformat(),
-                    "data": dict(n.payload),
+                    "data": mask_record(n.payload),
                 },
                 default=str,
             )
@@ -96,6 +103,20 @@ def notify(db: Database, notices: list[Notice], at: datetime) -> None:
         "ON CONFLICT DO NOTHING",
         rows,
     )
+
+
+# Mainland ID numbers (17 digits and a check character) and mobile numbers standing alone in text.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+def mask_free_text(text: str) -> str:
+    """``text`` with ID and mobile numbers masked (``110***********1234``, ``138****5678``).
+
+    A webhook's message is free text written by govwatch; masking by field name cannot reach
+    into it, so numbers shaped like personal ones are masked wherever they stand."""
+    text = _ID_NUMBER.sub(lambda m: mask_id(m.group(0)), text)
+    return _MOBILE.sub(lambda m: mask_phone(m.group(0)), text)
 
 
 def visible_filter(principal: Principal) -> tuple[str, list[Any]]:
@@ -143,9 +164,10 @@ def mark_read(db: Database, principal: Principal, notification_id: str, at: date
 def add_webhook(
     db: Database, url: str, kinds: str, org_code: str | None, created_by: str, at: datetime
 ) -> tuple[str, str]:
-    """(webhook_id, signing secret). Bodies are signed: HMAC-SHA256 of the body, hex."""
-    if not url.startswith(("http://", "https://")):
-        raise InputError(f"Webhook 地址“{url}”无效：应以 http:// 或 https:// 开头")
+    """(webhook_id, signing secret). Bodies are signed: HMAC-SHA256 of the body, hex.
+
+    The URL must name a public http(s) target (WebhookTargetError, an InputError, otherwise)."""
+    check_target(url)
     webhook_id, secret = new_id(), new_secret()
     db.execute(
         "INSERT INTO webhooks (webhook_id, url, secret, org_code, kinds, active, created_at, "
@@ -178,18 +200,15 @@ def sign(secret: str, body: bytes) -> str:
 Sender = Callable[[str, bytes, dict[str, str]], int]
 
 
-def _http_sender(url: str, body: bytes, headers: dict[str, str]) -> int:
-    response = httpx.post(url, content=body, headers=headers, timeout=10.0)
-    return response.status_code
-
-
 def deliver_due(db: Database, at: datetime, sender: Sender | None = None, limit: int = 100) -> int:
     """Send the deliveries that are due; failed ones retry with exponential backoff.
 
     Returns how many were delivered. A delivery is claimed (pending → sending, with a claim
-    expiry) before it is sent; a crashed sender's claim expires and it is tried again.
+    expiry) before it is sent; a crashed sender's claim expires and it is tried again. The
+    target is checked again before each attempt and posted to at the address checked
+    (:func:`govwatch.alerts.webhook_targets.post`); ``sender`` replaces that post (tests), never
+    the check. A target refused now fails its delivery at once, without sending anything.
     """
-    send = sender or _http_sender
     due = db.query(
         "SELECT d.delivery_id, d.payload, d.attempts, d.kind, w.url, w.secret "
         "FROM webhook_deliveries d JOIN webhooks w ON w.webhook_id = d.webhook_id "
@@ -217,7 +236,18 @@ def deliver_due(db: Database, at: datetime, sender: Sender | None = None, limit:
         }
         error = ""
         try:
-            status = send(str(url), body, headers)
+            target = check_target(str(url))
+        except WebhookTargetError as exc:
+            db.execute(
+                "UPDATE webhook_deliveries SET status = 'failed', attempts = ?, "
+                "claimed_until = NULL, last_error = ? WHERE delivery_id = ?",
+                [int(attempts) + 1, str(exc)[:500], delivery_id],
+            )
+            continue
+        try:
+            status = (
+                post(target, body, headers) if sender is None else sender(str(url), body, headers)
+            )
             ok = 200 <= status < 300
             error = "" if ok else f"HTTP {status}"
         except Exception as exc:  # any failure of the receiver is a failed attempt

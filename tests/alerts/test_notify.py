@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from govwatch.alerts.notify import (
     MAX_ATTEMPTS,
     SIGNATURE_HEADER,
@@ -23,6 +25,12 @@ T0 = datetime(2025, 10, 9, 10, 0)
 SUP = Principal(name="sup", role="supervisor")
 DEPT = Principal(name="dept", role="department", org_code="D1", scope=frozenset({"D1"}))
 OTHER = Principal(name="other", role="department", org_code="D2", scope=frozenset({"D2"}))
+
+
+@pytest.fixture(autouse=True)
+def loopback_receivers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests name a receiver on 127.0.0.1, which only the operator's exception allows."""
+    monkeypatch.setenv("GOVWATCH_WEBHOOK_ALLOW", "127.0.0.1")
 
 
 def test_in_app_notifications_reach_the_other_side_only(db: Database) -> None:
