@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Any
 
 import click
 
 from govwatch.auth import orgs as org_store
 from govwatch.auth.passwords import new_password
-from govwatch.auth.tokens import TOKEN_ROLES, create_token, list_tokens, revoke_token
+from govwatch.auth.tokens import (
+    MAX_DAYS,
+    TOKEN_ROLES,
+    create_token,
+    expiry,
+    list_tokens,
+    revoke_token,
+)
 from govwatch.auth.users import USER_ROLES, add_user, list_users, set_active, set_password
 from govwatch.cli.options import db_option, emit, format_option, open_db
 from govwatch.errors import InputError
-from govwatch.timeutil import now
+from govwatch.timeutil import now, parse_timestamp
 
 
 def _read_password(password_stdin: bool, generate: bool) -> tuple[str, bool]:
@@ -131,17 +139,47 @@ def tokens_group() -> None:
     """API 令牌：为来源系统或脚本签发、列出、吊销。"""
 
 
+def _moment(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value)
+    except InputError as exc:
+        raise click.BadParameter(
+            f"应为日期或时间，如 2027-01-01 或 2027-01-01T18:00（{exc}）"
+        ) from None
+
+
 @tokens_group.command("create")
 @click.argument("name")
 @click.option("--role", type=click.Choice(TOKEN_ROLES), default="source", show_default=True)
 @click.option("--org", "org_codes", multiple=True, help="授权机构（可多次给出；source 必填）")
+@click.option(
+    "--expires",
+    callback=_moment,
+    metavar="DATE",
+    help="过期时间：自该日 0 时（北京时间）或给定时刻起拒绝使用，如 2027-01-01",
+)
+@click.option(
+    "--days", type=click.IntRange(1, MAX_DAYS), help=f"有效天数（1–{MAX_DAYS}），自签发时起算"
+)
 @db_option()
 @format_option()
-def tokens_create(name: str, role: str, org_codes: tuple[str, ...], db_url: str, fmt: str) -> None:
-    """签发令牌；令牌只显示这一次，库中只存其哈希。"""
+def tokens_create(
+    name: str,
+    role: str,
+    org_codes: tuple[str, ...],
+    expires: datetime | None,
+    days: int | None,
+    db_url: str,
+    fmt: str,
+) -> None:
+    """签发令牌；令牌只显示这一次，库中只存其哈希。不给 --expires/--days 时长期有效。"""
+    at = now()
+    expires_at = expiry(at, expires, days)
     db = open_db(db_url)
     try:
-        secret, info = create_token(db, name, role, list(org_codes), "cli", now())
+        secret, info = create_token(db, name, role, list(org_codes), "cli", at, expires_at)
     finally:
         db.close()
     row = {
@@ -149,11 +187,15 @@ def tokens_create(name: str, role: str, org_codes: tuple[str, ...], db_url: str,
         "name": name,
         "role": role,
         "org_codes": list(info.org_codes),
+        "expires_at": info.expires_at,
         "token": secret,
     }
     if fmt == "table":
         click.echo(secret)
-        click.echo(f"令牌 {info.token_id}（{role}）已签发；请妥善保存，它不会再显示", err=True)
+        until = f"，有效至 {expires_at:%Y-%m-%d %H:%M}（不含）" if expires_at else "，长期有效"
+        click.echo(
+            f"令牌 {info.token_id}（{role}）已签发{until}；请妥善保存，它不会再显示", err=True
+        )
     else:
         emit([row], fmt)
 
@@ -162,6 +204,7 @@ def tokens_create(name: str, role: str, org_codes: tuple[str, ...], db_url: str,
 @db_option()
 @format_option()
 def tokens_list(db_url: str, fmt: str) -> None:
+    at = now()
     db = open_db(db_url)
     try:
         emit(
@@ -172,6 +215,8 @@ def tokens_list(db_url: str, fmt: str) -> None:
                     "role": t.role,
                     "org_codes": ",".join(t.org_codes),
                     "created_at": t.created_at,
+                    "expires_at": t.expires_at,
+                    "expired": t.expired(at),
                     "revoked_at": t.revoked_at,
                     "last_used_at": t.last_used_at,
                 }

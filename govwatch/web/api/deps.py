@@ -280,7 +280,7 @@ def pool_of(request: Request) -> Pool:
 
 
 def _token_principal(request: Request, db: Database, token: str, at: datetime) -> Principal:
-    seen = token_use(db, token)
+    seen = token_use(db, token, at)  # an expired token is refused here, cached or not
     if seen is None:
         raise AuthenticationError("访问令牌无效或已吊销")
     token_id, last_used, orgs = seen
