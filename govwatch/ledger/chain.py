@@ -159,6 +159,16 @@ def _due(seq: int, anchored: int | None) -> bool:
     return seq > 0 and (anchored is None or seq - anchored >= anchor_every())
 
 
+def _locked_head(db: Database, place: LedgerPlace) -> tuple[Head, LedgerKey, int, bool]:
+    """The head under the ledger's lock (PostgreSQL: an advisory lock per schema, inside the
+    caller's transaction), with the key to sign with: (head, key, keyed_from, newly bound)."""
+    if db.dialect == "postgres":
+        db.execute(f"SELECT pg_advisory_xact_lock({_PG_LOCK_CLASS}, hashtext(current_schema()))")
+    head = read_head(db)
+    key, keyed_from, bound_now = _signing_key(place, head)
+    return head, key, keyed_from, bound_now
+
+
 def _signing_key(place: LedgerPlace, head: Head) -> tuple[LedgerKey, int, bool]:
     """(key, keyed_from, newly bound): the key to sign with, refusing a missing or other one."""
     key = load_key(place)
@@ -193,12 +203,7 @@ def append(db: Database, entries: Sequence[LedgerEntry]) -> list[int]:
     place = place_of(db)
     owner = not db._in_tx
     with db.transaction():
-        if db.dialect == "postgres":
-            db.execute(
-                f"SELECT pg_advisory_xact_lock({_PG_LOCK_CLASS}, hashtext(current_schema()))"
-            )
-        head = read_head(db)
-        key, keyed_from, bound_now = _signing_key(place, head)
+        head, key, keyed_from, bound_now = _locked_head(db, place)
         anchored = head.seq if bound_now and place.anchors is not None else head.anchored_seq
         # Inside a caller's transaction the new entries may yet roll back: anchor the head we
         # found instead, unless this very transaction wrote it (then it is not committed).
@@ -301,12 +306,7 @@ def anchor_now(db: Database) -> Anchored:
     if place.anchors is None:
         raise LedgerKeyError("内存数据库随进程消失，没有锚定文件：请对数据库文件或 PostgreSQL 锚定")
     with db.transaction():
-        if db.dialect == "postgres":
-            db.execute(
-                f"SELECT pg_advisory_xact_lock({_PG_LOCK_CLASS}, hashtext(current_schema()))"
-            )
-        head = read_head(db)
-        key, keyed_from, bound_now = _signing_key(place, head)
+        head, key, keyed_from, bound_now = _locked_head(db, place)
         if bound_now:
             values = [head.seq, head.hash, keyed_from, key.key_id]
             values += [head_mac(key, head.seq, head.hash), head.seq]
