@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from govwatch.errors import ValidationError
 from govwatch.rules.model import LEVELS, Param, ParamValue, Rule
+from govwatch.vocabulary import SCOPE_NAMES, label, rule_name
 
 ScopeKind = Literal["all", "region", "department", "item"]
 SCOPE_KINDS: tuple[ScopeKind, ...] = ("all", "region", "department", "item")
@@ -45,6 +46,11 @@ class Scope:
 
     def __str__(self) -> str:
         return "all" if self.kind == "all" else f"{self.kind}:{self.code}"
+
+    def title(self) -> str:
+        """The scope in Chinese: 全局, or its kind's name and code (部门 1139…)."""
+        kind = label(SCOPE_NAMES, self.kind)
+        return kind if self.kind == "all" else f"{kind} {self.code}"
 
     def region_prefix(self) -> str:
         """The code without its trailing ``00`` pairs: the prefix of the regions it covers."""
@@ -227,3 +233,10 @@ def render(rule: Rule, settings: tuple[Setting, ...]) -> RenderedRule | None:
             f"SELECT r.* FROM ({sql}) r JOIN gw_case s ON s.case_id = r.case_id WHERE {gate} = TRUE"
         )
     return RenderedRule(rule, sql)
+
+
+def setting_subject(rule_id: str, scope: Scope | None = None) -> str:
+    """What a rule change concerns, in Chinese, for the job list and the change history:
+    规则“超期办结”（全局）. A custom rule is named by its id (it has no catalog name)."""
+    text = f"规则“{rule_name(rule_id)}”"
+    return text if scope is None else f"{text}（{scope.title()}）"

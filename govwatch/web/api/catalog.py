@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from govwatch.evaluation.rounds.views import RoundViewer, round_summary
 from govwatch.ledger import append_one
 from govwatch.rules import catalog as rule_catalog
+from govwatch.rules.settings import Scope, setting_subject
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.api.errors import AUTH, BAD_INPUT, NOT_FOUND
 from govwatch.web.api.jobs import JOB_HEADER, WAIT_SECONDS, runner_of
@@ -99,7 +100,8 @@ def rules_setting(
         )
     # alerts follow the new catalog, as from the page and CLI: in the background
     runner = runner_of(request)
-    job = runner.reevaluate(caller.name, f"规则 {body.rule}（{body.scope}）", at, saved.version)
+    subject = setting_subject(body.rule, Scope.parse(body.scope))
+    job = runner.reevaluate(caller.name, subject, at, saved.version)
     response.headers[JOB_HEADER] = job.job_id
     if wait:
         runner.wait(job.job_id, WAIT_SECONDS)

@@ -22,7 +22,7 @@ from govwatch.rules.custom import CustomRuleDef, check_definition
 from govwatch.rules.engine import dry_run
 from govwatch.rules.failures import list_failures
 from govwatch.rules.model import LEVELS, TYPE_CLASSES
-from govwatch.rules.settings import Scope, Setting
+from govwatch.rules.settings import Scope, Setting, setting_subject
 from govwatch.rules.views import CASE_VIEW_COLUMNS
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Clock
@@ -153,7 +153,9 @@ async def rules_custom(request: Request, db: DB, caller: Caller, at: Clock) -> R
         matches = len(dry_run(db, catalog, definition.id, at))
         saved = save_catalog(db, catalog, caller.name, f"新增自定义规则 {definition.id}", at)
         # every case is re-evaluated in the background: the page shows the job's progress
-        job = runner_of(request).reevaluate(caller.name, f"规则 {definition.id}", at, saved.version)
+        job = runner_of(request).reevaluate(
+            caller.name, setting_subject(definition.id), at, saved.version
+        )
     except GovwatchError as exc:
         field = exc.field if isinstance(exc, ValidationError) else ""
         return _page(
@@ -198,7 +200,7 @@ def rules_setting(
             tuple(sorted(values)),
         )
         catalog = current(db).with_setting(setting)
-        subject = f"规则 {rule}（{setting.scope}）"
+        subject = setting_subject(rule, setting.scope)
         saved = save_catalog(db, catalog, caller.name, f"调整{subject}", at)
         # every case is re-evaluated in the background: the page shows the job's progress
         job = runner_of(request).reevaluate(caller.name, subject, at, saved.version)
