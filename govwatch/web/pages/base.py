@@ -49,6 +49,7 @@ ROUND_STATUS_NAMES = ROUND_STAGE_NAMES  # evaluations.py imports it by this name
 class NavItem:
     href: str
     label: str
+    count: int = 0  # things waiting for the user there (shown as a badge; 0 shows none)
 
 
 def nav_for(principal: Principal) -> list[NavItem]:
