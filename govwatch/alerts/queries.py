@@ -19,7 +19,7 @@ from govwatch.storage import Database
 _SELECT = (
     "SELECT a.alert_id, a.case_id, a.rule, a.rule_class, a.rule_type, a.key, a.level, a.status, "
     "a.message, a.evidence, a.catalog_version, a.item_code, a.region_code, a.department_code, "
-    "a.org_code, a.first_seen_at, a.last_seen_at, a.level_changed_at, a.cleared_at, "
+    "a.org_code, a.occurred_at, a.first_seen_at, a.last_seen_at, a.level_changed_at, a.cleared_at, "
     "COALESCE(w.state, CASE WHEN a.status = 'cleared' THEN 'closed' ELSE 'open' END) AS state, "
     "COALESCE(w.version, 0) AS version, w.due_on "
     "FROM alerts a LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id"

@@ -72,6 +72,11 @@ class AlertOut(BaseModel):
     region_code: str | None
     department_code: str | None
     org_code: str | None
+    occurred_at: Moment | None = Field(
+        description="when the anomaly arose (the deadline passed, the step ran over, the "
+        "event that broke the rule happened), at its current level; first_seen_at is when "
+        "govwatch detected it"
+    )
     first_seen_at: Moment | None
     last_seen_at: Moment | None
     level_changed_at: Moment | None
