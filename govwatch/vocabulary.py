@@ -459,3 +459,26 @@ def level_name(level: object) -> str:
 def unit_name(unit: object) -> str:
     """``W`` → 工作日; a missing unit is working days, the default of spec/data.md."""
     return label(UNIT_NAMES, unit or "W")
+
+
+# --- Rule parameters on the rules page (govwatch/rules/describe.py; issue 14 item 6) ---------
+
+# Each built-in rule parameter's Chinese name and the unit its value counts in, by
+# "rule.parameter"; the unit is "" for a parameter whose value is itself a level or a unit.
+# near_deadline's days count in the item's promised-limit unit, long_suspension's max_days in
+# the rule's own ``unit`` parameter (describe.py says which). Pairs, not a code->label table.
+RULE_PARAM_LABELS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
+    {
+        "near_deadline.warn_days": ("预警提前天数", "天"),
+        "case_overdue.promised_level": ("超承诺时限的级别", ""),
+        "case_overdue.legal_level": ("超法定时限的级别", ""),
+        "repeated_supplement.max_requests": ("允许的补正告知次数", "次"),
+        "long_suspension.max_days": ("允许的最长中止天数", "天"),
+        "long_suspension.unit": ("中止天数的计算单位", ""),
+        "repeated_return.max_returns": ("允许的退回次数", "次"),
+        "fee_mismatch.tolerance": ("允许的收费差额", "元"),
+        "risk_measure_violated.high_level": ("高风险点的级别", ""),
+        "risk_measure_violated.medium_level": ("中风险点的级别", ""),
+        "risk_measure_violated.low_level": ("低风险点的级别", ""),
+    }
+)
