@@ -33,7 +33,7 @@ from govwatch.web.api.deps import SAFE_METHODS, Pool
 from govwatch.web.api.reconnect import Reconnect
 
 # Modules that add pages to the app, each with ``register(app)``; missing ones are skipped.
-PAGE_MODULES = ("govwatch.web.pages",)
+PAGE_MODULES = ("govwatch.web.pages", "govwatch.web.pages.item_export")
 
 _STATUS = (
     (AuthenticationError, 401),
