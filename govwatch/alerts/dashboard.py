@@ -1,12 +1,27 @@
-"""Dashboard figures (首页): open alerts by class, type and level; today's new and closed; the
-trend by day; the departments and regions with the most red cards and overdue cases.
+"""Dashboard figures (首页): what is open now, what arose today, the trend, where it is worst,
+how often cases run late, and how supervision orders stand.
 
 Filters: region (a code; a city or province code covers its subtree by prefix, as the alert
 list does: :func:`govwatch.alerts.queries.region_prefix`), department, and the period
-(``since``/``until`` dates). The open counts are the state now; the trend and the rankings
-count alerts first seen in the period. The caller's scope is the alert list's
-(:func:`govwatch.alerts.queries.scope_condition`). One reader: the page and its JSON twin
-call :func:`dashboard_data`.
+(``since``/``until`` dates, both included). The caller's scope is the alert list's
+(:func:`govwatch.alerts.queries.scope_condition`). One reader: the page and its JSON twin call
+:func:`dashboard_data`.
+
+Which moment counts (every figure's drill-down list filters on the same one):
+
+- open alerts (by class, type, level): the state now: active, and handling not finished;
+- 今日新增 and today's new red and yellow cards: alerts whose anomaly *arose* today
+  (``occurred_at``), whatever their state now; the daily trend's 新增 likewise, so imported
+  history shows when things went wrong, not when govwatch first looked;
+- 今日办结: alerts cleared today or whose handling was closed or dismissed today; the trend's
+  消除: alerts whose condition cleared that day;
+- red-card rankings: red alerts that arose in the period; overdue rankings: cases with an
+  active ``case_overdue`` alert (one per case), now;
+- rates (超期率, 按时办结率) by department, region and day: the cases *applied* in the period,
+  the cohort the case list filters by its applied dates. 超期 = the case has an active
+  ``case_overdue`` alert (open past its deadline, or finished late); 超期率 = 超期 ÷ 办件;
+  按时办结 = finished and not 超期; 按时办结率 = 按时办结 ÷ 已办结;
+- 督办 status: orders by state now (issued, answered, overdue, closed).
 """
 
 from __future__ import annotations
@@ -15,14 +30,26 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from govwatch.alerts.queries import AlertFilter, alert_conditions
+from govwatch.alerts.queries import (
+    TERMINAL_STATES,
+    AlertFilter,
+    alert_conditions,
+    not_terminal,
+    place_conditions,
+    region_prefix,
+)
 from govwatch.auth.names import department_names, region_names
 from govwatch.auth.principal import Principal
 from govwatch.calendar.coverage import calendar_coverage
 from govwatch.storage import Database
 from govwatch.vocabulary import CLASS_NAMES, LEVEL_NAMES
 
-TERMINAL = "('closed', 'dismissed')"
+TERMINAL = "(" + ", ".join(f"'{s}'" for s in TERMINAL_STATES) + ")"
+# The cases with an active case_overdue alert (at most one per case: its key is empty).
+OVERDUE_CASES = "SELECT case_id FROM alerts WHERE rule = 'case_overdue' AND status = 'active'"
+ORDER_STATES = ("issued", "replied", "overdue", "closed")
+# Who sees the province's figures beside their own: the whole database, no filter.
+PROVINCE = Principal(name="province", role="supervisor")
 
 
 @dataclass(frozen=True)
@@ -32,56 +59,51 @@ class DashFilter:
     since: date
     until: date
 
-    def where(self, principal: Principal) -> tuple[str, list[Any]]:
+    def alert_filter(self) -> AlertFilter:
+        return AlertFilter(department_code=self.department or None, region_code=self.region or None)
+
+    def where(self, principal: Principal, dialect: str = "duckdb") -> tuple[str, list[Any]]:
         """Conditions on ``alerts a``: the alert list's own filter for region and department,
         within the caller's scope (needs no join: no handling state is filtered)."""
-        f = AlertFilter(department_code=self.department or None, region_code=self.region or None)
-        parts, params, _ = alert_conditions(principal, f)
+        parts, params, _ = alert_conditions(principal, self.alert_filter(), dialect)
         return (" AND ".join(parts) or "1 = 1"), params
 
+    def case_where(self, principal: Principal) -> tuple[str, list[Any]]:
+        """The same place filter and scope on ``cases c``."""
+        parts, params = place_conditions(
+            principal, "c", department_code=self.department or None, region_code=self.region or None
+        )
+        return (" AND ".join(parts) or "1 = 1"), params
 
-def parse_day(value: str | None, default: date) -> date:
-    """A filter date from the query string; ``default`` when absent or not a date."""
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
+    @property
+    def unfiltered(self) -> bool:
+        return not self.region and not self.department
 
 
 def _figures_sql(where: str, dialect: str) -> str:
-    """Every aggregate of the dashboard in one statement, as (part, k1, k2, k3, day, n) rows.
+    """Every alert aggregate of the dashboard in one statement, as (part, k1, k2, k3, day, n).
 
     Each part scans ``alerts`` (columnar, cheap); the workflow is read only where it decides:
     an active alert is open unless its workflow reached a terminal state (an anti-join against
-    the terminal workflow rows; alert ids are never null), and closed today counts workflow
-    rows closed today. This is the same as ``COALESCE(w.state, …)`` over a full join, without
-    joining every alert. Top-10 rankings break ties by code, as before.
+    the terminal workflow rows), and closed today counts workflow rows closed today. This is
+    the same as ``COALESCE(w.state, …)`` over a full join, without joining every alert.
+    Top-10 rankings break ties by code.
     """
     none = "CAST(NULL AS VARCHAR)"
     no_day = "CAST(NULL AS DATE)"
-    in_period = "a.first_seen_at >= ? AND a.first_seen_at < ?"
-    if dialect == "duckdb":  # DuckDB's NOT IN (hash anti-join) beats its NOT EXISTS here
-        not_terminal = (
-            "a.alert_id NOT IN (SELECT w.alert_id FROM alert_workflow w "
-            f"WHERE w.state IN {TERMINAL})"
-        )
-    else:  # PostgreSQL plans NOT EXISTS as an anti-join; NOT IN may not fit work_mem
-        not_terminal = (
-            "NOT EXISTS (SELECT 1 FROM alert_workflow w WHERE w.alert_id = a.alert_id "
-            f"AND w.state IN {TERMINAL})"
-        )
+    in_period = "a.occurred_at >= ? AND a.occurred_at < ?"
     parts = [
         f"SELECT 'open' AS part, a.rule_class AS k1, a.rule_type AS k2, a.level AS k3, "
         f"{no_day} AS d, COUNT(*) AS n FROM alerts a WHERE {where} AND a.status = 'active' "
-        f"AND {not_terminal} GROUP BY a.rule_class, a.rule_type, a.level",
-        f"SELECT 'new_today', {none}, {none}, {none}, {no_day}, COUNT(*) FROM alerts a "
-        f"WHERE {where} AND a.first_seen_at >= ? AND a.first_seen_at < ?",
+        f"AND {not_terminal(dialect)} GROUP BY a.rule_class, a.rule_type, a.level",
+        f"SELECT 'new_today', a.level, {none}, {none}, {no_day}, COUNT(*) FROM alerts a "
+        f"WHERE {where} AND a.occurred_at >= ? AND a.occurred_at < ? GROUP BY a.level",
         f"SELECT 'closed_today', {none}, {none}, {none}, {no_day}, COUNT(*) FROM alerts a "
         f"WHERE {where} AND ((a.cleared_at >= ? AND a.cleared_at < ?) OR a.alert_id IN "
         f"(SELECT w.alert_id FROM alert_workflow w WHERE w.state IN {TERMINAL} "
         "AND w.updated_at >= ? AND w.updated_at < ?))",
-        f"SELECT 'new', {none}, {none}, {none}, CAST(a.first_seen_at AS DATE), COUNT(*) "
-        f"FROM alerts a WHERE {where} AND {in_period} GROUP BY CAST(a.first_seen_at AS DATE)",
+        f"SELECT 'new', {none}, {none}, {none}, CAST(a.occurred_at AS DATE), COUNT(*) "
+        f"FROM alerts a WHERE {where} AND {in_period} GROUP BY CAST(a.occurred_at AS DATE)",
         f"SELECT 'closed', {none}, {none}, {none}, CAST(a.cleared_at AS DATE), COUNT(*) "
         f"FROM alerts a WHERE {where} AND a.cleared_at >= ? AND a.cleared_at < ? "
         "GROUP BY CAST(a.cleared_at AS DATE)",
@@ -105,7 +127,7 @@ def _figures_sql(where: str, dialect: str) -> str:
 def _figures(
     db: Database, principal: Principal, f: DashFilter, at: datetime
 ) -> list[tuple[Any, ...]]:
-    where, params = f.where(principal)
+    where, params = f.where(principal, db.dialect)
     today = datetime.combine(at.date(), time())
     tomorrow = today + timedelta(days=1)
     start = datetime.combine(f.since, time())
@@ -113,10 +135,10 @@ def _figures(
     # The parameters of each part of _figures_sql, in its order.
     extra: list[list[Any]] = [
         [],  # open
-        [today, tomorrow],  # new today
+        [today, tomorrow],  # new today, by level
         [today, tomorrow, today, tomorrow],  # closed today
         [start, end],  # new by day
-        [start, end],  # closed by day
+        [start, end],  # cleared by day
         [start, end],  # red by department
         [start, end],  # red by region
         [],  # overdue by department
@@ -126,6 +148,103 @@ def _figures(
     return db.query(_figures_sql(where, db.dialect), args)
 
 
+def _rates_sql(where: str, dialect: str) -> str:
+    """The applied cohort's counts by department, by region, by day and in all, in one scan.
+
+    ``GROUPING SETS`` runs on both engines; ``GROUPING(col)`` tells the sets apart. The overdue
+    cases are a hash join (anti-join for PostgreSQL's planner is the same LEFT JOIN … IS NULL).
+    """
+    day = "CAST(c.applied_at AS DATE)"
+    return (
+        "SELECT GROUPING(c.department_code) AS g_dept, GROUPING(c.region_code) AS g_region, "
+        f"GROUPING({day}) AS g_day, c.department_code, c.region_code, {day} AS d, "
+        "COUNT(*) AS cases, "
+        "SUM(CASE WHEN c.status = 'finished' THEN 1 ELSE 0 END) AS finished, "
+        "SUM(CASE WHEN o.case_id IS NOT NULL THEN 1 ELSE 0 END) AS overdue, "
+        "SUM(CASE WHEN c.status = 'finished' AND o.case_id IS NULL THEN 1 ELSE 0 END) AS ontime "
+        f"FROM cases c LEFT JOIN ({OVERDUE_CASES} GROUP BY case_id) o ON o.case_id = c.case_id "
+        f"WHERE c.applied_at >= ? AND c.applied_at < ? AND {where} "
+        f"GROUP BY GROUPING SETS ((c.department_code), (c.region_code), ({day}), ())"
+    )
+
+
+def rate(part: int, whole: int) -> float | None:
+    """part ÷ whole as a fraction (None when there is nothing to divide by)."""
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The counts of one group of applied cases and their two rates."""
+
+    cases: int
+    finished: int
+    overdue: int
+    ontime: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cases": self.cases,
+            "finished": self.finished,
+            "overdue": self.overdue,
+            "ontime": self.ontime,
+            "overdue_rate": rate(self.overdue, self.cases),
+            "ontime_rate": rate(self.ontime, self.finished),
+        }
+
+
+def _rates(db: Database, principal: Principal, f: DashFilter) -> dict[str, Any]:
+    where, params = f.case_where(principal)
+    start = datetime.combine(f.since, time())
+    end = datetime.combine(f.until, time()) + timedelta(days=1)
+    rows = db.query(_rates_sql(where, db.dialect), [start, end, *params])
+    by_dept: dict[str, Cohort] = {}
+    by_region: dict[str, Cohort] = {}
+    by_day: dict[date, Cohort] = {}
+    total = Cohort(0, 0, 0, 0)
+    for g_dept, g_region, g_day, dept, region, day, *counts in rows:
+        cohort = Cohort(*(int(n or 0) for n in counts))
+        if not int(g_dept):
+            if dept is not None:
+                by_dept[str(dept)] = cohort
+        elif not int(g_region):
+            if region is not None:
+                by_region[str(region)] = cohort
+        elif not int(g_day):
+            by_day[_as_date(day)] = cohort
+        else:
+            total = cohort
+    return {"total": total, "departments": by_dept, "regions": by_region, "days": by_day}
+
+
+def _order_counts(db: Database, principal: Principal, f: DashFilter) -> dict[str, int]:
+    """Supervision orders in the caller's scope (and the filter's department or region) by
+    state now."""
+    where: list[str] = []
+    params: list[Any] = []
+    if principal.scope is not None:
+        codes = sorted(principal.scope) or ["-"]
+        where.append(f"o.org_code IN ({', '.join('?' for _ in codes)})")
+        params += codes
+    if f.department:
+        where.append("o.org_code = ?")
+        params.append(f.department)
+    if f.region:
+        # an order goes to a department; it lies in the region of any of its alerts
+        where.append(
+            "o.order_id IN (SELECT oa.order_id FROM order_alerts oa JOIN alerts a "
+            "ON a.alert_id = oa.alert_id WHERE a.region_code LIKE ?)"
+        )
+        params.append(region_prefix(f.region) + "%")
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    counts = dict.fromkeys(ORDER_STATES, 0)
+    for state, n in db.query(
+        f"SELECT o.state, COUNT(*) FROM orders o{clause} GROUP BY o.state", params
+    ):
+        counts[str(state)] = int(n or 0)
+    return counts
+
+
 def provisional_cases(db: Database, principal: Principal, f: DashFilter, at: datetime) -> int:
     """Open cases (in the filter and scope) whose stored deadlines rest on a year without a
     holiday notice, i.e. are provisional. Counted only while this year's or next year's notice
@@ -133,7 +252,7 @@ def provisional_cases(db: Database, principal: Principal, f: DashFilter, at: dat
     coverage = calendar_coverage(db, at.date())
     if coverage.this_year.state == "official" and coverage.next_year.state == "official":
         return 0
-    where, params = f.where(principal)
+    where, params = f.where(principal, db.dialect)
     return int(
         db.scalar(
             "SELECT count(*) FROM case_deadlines d JOIN cases a ON a.case_id = d.case_id "
@@ -156,9 +275,10 @@ def dashboard_data(
     ):
         return {"empty": True}
     by_class: dict[str, int] = {}
-    by_level: dict[str, int] = {k: 0 for k in LEVEL_NAMES}
+    by_level: dict[str, int] = dict.fromkeys(LEVEL_NAMES, 0)
     by_type: dict[str, int] = {}
-    totals = {"new_today": 0, "closed_today": 0}
+    new_today: dict[str, int] = dict.fromkeys(LEVEL_NAMES, 0)
+    closed_today = 0
     new_by_day: dict[date, int] = {}
     closed_by_day: dict[date, int] = {}
     ranks: dict[str, list[tuple[str, int]]] = {}
@@ -171,40 +291,84 @@ def dashboard_data(
             by_class[str(k1)] = by_class.get(str(k1), 0) + count
             by_type[str(k2)] = by_type.get(str(k2), 0) + count
             by_level[str(k3)] = by_level.get(str(k3), 0) + count
-        elif part in totals:
-            totals[str(part)] = count
+        elif part == "new_today":
+            new_today[str(k1)] = new_today.get(str(k1), 0) + count
+        elif part == "closed_today":
+            closed_today = count
         elif part == "new":
             new_by_day[_as_date(day)] = count
         elif part == "closed":
             closed_by_day[_as_date(day)] = count
         else:
             ranks.setdefault(str(part), []).append((str(k1), count))
+    rates = _rates(db, principal, f)
     days = [f.since + timedelta(days=i) for i in range((f.until - f.since).days + 1)]
+    no_cases = Cohort(0, 0, 0, 0)
     trend = [
         {"day": d.isoformat(), "new": new_by_day.get(d, 0), "closed": closed_by_day.get(d, 0)}
         for d in days
     ]
+    rate_trend = [{"day": d.isoformat(), **rates["days"].get(d, no_cases).as_dict()} for d in days]
     depts, regions = department_names(db), region_names(db)
 
     def named(part: str, names: dict[str, str]) -> list[dict[str, Any]]:
         ranked = sorted(ranks.get(part, []), key=lambda r: (-r[1], r[0]))
         return [{"code": c, "name": names.get(c, c), "count": n} for c, n in ranked]
 
+    def cohorts(groups: dict[str, Cohort], names: dict[str, str]) -> list[dict[str, Any]]:
+        rows = [
+            {"code": code, "name": names.get(code, code), **cohort.as_dict()}
+            for code, cohort in groups.items()
+        ]
+        # worst first: the highest overdue rate, then the most cases, then by code
+        return sorted(rows, key=lambda r: (-(r["overdue_rate"] or 0), -r["cases"], r["code"]))
+
     return {
         "empty": False,
         "open_total": sum(by_level.values()),
         "open_by_level": by_level,
         "open_by_class": {CLASS_NAMES.get(k, k): v for k, v in by_class.items()},
-        "open_by_type": dict(sorted(by_type.items(), key=lambda kv: -kv[1])),
-        "new_today": totals["new_today"],
-        "closed_today": totals["closed_today"],
+        "open_by_class_code": dict(sorted(by_class.items())),
+        "open_by_type": dict(sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "new_today": sum(new_today.values()),
+        "new_today_by_level": new_today,
+        "closed_today": closed_today,
         "trend": trend,
         "red_departments": named("red_department_code", depts),
         "red_regions": named("red_region_code", regions),
         "overdue_departments": named("overdue_department_code", depts),
         "overdue_regions": named("overdue_region_code", regions),
+        "cases": rates["total"].as_dict(),
+        "rates_by_department": cohorts(rates["departments"], depts),
+        "rates_by_region": cohorts(rates["regions"], regions),
+        "rate_trend": rate_trend,
+        "orders": _order_counts(db, principal, f),
         "provisional_cases": provisional_cases(db, principal, f, at),
     }
+
+
+def headline(data: dict[str, Any]) -> dict[str, Any]:
+    """The few figures a department's dashboard shows beside the province's."""
+    return {
+        "open_total": data["open_total"],
+        "open_red": data["open_by_level"]["red"],
+        "open_yellow": data["open_by_level"]["yellow"],
+        "new_today_red": data["new_today_by_level"]["red"],
+        "new_today_yellow": data["new_today_by_level"]["yellow"],
+        "cases": data["cases"]["cases"],
+        "overdue": data["cases"]["overdue"],
+        "overdue_rate": data["cases"]["overdue_rate"],
+        "finished": data["cases"]["finished"],
+        "ontime": data["cases"]["ontime"],
+        "ontime_rate": data["cases"]["ontime_rate"],
+    }
+
+
+def province_headline(db: Database, f: DashFilter, at: datetime) -> dict[str, Any]:
+    """The whole province's headline figures for the same period (no place filter, no scope):
+    what a department's figures are compared with."""
+    whole = DashFilter("", "", f.since, f.until)
+    return headline(dashboard_data(db, PROVINCE, whole, at, tables_known=True))
 
 
 def _as_date(value: object) -> date:

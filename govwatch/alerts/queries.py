@@ -6,7 +6,7 @@ Personal data in evidence is masked for callers not entitled to it (spec/data.md
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import orjson
@@ -26,8 +26,26 @@ _SELECT = (
 )
 
 
+# Which moment of an alert a date filter reads (vocabulary.DATE_BASIS_NAMES names them):
+# when the anomaly arose (the default), when govwatch detected it, when its condition was
+# cleared, or when it was finished (cleared, or its handling closed or dismissed).
+DATE_BASES = ("occurred", "detected", "cleared", "closed")
+# Handling states in which an alert is finished; "unfinished" filters every other state.
+TERMINAL_STATES = ("closed", "dismissed")
+UNFINISHED = "unfinished"
+
+
 @dataclass(frozen=True)
 class AlertFilter:
+    """What the alert list, its JSON twin, its export and the dashboard's links filter on.
+
+    ``since``/``until`` bound the last change (the API's original filter); ``date_from`` and
+    ``date_to`` are whole days (inclusive) of the moment ``date_by`` names. ``case_id`` is an
+    exact case number, ``case_prefix`` the beginning of one. ``region_code`` covers its subtree
+    (a city its counties) unless ``region_only``. ``state`` is a workflow state or
+    ``unfinished`` (any state but closed and dismissed).
+    """
+
     status: str | None = None
     state: str | None = None
     level: str | None = None
@@ -38,6 +56,12 @@ class AlertFilter:
     region_code: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    rule_type: str | None = None
+    case_prefix: str | None = None
+    region_only: bool = False
+    date_by: str = "occurred"
+    date_from: date | None = None
+    date_to: date | None = None
 
 
 def region_prefix(code: str) -> str:
@@ -46,6 +70,11 @@ def region_prefix(code: str) -> str:
     while len(prefix) > 2 and prefix.endswith("00"):
         prefix = prefix[:-2]
     return prefix
+
+
+def like_prefix(text: str) -> str:
+    """A LIKE pattern (with ``ESCAPE '\\'``) matching values that begin with ``text``."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def scope_condition(principal: Principal, alias: str = "a") -> tuple[str, list[Any]]:
@@ -62,6 +91,41 @@ def scope_condition(principal: Principal, alias: str = "a") -> tuple[str, list[A
     )
 
 
+def place_conditions(
+    principal: Principal,
+    alias: str,
+    *,
+    department_code: str | None,
+    region_code: str | None,
+    region_only: bool = False,
+) -> tuple[list[str], list[Any]]:
+    """Department, region (a subtree by prefix, or the one code) and the caller's scope, on
+    any table with ``department_code``, ``org_code`` and ``region_code`` (alerts, cases)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if department_code:
+        where.append(f"{alias}.department_code = ?")
+        params.append(department_code)
+    if region_code and region_only:
+        where.append(f"{alias}.region_code = ?")
+        params.append(region_code)
+    elif region_code:
+        where.append(f"{alias}.region_code LIKE ? ESCAPE '\\'")
+        params.append(like_prefix(region_prefix(region_code)))
+    scope, scope_params = scope_condition(principal, alias)
+    if scope:
+        where.append(scope)
+        params += scope_params
+    return where, params
+
+
+def day_bounds(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
+    """Whole days ``first`` … ``last`` (inclusive) as [start, end) moments."""
+    start = datetime.combine(first, time()) if first else None
+    end = datetime.combine(last, time()) + timedelta(days=1) if last else None
+    return start, end
+
+
 def _shape(row: dict[str, Any], principal: Principal) -> dict[str, Any]:
     try:
         evidence = orjson.loads(row["evidence"]) if row["evidence"] else {}
@@ -76,9 +140,50 @@ def _shape(row: dict[str, Any], principal: Principal) -> dict[str, Any]:
 
 RECENT_FIRST = "a.last_seen_at DESC, a.alert_id"
 _DERIVED_STATE = "CASE WHEN a.status = 'cleared' THEN 'closed' ELSE 'open' END"
+_TERMINAL = "('closed', 'dismissed')"
 
 
-def alert_conditions(principal: Principal, f: AlertFilter) -> tuple[list[str], list[Any], bool]:
+def not_terminal(dialect: str) -> str:
+    """An alert of ``alerts a`` whose workflow has not reached a terminal state (or has none).
+
+    DuckDB's NOT IN (a hash anti-join) beats its NOT EXISTS here; PostgreSQL plans NOT EXISTS
+    as an anti-join, where NOT IN may not fit work_mem. Alert ids are never null.
+    """
+    if dialect == "duckdb":
+        return (
+            "a.alert_id NOT IN (SELECT w.alert_id FROM alert_workflow w "
+            f"WHERE w.state IN {_TERMINAL})"
+        )
+    return (
+        "NOT EXISTS (SELECT 1 FROM alert_workflow w WHERE w.alert_id = a.alert_id "
+        f"AND w.state IN {_TERMINAL})"
+    )
+
+
+def _date_condition(f: AlertFilter) -> tuple[list[str], list[Any]]:
+    start, end = day_bounds(f.date_from, f.date_to)
+    if start is None and end is None:
+        return [], []
+    column = {"detected": "a.first_seen_at", "cleared": "a.cleared_at"}.get(
+        f.date_by, "a.occurred_at"
+    )
+    bounds = [(">=", start), ("<", end)]
+    if f.date_by != "closed":
+        parts = [f"{column} {op} ?" for op, value in bounds if value is not None]
+        return parts, [value for _, value in bounds if value is not None]
+    # finished in the period: the condition cleared then, or the handling closed then
+    cleared = " AND ".join(f"a.cleared_at {op} ?" for op, value in bounds if value is not None)
+    closed = " AND ".join(f"w.updated_at {op} ?" for op, value in bounds if value is not None)
+    values = [value for _, value in bounds if value is not None]
+    return [
+        f"(({cleared}) OR a.alert_id IN (SELECT w.alert_id FROM alert_workflow w "
+        f"WHERE w.state IN {_TERMINAL} AND {closed}))"
+    ], [*values, *values]
+
+
+def alert_conditions(
+    principal: Principal, f: AlertFilter, dialect: str = "duckdb"
+) -> tuple[list[str], list[Any], bool]:
     """(conditions on ``alerts a``, their parameters, whether they need ``alert_workflow w``)."""
     where: list[str] = []
     params: list[Any] = []
@@ -87,21 +192,28 @@ def alert_conditions(principal: Principal, f: AlertFilter) -> tuple[list[str], l
         ("a.level", f.level),
         ("a.rule", f.rule),
         ("a.rule_class", f.rule_class),
+        ("a.rule_type", f.rule_type),
         ("a.case_id", f.case_id),
-        ("a.department_code", f.department_code),
     ):
         if value:
             where.append(f"{column} = ?")
             params.append(value)
-    if f.region_code:
-        where.append("a.region_code LIKE ?")
-        params.append(region_prefix(f.region_code) + "%")
+    if f.case_prefix:
+        where.append("a.case_id LIKE ? ESCAPE '\\'")
+        params.append(like_prefix(f.case_prefix))
     joined = False
     if f.state in ("open", "closed"):
         # An alert the workflow has not reached yet has the state its status implies.
         where.append(f"COALESCE(w.state, {_DERIVED_STATE}) = ?")
         params.append(f.state)
         joined = True
+    elif f.state == UNFINISHED:
+        # COALESCE(w.state, …) NOT IN the terminal states, without joining every alert: no
+        # terminal workflow row, and either active or with a (non-terminal) workflow row.
+        where.append(
+            f"{not_terminal(dialect)} AND (a.status = 'active' OR a.alert_id IN "
+            "(SELECT w.alert_id FROM alert_workflow w))"
+        )
     elif f.state:
         # Other states exist only in the workflow: a semi-join, no join of every alert.
         where.append("a.alert_id IN (SELECT alert_id FROM alert_workflow WHERE state = ?)")
@@ -112,11 +224,30 @@ def alert_conditions(principal: Principal, f: AlertFilter) -> tuple[list[str], l
     if f.until:
         where.append("a.last_seen_at < ?")
         params.append(f.until)
-    scope, scope_params = scope_condition(principal)
-    if scope:
-        where.append(scope)
-        params += scope_params
-    return where, params, joined
+    dates, date_params = _date_condition(f)
+    where += dates
+    params += date_params
+    place, place_params = place_conditions(
+        principal,
+        "a",
+        department_code=f.department_code,
+        region_code=f.region_code,
+        region_only=f.region_only,
+    )
+    return where + place, params + place_params, joined
+
+
+def _source(joined: bool) -> str:
+    return (
+        "alerts a LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id" if joined else "alerts a"
+    )
+
+
+def count_alerts(db: Database, principal: Principal, f: AlertFilter) -> int:
+    """How many alerts the caller may see match the filter (the list's total)."""
+    where, params, joined = alert_conditions(principal, f, db.dialect)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    return int(db.scalar(f"SELECT COUNT(*) FROM {_source(joined)}{clause}", params) or 0)
 
 
 def list_alerts(
@@ -132,15 +263,12 @@ def list_alerts(
     Two short queries instead of one wide one: the page's ids come from the few columns the
     filter and the order read, then only those rows are read whole, with their workflow.
     """
-    where, params, joined = alert_conditions(principal, f)
+    where, params, joined = alert_conditions(principal, f, db.dialect)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    source = (
-        "alerts a LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id" if joined else "alerts a"
-    )
     ids = [
         str(r[0])
         for r in db.query(
-            f"SELECT a.alert_id FROM {source}{clause} ORDER BY {order} "
+            f"SELECT a.alert_id FROM {_source(joined)}{clause} ORDER BY {order} "
             f"LIMIT {int(limit)} OFFSET {int(offset)}",
             params,
         )

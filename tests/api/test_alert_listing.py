@@ -17,20 +17,24 @@ def _alert(
     state: str | None = None,
     org: str = "D1",
     minutes: int = 0,
+    occurred: datetime | None = None,
 ) -> None:
+    """An alert first seen on the day before T0; the anomaly arose then too unless
+    ``occurred`` says when."""
     seen = T0 - timedelta(days=1) + timedelta(minutes=minutes)
     db.execute(
         "INSERT INTO alerts (alert_id, case_id, rule, rule_class, rule_type, key, level, status, "
         "message, evidence, catalog_version, item_code, region_code, department_code, org_code, "
-        "first_seen_at, last_seen_at, level_changed_at, cleared_at) "
+        "occurred_at, first_seen_at, last_seen_at, level_changed_at, cleared_at) "
         "VALUES (?, ?, 'case_overdue', 'timeliness', '办理超期异常', '', 'red', ?, '办件已超期', "
-        "'{}', 1, 'ITEM-D1', '330102', ?, ?, ?, ?, ?, ?)",
+        "'{}', 1, 'ITEM-D1', '330102', ?, ?, ?, ?, ?, ?, ?)",
         [
             alert_id,
             f"C-{alert_id}",
             status,
             org,
             org,
+            occurred or seen,
             seen,
             seen,
             seen,

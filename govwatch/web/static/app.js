@@ -1,4 +1,5 @@
-// govwatch pages: draw charts from the JSON embedded in the page (ECharts served by this site),
+// govwatch pages: draw charts from the JSON embedded in the page (ECharts served by this site;
+// a click on a bar or a point opens the list it counts),
 // check a custom rule while it is typed, and follow background jobs' progress. Every chart
 // also has a table; without this script the pages still work.
 (function () {
@@ -6,6 +7,16 @@
   function data(id) {
     var el = document.getElementById(id);
     return el ? JSON.parse(el.textContent) : null;
+  }
+  // Every chart element carries the link of the list it counts (href, new_href, …: built by
+  // pages/dashboard.py charts()); a click follows it, as the numbers in the tables do.
+  function follow(params) {
+    var d = params.data || {};
+    var link = d.href;
+    if (link) { window.location.assign(link); }
+  }
+  function point(value, href, label) {
+    return { value: value, href: href, name: label };
   }
   if (window.echarts) {
     document.querySelectorAll("[data-chart]").forEach(function (el) {
@@ -22,20 +33,38 @@
           xAxis: { type: "category", data: rows.map(function (r) { return r.day.slice(5); }) },
           yAxis: { type: "value", minInterval: 1 },
           series: [
-            { name: "新增", type: "line", data: rows.map(function (r) { return r.new; }), color: "#a5161c" },
-            { name: "消除", type: "line", data: rows.map(function (r) { return r.closed; }), color: "#1f5fa8" }
+            { name: "新增", type: "line", color: "#a5161c", symbolSize: 8,
+              data: rows.map(function (r) { return point(r.new, r.new_href, r.day); }) },
+            { name: "消除", type: "line", color: "#1f5fa8", symbolSize: 8,
+              data: rows.map(function (r) { return point(r.closed, r.closed_href, r.day); }) }
+          ]
+        };
+      } else if (kind === "rates") {
+        var rates = data("data-rates") || [];
+        option = {
+          aria: { enabled: true }, tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + "%"; } },
+          legend: { data: ["超期率", "按时办结率"], top: 0 }, grid: { left: 44, right: 16, top: 32, bottom: 28 },
+          xAxis: { type: "category", data: rates.map(function (r) { return r.day.slice(5); }) },
+          yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
+          series: [
+            { name: "超期率", type: "line", color: "#a5161c", symbolSize: 8, connectNulls: false,
+              data: rates.map(function (r) { return point(r.overdue_rate, r.overdue_href, r.day); }) },
+            { name: "按时办结率", type: "line", color: "#2e7d32", symbolSize: 8, connectNulls: false,
+              data: rates.map(function (r) { return point(r.ontime_rate, r.ontime_href, r.day); }) }
           ]
         };
       } else {
-        var obj = data(el.getAttribute("data-source")) || {};
-        var keys = Object.keys(obj);
+        var bars = data(el.getAttribute("data-source")) || [];
         option = {
           aria: { enabled: true }, tooltip: {}, grid: { left: 110, right: 16, top: 8, bottom: 24 },
-          xAxis: { type: "value", minInterval: 1 }, yAxis: { type: "category", data: keys },
-          series: [{ type: "bar", data: keys.map(function (k) { return obj[k]; }), color: "#8f1d21" }]
+          xAxis: { type: "value", minInterval: 1 },
+          yAxis: { type: "category", data: bars.map(function (b) { return b.name; }) },
+          series: [{ type: "bar", color: "#8f1d21", cursor: "pointer",
+            data: bars.map(function (b) { return point(b.value, b.href, b.name); }) }]
         };
       }
       chart.setOption(option);
+      chart.on("click", follow);
       window.addEventListener("resize", function () { chart.resize(); });
     });
   }

@@ -1,0 +1,147 @@
+"""办件列表: finding cases by number, item, place, status, applied dates and timeliness.
+
+The case list page (``/cases``), its JSON twin and ``GET /api/v1/cases`` read through here.
+It lives in ``alerts`` beside the case view (:mod:`govwatch.alerts.case_view`): a case's
+timeliness (超期, 按时办结) is read from its alerts, as the dashboard's rates are
+(:mod:`govwatch.alerts.dashboard`), so that a rate's drill-down lists exactly the cases it
+counted.
+
+A page is two short queries, like the alert list: the page's ids from the columns the filter
+and the order read, then those cases with their item's name and their alert counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from govwatch.alerts.queries import day_bounds, like_prefix, place_conditions
+from govwatch.auth.principal import Principal
+from govwatch.storage import Database
+
+# What the timeliness filter may ask (vocabulary.CASE_TIMING_NAMES names them).
+TIMINGS = ("overdue", "ontime")
+STATUSES = ("applied", "open", "finished", "terminated")
+NEWEST_FIRST = "c.applied_at DESC NULLS LAST, c.case_id"
+_OVERDUE = "SELECT o.case_id FROM alerts o WHERE o.rule = 'case_overdue' AND o.status = 'active'"
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """``case_prefix`` is the beginning of a case number; ``item`` an item's code or part of
+    its name; ``region_code`` covers its subtree unless ``region_only``; ``applied_from`` and
+    ``applied_to`` whole days, both included; ``timing`` ``overdue`` (an active 办件超期 alert:
+    open past the deadline or finished late) or ``ontime`` (finished, not overdue)."""
+
+    case_prefix: str | None = None
+    item: str | None = None
+    department_code: str | None = None
+    region_code: str | None = None
+    region_only: bool = False
+    status: str | None = None
+    applied_from: date | None = None
+    applied_to: date | None = None
+    timing: str | None = None
+
+
+def case_conditions(principal: Principal, f: CaseFilter) -> tuple[list[str], list[Any]]:
+    """(conditions on ``cases c``, their parameters), within the caller's scope."""
+    where: list[str] = []
+    params: list[Any] = []
+    if f.case_prefix:
+        where.append("c.case_id LIKE ? ESCAPE '\\'")
+        params.append(like_prefix(f.case_prefix))
+    if f.item:
+        where.append(
+            "c.item_code IN (SELECT i.item_code FROM items i WHERE i.item_code = ? "
+            "OR i.name LIKE ? ESCAPE '\\')"
+        )
+        params += [f.item, "%" + like_prefix(f.item)]
+    if f.status:
+        where.append("c.status = ?")
+        params.append(f.status)
+    start, end = day_bounds(f.applied_from, f.applied_to)
+    if start is not None:
+        where.append("c.applied_at >= ?")
+        params.append(start)
+    if end is not None:
+        where.append("c.applied_at < ?")
+        params.append(end)
+    if f.timing == "overdue":
+        where.append(f"c.case_id IN ({_OVERDUE})")
+    elif f.timing == "ontime":
+        where.append(f"c.status = 'finished' AND c.case_id NOT IN ({_OVERDUE})")
+    place, place_params = place_conditions(
+        principal,
+        "c",
+        department_code=f.department_code,
+        region_code=f.region_code,
+        region_only=f.region_only,
+    )
+    return where + place, params + place_params
+
+
+def _clause(where: list[str]) -> str:
+    return f" WHERE {' AND '.join(where)}" if where else ""
+
+
+def count_cases(db: Database, principal: Principal, f: CaseFilter) -> int:
+    """How many cases the caller may see match the filter (the list's total)."""
+    where, params = case_conditions(principal, f)
+    return int(db.scalar(f"SELECT COUNT(*) FROM cases c{_clause(where)}", params) or 0)
+
+
+def list_cases(
+    db: Database, principal: Principal, f: CaseFilter, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """A page of the cases the caller may see, newest application first."""
+    where, params = case_conditions(principal, f)
+    ids = [
+        str(r[0])
+        for r in db.query(
+            f"SELECT c.case_id FROM cases c{_clause(where)} ORDER BY {NEWEST_FIRST} "
+            f"LIMIT {int(limit)} OFFSET {int(offset)}",
+            params,
+        )
+    ]
+    return cases_by_ids(db, ids)
+
+
+def cases_by_ids(db: Database, ids: list[str]) -> list[dict[str, Any]]:
+    """These cases, in the order given, with their item's name, their active alerts (count
+    and highest level) and whether they are overdue."""
+    if not ids:
+        return []
+    rows = db.query_dicts(
+        "SELECT c.case_id, c.item_code, i.name AS item_name, c.department_code, c.org_code, "
+        "c.region_code, c.channel, c.applied_at, c.accepted_at, c.finished_at, c.status, "
+        "COALESCE(al.active_alerts, 0) AS active_alerts, "
+        "CASE WHEN al.overdue > 0 THEN TRUE ELSE FALSE END AS overdue, "
+        "CASE al.top WHEN 3 THEN 'red' WHEN 2 THEN 'yellow' WHEN 1 THEN 'warning' END AS top_level "
+        "FROM cases c LEFT JOIN items i ON i.item_code = c.item_code LEFT JOIN ("
+        "SELECT a.case_id, COUNT(*) AS active_alerts, "
+        "SUM(CASE WHEN a.rule = 'case_overdue' THEN 1 ELSE 0 END) AS overdue, "
+        "MAX(CASE a.level WHEN 'red' THEN 3 WHEN 'yellow' THEN 2 ELSE 1 END) AS top "
+        "FROM alerts a WHERE a.status = 'active' AND a.case_id = ANY(?) GROUP BY a.case_id"
+        ") al ON al.case_id = c.case_id WHERE c.case_id = ANY(?)",
+        [ids, ids],
+    )
+    position = {case_id: i for i, case_id in enumerate(ids)}
+    rows.sort(key=lambda r: position[str(r["case_id"])])
+    for row in rows:
+        row["active_alerts"] = int(row["active_alerts"] or 0)
+        row["overdue"] = bool(row["overdue"])
+    return rows
+
+
+def iter_cases(
+    db: Database, principal: Principal, f: CaseFilter, *, batch: int = 5000, cap: int = 1_000_000
+) -> Iterator[dict[str, Any]]:
+    """Every matching case in the list's order, read a batch at a time (for exports)."""
+    for offset in range(0, cap, batch):
+        rows = list_cases(db, principal, f, min(batch, cap - offset), offset)
+        yield from rows
+        if len(rows) < batch:
+            return
