@@ -118,18 +118,10 @@ for _command in _leaves(cli):
     _command.params.extend(global_options(hidden=True))
     if _command.callback is not None:
         _command.callback = _remembering(_command.callback)
-    for _param in _command.params:
-        # a path's placeholder stays ASCII: click aligns help columns by characters, and the
-        # Chinese kind ("文件") it would show is two columns wide
-        if isinstance(_param, click.Option) and isinstance(_param.type, click.Path):
-            _kind = (
-                "FILE"
-                if not _param.type.dir_okay
-                else "DIR"
-                if not _param.type.file_okay
-                else "PATH"
-            )
-            _param.metavar = _param.metavar or _kind
+
+# Placeholders in Chinese ([选项], 文本, 批次编号…): click makes them in English from types and
+# names; click_text.install() already made its help columns count a Chinese character as two.
+click_text.localise(cli)
 
 
 def main() -> None:

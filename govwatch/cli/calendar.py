@@ -122,7 +122,7 @@ def notice_cmd(file: Path, fmt: str) -> None:
     """读取国务院办公厅节假日安排通知全文，列出其中的日期（不保存）。
 
     输出每个日期一行：date,type,name（type 为 holiday 放假 或 workday 调休上班，name 为节日），
-    可直接交给 govwatch calendar load；保存请用 govwatch calendar load --notice FILE。
+    可直接交给 govwatch calendar load；保存请用 govwatch calendar load --notice 文件。
     """
     notice = read_notice(file)
     if fmt == "json":
@@ -148,7 +148,7 @@ def notice_cmd(file: Path, fmt: str) -> None:
     "--notice",
     "is_notice",
     is_flag=True,
-    help="FILE 是国务院办公厅节假日安排通知的全文（而不是 date,type CSV）",
+    help="所给文件是国务院办公厅节假日安排通知的全文（而不是 date,type CSV）",
 )
 @db_option()
 @format_option()

@@ -8,12 +8,24 @@ of those two names. A message click adds later and this table lacks stays Englis
 
 The table must be installed before any command is defined: ``click.Path`` looks up its kind
 (file, directory, path) when it is constructed. ``govwatch/cli/__init__.py`` installs it first.
+
+Two things click writes without gettext are put into Chinese by :func:`localise`, run over the
+whole command tree once every command is registered: the placeholders (``[OPTIONS]``,
+``COMMAND [ARGS]...``, a type's name such as ``TEXT`` or ``INTEGER``, an argument's name such as
+``ROUND_ID``), from :data:`TYPE_METAVARS` and :data:`ARGUMENT_NAMES`. And click measures help
+columns in characters: :func:`install` makes it measure display columns (a Chinese character is
+two), so that Chinese placeholders keep the help texts in one column and wrapped lines within
+the width. ``tests/cli/test_help_chinese.py`` walks every command's help and fails on English.
 """
 
 from __future__ import annotations
 
 import importlib
+import unicodedata
 from typing import Any
+
+import click
+from click._compat import _ansi_re, strip_ansi
 
 MESSAGES: dict[str, str] = {
     # help pages
@@ -106,6 +118,55 @@ PLURALS: dict[tuple[str, str], str] = {
 # Type names click puts into messages as they are (``number_type``), not through gettext.
 TYPE_NAMES = {"integer": "整数", "float": "数值", "text": "文本", "boolean": "是/否取值"}
 
+# Placeholders of options (click's type names, and the ones commands give), in Chinese.
+TYPE_METAVARS = {
+    "TEXT": "文本",
+    "INTEGER": "整数",
+    "INTEGER RANGE": "整数",
+    "FLOAT": "数值",
+    "FLOAT RANGE": "数值",
+    "BOOLEAN": "是/否",
+    "FILENAME": "文件名",
+    "PATH": "路径",
+    "FILE": "文件",
+    "DIR": "目录",
+    "DATE": "日期",
+    "TIME": "时刻",
+    "URL": "地址",
+    "RULE=RATE": "规则=比例",
+}
+
+# Placeholders of arguments, by the argument's name (click would show the name in capitals).
+ARGUMENT_NAMES = {
+    "appeal_id": "申诉编号",
+    "assignment": "字段=值",
+    "entry_id": "记录编号",
+    "file": "文件",
+    "files": "文件",
+    "ids": "记录编号",
+    "more_events": "事件文件",
+    "name": "名称",
+    "org_code": "机构编码",
+    "path": "文件",
+    "paths": "文件",
+    "questionnaire_id": "问卷编号",
+    "rating_id": "评价编号",
+    "round_id": "批次编号",
+    "rule_id": "规则编号",
+    "token_id": "令牌编号",
+    "url": "网址",
+    "username": "用户名",
+    "value": "取值",
+    "webhook_id": "推送编号",
+    "year": "年份",
+}
+
+OPTIONS_METAVAR = "[选项]"
+SUBCOMMAND_METAVARS = {
+    "COMMAND [ARGS]...": "命令 [参数]...",
+    "[COMMAND] [ARGS]...": "[命令] [参数]...",
+}
+
 _CLICK_MODULES = (
     "click.core",
     "click.decorators",
@@ -146,11 +207,91 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _Template(found)
 
 
+def _char_width(ch: str) -> int:
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    """How many terminal columns ``text`` takes (a Chinese character two; colours none)."""
+    return sum(_char_width(ch) for ch in strip_ansi(text))
+
+
+def _truncate_to_width(text: str, columns: int) -> str:
+    """The longest start of ``text`` that fits in ``columns`` (at least one character), never
+    cutting inside a colour escape: click's ``_truncate_visible`` by display width."""
+    if columns <= 0:
+        return ""
+    used, i, cut = 0, 0, 0
+    while i < len(text):
+        escape = _ansi_re.match(text, i)
+        if escape is not None:
+            i = escape.end()
+            continue
+        width = _char_width(text[i])
+        if used + width > columns:
+            return text[: cut or i + 1]
+        used += width
+        i += 1
+        cut = i
+    return text[:cut]
+
+
 def install() -> None:
-    """Put the Chinese lookups in place of click's ``_`` and ``ngettext`` (idempotent)."""
+    """Put the Chinese lookups in place of click's ``_`` and ``ngettext``, and make its help
+    formatter measure display columns (idempotent)."""
     for name in _CLICK_MODULES:
         module = importlib.import_module(name)
         if hasattr(module, "_"):
             setattr(module, "_", gettext)  # noqa: B010 - click's own name for gettext
         if hasattr(module, "ngettext"):
             setattr(module, "ngettext", ngettext)  # noqa: B010
+    formatting = importlib.import_module("click.formatting")
+    wrapping = importlib.import_module("click._textwrap")
+    setattr(formatting, "term_len", display_width)  # noqa: B010 - click's own names
+    setattr(wrapping, "term_len", display_width)  # noqa: B010
+    setattr(wrapping, "_truncate_visible", _truncate_to_width)  # noqa: B010
+
+
+def _option_metavar(option: click.Option, ctx: click.Context) -> str | None:
+    if option.is_flag or option.count:
+        return None
+    if option.metavar is not None:
+        return TYPE_METAVARS.get(option.metavar, option.metavar)
+    if option.type.get_metavar(option, ctx) is not None:  # a choice lists its values
+        return None
+    name = option.type.name.upper()
+    return TYPE_METAVARS.get(name, name) + ("..." if option.nargs != 1 else "")
+
+
+def _argument_metavar(argument: click.Argument, ctx: click.Context) -> str | None:
+    if argument.metavar is not None or argument.type.get_metavar(argument, ctx) is not None:
+        return None
+    name = str(argument.name)
+    shown = ARGUMENT_NAMES.get(name, name.upper())
+    if not argument.required:
+        shown = f"[{shown}]"
+    return shown + ("..." if argument.nargs != 1 else "")
+
+
+def localise(command: click.Command) -> None:
+    """Chinese placeholders for ``command`` and every command under it (run once, after the
+    commands are registered)."""
+    ctx = click.Context(command)
+    if command.options_metavar == "[OPTIONS]":
+        command.options_metavar = OPTIONS_METAVAR
+    for param in command.params:
+        if isinstance(param, click.Option):
+            shown = _option_metavar(param, ctx)
+        elif isinstance(param, click.Argument):
+            shown = _argument_metavar(param, ctx)
+        else:
+            shown = None
+        if shown is not None:
+            param.metavar = shown
+    if isinstance(command, click.Group):
+        if command.subcommand_metavar in SUBCOMMAND_METAVARS:
+            command.subcommand_metavar = SUBCOMMAND_METAVARS[command.subcommand_metavar]
+        for sub in command.commands.values():
+            localise(sub)

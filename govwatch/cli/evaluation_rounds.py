@@ -87,8 +87,8 @@ def presets_command() -> None:
 @click.argument("round_id")
 @click.option("--name", required=True, help="批次名称")
 @click.option("--system", "system_ref", required=True, help="指标体系 YAML 或预置名")
-@click.option("--from", "start", required=True, help="评估期间开始日期 YYYY-MM-DD")
-@click.option("--to", "end", required=True, help="评估期间结束日期 YYYY-MM-DD")
+@click.option("--from", "start", required=True, metavar="DATE", help="评估期间开始日期 YYYY-MM-DD")
+@click.option("--to", "end", required=True, metavar="DATE", help="评估期间结束日期 YYYY-MM-DD")
 @click.option(
     "--kind",
     type=click.Choice(UNIT_KINDS),

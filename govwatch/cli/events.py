@@ -121,7 +121,7 @@ def quarantine_fix(
     unset_field: str | None,
     db_url: str,
 ) -> None:
-    """修正一条隔离记录：FIELD=VALUE、--unset FIELD 或 --raw JSON。"""
+    """修正一条隔离记录：字段=值、--unset 字段 或 --raw 整条记录（JSON）。"""
     db = connect(db_url)
     try:
         if raw_text is not None:
@@ -132,7 +132,7 @@ def quarantine_fix(
             name, value = assignment.split("=", 1)
             quarantine.fix(db, entry_id, name.strip(), value)
         else:
-            raise GovwatchError("请给出 FIELD=VALUE、--unset FIELD 或 --raw JSON")
+            raise GovwatchError("请给出 字段=值、--unset 字段 或 --raw 整条记录（JSON）")
     finally:
         db.close()
     click.echo(f"已修正隔离记录 {entry_id}；用 govwatch quarantine retry 重新提交", err=True)
