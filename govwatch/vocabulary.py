@@ -482,3 +482,24 @@ RULE_PARAM_LABELS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(
         "risk_measure_violated.low_level": ("低风险点的级别", ""),
     }
 )
+
+
+# --- Lists and the dashboard's drill-down (issue 14 items 5 and 9; alerts/queries.py,
+# alerts/case_list.py, pages/alerts.py, pages/case_list.py) ---------------------------------
+
+# Which moment of an alert a date filter reads (queries.DATE_BASES).
+DATE_BASIS_NAMES: Final = _table(
+    {
+        "occurred": "发生时间",
+        "detected": "发现时间",
+        "cleared": "消除时间",
+        "closed": "办结时间",
+    }
+)
+
+# A filter of the alert list over several handling states at once.
+STATE_FILTER_NAMES: Final = _table({"unfinished": "未办结（待处理至整改中）"})
+
+# A case's timeliness as the case list filters it (case_list.TIMINGS).
+CASE_TIMING_NAMES: Final = _table({"overdue": "超期", "ontime": "按时办结"})
+

@@ -13,6 +13,7 @@ from govwatch.web.api.jobs import install as install_jobs
 from govwatch.web.pages import (
     alerts,
     calendar,
+    case_list,
     cases,
     dashboard,
     evaluations,
@@ -30,6 +31,7 @@ for module in (
     login,
     dashboard,
     alerts,
+    case_list,  # 办件列表 and case search (issue 14 item 5)
     cases,
     rules,
     items,

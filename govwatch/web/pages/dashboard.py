@@ -15,7 +15,6 @@ tests/web/test_dashboard_links.py checks by following every one.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -30,15 +29,10 @@ from govwatch.auth.principal import Principal
 from govwatch.vocabulary import CLASS_NAMES
 from govwatch.web.api.deps import DB, Caller, Clock, pool_of
 from govwatch.web.pages.base import has_table, json_response, login_redirect, render, wants_json
+from govwatch.web.pages.paging import refused_json
 
 router = APIRouter()
 DEFAULT_DAYS = 30
-
-
-def refused_json(message: str) -> Response:
-    """422 ``{"detail": message}``: what a JSON twin answers for a filter it cannot use."""
-    body = json.dumps({"detail": message}, ensure_ascii=False)
-    return Response(body, status_code=422, media_type="application/json; charset=utf-8")
 
 
 def href(path: str, **params: object) -> str:
