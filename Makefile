@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml package.json package-lock.json | $(APT_STAMP)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[web,spark,dev]'
-	# ECharts, pinned in package-lock.json, copied into the app's static files (no CDN)
+	# ECharts and Swagger UI (for /docs), pinned in package-lock.json, copied into the app's static
+	# files by package.json's postinstall (no CDN)
 	mkdir -p govwatch/web/static/vendor && npm ci --no-audit --no-fund --loglevel=error
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)

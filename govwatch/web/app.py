@@ -1,7 +1,8 @@
 """The FastAPI app factory: the JSON API, and the place where pages are mounted.
 
 ``create_app(db_url)`` opens a connection pool (migrating the database once), maps govwatch's
-errors to HTTP answers (``{"detail": "…"}``: 400 bad input, 401, 403, 404, 409), includes the
+errors to HTTP answers (``{"detail": "…"}``: 400 bad input, 401, 403, 404, 409; the framework's own
+answers, an unknown URL or a crash, in Chinese too: :mod:`govwatch.web.api.errors`), includes the
 API under ``/api/v1`` and then every module of :data:`PAGE_MODULES` that exists: a module there
 defines ``register(app: FastAPI) -> None`` and adds its routers (server-rendered pages under
 ``govwatch/web/pages/``), static files and templates. Pages reuse the API's dependencies in
@@ -17,7 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govwatch import __version__
@@ -30,10 +32,17 @@ from govwatch.auth.errors import (
 from govwatch.errors import DatabaseBusyError, GovwatchError
 from govwatch.web.api import api_router
 from govwatch.web.api.deps import SAFE_METHODS, Pool
+from govwatch.web.api.errors import chinese_detail, status_message
 from govwatch.web.api.reconnect import Reconnect
 
 # Modules that add pages to the app, each with ``register(app)``; missing ones are skipped.
-PAGE_MODULES = ("govwatch.web.pages", "govwatch.web.pages.item_export")
+# ``site`` (the offline /docs, the favicon, error pages for browsers) replaces the JSON-only
+# error answers below with ones that give a browser a Chinese page.
+PAGE_MODULES = (
+    "govwatch.web.pages",
+    "govwatch.web.pages.item_export",
+    "govwatch.web.pages.site",
+)
 
 _STATUS = (
     (AuthenticationError, 401),
@@ -51,11 +60,28 @@ def status_of(exc: GovwatchError) -> int:
     return 400
 
 
-async def _govwatch_error(request: Request, exc: Exception) -> JSONResponse:
+async def govwatch_error_json(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GovwatchError)
     status = status_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+
+
+async def http_error_json(request: Request, exc: Exception) -> Response:
+    """The framework's refusals (404 unknown URL, 405, …) as ``{"detail": "<Chinese>"}``."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code < 200 or exc.status_code in (204, 205, 304):  # answers without a body
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(
+        {"detail": chinese_detail(exc.status_code, exc.detail)},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def server_error_json(request: Request, exc: Exception) -> JSONResponse:
+    """An unexpected error: 500 with a Chinese message (the error itself goes to the log)."""
+    return JSONResponse({"detail": status_message(500)}, status_code=500)
 
 
 class ForgetOnWrite:
@@ -156,11 +182,16 @@ def create_app(db_url: str) -> FastAPI:
         version=__version__,
         description="互联网+政务服务 电子监察与评估评价 API",
         openapi_url="/openapi.json",
+        # served from local files by govwatch.web.pages.site (FastAPI's own load from a CDN)
+        docs_url=None,
+        redoc_url=None,
         lifespan=lifespan,
     )
     app.state.pool = pool
     app.state.db_url = db_url
-    app.add_exception_handler(GovwatchError, _govwatch_error)
+    app.add_exception_handler(GovwatchError, govwatch_error_json)
+    app.add_exception_handler(StarletteHTTPException, http_error_json)
+    app.add_exception_handler(Exception, server_error_json)
     app.add_middleware(ForgetOnWrite, pool=pool)
     app.add_middleware(Reconnect, pool=pool)  # a lost database connection: 503, reads retried
     app.add_middleware(RefuseNul)  # outermost: before any route or cache reads a parameter
