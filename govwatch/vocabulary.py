@@ -285,12 +285,160 @@ WORKFLOW_ACTION_NAMES: Final = _table(
     }
 )
 
-# Who acted when no person did (the rule engine, the sweeper).
-SYSTEM_ACTOR_NAME: Final = "系统自动"
+# Who acted when no person did (the rule engine, the sweeper), in a handling log.
+SYSTEM_ACTOR_NAME: Final = "系统"
 
 # Changes of an alert's condition recorded by the rule engine (alert_history.change).
 CONDITION_CHANGE_NAMES: Final = _table(
     {"raised": "发现", "level": "级别变化", "cleared": "消除", "reopened": "重现"}
+)
+
+# --- What an alert's evidence says (govwatch/alerts/evidence_text.py) ------------------------
+
+# The label of each evidence field the built-in rules record, by key; ``rule.key`` where one
+# rule means something narrower by the key (a step's start, a suspension's start). Units,
+# shown with the number they count (``3 个工作日``), have labels for custom and unknown uses.
+EVIDENCE_FIELD_NAMES: Final = _table(
+    {
+        "deadline": "承诺办结期限",
+        "elapsed": "已用时间",
+        "remaining": "剩余时间",
+        "limit_days": "时限",
+        "unit": "计时单位",
+        "warn_days": "提前预警",
+        "provisional": "期限为暂定",
+        "step": "环节",
+        "started_at": "开始时间",
+        "ended_at": "结束时间",
+        "days_late": "超出时间",
+        "still_open": "仍在办理",
+        "status": "办件状态",
+        "finished_at": "办结时间",
+        "promised_deadline": "承诺办结期限",
+        "promised_unit": "承诺时限单位",
+        "promised_days_late": "超出承诺期限",
+        "legal_deadline": "法定办结期限",
+        "legal_unit": "法定时限单位",
+        "legal_days_late": "超出法定期限",
+        "legal_overdue": "已超法定期限",
+        "result": "办结结果",
+        "flow_seq": "在流程中的顺序",
+        "after_step": "先于它开始的后续环节",
+        "after_flow_seq": "后续环节在流程中的顺序",
+        "kind": "事件",
+        "problem": "问题",
+        "event_id": "事件编号",
+        "occurred_at": "发生时间",
+        "count": "同类事件数",
+        "requests": "补正告知次数",
+        "max_requests": "允许的补正告知次数",
+        "start_event_id": "开始事件编号",
+        "procedure_type": "特别程序类型",
+        "days": "持续时间",
+        "max_days": "允许的最长时间",
+        "returns": "退回次数",
+        "max_returns": "允许的退回次数",
+        "missing_reason": "缺少理由",
+        "missing_legal_basis": "缺少法律依据",
+        "material": "材料",
+        "accepted_at": "受理时间",
+        "item_code": "事项编码",
+        "event_kind": "事件",
+        "promised_finish_at": "受理时承诺的办结时间",
+        "tier": "裁量档次",
+        "decided_value": "决定值",
+        "min_value": "档次下限",
+        "max_value": "档次上限",
+        "payments": "收费笔数",
+        "amount_yuan": "收费合计",
+        "paid_yuan": "实收合计",
+        "expected_yuan": "按收费标准应收",
+        "quantity": "计费数量",
+        "tolerance": "允许差额",
+        "measure": "防控措施",
+        "risk_level": "风险等级",
+        "actor": "经办人",
+        "near_deadline.limit_days": "承诺时限",
+        "step_overdue.started_at": "环节开始时间",
+        "step_overdue.ended_at": "环节结束时间",
+        "step_overdue.limit_days": "环节时限",
+        "step_out_of_order.started_at": "本环节开始时间",
+        "special_procedure_overrun.started_at": "特别程序开始时间",
+        "special_procedure_overrun.ended_at": "特别程序结束时间",
+        "special_procedure_overrun.limit_days": "特别程序时限",
+        "special_procedure_overrun.days": "已用时间",
+        "long_suspension.started_at": "中止开始时间",
+        "long_suspension.ended_at": "恢复计时时间",
+        "long_suspension.days": "中止时间",
+        "result_without_reason.kind": "办结或终止",
+        "adverse_decision_without_basis.kind": "决定",
+        "promise_mismatch.event_id": "受理事件编号",
+        "promise_mismatch.limit_days": "事项承诺时限",
+        "promise_mismatch.promised_deadline": "按承诺时限计算的期限",
+        "risk_measure_violated.occurred_at": "事件时间",
+    }
+)
+
+# What was wrong with an event's place in a case (event_out_of_order's ``problem``).
+EVENT_ORDER_PROBLEM_NAMES: Final = _table(
+    {
+        "before_accept": "受理前发生",
+        "without_request": "无对应的补正告知",
+        "without_start": "无对应的特别程序开始",
+        "without_suspend": "无对应的中止",
+        "after_end": "办结或终止后发生",
+    }
+)
+
+# What was wrong with a decision's discretion (discretion_out_of_band's ``problem``).
+DISCRETION_PROBLEM_NAMES: Final = _table(
+    {"unknown_tier": "档次不在裁量基准中", "out_of_band": "决定值超出档次范围"}
+)
+
+# A yes/no value (a flag of the evidence, an item's online features), by its text.
+YES_NO_NAMES: Final = _table({"True": "是", "False": "否"})
+
+# The fields of a canonical event (spec/data.md §2), as a correction names the field it changed.
+EVENT_FIELD_NAMES: Final = _table(
+    {
+        "item_code": "事项编码",
+        "occurred_at": "发生时间",
+        "actor": "经办人",
+        "org_code": "办理单位",
+        "applicant_type": "申请者类型",
+        "applicant_name": "申请人姓名",
+        "applicant_id_type": "申请人证件类型",
+        "applicant_id": "申请人证件号码",
+        "phone": "联系电话",
+        "channel": "办理形式",
+        "materials": "申请材料",
+        "case_kind": "办件类型",
+        "promised_finish_at": "承诺办结时间",
+        "reason": "理由",
+        "legal_basis": "法律依据",
+        "step": "环节",
+        "action": "业务动作",
+        "opinion": "办理意见",
+        "procedure_kind": "特别程序种类",
+        "procedure_type": "特别程序类型",
+        "limit": "时限",
+        "limit_unit": "时限单位",
+        "approved_by": "批准人",
+        "result": "办结结果",
+        "license_no": "证照编号",
+        "tier": "裁量档次",
+        "decided_value": "决定值",
+        "amount": "金额",
+        "fee_item": "收费项目",
+        "quantity": "数量",
+        "level": "满意度",
+        "text": "评价内容",
+        "handler": "经办人",
+        "relation": "关联关系",
+        "field": "更正的字段",
+        "old": "原值",
+        "new": "新值",
+    }
 )
 
 # Supervision orders (督办单): states and moves.
@@ -401,46 +549,19 @@ JOB_STAGE_NAMES: Final = _table(
 # The marks of a health check (govwatch doctor, the administrator's 系统检查 page).
 HEALTH_STATUS_NAMES: Final = _table({"ok": "正常", "warn": "提示", "fail": "需处理"})
 
-# Every table above, by name: what the tests and the docs walk.
-TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
-    {
-        "LEVEL_NAMES": LEVEL_NAMES,
-        "CLASS_NAMES": CLASS_NAMES,
-        "RULE_NAMES": RULE_NAMES,
-        "RISK_MEASURE_NAMES": RISK_MEASURE_NAMES,
-        "SCOPE_NAMES": SCOPE_NAMES,
-        "EVENT_KIND_NAMES": EVENT_KIND_NAMES,
-        "FINISH_RESULT_NAMES": FINISH_RESULT_NAMES,
-        "ITEM_TYPE_NAMES": ITEM_TYPE_NAMES,
-        "ITEM_LEVEL_NAMES": ITEM_LEVEL_NAMES,
-        "CASE_KIND_NAMES": CASE_KIND_NAMES,
-        "UNIT_NAMES": UNIT_NAMES,
-        "APPLICANT_TYPE_NAMES": APPLICANT_TYPE_NAMES,
-        "CHANNEL_NAMES": CHANNEL_NAMES,
-        "SATISFACTION_NAMES": SATISFACTION_NAMES,
-        "STEP_ACTION_NAMES": STEP_ACTION_NAMES,
-        "PROCEDURE_KIND_NAMES": PROCEDURE_KIND_NAMES,
-        "ONLINE_DEPTH_NAMES": ONLINE_DEPTH_NAMES,
-        "PAUSE_KIND_NAMES": PAUSE_KIND_NAMES,
-        "CASE_STATUS_NAMES": CASE_STATUS_NAMES,
-        "ALERT_STATUS_NAMES": ALERT_STATUS_NAMES,
-        "WORKFLOW_STATE_NAMES": WORKFLOW_STATE_NAMES,
-        "WORKFLOW_ACTION_NAMES": WORKFLOW_ACTION_NAMES,
-        "CONDITION_CHANGE_NAMES": CONDITION_CHANGE_NAMES,
-        "ORDER_STATE_NAMES": ORDER_STATE_NAMES,
-        "ORDER_ACTION_NAMES": ORDER_ACTION_NAMES,
-        "ROLE_NAMES": ROLE_NAMES,
-        "PERMISSION_NAMES": PERMISSION_NAMES,
-        "ORG_KIND_NAMES": ORG_KIND_NAMES,
-        "ROUND_STAGE_NAMES": ROUND_STAGE_NAMES,
-        "DAY_KIND_NAMES": DAY_KIND_NAMES,
-        "HOLIDAY_NAMES": HOLIDAY_NAMES,
-        "JOB_KIND_NAMES": JOB_KIND_NAMES,
-        "JOB_STATUS_NAMES": JOB_STATUS_NAMES,
-        "JOB_STAGE_NAMES": JOB_STAGE_NAMES,
-        "HEALTH_STATUS_NAMES": HEALTH_STATUS_NAMES,
-    }
-)
+
+def __getattr__(name: str) -> Mapping[str, Mapping[str, str]]:
+    """``TABLES``: every table of this module (a ``*_NAMES`` mapping), by name, wherever in the
+    file it is defined: the tests and the docs walk it, and a table added later is walked too."""
+    if name != "TABLES":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return MappingProxyType(
+        {
+            key: value
+            for key, value in globals().items()
+            if key.endswith("_NAMES") and isinstance(value, Mapping)
+        }
+    )
 
 
 def rule_name(rule_id: str) -> str:

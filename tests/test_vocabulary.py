@@ -202,10 +202,55 @@ def test_every_label_is_chinese_and_every_table_listed() -> None:
         for name, value in vars(vocabulary).items()
         if name.endswith("_NAMES") and isinstance(value, Mapping)
     }
-    assert set(public) == set(vocabulary.TABLES), "list every table in vocabulary.TABLES"
+    # TABLES is read when asked, so a table appended at the end of the module is listed too
+    assert set(public) == set(vocabulary.TABLES), "every *_NAMES table is in vocabulary.TABLES"
+    assert {"LEVEL_NAMES", "RULE_NAMES", "EVIDENCE_FIELD_NAMES"} <= set(vocabulary.TABLES)
     for name, table in vocabulary.TABLES.items():
         for code, text in table.items():
+            assert isinstance(code, str) and isinstance(text, str), (name, code)
             assert CJK.search(text), f"{name}[{code!r}] = {text!r} is not Chinese"
+
+
+def test_every_evidence_field_of_the_catalog_has_a_label() -> None:
+    """An alert's evidence is shown field by field: every key a built-in rule records, and a
+    rule-specific label only for a key that rule records."""
+    keys = sorted({key for rule in DEFAULT_RULES for key in rule.evidence})
+    _assert_labelled(vocabulary.EVIDENCE_FIELD_NAMES, keys, "evidence keys")
+    evidence = {rule.id: set(rule.evidence) for rule in DEFAULT_RULES}
+    for code in vocabulary.EVIDENCE_FIELD_NAMES:
+        if "." in code:
+            rule, key = code.split(".", 1)
+            assert key in evidence.get(rule, set()), f"{code}: {rule} records no {key}"
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "table"),
+    [
+        ("event_out_of_order", vocabulary.EVENT_ORDER_PROBLEM_NAMES),
+        ("discretion_out_of_band", vocabulary.DISCRETION_PROBLEM_NAMES),
+    ],
+)
+def test_every_problem_a_rule_reports_has_a_label(rule_id: str, table: Mapping[str, str]) -> None:
+    """The ``problem`` codes are read from the rule's own query, not copied."""
+    rule = next(r for r in DEFAULT_RULES if r.id == rule_id)
+    problems = sorted(set(re.findall(r"(?:THEN|ELSE) '([a-z_]+)'", rule.sql)))
+    _assert_labelled(table, problems, f"problems of {rule_id}")
+    assert set(table) == set(problems)
+
+
+def test_event_fields_named_by_the_spec_have_labels() -> None:
+    """A correction names the field it changed: every field of spec/data.md §2 has a label."""
+    text = _spec("data.md")
+    fields = [_ticked(row[0])[0] for row in _table_rows(text, "| field |") if row[0]]
+    kinds = _table_rows(text, "| kind | meaning | fields |")
+    event_fields = {
+        name.strip("`")
+        for row in kinds
+        for name in re.findall(r"`([a-z_]+)`", row[2])
+        if not re.fullmatch(r"\d+|pass|return|other", name)
+    }
+    common = [f for f in ("item_code", "occurred_at", "actor", "org_code") if f in fields]
+    _assert_labelled(vocabulary.EVENT_FIELD_NAMES, sorted(event_fields | set(common)), "fields")
 
 
 def test_label_falls_back_to_the_code() -> None:
@@ -214,6 +259,8 @@ def test_label_falls_back_to_the_code() -> None:
     assert vocabulary.label(vocabulary.LEVEL_NAMES, "purple") == "purple"
     assert vocabulary.label(vocabulary.LEVEL_NAMES, None) == ""
     assert vocabulary.unit_name(None) == "工作日"
+    assert vocabulary.label(vocabulary.YES_NO_NAMES, True) == "是"
+    assert vocabulary.label(vocabulary.YES_NO_NAMES, False) == "否"
 
 
 def _label_dicts(tree: ast.AST) -> list[tuple[int, dict[str, str]]]:

@@ -11,14 +11,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+import orjson
+
+from govwatch.alerts.evidence_text import duration, key_text, moment_text, sentence
 from govwatch.alerts.queries import alert_history, case_alerts
 from govwatch.auth.errors import ForbiddenError, NotFoundError
 from govwatch.auth.masking import mask_record, pii_present
 from govwatch.auth.pii_log import log_view
 from govwatch.auth.principal import Principal
 from govwatch.storage import Database
+from govwatch.vocabulary import (
+    APPLICANT_TYPE_NAMES,
+    CASE_KIND_NAMES,
+    CHANNEL_NAMES,
+    EVENT_FIELD_NAMES,
+    EVENT_KIND_NAMES,
+    FINISH_RESULT_NAMES,
+    PROCEDURE_KIND_NAMES,
+    SATISFACTION_NAMES,
+    STEP_ACTION_NAMES,
+    label,
+    rule_name,
+)
 
 # How far past the first event the timeline draws working and rest days.
 TIMELINE_DAYS = 420
@@ -119,3 +136,145 @@ def read_case(db: Database, caller: Principal, case_id: str, at: datetime, route
         first = min(e["occurred_at"] for e in events).date()
         rest = _rest_days(db, first, first + timedelta(days=TIMELINE_DAYS))
     return CaseView(case, events, deadlines, item, alerts, rest, not caller.pii_entitled)
+
+
+# --- What the case page reads, by name ------------------------------------------------------
+
+
+def _materials(value: object) -> list[tuple[str, bool | None]]:
+    """(name, provided) of an event's materials (JSON text of names or of objects)."""
+    try:
+        items = orjson.loads(value) if isinstance(value, str | bytes) else value
+    except orjson.JSONDecodeError:
+        return [(str(value), None)]
+    if not isinstance(items, list):
+        return []
+    out: list[tuple[str, bool | None]] = []
+    for item in items:
+        if isinstance(item, dict):
+            given = item.get("provided")
+            out.append((str(item.get("name") or ""), None if given is None else bool(given)))
+        else:
+            out.append((str(item), None))
+    return out
+
+
+def _number(value: object) -> str:
+    if isinstance(value, float | Decimal) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _event_content(e: dict[str, Any]) -> tuple[str, str]:
+    """(what an event says, the codes behind it for a title) in Chinese."""
+    kind = str(e.get("kind"))
+    parts: list[str] = []
+    codes: list[str] = []
+    if kind == "apply":
+        if e.get("channel"):
+            parts.append(f"办理形式 {label(CHANNEL_NAMES, e['channel'])}")
+            codes.append(f"办理形式代码 {e['channel']}")
+        if e.get("applicant_type"):
+            parts.append(f"申请者 {label(APPLICANT_TYPE_NAMES, e['applicant_type'])}")
+            codes.append(f"申请者类型代码 {e['applicant_type']}")
+        given = _materials(e.get("materials"))
+        missing = [name for name, provided in given if provided is False]
+        if given:
+            parts.append(
+                f"材料 {len(given)} 件" + (f"（未提交：{'、'.join(missing)}）" if missing else "")
+            )
+    elif kind == "accept":
+        if e.get("case_kind"):
+            parts.append(label(CASE_KIND_NAMES, e["case_kind"]))
+        if e.get("promised_finish_at"):
+            parts.append(f"承诺办结 {moment_text(e['promised_finish_at'])}")
+    elif kind in ("supplement_request", "supplement_received"):
+        names = "、".join(name for name, _ in _materials(e.get("materials")))
+        if names:
+            parts.append(("需补正：" if kind == "supplement_request" else "收讫：") + names)
+    elif kind in ("step_start", "step_end"):
+        if e.get("step"):
+            parts.append(str(e["step"]))
+        if e.get("action"):
+            parts.append(label(STEP_ACTION_NAMES, e["action"]))
+            codes.append(f"业务动作 {e['action']}")
+    elif kind == "special_start":
+        if e.get("procedure_kind"):
+            parts.append(label(PROCEDURE_KIND_NAMES, e["procedure_kind"]))
+        if e.get("procedure_type"):
+            parts.append(str(e["procedure_type"]))
+        if e.get("limit_days") is not None:
+            parts.append(f"时限 {duration(e['limit_days'], e.get('limit_unit'))}")
+    elif kind == "special_end" and e.get("result"):
+        parts.append(str(e["result"]))
+    elif kind == "finish":
+        if e.get("result") is not None:
+            parts.append(label(FINISH_RESULT_NAMES, e["result"]))
+            codes.append(f"办结结果代码 {e['result']}")
+        if e.get("license_no"):
+            parts.append(f"证照编号 {e['license_no']}")
+        if e.get("tier"):
+            value = e.get("decided_value")
+            parts.append(
+                f"裁量档次 {e['tier']}" + ("" if value is None else f"，决定值 {_number(value)}")
+            )
+    elif kind == "payment":
+        if e.get("fee_item"):
+            parts.append(str(e["fee_item"]))
+        if e.get("amount") is not None:
+            parts.append(f"{float(e['amount']):.2f} 元")
+        if e.get("quantity") is not None:
+            parts.append(f"数量 {_number(e['quantity'])}")
+    elif kind == "rating":
+        if e.get("level"):
+            parts.append(label(SATISFACTION_NAMES, e["level"]))
+            codes.append(f"满意度代码 {e['level']}")
+        if e.get("channel"):
+            parts.append(str(e["channel"]))
+    elif kind == "correction":
+        field = label(EVENT_FIELD_NAMES, e.get("field"))
+        parts.append(
+            f"{field}：{e.get('old_value') or '（空）'} → {e.get('new_value') or '（空）'}"
+        )
+    elif kind == "relation":
+        parts.append(f"经办人 {e.get('handler') or '—'} 与申请人：{e.get('relation') or '关联'}")
+    return "，".join(parts), "；".join(codes)
+
+
+def event_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The case's events as the page's table reads them: kind and content by name."""
+    rows = []
+    for e in events:
+        content, codes = _event_content(e)
+        note = "；".join(
+            str(e[k]) for k in ("reason", "legal_basis", "opinion", "text") if e.get(k)
+        )
+        if e.get("kind") == "rating":
+            note = str(e.get("text") or "")
+        rows.append(
+            {
+                "at": e.get("occurred_at"),
+                "kind": e.get("kind"),
+                "kind_name": label(EVENT_KIND_NAMES, e.get("kind")),
+                "content": content,
+                "codes": codes,
+                "person": e.get("actor") or e.get("applicant_name") or "",
+                "note": note,
+            }
+        )
+    return rows
+
+
+def alert_rows(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The case's alerts with their rule by name and their evidence in one sentence."""
+    return [
+        a
+        | {
+            "rule_name": rule_name(str(a["rule"])),
+            "key_text": key_text(str(a["rule"]), a.get("key")),
+            "sentence": sentence(
+                str(a["rule"]), a.get("evidence") or {}, str(a.get("message") or "")
+            ),
+        }
+        for a in alerts
+    ]

@@ -1,12 +1,13 @@
-"""Names of organisations for their codes: departments (from the item catalog), regions (from
-the organisation tree, falling back to the codes items carry). Pages, charts and lists read them
-here, one reader each."""
+"""Names for codes: departments (from the item catalog), regions (from the organisation tree,
+falling back to the codes items carry), organisations, and people (users' display names).
+Pages, charts and lists read them here, one reader each, and show the name with the code on
+hover."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from govwatch.storage import Database
 
@@ -35,6 +36,32 @@ def department_names(db: Database) -> dict[str, str]:
 
 def region_names(db: Database) -> dict[str, str]:
     return _cached(db, "regions", _region_names)
+
+
+def unit_names(db: Database) -> dict[str, str]:
+    """Every unit code the database names: departments, organisations, regions (code → name).
+
+    A code that is only known as itself (a region no organisation names) is left out, so that
+    ``code in unit_names(db)`` says whether a name exists.
+    """
+    return _cached(db, "units", _unit_names)
+
+
+def people_names(db: Database, usernames: Iterable[str | None]) -> dict[str, str]:
+    """The display names of these users (username → name); unknown usernames are left out."""
+    wanted = sorted({u for u in usernames if u})
+    if not wanted or not db.table_exists("users"):
+        return {}
+    rows = db.query("SELECT username, display_name FROM users WHERE username = ANY(?)", [wanted])
+    return {str(u): str(n) for u, n in rows if n}
+
+
+def _unit_names(db: Database) -> dict[str, str]:
+    names = {c: n for c, n in _region_names(db).items() if n != c}
+    names.update({c: n for c, n in _department_names(db).items() if n != c})
+    if db.table_exists("orgs"):
+        names.update({str(c): str(n) for c, n in db.query("SELECT org_code, name FROM orgs")})
+    return names
 
 
 def _department_names(db: Database) -> dict[str, str]:

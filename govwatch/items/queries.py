@@ -45,10 +45,10 @@ def departments(db: Database) -> list[tuple[str, str | None, str]]:
 
 
 ITEM_COLUMNS = (
-    "item_code, name, item_type, department_code, department_name, region_code, case_kind, "
-    "legal_limit, legal_limit_unit, promised_limit, promised_limit_unit, has_fee, fee_basis, "
-    "fee_amount, fee_unit_price, fee_unit, online_depth, unified_identity, e_license, "
-    "online_payment, delivery, max_visits"
+    "item_code, name, item_type, department_code, department_name, region_code, level, "
+    "case_kind, legal_limit, legal_limit_unit, promised_limit, promised_limit_unit, has_fee, "
+    "fee_basis, fee_amount, fee_unit_price, fee_unit, online_depth, unified_identity, "
+    "e_license, online_payment, delivery, max_visits"
 )
 
 

@@ -8,8 +8,8 @@ helpers: a cookie holding a random secret, and the session's CSRF token in every
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +17,9 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
+from govwatch.alerts.evidence_text import moment_text, plain_text
 from govwatch.auth.errors import AuthenticationError, ConflictError, ForbiddenError, NotFoundError
 from govwatch.auth.principal import Principal
 from govwatch.auth.sessions import CSRF_FIELD, csrf_token_of
@@ -27,14 +29,22 @@ from govwatch.live.jobs import get_job
 from govwatch.storage import Database
 from govwatch.vocabulary import (
     ALERT_STATUS_NAMES,
+    CASE_KIND_NAMES,
     CASE_STATUS_NAMES,
     CONDITION_CHANGE_NAMES,
+    ITEM_LEVEL_NAMES,
+    ITEM_TYPE_NAMES,
+    ONLINE_DEPTH_NAMES,
+    RISK_MEASURE_NAMES,
     ROLE_NAMES,
     ROUND_STAGE_NAMES,
     SYSTEM_ACTOR_NAME,
     WORKFLOW_ACTION_NAMES,
     WORKFLOW_STATE_NAMES,
+    YES_NO_NAMES,
     label,
+    rule_name,
+    unit_name,
 )
 from govwatch.vocabulary import CLASS_NAMES as CLASS_NAMES  # pages import the tables from here
 from govwatch.vocabulary import LEVEL_NAMES as LEVEL_NAMES
@@ -74,14 +84,26 @@ def nav_for(principal: Principal) -> list[NavItem]:
 
 
 def _fmt_time(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    if value is None:
-        return ""
-    text = str(value)
-    return text[:16].replace("T", " ") if len(text) >= 16 and text[10:11] in "T " else text
+    """Every moment a page prints: ``2026-06-30 22:00`` (a date ``2026-06-30``), never a T."""
+    return moment_text(value)
+
+
+def _named(value: object, names: Mapping[str, str] | None = None) -> Markup:
+    """A unit, person or code by name with the code on hover: ``<span title="D1">市场监管局</span>``.
+
+    ``value`` is a ``{"code", "name"}`` mapping, or a code looked up in ``names`` (a
+    vocabulary table or a name map); a code without a name is shown as itself.
+    """
+    if isinstance(value, Mapping):
+        code, name = str(value.get("code") or ""), str(value.get("name") or "")
+    else:
+        code = "" if value is None else str(value)
+        name = label(names, code) if names is not None else code
+    if not code:
+        return Markup("—")
+    if not name or name == code:
+        return Markup("{}").format(code)
+    return Markup('<span title="{}">{}</span>').format(code, name)
 
 
 def _stars(value: object) -> str:
@@ -97,6 +119,12 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["t"] = _fmt_time
+    env.filters["plain"] = plain_text  # stored free text: its ISO moments written as above
+    env.filters["named"] = _named
+    env.filters["rule_name"] = rule_name
+    env.filters["unit"] = unit_name
+    env.filters["yesno"] = lambda v: label(YES_NO_NAMES, bool(v))
+    env.filters["num"] = lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else v
     env.filters["stars"] = _stars
     env.filters["level_name"] = lambda v: label(LEVEL_NAMES, v)
     env.filters["case_status"] = lambda v: label(CASE_STATUS_NAMES, v)
@@ -112,6 +140,13 @@ def _environment() -> Environment:
     env.globals["CLASS_NAMES"] = CLASS_NAMES
     env.globals["ALERT_STATUS_NAMES"] = ALERT_STATUS_NAMES
     env.globals["CSRF_FIELD"] = CSRF_FIELD
+    env.globals.update(  # the case, item and alert pages name these codes
+        RISK_MEASURE_NAMES=RISK_MEASURE_NAMES,
+        CASE_KIND_NAMES=CASE_KIND_NAMES,
+        ITEM_TYPE_NAMES=ITEM_TYPE_NAMES,
+        ITEM_LEVEL_NAMES=ITEM_LEVEL_NAMES,
+        ONLINE_DEPTH_NAMES=ONLINE_DEPTH_NAMES,
+    )
     return env
 
 

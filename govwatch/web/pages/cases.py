@@ -1,7 +1,10 @@
 """办件: one case's clock as a timeline, its events, its alerts and their history.
 
 The page reads the case through :func:`govwatch.alerts.case_view.read_case`; its JSON twin is
-the API resource ``GET /api/v1/cases/{case_id}``.
+the API resource ``GET /api/v1/cases/{case_id}``. Everything is shown by name: events and
+their results, channels and actions (:func:`~govwatch.alerts.case_view.event_rows`), alerts by
+their rule's name and their evidence in a sentence, the department and region by name with
+the code on hover.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from govwatch.alerts.case_view import read_case
+from govwatch.alerts.case_view import alert_rows, event_rows, read_case
+from govwatch.auth.names import unit_names
 from govwatch.errors import GovwatchError
 from govwatch.web.api.cases import case_resource
 from govwatch.web.api.deps import DB, Caller, Clock
@@ -23,7 +27,7 @@ from govwatch.web.pages.base import (
     status_of,
     wants_json,
 )
-from govwatch.web.pages.timeline import KIND_NAMES, build_timeline
+from govwatch.web.pages.timeline import build_timeline
 
 router = APIRouter()
 
@@ -50,14 +54,15 @@ def case_page(
     if twin:
         return json_response(case_resource(view).model_dump(mode="json"))
     timeline = build_timeline(view.events, view.deadlines, view.rest_days, view.alerts, at)
+    units = unit_names(db)
     data = {
         "case": view.case,
-        "events": view.events,
-        "alerts": view.alerts,
+        "events": event_rows(view.events),
+        "alerts": alert_rows(view.alerts),
         "deadlines": view.deadlines,
         "item": view.item,
         "timeline": timeline,
         "masked": view.masked,
-        "kinds": KIND_NAMES,
+        "units": units,
     }
     return render(request, db, caller, "case.html", data)

@@ -1,4 +1,9 @@
-"""事项: the catalog with each item's limits, steps, materials, fees, risk points, online profile."""
+"""事项: the catalog with each item's limits, steps, materials, fees, risk points, online profile.
+
+Codes are shown by name with the code on hover: the department and the division (from the
+organisation tree, :mod:`govwatch.auth.names`), the item type, level and case kind, limit
+units, online depth and risk-prevention measures (:mod:`govwatch.vocabulary`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from govwatch.auth.names import unit_names
 from govwatch.items.queries import item_detail, search_items
 from govwatch.web.api.deps import DB, Caller
 from govwatch.web.pages.base import error_page, json_response, login_redirect, render, wants_json
@@ -35,7 +41,14 @@ def item_list(
         db,
         caller,
         "items.html",
-        {"rows": rows, "total": total, "page": page, "q": q, "more": page * PAGE_SIZE < total},
+        {
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "q": q,
+            "more": page * PAGE_SIZE < total,
+            "units": unit_names(db),
+        },
     )
 
 
@@ -52,4 +65,4 @@ def item_page(
         return error_page(request, db, caller, 404, f"事项“{item_code}”不在目录中")
     if wants_json(request):
         return json_response(one)
-    return render(request, db, caller, "item.html", one)
+    return render(request, db, caller, "item.html", one | {"units": unit_names(db)})

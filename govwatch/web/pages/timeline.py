@@ -1,4 +1,5 @@
-"""A case's clock drawn as a timeline: days (working and rest), steps, pauses, deadlines, alerts.
+"""A case's clock drawn as a timeline: days (working and rest), steps, pauses, deadlines, alerts
+(each where its anomaly arose), every label in Chinese.
 
 Pure geometry: :func:`build_timeline` turns facts read from the database into positioned
 shapes that ``case.html`` draws as inline SVG (no script needed, readable without colour:
@@ -12,9 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from govwatch.vocabulary import EVENT_KIND_NAMES, PAUSE_KIND_NAMES, label
+from govwatch.vocabulary import EVENT_KIND_NAMES, PAUSE_KIND_NAMES, label, level_name, rule_name
 
-KIND_NAMES = EVENT_KIND_NAMES  # cases.py hands it to the case page
 # A pause: the event that starts it -> (the event that ends it, what paused the clock).
 PAUSES = {
     "supplement_request": ("supplement_received", PAUSE_KIND_NAMES["supplement"]),
@@ -162,13 +162,17 @@ def build_timeline(
     ]
     lines.append(Mark(_x(first, at, dw), 0, f"当前 {at:%Y-%m-%d %H:%M}", "now"))
     for a in alerts:
-        seen = a.get("first_seen_at")
-        if isinstance(seen, datetime):
+        # placed when the anomaly arose (the deadline passed, the event happened), or, for an
+        # alert without that moment, when govwatch found it
+        arose, seen = a.get("occurred_at"), a.get("first_seen_at")
+        when, what = (arose, "异常发生") if isinstance(arose, datetime) else (seen, "发现")
+        if isinstance(when, datetime):
+            name = f"{rule_name(str(a['rule']))}（{level_name(a['level'])}）"
             marks.append(
                 Mark(
-                    _x(first, seen, dw),
+                    _x(first, when, dw),
                     3,
-                    f"{seen:%Y-%m-%d %H:%M} {a.get('rule_type') or a['rule']}（{a['level']}）",
+                    f"{when:%Y-%m-%d %H:%M} {what} {name}",
                     f"alert {a['level']}",
                 )
             )
