@@ -15,12 +15,19 @@
 
 Every change of an alert's condition made here is written through
 :func:`govwatch.alerts.history.record` (history row + ledger entry ``alert.condition``).
+
+When these anomalies arose (``alerts.occurred_at``): an order's lateness on the first moment of
+the day after its reply date (a due date is the last day allowed), its red card on the day
+after the second reply period, an escalated rectification's new level on the day after its
+due date. A raise, a reopening and a level change write it, as the rule engine does
+(:mod:`govwatch.rules.live`); ``first_seen_at`` and ``level_changed_at`` keep the sweep's
+moment, when govwatch saw it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import orjson
@@ -44,6 +51,12 @@ from govwatch.calendar.queries import add_workdays
 from govwatch.ledger import LedgerEntry, append, run_claimed
 from govwatch.storage import Database
 from govwatch.vocabulary import LEVEL_NAMES
+
+
+def due_passed_at(due_on: date, at: datetime) -> datetime:
+    """The moment a due date (the last day allowed) passed: the next day's first moment, never
+    after ``at``, the sweep that saw it."""
+    return min(datetime.combine(due_on + timedelta(days=1), time()), at)
 
 
 def _overdue_alert_id(case_id: str, order_id: str) -> str:
@@ -131,15 +144,16 @@ def _raise_overdue_alerts(db: Database, order: Order, at: datetime) -> None:
         default=str,
     ).decode()
     changes: list[Change] = []
+    late_at = due_passed_at(order.reply_due_on, at)
     for case_id, item_code, region_code in cases:
         alert_id = _overdue_alert_id(str(case_id), order.order_id)
         inserted = db.query(
             "INSERT INTO alerts (alert_id, case_id, rule, rule_class, rule_type, key, level, "
             "status, message, evidence, catalog_version, item_code, region_code, "
             "department_code, org_code, "
-            "first_seen_at, last_seen_at, level_changed_at, cleared_at) "
+            "occurred_at, first_seen_at, last_seen_at, level_changed_at, cleared_at) "
             "VALUES (?, ?, ?, 'timeliness', ?, ?, 'yellow', 'active', "
-            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL) "
             "ON CONFLICT DO NOTHING RETURNING alert_id",
             [
                 alert_id,
@@ -154,6 +168,7 @@ def _raise_overdue_alerts(db: Database, order: Order, at: datetime) -> None:
                 region_code,
                 order.org_code,
                 order.org_code,
+                late_at,
                 at,
                 at,
                 at,
@@ -164,9 +179,10 @@ def _raise_overdue_alerts(db: Database, order: Order, at: datetime) -> None:
             inserted = db.query(
                 "UPDATE alerts SET status = 'active', cleared_at = NULL, level = 'yellow', "
                 "level_changed_at = CASE WHEN level = 'yellow' THEN level_changed_at ELSE ? END, "
+                "occurred_at = ?, "
                 "message = ?, evidence = ?, catalog_version = ?, last_seen_at = ? "
                 "WHERE alert_id = ? AND status = 'cleared' RETURNING alert_id",
-                [at, message, evidence, version, at, alert_id],
+                [at, late_at, message, evidence, version, at, alert_id],
             )
             change = "reopened"
         if inserted:
@@ -194,10 +210,11 @@ def _escalate(db: Database, at: datetime) -> None:
             # Conditional on the level: a concurrent sweeper's update makes this one match
             # nothing (PostgreSQL re-checks after waiting; DuckDB conflicts and retries).
             raised = tx.query(
-                "UPDATE alerts SET level = 'red', level_changed_at = ?, last_seen_at = ? "
+                "UPDATE alerts SET level = 'red', level_changed_at = ?, last_seen_at = ?, "
+                "occurred_at = ? "
                 "WHERE rule = ? AND key = ? AND status = 'active' AND level <> 'red' "
                 "RETURNING alert_id, case_id, level",
-                [at, at, OVERDUE_RULE, order_id],
+                [at, at, due_passed_at(second, at), OVERDUE_RULE, order_id],
             )
             message = (
                 f"督办单 {order_id} 逾期后又过一个回复期限（{second.isoformat()}）仍未回复，"
@@ -279,7 +296,7 @@ def escalate_rectification(db: Database, at: datetime) -> int:
             )
         }
         transitions: list[tuple[Any, ...]] = []
-        raised: list[tuple[str, str]] = []
+        raised: list[tuple[str, datetime, str]] = []
         changes: list[Change] = []
         entries: list[LedgerEntry] = []
         notices: list[Notice] = []
@@ -292,7 +309,7 @@ def escalate_rectification(db: Database, at: datetime) -> int:
                     f"整改期限 {due_on.isoformat()} 已过仍未报告整改，"
                     f"告警由{LEVEL_NAMES[level]}升为{LEVEL_NAMES[new]}"
                 )
-                raised.append((new, aid))
+                raised.append((new, due_passed_at(due_on, at), aid))
                 changes.append(Change(aid, "level", new, reason))
             else:
                 reason = (
@@ -340,9 +357,9 @@ def escalate_rectification(db: Database, at: datetime) -> int:
                     )
                 )
         tx.executemany(
-            "UPDATE alerts SET level = ?, level_changed_at = ?, last_seen_at = ? "
+            "UPDATE alerts SET level = ?, occurred_at = ?, level_changed_at = ?, last_seen_at = ? "
             "WHERE alert_id = ?",
-            [(new, at, at, aid) for new, aid in raised],
+            [(new, arose, at, at, aid) for new, arose, aid in raised],
         )
         # the transition's ledger entry says it all: the history row needs no entry of its own
         record(tx, changes, at, ledger=False)

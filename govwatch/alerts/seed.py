@@ -28,6 +28,7 @@ ALERT_COLUMNS = (
     "region_code",
     "department_code",
     "org_code",
+    "occurred_at",
     "first_seen_at",
     "last_seen_at",
     "level_changed_at",
@@ -43,7 +44,7 @@ def ensure_alerts_table(db: Database) -> None:
         "rule VARCHAR NOT NULL, rule_class VARCHAR, rule_type VARCHAR, key VARCHAR NOT NULL, "
         "level VARCHAR NOT NULL, status VARCHAR NOT NULL, message VARCHAR, evidence TEXT, "
         "catalog_version INTEGER, item_code VARCHAR, region_code VARCHAR, department_code VARCHAR, "
-        "org_code VARCHAR, first_seen_at TIMESTAMP, last_seen_at TIMESTAMP, "
+        "org_code VARCHAR, occurred_at TIMESTAMP, first_seen_at TIMESTAMP, last_seen_at TIMESTAMP, "
         "level_changed_at TIMESTAMP, cleared_at TIMESTAMP)"
     )
 
@@ -65,8 +66,12 @@ def put_alert(
     status: str = "active",
     message: str = "测试告警",
     evidence: str = "{}",
+    occurred_at: datetime | None = None,
 ) -> str:
-    """Insert or update one alert as the engine would; return its id."""
+    """Insert or update one alert as the engine would; return its id.
+
+    ``at`` is when it was detected (``first_seen_at``); ``occurred_at``, when the anomaly
+    arose, is ``at`` unless given."""
     ensure_alerts_table(db)
     alert_id = alert_id_of(case_id, rule, key)
     with db.transaction():
@@ -90,6 +95,7 @@ def put_alert(
                 region_code,
                 department_code,
                 department_code,
+                occurred_at or at,
                 at,
                 at,
                 at,

@@ -1,4 +1,9 @@
-"""内容异常 (content) rules: completeness (完整性异常) and consistency (一致性异常)."""
+"""内容异常 (content) rules: completeness (完整性异常) and consistency (一致性异常).
+
+Each arose (``arose_at``) when the event at fault happened: the acceptance without a required
+material or with a late promise, the first event naming an unknown item or a material beyond
+the guide.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,8 @@ MISSING_MATERIALS = Rule(
     evidence=("material", "accepted_at"),
     message=_missing_materials,
     sql="""
-SELECT s.case_id, m.name AS key, {level} AS level, m.name AS material, s.accepted_at
+SELECT s.case_id, m.name AS key, {level} AS level, s.accepted_at AS arose_at,
+    m.name AS material, s.accepted_at
 FROM gw_case s
 JOIN item_materials m ON m.item_code = s.item_code AND m.required = TRUE
 LEFT JOIN (
@@ -52,9 +58,10 @@ UNKNOWN_ITEM = Rule(
     evidence=("item_code", "event_id", "kind", "count"),
     message=_unknown_item,
     sql="""
-SELECT s.case_id, '' AS key, {level} AS level, x.item_code, x.event_id, x.kind, x.n AS count
+SELECT s.case_id, '' AS key, {level} AS level, x.occurred_at AS arose_at, x.item_code,
+    x.event_id, x.kind, x.n AS count
 FROM (
-    SELECT e.case_id, e.item_code, e.event_id, e.kind,
+    SELECT e.case_id, e.item_code, e.event_id, e.kind, e.occurred_at,
         ROW_NUMBER() OVER (PARTITION BY e.case_id
                            ORDER BY e.occurred_at, e.kind_order, e.event_id) AS rn,
         COUNT(*) OVER (PARTITION BY e.case_id) AS n
@@ -83,10 +90,10 @@ MATERIALS_BEYOND_GUIDE = Rule(
     evidence=("material", "event_kind", "event_id"),
     message=_beyond_guide,
     sql="""
-SELECT s.case_id, x.name AS key, {level} AS level, x.name AS material, x.kind AS event_kind,
-    x.event_id
+SELECT s.case_id, x.name AS key, {level} AS level, x.occurred_at AS arose_at,
+    x.name AS material, x.kind AS event_kind, x.event_id
 FROM (
-    SELECT em.case_id, em.name, em.kind, em.event_id,
+    SELECT em.case_id, em.name, em.kind, em.event_id, em.occurred_at,
         ROW_NUMBER() OVER (PARTITION BY em.case_id, em.name
             ORDER BY em.occurred_at, em.kind_order, em.event_id, em.material_seq) AS rn
     FROM gw_event_materials em WHERE em.kind IN ('apply', 'supplement_request')
@@ -118,8 +125,8 @@ PROMISE_MISMATCH = Rule(
     evidence=("event_id", "promised_finish_at", "promised_deadline", "limit_days", "unit"),
     message=_promise_mismatch,
     sql="""
-SELECT s.case_id, '' AS key, {level} AS level, x.event_id, x.promised_finish_at,
-    x.deadline AS promised_deadline, x.limit_days, x.unit
+SELECT s.case_id, '' AS key, {level} AS level, s.accepted_at AS arose_at, x.event_id,
+    x.promised_finish_at, x.deadline AS promised_deadline, x.limit_days, x.unit
 FROM (
     SELECT a.case_id, a.event_id, a.promised_finish_at, a.limit_days, a.unit,
         CASE WHEN a.limit_days = 0 THEN a.accepted_on

@@ -7,6 +7,14 @@ operator or one of :data:`FUNCTIONS`: no statements, no subqueries, no other tab
 expression is then written for the engine at hand and runs like a built-in rule over
 ``gw_case_view`` (one finding per case, key empty).
 
+When a custom finding arose cannot be known from an expression in general. govwatch takes the
+moment of the case's last event as of the evaluation (``last_at``): on the live path that is
+the event after which the expression first held, and for an expression over events and counts
+(``supplement_requests >= 2``) it is that event's moment as long as no later event came before
+the evaluation. For an expression that turns true with the passing of time alone
+(``promised_remaining < 3``) it is the last event before that moment, earlier than the true
+one; the alert's first_seen_at tells when govwatch saw it.
+
 What a custom rule cannot do to supervision: its divisions are guarded (a zero divisor gives
 NULL, :func:`guard_divisions`); it is dry-run over every stored case before it is saved
 (:func:`govwatch.rules.engine.dry_run`); and should it still fail on a case to come (a cast
@@ -230,8 +238,10 @@ def compile_rule(definition: CustomRuleDef) -> Rule:
     )
     evidence = tuple(c for c in cols if c != "case_id")
     picks = "".join(f", s.{c} AS {c}" for c in evidence)
+    # When a custom rule's finding arose: the case's last event as of the moment evaluated,
+    # the event after which the expression held on the live path (see the module's notes).
     sql = (
-        f"SELECT s.case_id, '' AS key, {{level}} AS level{picks} "
+        f"SELECT s.case_id, '' AS key, {{level}} AS level, s.last_at AS arose_at{picks} "
         f"FROM gw_case_view s WHERE ({qualified.sql(dialect='duckdb')})"
     )
     description = definition.description

@@ -1,8 +1,14 @@
-"""裁量(收费)异常 (discretion and fees) rules: decided values against the benchmark, fees."""
+"""裁量(收费)异常 (discretion and fees) rules: decided values against the benchmark, fees.
+
+When each arose (``arose_at``): the finish that decided out of band; the first payment on an
+item without a fee; for a fee that does not match, the finish, or the payment after it from
+which the total has not matched since.
+"""
 
 from __future__ import annotations
 
 from govwatch.rules.model import Evidence, Param, Rule
+from govwatch.rules.views import before, case_order, order_of
 
 
 def _discretion(ev: Evidence) -> str:
@@ -23,8 +29,8 @@ DISCRETION_OUT_OF_BAND = Rule(
     evidence=("event_id", "tier", "decided_value", "min_value", "max_value", "problem"),
     message=_discretion,
     sql="""
-SELECT s.case_id, '' AS key, {level} AS level, x.event_id, x.tier, x.decided_value,
-    x.min_value, x.max_value, x.problem
+SELECT s.case_id, '' AS key, {level} AS level, x.occurred_at AS arose_at, x.event_id, x.tier,
+    x.decided_value, x.min_value, x.max_value, x.problem
 FROM (
     SELECT y.*, ROW_NUMBER() OVER (PARTITION BY y.case_id
                               ORDER BY y.occurred_at, y.kind_order, y.event_id) AS rn
@@ -61,7 +67,8 @@ UNLISTED_FEE = Rule(
     evidence=("payments", "amount_yuan"),
     message=_unlisted_fee,
     sql="""
-SELECT s.case_id, '' AS key, {level} AS level, s.payments, s.payment_total AS amount_yuan
+SELECT s.case_id, '' AS key, {level} AS level, s.first_payment_at AS arose_at, s.payments,
+    s.payment_total AS amount_yuan
 FROM gw_case s
 WHERE s.item_known = TRUE AND s.has_fee = FALSE AND s.payments > 0
 """,
@@ -74,6 +81,54 @@ def _fee_mismatch(ev: Evidence) -> str:
         f"相差 {abs(ev['paid_yuan'] - ev['expected_yuan']):.2f} 元"
     )
 
+
+_FEE_CASES = """c.item_known = TRUE AND c.has_fee = TRUE AND c.result IN ('0', '6')
+      AND (c.fee_amount IS NOT NULL OR c.fee_unit_price IS NOT NULL)"""
+
+# When a fee that does not match arose: the totals are checked at the finish and after each
+# payment that follows it (payments may come after the finish); the mismatch arose at the
+# first of those points after the last one where the totals matched. Running totals are
+# windows over the payment events alone.
+_FEE_TURN = f"""SELECT u.case_id,
+    MIN(CASE WHEN u.wrong = 1 AND u.rn > u.last_right THEN u.at END) AS arose_at
+FROM (
+    SELECT w.*, COALESCE(MAX(CASE WHEN w.wrong = 0 THEN w.rn END)
+        OVER (PARTITION BY w.case_id), 0) AS last_right
+    FROM (
+        SELECT v.case_id, v.at,
+            ROW_NUMBER() OVER (PARTITION BY v.case_id ORDER BY v.at, v.ko, v.eid) AS rn,
+            CASE WHEN ABS(CAST(v.paid AS DOUBLE PRECISION) - CAST(COALESCE(s.fee_amount,
+                    s.fee_unit_price * v.quantity) AS DOUBLE PRECISION))
+                > {{tolerance}} + 0.000001 THEN 1 ELSE 0 END AS wrong
+        FROM (
+            SELECT c.case_id, c.finished_at AS at, c.finish_kind_order AS ko,
+                c.finish_event_id AS eid, COALESCE(SUM(e.amount), 0) AS paid,
+                COALESCE(SUM(e.quantity), 0) AS quantity
+            FROM gw_case c
+            LEFT JOIN gw_events e ON e.case_id = c.case_id AND e.kind = 'payment'
+                AND {before(order_of("e"), case_order("c", "finish"))}
+            WHERE {_FEE_CASES}
+            GROUP BY c.case_id, c.finished_at, c.finish_kind_order, c.finish_event_id
+            UNION ALL
+            SELECT p.case_id, p.occurred_at, p.kind_order, p.event_id, p.paid, p.quantity
+            FROM (
+                SELECT e.case_id, e.occurred_at, e.kind_order, e.event_id,
+                    SUM(COALESCE(e.amount, 0)) OVER (PARTITION BY e.case_id
+                        ORDER BY e.occurred_at, e.kind_order, e.event_id
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS paid,
+                    SUM(COALESCE(e.quantity, 0)) OVER (PARTITION BY e.case_id
+                        ORDER BY e.occurred_at, e.kind_order, e.event_id
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS quantity
+                FROM gw_events e WHERE e.kind = 'payment'
+            ) p
+            JOIN gw_case c ON c.case_id = p.case_id
+                AND {before(case_order("c", "finish"), order_of("p"))}
+            WHERE {_FEE_CASES}
+        ) v
+        JOIN gw_case s ON s.case_id = v.case_id
+    ) w
+) u
+GROUP BY u.case_id"""
 
 # A tiny epsilon keeps float noise (quantities are FLOAT8) from turning "equal to the
 # tolerance" into "more than the tolerance".
@@ -88,17 +143,24 @@ FEE_MISMATCH = Rule(
     evidence=("paid_yuan", "expected_yuan", "payments", "quantity", "tolerance"),
     message=_fee_mismatch,
     sql="""
-SELECT s.case_id, '' AS key, {level} AS level, x.paid_yuan, x.expected_yuan, s.payments,
-    s.payment_quantity AS quantity, {tolerance} AS tolerance
+SELECT s.case_id, '' AS key, {level} AS level, COALESCE(t.arose_at, s.finished_at) AS arose_at,
+    x.paid_yuan, x.expected_yuan, s.payments, s.payment_quantity AS quantity,
+    {tolerance} AS tolerance
 FROM (
     SELECT c.case_id, CAST(c.payment_total AS DOUBLE PRECISION) AS paid_yuan,
         CAST(COALESCE(c.fee_amount, c.fee_unit_price * c.payment_quantity)
              AS DOUBLE PRECISION) AS expected_yuan
     FROM gw_case c
-    WHERE c.item_known = TRUE AND c.has_fee = TRUE AND c.result IN ('0', '6')
-      AND (c.fee_amount IS NOT NULL OR c.fee_unit_price IS NOT NULL)
+    WHERE """
+    + _FEE_CASES
+    + """
 ) x
 JOIN gw_case s ON s.case_id = x.case_id
+LEFT JOIN (
+"""
+    + _FEE_TURN
+    + """
+) t ON t.case_id = x.case_id
 WHERE ABS(x.paid_yuan - x.expected_yuan) > {tolerance} + 0.000001
 """,
 )

@@ -26,6 +26,7 @@ from govwatch.rules.settings import render
 from govwatch.rules.views import SCOPE_TABLE, view_plan
 from govwatch.storage import Database
 from govwatch.storage.spark import SparkExecutor
+from govwatch.timeutil import parse_timestamp
 
 log = logging.getLogger("govwatch.rules.engine")
 
@@ -135,11 +136,35 @@ def rule_sql(rule: Rule, catalog: Catalog, dialect: str) -> str | None:
     return rendered.sql
 
 
-def findings_of(rule: Rule, names: list[str], rows: list[tuple[Any, ...]]) -> list[Finding]:
+def moment_value(value: Any, at: datetime | None = None) -> datetime | None:
+    """A query's ``arose_at`` as a naive datetime to the second, never after ``at``.
+
+    Engines hand back a datetime (DuckDB, PostgreSQL, Spark), a date, or a pandas/numpy
+    timestamp; NULL stays None (the caller falls back to the moment of evaluation)."""
+    if value is None:
+        return None
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        moment = value.replace(tzinfo=None, microsecond=0)
+    elif isinstance(value, date):
+        moment = datetime.combine(value, datetime.min.time())
+    else:
+        return None
+    if at is None:
+        return moment
+    limit = parse_timestamp(at)
+    return moment if moment <= limit else limit
+
+
+def findings_of(
+    rule: Rule, names: list[str], rows: list[tuple[Any, ...]], at: datetime | None = None
+) -> list[Finding]:
+    """Findings from a rule's rows: ``case_id, key, level, arose_at``, then its evidence."""
     out = []
-    evidence_names = names[3:]
+    evidence_names = names[4:]
     for row in rows:
-        evidence = {n: json_value(v) for n, v in zip(evidence_names, row[3:], strict=True)}
+        evidence = {n: json_value(v) for n, v in zip(evidence_names, row[4:], strict=True)}
         out.append(
             Finding(
                 case_id=str(row[0]),
@@ -150,6 +175,7 @@ def findings_of(rule: Rule, names: list[str], rows: list[tuple[Any, ...]]) -> li
                 key="" if row[1] is None else str(row[1]),
                 message=rule.message(evidence),
                 evidence=evidence,
+                occurred_at=moment_value(row[3], at),
             )
         )
     return out
@@ -212,7 +238,7 @@ def run(
                 if query is None:
                     continue
                 names, rows = executor.rows(query)
-                findings = findings_of(rule, names, rows)
+                findings = findings_of(rule, names, rows, at)
             except Exception as exc:
                 if failures is None or not _isolates(executor):
                     raise

@@ -10,6 +10,9 @@ Each measure of data.md is checked on the events of the risk point's step:
 - ``office_hours``: a ``step_end`` of the step falls on a rest day or outside 08:00–18:00;
 - ``no_edit_after_finish``: a ``correction`` event comes after the case finished.
 
+A finding arose (``arose_at``) at the first event that broke the measure: the step's end (or,
+for a conflict of interest, the related handler's first event of the step), the correction.
+
 The key is ``step + "/" + measure`` (e.g. ``决定/two_person_review``); the level follows the
 risk point's level: 高 → ``high_level``, 中 → ``medium_level``, 低 → ``low_level``.
 """
@@ -107,7 +110,8 @@ RISK_MEASURE_VIOLATED = Rule(
 SELECT s.case_id, x.step || '/' || x.measure AS key,
     CASE x.risk_level WHEN '高' THEN {{high_level}} WHEN '中' THEN {{medium_level}}
          ELSE {{low_level}} END AS level,
-    x.step, x.measure, x.risk_level, x.event_id, x.actor, x.occurred_at
+    x.occurred_at AS arose_at, x.step, x.measure, x.risk_level, x.event_id, x.actor,
+    x.occurred_at
 FROM (
     SELECT v.*, ROW_NUMBER() OVER (PARTITION BY v.case_id, v.step, v.measure
                                    ORDER BY v.occurred_at, v.kind_order, v.event_id) AS rn

@@ -8,6 +8,16 @@ a cleared one that holds again is ``reopened``. Each change is a row of ``alert_
 with the catalog version it was made under. Re-evaluating the same state changes nothing but
 ``last_seen_at``.
 
+Two moments per alert: ``first_seen_at``, when govwatch detected it (the evaluation), and
+``occurred_at``, when the anomaly arose (the finding's ``occurred_at``, computed by the rule's
+query from the events and clocks, so that a case evaluated long after its deadline shows the
+deadline's moment). ``occurred_at`` is written when the alert is raised, reopened or changes
+level (a graded rule's moment of its current level; ``level_changed_at`` records when govwatch
+saw the change) and kept as it is by every other re-evaluation: the batch evaluation of a
+whole store and the live path that raised the alert as time went by give the same value. An
+alert whose ``occurred_at`` is only its detection moment (rows from before migration 063, or
+written by another path) takes the finding's moment the next time the engine sees it.
+
 A rule that fails to run (a custom rule's division by zero, a cast that cannot convert) is
 skipped for that evaluation: every other rule runs, the cases are done with, the failing
 rule's alerts are left as they were, and the failure is recorded for the administrator
@@ -116,7 +126,7 @@ def _apply_updates(db: Database, updates: list[tuple[Any, ...]]) -> None:
     db.execute(
         f"CREATE TEMPORARY TABLE {_UPDATES} (alert_id VARCHAR(64), level VARCHAR(10), "
         "message VARCHAR, evidence VARCHAR, catalog_version INTEGER, last_seen_at TIMESTAMP, "
-        "level_changed_at TIMESTAMP)"
+        "level_changed_at TIMESTAMP, occurred_at TIMESTAMP, arose_at TIMESTAMP)"
     )
     db.insert_arrow(
         _UPDATES,
@@ -129,13 +139,21 @@ def _apply_updates(db: Database, updates: list[tuple[Any, ...]]) -> None:
                 "catalog_version": pa.array(cols[4], pa.int32()),
                 "last_seen_at": pa.array(cols[5], pa.timestamp("us")),
                 "level_changed_at": pa.array(cols[6], pa.timestamp("us")),
+                "occurred_at": pa.array(cols[7], pa.timestamp("us")),
+                "arose_at": pa.array(cols[8], pa.timestamp("us")),
             }
         ),
     )
+    # occurred_at: the finding's moment when the alert reopens or changes level (u.occurred_at),
+    # else kept, unless it only holds the detection moment (see the module's notes)
     db.execute(
         "UPDATE alerts SET level = u.level, status = 'active', message = u.message, "
         "evidence = u.evidence, catalog_version = u.catalog_version, "
-        "last_seen_at = u.last_seen_at, cleared_at = NULL, level_changed_at = u.level_changed_at "
+        "last_seen_at = u.last_seen_at, cleared_at = NULL, level_changed_at = u.level_changed_at, "
+        "occurred_at = CASE WHEN u.occurred_at IS NOT NULL THEN u.occurred_at "
+        "WHEN u.arose_at IS NOT NULL AND (alerts.occurred_at IS NULL "
+        "OR alerts.occurred_at = alerts.first_seen_at) THEN u.arose_at "
+        "ELSE COALESCE(alerts.occurred_at, alerts.first_seen_at) END "
         f"FROM {_UPDATES} u WHERE alerts.alert_id = u.alert_id"
     )
     db.execute(f"DROP TABLE IF EXISTS {_UPDATES}")
@@ -164,6 +182,7 @@ def reconcile(
     for f in findings:
         aid = alert_id(f.case_id, f.rule, f.key)
         seen.add(aid)
+        arose = f.occurred_at or at
         evidence = json.dumps(f.evidence, ensure_ascii=False, sort_keys=True)
         held = existing.get(aid)
         if held is None:
@@ -182,6 +201,7 @@ def reconcile(
                     evidence,
                     version,
                     *scope,
+                    arose,
                     at,
                     at,
                     at,
@@ -196,7 +216,19 @@ def reconcile(
             new_level = level
         change = "reopened" if status != "active" else ("level" if level != new_level else None)
         changed_at = at if level != new_level else level_changed_at
-        updates.append((aid, new_level, f.message, evidence, version, at, changed_at))
+        updates.append(
+            (
+                aid,
+                new_level,
+                f.message,
+                evidence,
+                version,
+                at,
+                changed_at,
+                arose if change else None,
+                f.occurred_at,
+            )
+        )
         if change:
             history.append([aid, seq + 1, at, change, new_level, f.message, version])
             counts[change] += 1
@@ -209,8 +241,8 @@ def reconcile(
         db.executemany(
             "INSERT INTO alerts (alert_id, case_id, rule, rule_class, rule_type, key, level, "
             "status, message, evidence, catalog_version, item_code, region_code, "
-            "department_code, org_code, first_seen_at, last_seen_at, level_changed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "department_code, org_code, occurred_at, first_seen_at, last_seen_at, "
+            "level_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             inserts,
         )
         _apply_updates(db, updates)

@@ -3,9 +3,18 @@
 A rule is metadata (id, class, type, level, parameters, legal basis, a Chinese description)
 plus one set-based SQL query over the canonical case views (:mod:`govwatch.rules.views`). The
 query is written once in the SQL subset DuckDB and PostgreSQL share; sqlglot carries it to
-Spark. A query selects ``case_id``, ``key``, ``level`` and then the rule's evidence columns, in
-that order, and joins ``gw_case AS s`` so that parameters and levels can depend on the case's
-region, department and item (see :mod:`govwatch.rules.settings`).
+Spark. A query selects ``case_id``, ``key``, ``level``, ``arose_at`` and then the rule's evidence
+columns, in that order, and joins ``gw_case AS s`` so that parameters and levels can depend on
+the case's region, department and item (see :mod:`govwatch.rules.settings`).
+
+``arose_at`` is when the anomaly arose, at the level found (an alert's ``occurred_at``, beside
+``first_seen_at``, when govwatch detected it): the moment a limit or a warning point was passed,
+from the clocks (timeliness rules and the overruns of pauses); the moment of the event that
+broke the rule (event and content rules); for a count over a limit (``repeated_supplement``,
+``repeated_return``) the event that went over it; for a graded rule the moment its current
+level was reached. It is computed in the same set-based query, never per row in Python, and is
+not part of the audit's output (spec/interface.md). The column is not called ``occurred_at``
+because several rules have evidence of that name (the offending event's time).
 
 Placeholders in the query: ``{level}`` is the rule's level for the case, ``{<param>}`` each
 parameter's value for the case, both already SQL expressions.
@@ -15,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from govwatch import vocabulary
@@ -117,6 +127,9 @@ class Finding:
     key: str
     message: str
     evidence: Evidence = field(default_factory=dict)
+    # When the anomaly arose: the query's ``arose_at``, never after the moment evaluated; the
+    # alert's ``occurred_at``. Not part of the output record of interface.md (see as_dict).
+    occurred_at: datetime | None = None
 
     def identity(self) -> tuple[str, str, str]:
         return (self.case_id, self.rule, self.key)

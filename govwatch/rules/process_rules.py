@@ -1,10 +1,25 @@
-"""流程异常 (process) rules of type 过程异常: the flow of a case against its item and the law."""
+"""流程异常 (process) rules of type 过程异常: the flow of a case against its item and the law.
+
+When each arose (``arose_at``): a missing step at the finish that lacked it; a step or event
+out of order when it happened; too many supplement requests or returns at the one that went
+over the limit; a pause that ran over on the first moment of the day it passed its limit.
+"""
 
 from __future__ import annotations
 
 from govwatch.rules.model import Evidence, Param, Rule
-from govwatch.rules.views import before, case_order, order_of
+from govwatch.rules.views import before, case_order, counted_day, not_before, order_of
 from govwatch.vocabulary import event_kind_name
+
+
+def _nth(kind_filter: str, count: str) -> str:
+    """A LEFT JOIN ``nth`` to the case's event (of ``kind_filter``) numbered ``count`` in the
+    case's order: the event that took a count over its limit, when ``count`` = limit + 1."""
+    return f"""LEFT JOIN (
+    SELECT case_id, occurred_at, ROW_NUMBER() OVER (PARTITION BY case_id
+        ORDER BY occurred_at, kind_order, event_id) AS n
+    FROM gw_events WHERE {kind_filter}
+) nth ON nth.case_id = s.case_id AND nth.n = {count}"""
 
 
 def _missing_step(ev: Evidence) -> str:
@@ -22,7 +37,8 @@ MISSING_STEP = Rule(
     evidence=("step", "result"),
     message=_missing_step,
     sql="""
-SELECT s.case_id, st.name AS key, {level} AS level, st.name AS step, s.result AS result
+SELECT s.case_id, st.name AS key, {level} AS level, s.finished_at AS arose_at,
+    st.name AS step, s.result AS result
 FROM gw_case s
 JOIN item_steps st ON st.item_code = s.item_code AND st.mandatory = TRUE
 LEFT JOIN (
@@ -51,8 +67,8 @@ STEP_OUT_OF_ORDER = Rule(
     evidence=("step", "flow_seq", "after_step", "after_flow_seq", "started_at"),
     message=_step_out_of_order,
     sql="""
-SELECT s.case_id, x.step AS key, {level} AS level, x.step, x.flow_seq, x.after_step,
-    x.after_flow_seq, x.started_at
+SELECT s.case_id, x.step AS key, {level} AS level, x.started_at AS arose_at, x.step,
+    x.flow_seq, x.after_step, x.after_flow_seq, x.started_at
 FROM (
     SELECT f.case_id, f.step, f.started_at, st.seq AS flow_seq,
         LAG(st.seq) OVER (PARTITION BY f.case_id ORDER BY f.started_at, f.event_id)
@@ -112,8 +128,8 @@ EVENT_OUT_OF_ORDER = Rule(
     evidence=("kind", "problem", "event_id", "occurred_at", "count"),
     message=_event_out_of_order,
     sql="""
-SELECT s.case_id, x.kind AS key, {level} AS level, x.kind, x.problem, x.event_id,
-    x.occurred_at, x.n AS count
+SELECT s.case_id, x.kind AS key, {level} AS level, x.occurred_at AS arose_at, x.kind,
+    x.problem, x.event_id, x.occurred_at, x.n AS count
 FROM (
     SELECT o.*, ROW_NUMBER() OVER (PARTITION BY o.case_id, o.kind
                                    ORDER BY o.occurred_at, o.kind_order, o.event_id) AS rn,
@@ -190,9 +206,12 @@ REPEATED_SUPPLEMENT = Rule(
     evidence=("requests", "max_requests"),
     message=_repeated_supplement,
     sql="""
-SELECT s.case_id, '' AS key, {level} AS level, s.supplement_requests AS requests,
-    {max_requests} AS max_requests
+SELECT s.case_id, '' AS key, {level} AS level, nth.occurred_at AS arose_at,
+    s.supplement_requests AS requests, {max_requests} AS max_requests
 FROM gw_case s
+"""
+    + _nth("kind = 'supplement_request'", "{max_requests} + 1")
+    + """
 WHERE s.supplement_requests > {max_requests}
 """,
 )
@@ -209,6 +228,11 @@ def _special_overrun(ev: Evidence) -> str:
 def _unit(unit: object) -> str:
     return " 个自然日" if unit == "N" else " 个工作日"
 
+
+# A pause ran over on the day its count of days first exceeded the limit (limit + 1 days after
+# the day it started, which is not counted).
+_SPECIAL_JOINS, _SPECIAL_DAY = counted_day("od", "x.unit", "x.started_on", "x.limit_days + 1")
+_SUSPENSION_JOINS, _SUSPENSION_DAY = counted_day("sd", "{unit}", "p.started_on", "{max_days} + 1")
 
 SPECIAL_PROCEDURE_OVERRUN = Rule(
     id="special_procedure_overrun",
@@ -231,16 +255,22 @@ SPECIAL_PROCEDURE_OVERRUN = Rule(
     ),
     message=_special_overrun,
     sql="""
-SELECT s.case_id, x.start_event_id AS key, {level} AS level, x.start_event_id,
-    e.procedure_type, x.started_at, x.ended_at, x.limit_days, x.unit, x.days
+SELECT s.case_id, x.start_event_id AS key, {level} AS level,
+    """
+    + not_before("x.started_at", _SPECIAL_DAY)
+    + """ AS arose_at,
+    x.start_event_id, e.procedure_type, x.started_at, x.ended_at, x.limit_days, x.unit, x.days
 FROM (
-    SELECT p.case_id, p.start_event_id, p.started_at, p.ended_at, p.limit_days,
+    SELECT p.case_id, p.start_event_id, p.started_at, p.started_on, p.ended_at, p.limit_days,
         COALESCE(p.limit_unit, 'W') AS unit,
         CASE WHEN p.limit_unit = 'N' THEN p.days_n ELSE p.days_w END AS days
     FROM gw_case_pauses p WHERE p.kind = 'special' AND p.limit_days IS NOT NULL
 ) x
 JOIN gw_case s ON s.case_id = x.case_id
 LEFT JOIN gw_events e ON e.event_id = x.start_event_id
+"""
+    + _SPECIAL_JOINS
+    + """
 WHERE x.days > x.limit_days
 """,
 )
@@ -271,11 +301,18 @@ LONG_SUSPENSION = Rule(
     evidence=("start_event_id", "started_at", "ended_at", "days", "unit", "max_days"),
     message=_long_suspension,
     sql="""
-SELECT s.case_id, p.start_event_id AS key, {level} AS level, p.start_event_id, p.started_at,
+SELECT s.case_id, p.start_event_id AS key, {level} AS level,
+    """
+    + not_before("p.started_at", _SUSPENSION_DAY)
+    + """ AS arose_at,
+    p.start_event_id, p.started_at,
     p.ended_at, CASE WHEN {unit} = 'W' THEN p.days_w ELSE p.days_n END AS days,
     {unit} AS unit, {max_days} AS max_days
 FROM gw_case_pauses p
 JOIN gw_case s ON s.case_id = p.case_id
+"""
+    + _SUSPENSION_JOINS
+    + """
 WHERE p.kind = 'suspension'
   AND CASE WHEN {unit} = 'W' THEN p.days_w ELSE p.days_n END > {max_days}
 """,
@@ -297,8 +334,12 @@ REPEATED_RETURN = Rule(
     evidence=("returns", "max_returns"),
     message=_repeated_return,
     sql="""
-SELECT s.case_id, '' AS key, {level} AS level, s.returns, {max_returns} AS max_returns
+SELECT s.case_id, '' AS key, {level} AS level, nth.occurred_at AS arose_at, s.returns,
+    {max_returns} AS max_returns
 FROM gw_case s
+"""
+    + _nth("kind = 'step_end' AND action = 'return'", "{max_returns} + 1")
+    + """
 WHERE s.returns > {max_returns}
 """,
 )

@@ -1,4 +1,7 @@
-"""流程异常 (process) rules of types 结果异常 and 决定异常: how a case ended and why."""
+"""流程异常 (process) rules of types 结果异常 and 决定异常: how a case ended and why.
+
+Each arose (``arose_at``) when the finish, termination or rejection at fault happened.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ RESULT_WITHOUT_REASON = Rule(
     evidence=("kind", "result", "event_id", "occurred_at"),
     message=_result_without_reason,
     sql="""
-SELECT s.case_id, '' AS key, {level} AS level, x.kind, x.result, x.event_id, x.occurred_at
+SELECT s.case_id, '' AS key, {level} AS level, x.occurred_at AS arose_at, x.kind, x.result,
+    x.event_id, x.occurred_at
 FROM (
     SELECT e.case_id, e.kind, e.result, e.event_id, e.occurred_at,
         ROW_NUMBER() OVER (PARTITION BY e.case_id
@@ -52,7 +56,8 @@ LICENCE_MISSING = Rule(
     evidence=("event_id", "occurred_at"),
     message=_licence_missing,
     sql="""
-SELECT s.case_id, '' AS key, {level} AS level, x.event_id, x.occurred_at
+SELECT s.case_id, '' AS key, {level} AS level, x.occurred_at AS arose_at, x.event_id,
+    x.occurred_at
 FROM (
     SELECT e.case_id, e.event_id, e.occurred_at,
         ROW_NUMBER() OVER (PARTITION BY e.case_id
@@ -87,8 +92,8 @@ ADVERSE_DECISION_WITHOUT_BASIS = Rule(
     evidence=("kind", "event_id", "occurred_at", "missing_reason", "missing_legal_basis"),
     message=_adverse,
     sql="""
-SELECT s.case_id, '' AS key, {level} AS level, x.kind, x.event_id, x.occurred_at,
-    x.missing_reason, x.missing_legal_basis
+SELECT s.case_id, '' AS key, {level} AS level, x.occurred_at AS arose_at, x.kind, x.event_id,
+    x.occurred_at, x.missing_reason, x.missing_legal_basis
 FROM (
     SELECT e.case_id, e.kind, e.event_id, e.occurred_at,
         CASE WHEN e.reason IS NULL OR TRIM(e.reason) = '' THEN TRUE ELSE FALSE END

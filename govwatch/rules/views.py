@@ -106,6 +106,43 @@ def order_of(alias: str) -> tuple[str, str, str]:
     return (f"{alias}.occurred_at", f"{alias}.kind_order", f"{alias}.event_id")
 
 
+def day_after(date_sql: str) -> str:
+    """SQL: the first moment after the date ``date_sql`` (its next midnight), as a timestamp.
+
+    A deadline is kept at any moment of its date (spec/time.md), so it has passed at the
+    first moment of the next day: the moment a case or an order becomes overdue."""
+    return f"CAST({date_sql} + 1 AS TIMESTAMP)"
+
+
+def counted_day(name: str, unit: str, start_on: str, days: str) -> tuple[str, str]:
+    """LEFT JOINs, and the SQL moment they give: the first moment of the first date ``d`` with
+    ``days(start_on, d) = days`` in ``unit`` (``'N'`` natural days, anything else working days).
+
+    This is the date on which a count of days reaches ``days`` (spec/time.md: the start date
+    is not counted), found on the calendar by ordinal as :mod:`govwatch.deadlines.next_check`
+    finds the moments the sweeper waits for, so that a finding's moment is the moment the
+    sweeper raises it. ``name`` prefixes the three calendar aliases the joins introduce; the
+    moment is NULL where the calendar has no such date (clamp it with :func:`not_before`).
+    """
+    joins = (
+        f"LEFT JOIN calendar {name}_s ON {name}_s.on_date = {start_on}\n"
+        f"LEFT JOIN calendar {name}_n ON {name}_n.day_ordinal = "
+        f"CASE WHEN {unit} = 'N' THEN {name}_s.day_ordinal + {days} END\n"
+        f"LEFT JOIN calendar {name}_w ON {name}_w.workday_ordinal = "
+        f"CASE WHEN {unit} = 'N' THEN NULL ELSE {name}_s.workday_ordinal + {days} END "
+        f"AND {name}_w.is_workday = TRUE"
+    )
+    return joins, f"CAST(COALESCE({name}_n.on_date, {name}_w.on_date) AS TIMESTAMP)"
+
+
+def not_before(start: str, moment: str) -> str:
+    """SQL: ``moment``, but never before ``start`` (and ``start`` when ``moment`` is NULL).
+
+    A count that is reached at once (a warning period longer than the limit, a date the
+    calendar does not hold) arose when its clock started."""
+    return f"GREATEST({start}, COALESCE({moment}, {start}))"
+
+
 def case_order(alias: str, kind: str) -> tuple[str, str, str]:
     """The order columns of a case's first ``kind`` event (accept, finish, end) in ``gw_case``."""
     at = {"accept": "accepted_at", "finish": "finished_at"}.get(kind, f"{kind}_at")
@@ -187,7 +224,7 @@ SELECT a.case_id,
     a.event_count, a.supplement_requests, a.returns, a.payments, a.payment_total,
     a.payment_quantity,
     i.has_fee, i.fee_amount, i.fee_unit_price,
-    a.first_at, a.last_at
+    a.first_at, a.last_at, a.first_payment_at
 FROM (
     SELECT b.*,
         CASE WHEN {_ACCEPT_FIRST} OR b.apply_item IS NULL THEN b.accept_item
@@ -219,7 +256,8 @@ FROM (
                 SUM(CASE WHEN kind = 'payment' THEN COALESCE(quantity, 0) ELSE 0 END)
                     AS payment_quantity,
                 MIN(occurred_at) AS first_at,
-                MAX(occurred_at) AS last_at
+                MAX(occurred_at) AS last_at,
+                MIN(CASE WHEN kind = 'payment' THEN occurred_at END) AS first_payment_at
             FROM gw_events GROUP BY case_id
         ) n
         LEFT JOIN (
