@@ -26,11 +26,22 @@ from typing import Any
 
 import yaml
 
+from govwatch.auth.errors import ConflictError, NotFoundError
+from govwatch.auth.users import get_user
 from govwatch.errors import InputError, ValidationError
+from govwatch.ledger import append_one
 from govwatch.rules.custom import CustomRuleDef, check_definition, compile_rule
-from govwatch.rules.model import Rule
+from govwatch.rules.describe import Change
+from govwatch.rules.model import ParamValue, Rule
 from govwatch.rules.registry import DEFAULT_RULES
-from govwatch.rules.settings import Range, Scope, Setting, validate_setting
+from govwatch.rules.settings import (
+    Range,
+    Scope,
+    Setting,
+    rule_title,
+    setting_subject,
+    validate_setting,
+)
 from govwatch.storage import Database
 
 log = logging.getLogger("govwatch.rules.catalog")
@@ -103,6 +114,27 @@ class Catalog:
             except InputError:
                 continue  # this value is left out; the rule's default (or a wider setting) holds
         return kept
+
+    def setting(self, rule_id: str, scope: Scope) -> Setting | None:
+        """The setting of this rule at exactly this scope, if there is one."""
+        return next((s for s in self.settings if s.rule == rule_id and s.scope == scope), None)
+
+    def without_setting(self, rule_id: str, scope: Scope) -> Catalog:
+        """The catalog without the rule's setting at this scope: what it set falls back to a
+        wider setting or the rule's default."""
+        if self.setting(rule_id, scope) is None:
+            raise NotFoundError(
+                f"规则“{self.title(rule_id)}”在{scope.title()}没有单独的调整，无需删除"
+            )
+        kept = tuple(s for s in self.settings if not (s.rule == rule_id and s.scope == scope))
+        return replace(self, settings=kept)
+
+    def title(self, rule_id: str) -> str:
+        """The rule's Chinese name (a custom rule's description; an unknown id as it is)."""
+        try:
+            return rule_title(self.rule(rule_id))
+        except InputError:
+            return rule_id
 
     def with_custom(self, definition: CustomRuleDef) -> Catalog:
         check_definition(definition, {r.id for r in self.rules()})
@@ -221,16 +253,32 @@ def at_version(db: Database, version: int) -> Catalog:
     return Catalog.from_doc(json.loads(row[0][0]), version=version, stored=True)
 
 
-def save(db: Database, catalog: Catalog, who: str, summary: str, at: datetime) -> Catalog:
-    """Store the catalog as the next version; return it with its version number."""
+def save(
+    db: Database,
+    catalog: Catalog,
+    who: str,
+    summary: str,
+    at: datetime,
+    *,
+    reason: str = "",
+    base: int | None = None,
+) -> Catalog:
+    """Store the catalog as the next version; return it with its version number.
+
+    ``reason``: why (the 理由 the page and the API require). ``base``: the version the change
+    was made on; refused when another was saved since, whose change this one would undo."""
     with db.transaction():
-        latest = db.scalar("SELECT MAX(version) FROM rule_catalog_versions") or 0
-        version = int(latest) + 1
+        latest = int(db.scalar("SELECT MAX(version) FROM rule_catalog_versions") or 0)
+        if base is not None and latest != base:
+            raise ConflictError(
+                f"规则目录刚被他人修改（已是版本 {latest}）：请刷新页面，确认后重新保存"
+            )
+        version = latest + 1
         doc = json.dumps(catalog.as_doc(), ensure_ascii=False, sort_keys=True)
         db.execute(
-            "INSERT INTO rule_catalog_versions (version, changed_at, changed_by, summary, doc) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [version, at, who, summary, doc],
+            "INSERT INTO rule_catalog_versions "
+            "(version, changed_at, changed_by, summary, doc, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            [version, at, who, summary, doc, reason or None],
         )
     return replace(catalog, version=version)
 
@@ -249,3 +297,175 @@ def history(db: Database) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+# -- changing one setting, with its reason, ledgered ------------------------------------------------
+
+REASON_MAX = 400
+
+
+def check_reason(reason: str) -> str:
+    """The 理由 of a change: required, at most :data:`REASON_MAX` characters."""
+    text = " ".join(reason.split())
+    if not text:
+        raise ValidationError("请填写理由：为什么这样调整（会记入变更记录）", field="reason")
+    if len(text) > REASON_MAX:
+        raise ValidationError(f"理由最多 {REASON_MAX} 字，现有 {len(text)} 字", field="reason")
+    return text
+
+
+def _ledgered(
+    db: Database, catalog: Catalog, who: str, summary: str, reason: str, at: datetime,
+    payload: Mapping[str, Any],
+) -> Catalog:  # fmt: skip
+    saved = save(db, catalog, who, summary, at, reason=reason, base=catalog.version)
+    append_one(
+        db,
+        "catalog.change",
+        who,
+        f"rules:v{saved.version}",
+        at,
+        {"version": saved.version, **payload, "summary": summary, "reason": reason},
+    )
+    return saved
+
+
+def set_setting(
+    db: Database, setting: Setting, who: str, reason: str, at: datetime, scope_name: str = ""
+) -> Catalog:
+    """Save a setting (merged into the one of its rule and scope) as a new version, with who,
+    why and a Chinese summary, and append it to the ledger (``catalog.change``), in one
+    transaction. Refused, with nothing saved, when it changes nothing."""
+    if setting.enabled is None and setting.level is None and not setting.params:
+        raise ValidationError(
+            "没有要修改的内容：请设置启用状态、级别或至少一个参数", field="params"
+        )
+    with db.transaction():
+        catalog = current(db)
+        changed = catalog.with_setting(setting)  # (the values are checked first)
+        why = check_reason(reason)
+        if changed.setting(setting.rule, setting.scope) == catalog.setting(
+            setting.rule, setting.scope
+        ):
+            raise ValidationError("所填的值与现有设置相同，没有保存新版本", field="params")
+        title = catalog.title(setting.rule)
+        subject = setting_subject(setting.rule, setting.scope, scope_name=scope_name, title=title)
+        return _ledgered(db, changed, who, f"调整{subject}", why, at, {"setting": setting.as_doc()})
+
+
+def delete_setting(
+    db: Database, rule_id: str, scope: Scope, who: str, reason: str, at: datetime,
+    scope_name: str = "",
+) -> Catalog:  # fmt: skip
+    """Delete the rule's setting at this scope as a new version (what it set falls back to a
+    wider setting or the default), with who and why, ledgered like a save."""
+    why = check_reason(reason)
+    with db.transaction():
+        catalog = current(db)
+        old = catalog.setting(rule_id, scope)
+        changed = catalog.without_setting(rule_id, scope)
+        title = catalog.title(rule_id)
+        subject = setting_subject(rule_id, scope, scope_name=scope_name, title=title)
+        deleted = old.as_doc() if old is not None else {}
+        return _ledgered(db, changed, who, f"删除{subject}的调整", why, at, {"deleted": deleted})
+
+
+# -- the history as changes --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Version:
+    """One saved version: who (username and display name), when, why, and what changed."""
+
+    version: int
+    changed_at: datetime
+    changed_by: str
+    person: str
+    summary: str
+    reason: str
+    changes: tuple[Change, ...]
+
+
+def _fields(doc: Any) -> dict[tuple[str, str, str], ParamValue | bool]:
+    """(rule, scope, field) -> value of a stored document's settings; custom rules as
+    (id, 'all', 'custom') -> description. A malformed entry is skipped."""
+    out: dict[tuple[str, str, str], ParamValue | bool] = {}
+    if not isinstance(doc, dict):
+        return out
+    for raw in doc.get("settings") or []:
+        if not isinstance(raw, dict) or "rule" not in raw:
+            continue
+        key = (str(raw["rule"]), str(raw.get("scope") or "all"))
+        for name in ("enabled", "level"):
+            if raw.get(name) is not None:
+                out[(*key, name)] = raw[name]
+        params = raw.get("params") or {}
+        if isinstance(params, dict):
+            for name, value in params.items():
+                out[(*key, f"params.{name}")] = value
+    for raw in doc.get("custom") or []:
+        if isinstance(raw, dict) and raw.get("id"):
+            out[(str(raw["id"]), "all", "custom")] = str(raw.get("description") or raw["id"])
+    return out
+
+
+def _scope(text: str) -> Scope:
+    try:
+        return Scope.parse(text)
+    except InputError:
+        return Scope()
+
+
+def diff(old_doc: Any, new_doc: Any) -> tuple[Change, ...]:
+    """What changed between two catalog documents, attribute by attribute, in catalog order."""
+    before, after = _fields(old_doc), _fields(new_doc)
+    keys = list(after) + [k for k in before if k not in after]
+    return tuple(
+        Change(rule, _scope(scope), field, before.get((rule, scope, field)), after.get(key))
+        for key in keys
+        for rule, scope, field in [key]
+        if before.get(key) != after.get(key)
+    )
+
+
+def versions(db: Database, limit: int = 200, rule: str | None = None) -> list[Version]:
+    """The most recent saved versions, newest first, each with what it changed; with
+    ``rule``, only those that changed that rule (their changes of other rules left out)."""
+    rows = db.query_dicts(
+        "SELECT version, changed_at, changed_by, summary, reason, doc FROM rule_catalog_versions "
+        "ORDER BY version DESC LIMIT ?",
+        [limit + 1],
+    )
+    docs = [json.loads(r["doc"]) for r in rows]
+    people: dict[str, str] = {}
+    out: list[Version] = []
+    for i, row in enumerate(rows[:limit]):
+        previous = docs[i + 1] if i + 1 < len(rows) else _previous_doc(db, int(row["version"]))
+        changes = diff(previous, docs[i])
+        if rule is not None:
+            changes = tuple(c for c in changes if c.rule == rule)
+            if not changes:
+                continue
+        who = str(row["changed_by"])
+        if who not in people:
+            user = get_user(db, who) if db.table_exists("users") else None
+            people[who] = user.display_name if user is not None else who
+        out.append(
+            Version(
+                int(row["version"]),
+                row["changed_at"],
+                who,
+                people[who],
+                str(row["summary"]),
+                str(row["reason"] or ""),
+                changes,
+            )
+        )
+    return out
+
+
+def _previous_doc(db: Database, version: int) -> Any:
+    if version <= 1:
+        return {}
+    row = db.query("SELECT doc FROM rule_catalog_versions WHERE version = ?", [version - 1])
+    return json.loads(row[0][0]) if row else {}

@@ -20,7 +20,15 @@ from typing import Any, Literal
 
 from govwatch.errors import ValidationError
 from govwatch.rules.model import LEVELS, Param, ParamValue, Rule
-from govwatch.vocabulary import SCOPE_NAMES, label, rule_name
+from govwatch.vocabulary import (
+    LEVEL_NAMES,
+    RULE_NAMES,
+    RULE_PARAM_LABELS,
+    SCOPE_NAMES,
+    UNIT_NAMES,
+    label,
+    rule_name,
+)
 
 ScopeKind = Literal["all", "region", "department", "item"]
 SCOPE_KINDS: tuple[ScopeKind, ...] = ("all", "region", "department", "item")
@@ -39,7 +47,8 @@ class Scope:
         kind, _, code = text.partition(":")
         if kind not in SCOPE_KINDS[1:] or not code.strip():
             raise ValidationError(
-                f"范围“{text}”无法识别：应为 all、region:区划代码、department:部门编码 或 item:事项编码",
+                f"适用范围“{text[:80]}”无法识别：应为 all（全局）、region:区划代码、"
+                "department:部门编码 或 item:事项编码",
                 field="scope",
             )
         return Scope(kind, code.strip())
@@ -47,10 +56,15 @@ class Scope:
     def __str__(self) -> str:
         return "all" if self.kind == "all" else f"{self.kind}:{self.code}"
 
-    def title(self) -> str:
-        """The scope in Chinese: 全局, or its kind's name and code (部门 1139…)."""
+    def title(self, name: str = "") -> str:
+        """The scope in Chinese: 全局, or its kind's name and what it names, by ``name`` with
+        the code in parentheses (部门 市场监管局（1139…）), by its code alone without one."""
         kind = label(SCOPE_NAMES, self.kind)
-        return kind if self.kind == "all" else f"{kind} {self.code}"
+        if self.kind == "all":
+            return kind
+        return (
+            f"{kind} {name}（{self.code}）" if name and name != self.code else f"{kind} {self.code}"
+        )
 
     def region_prefix(self) -> str:
         """The code without its trailing ``00`` pairs: the prefix of the regions it covers."""
@@ -125,8 +139,47 @@ Range = tuple[float, float]
 _INTEGER = re.compile(r"^[+-]?[0-9]{1,18}$")
 
 
-def _shown(number: float) -> str:
+def rule_title(rule: Rule) -> str:
+    """A rule's Chinese name: the vocabulary's for a built-in rule, a custom rule's description
+    (it has no other name; its id is only a key)."""
+    if rule.id in RULE_NAMES:
+        return rule_name(rule.id)
+    return rule.description or rule.id
+
+
+def param_label(rule_id: str, param: Param) -> tuple[str, str]:
+    """(Chinese name, unit) of a rule's parameter; a parameter the vocabulary does not list
+    (a newer rule's) is named by its description, without a unit."""
+    return RULE_PARAM_LABELS.get(f"{rule_id}.{param.name}", (param.description, ""))
+
+
+def shown_number(number: float) -> str:
+    """A parameter's number as a person writes it: ``3``, ``0.01`` (never ``3.0``)."""
     return str(int(number)) if float(number).is_integer() else repr(float(number))
+
+
+class ParamValueError(ValidationError):
+    """A parameter's value refused: what was expected and what came, for the field it belongs to.
+
+    ``str()`` names the rule and the parameter (in Chinese, with the parameter's key for the
+    command line and the API); ``expected`` and ``received`` are what a form shows beside the
+    field, which its label already names."""
+
+    def __init__(
+        self, rule: Rule, param: Param, expected: str, received: str, note: str = ""
+    ) -> None:
+        name, _ = param_label(rule.id, param)
+        self.expected = expected
+        self.received = received
+        self.note = note
+        super().__init__(
+            f"规则“{rule_title(rule)}”的参数“{name}”（{param.name}）{self.beside_field}",
+            field=f"params.{param.name}",
+        )
+
+    @property
+    def beside_field(self) -> str:
+        return f"{self.expected}，收到“{self.received}”" + (f"，{self.note}" if self.note else "")
 
 
 def check_number(rule: Rule, param: Param, value: object, bounds: Range) -> int | float:
@@ -137,9 +190,10 @@ def check_number(rule: Rule, param: Param, value: object, bounds: Range) -> int 
     """
     low, high = bounds
     whole = param.kind == "int"
+    _, unit = param_label(rule.id, param)
     expected = (
-        f"规则 {rule.id} 的参数 {param.name}（{param.description}）应为 "
-        f"{_shown(low)} 到 {_shown(high)} 之间的{'整数' if whole else '数'}"
+        f"应为 {shown_number(low)} 到 {shown_number(high)} 之间的{'整数' if whole else '数'}"
+        + (f"（单位：{unit}）" if unit else "")
     )
     shown = str(value)[:40]
     number: int | float | None = None
@@ -157,16 +211,28 @@ def check_number(rule: Rule, param: Param, value: object, bounds: Range) -> int 
             except ValueError:
                 number = None
     if number is None or (isinstance(number, float) and not math.isfinite(number)):
-        raise ValidationError(f"{expected}，收到“{shown}”", field=f"params.{param.name}")
+        raise ParamValueError(rule, param, expected, shown)
     if whole:
         if isinstance(number, float) and not number.is_integer():
-            raise ValidationError(f"{expected}，收到“{shown}”", field=f"params.{param.name}")
+            raise ParamValueError(rule, param, expected, shown)
         number = int(number)
     if not low <= number <= high:
-        raise ValidationError(
-            f"{expected}，收到“{shown}”（超出允许范围）", field=f"params.{param.name}"
-        )
+        raise ParamValueError(rule, param, expected, shown, "超出允许范围")
     return number if whole else float(number)
+
+
+# The values of level- and unit-valued parameters, by code, with their Chinese names.
+LEVEL_CHOICES: Mapping[str, str] = {lv: label(LEVEL_NAMES, lv) for lv in LEVELS}
+UNIT_CHOICES: Mapping[str, str] = {u: label(UNIT_NAMES, u) for u in ("W", "N")}
+
+
+def _check_choice(rule: Rule, param: Param, value: object) -> str:
+    """A level- or unit-valued parameter's value, by its code (``red``, ``W``)."""
+    choices = LEVEL_CHOICES if param.kind == "level" else UNIT_CHOICES
+    if isinstance(value, str) and value in choices:
+        return value
+    names = "、".join(f"{code}（{name}）" for code, name in choices.items())
+    raise ParamValueError(rule, param, f"应为 {names} 之一", str(value)[:40])
 
 
 def validate_setting(
@@ -178,28 +244,39 @@ def validate_setting(
     catalog's :data:`~govwatch.rules.catalog.PARAM_RANGES`); one not given takes
     :data:`DEFAULT_RANGE`. Every face (command line, page, API) saves through here.
     """
+    title = rule_title(rule)
     if setting.level is not None:
         if rule.graded:
-            names = "、".join(p.name for p in rule.params if p.kind == "level")
+            names = "、".join(
+                f"“{param_label(rule.id, p)[0]}”（{p.name}）"
+                for p in rule.params
+                if p.kind == "level"
+            )
             raise ValidationError(
-                f"规则 {rule.id} 的级别由参数决定，不能直接设置 level；请改设参数 {names}",
+                f"规则“{title}”的级别由参数决定，不能直接设置级别（level）；请改设参数 {names}",
                 field="level",
             )
         if setting.level not in LEVELS:
             raise ValidationError(
-                f"级别“{setting.level}”无法识别：应为 warning、yellow 或 red", field="level"
+                f"级别“{str(setting.level)[:40]}”无法识别：应为 warning（预警）、yellow（黄牌）"
+                "或 red（红牌）",
+                field="level",
             )
+    known = {p.name: p for p in rule.params}
     coerced: list[tuple[str, ParamValue]] = []
     for name, value in setting.params:
-        try:
-            param = rule.param(name)
-            if param.kind in ("int", "float"):
-                bounds = (ranges or {}).get(name, DEFAULT_RANGE)
-                coerced.append((name, check_number(rule, param, value, bounds)))
-            else:
-                coerced.append((name, param.coerce(value)))
-        except (KeyError, ValueError) as exc:
-            raise ValidationError(str(exc.args[0]), field=f"params.{name}") from exc
+        param = known.get(name)
+        if param is None:
+            offered = "、".join(f"“{param_label(rule.id, p)[0]}”（{p.name}）" for p in rule.params)
+            raise ValidationError(
+                f"规则“{title}”没有参数“{name[:40]}”；可用参数：{offered or '（无参数）'}",
+                field=f"params.{name}",
+            )
+        if param.kind in ("int", "float"):
+            bounds = (ranges or {}).get(name, DEFAULT_RANGE)
+            coerced.append((name, check_number(rule, param, value, bounds)))
+        else:
+            coerced.append((name, _check_choice(rule, param, value)))
     return Setting(setting.rule, setting.scope, setting.enabled, setting.level, tuple(coerced))
 
 
@@ -235,8 +312,11 @@ def render(rule: Rule, settings: tuple[Setting, ...]) -> RenderedRule | None:
     return RenderedRule(rule, sql)
 
 
-def setting_subject(rule_id: str, scope: Scope | None = None) -> str:
+def setting_subject(
+    rule_id: str, scope: Scope | None = None, *, scope_name: str = "", title: str = ""
+) -> str:
     """What a rule change concerns, in Chinese, for the job list and the change history:
-    规则“超期办结”（全局）. A custom rule is named by its id (it has no catalog name)."""
-    text = f"规则“{rule_name(rule_id)}”"
-    return text if scope is None else f"{text}（{scope.title()}）"
+    规则“超期办结”（全局）, 规则“办件超期”（行政区划 西湖区（330106））. ``title`` names a custom
+    rule (:func:`rule_title`; by default its id), ``scope_name`` what the scope names."""
+    text = f"规则“{title or rule_name(rule_id)}”"
+    return text if scope is None else f"{text}（{scope.title(scope_name)}）"

@@ -52,9 +52,19 @@ from tests.web.test_calendar_page import served
 REPO = Path(__file__).resolve().parents[2]
 ADMIN = Actor("web_admin", "admin")
 # The page's save: step_overdue off in region 330102 clears the alerts of C1, C2 and C3.
-PAGE_SETTING = {"rule": "step_overdue", "scope": "region:330102", "enabled": "off"}
+PAGE_SETTING = {
+    "rule": "step_overdue",
+    "scope": "region:330102",
+    "enabled": "off",
+    "reason": "该区环节时限另行考核",
+}
 # The API's save: a case past its legal limit is a yellow card, not red (C1, C3 and C5).
-API_SETTING = {"rule": "case_overdue", "scope": "all", "params": {"legal_level": "yellow"}}
+API_SETTING = {
+    "rule": "case_overdue",
+    "scope": "all",
+    "params": {"legal_level": "yellow"},
+    "reason": "超法定时限先发黄牌",
+}
 
 
 def _setting(form: dict[str, Any]) -> Setting:
@@ -145,7 +155,10 @@ def test_saving_a_rule_on_the_page_answers_first_and_its_job_leaves_what_a_synch
             still = client.get("/alerts?format=json&rule=step_overdue").json()["items"]
             assert {a["case_id"] for a in still} == {"C1", "C2", "C3", "C5"}, "not yet evaluated"
             page = client.get(answer.headers["location"])
-            assert "已保存规则 step_overdue 的设置；正在按新规则重新评估全部办件" in page.text
+            assert (
+                "已保存规则“办理环节超期”（行政区划 330102）的设置（版本 1）；"
+                "正在按新规则重新评估全部办件" in page.text
+            )
             assert f'data-job="{job_id}"' in page.text and 'data-status="queued"' in page.text
         job = finished(app, client, job_id)
         pool = app.state.pool
@@ -431,12 +444,13 @@ def test_chromium_saves_a_rule_and_watches_the_bar_then_the_summary(
         for width in (1280, 390):
             s = Session(chromium, base, width=width)
             s.login("admin")
-            s.go("/rules")
+            s.go(f"/rules/{PAGE_SETTING['rule']}")
             enabled = "off" if width == 1280 else "on"  # the second width turns it back on
             with app.state.jobs.hold():
-                s.page.select_option("#s-rule", PAGE_SETTING["rule"])
-                s.page.fill("#s-scope", PAGE_SETTING["scope"])
-                s.page.select_option("#s-enabled", enabled)
+                s.page.check("input[name=scope_kind][value=region]")
+                s.page.select_option("#f-region", PAGE_SETTING["scope"].split(":")[1])
+                s.page.select_option("#f-enabled", enabled)
+                s.page.fill("#f-reason", PAGE_SETTING["reason"])
                 s.page.click("form[action='/rules/setting'] button[type=submit]")
                 s.page.wait_for_load_state()
                 card = s.page.locator(".job")
