@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from govwatch.web.pages import sheets
 from govwatch.web.pages.sheets import content_disposition, sheet_response
 
 AT = datetime(2026, 6, 30, 22, 0)
@@ -154,3 +155,28 @@ def test_rows_are_read_lazily_once() -> None:
     assert values[1][0] == "筛选条件: 无（全部）"
     assert len(values) == 5 + 3000
     assert values[-1][0] == "C02999" and values[-1][4] == 2999
+
+
+def test_a_list_longer_than_a_sheet_ends_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sheets, "EXCEL_ROWS", 10)  # Excel's 1,048,576, made small
+    out = io.BytesIO()
+    rows = ((f"C{i}", i) for i in range(100))
+    written = sheets.write_xlsx(
+        out, title="案件列表", filters=(), columns=("案件", "序号"), rows=rows, exported_at=AT
+    )
+    assert written == 4
+    sheet = openpyxl.load_workbook(io.BytesIO(out.getvalue())).active
+    assert sheet is not None
+    values = list(sheet.iter_rows(values_only=True))
+    assert [v[0] for v in values[5:9]] == ["C0", "C1", "C2", "C3"]
+    assert values[9][0] == "（超出 Excel 的行数上限：只导出了前 4 行；请缩小筛选范围，或导出 CSV）"
+
+
+def test_numbers_excel_cannot_hold_are_written_as_text() -> None:
+    out = io.BytesIO()
+    sheets.write_xlsx(
+        out, title="t", filters=(), columns=("a", "b"), rows=[(float("nan"), 2.5)], exported_at=AT
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(out.getvalue())).active
+    assert sheet is not None
+    assert list(sheet.iter_rows(min_row=6, values_only=True)) == [("nan", 2.5)]

@@ -12,8 +12,8 @@ generator is read once, row by row). The sheet opens with what was exported and 
     rows…
 
 so that a printed or forwarded file still says which list it is. Large lists are never held in
-memory: openpyxl's write-only workbook writes each row to a temporary file on disk, the finished
-file is streamed back in chunks and removed. Rows are written while the request still holds its
+memory: xlsxwriter's constant-memory workbook writes each row to a temporary file on disk, the
+finished file is streamed back in chunks and removed. Rows are written while the request still holds its
 database connection (before the response starts), so a lazy cursor may be passed.
 
 Cells: times are real Excel dates shown ``yyyy-mm-dd hh:mm`` (a date ``yyyy-mm-dd``), numbers
@@ -21,26 +21,25 @@ stay numbers, ``True``/``False`` become 是/否, ``None`` an empty cell, and tex
 would run as a formula is neutralised by :mod:`govwatch.exports`. CSV is UTF-8 with a BOM (so
 that Excel and WPS read the Chinese), times written ``2026-06-30 22:00``.
 
-openpyxl (already a dependency: the importers read .xlsx with it) rather than xlsxwriter: one
-spreadsheet library for reading and writing, and its write-only mode streams rows to disk.
+xlsxwriter writes, openpyxl (the importers' reader) reads: openpyxl's write-only mode also keeps
+memory flat, but took three times as long (200,000 rows of seven columns: 68 s against 24 s on
+the development machine), and a user waits for the whole file before the download starts.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import IO, Literal
+from typing import IO, Any, Literal
 from urllib.parse import quote
 
+import xlsxwriter
 from fastapi.responses import Response, StreamingResponse
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from govwatch.exports import SafeCsvWriter, neutralise
 from govwatch.timeutil import now
@@ -54,6 +53,9 @@ MEDIA_TYPES = {
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
 CHUNK = 64 * 1024
+HEADER_ROWS = 5  # title, filter, export moment, an empty row, the column headers
+EXCEL_ROWS = 1_048_576  # a sheet's last row; a longer list ends with a note there
+TOO_MANY_ROWS = "（超出 Excel 的行数上限：只导出了前 {count} 行；请缩小筛选范围，或导出 CSV）"
 # Excel's limit on a sheet's name (31 characters, none of []:*?/\)
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 _FILENAME_BAD = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;]')
@@ -85,7 +87,7 @@ def csv_value(value: object) -> object:
     return str(value)
 
 
-def _excel_value(value: object) -> tuple[object, str | None]:
+def _excel_value(value: object) -> tuple[Any, str | None]:
     """A cell's value for openpyxl and its number format (None: the default)."""
     if value is None:
         return None, None
@@ -98,7 +100,10 @@ def _excel_value(value: object) -> tuple[object, str | None]:
     if isinstance(value, date):
         return value, DATE_FORMAT
     if isinstance(value, int | float | Decimal):
-        return value, None
+        number = float(value) if isinstance(value, Decimal) else value
+        if isinstance(number, float) and not math.isfinite(number):
+            return str(value), None  # Excel has no NaN or infinity
+        return number, None
     return neutralise(str(value)), None
 
 
@@ -130,36 +135,48 @@ def write_xlsx(
     rows: Iterable[Sequence[object]],
     exported_at: datetime,
 ) -> int:
-    """Write the workbook into ``out`` row by row (write-only mode); the number of data rows."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_sheet_title(title))
-    for index, header in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = _column_width(header)
-    bold = Font(bold=True)
-
-    def text_cell(value: str, *, strong: bool = False) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=neutralise(value))
-        if strong:
-            cell.font = bold
-        return cell
-
-    sheet.append([text_cell(title, strong=True)])
-    sheet.append([text_cell(filter_line(filters))])
-    sheet.append([text_cell(exported_line(exported_at))])
-    sheet.append([])
-    sheet.append([text_cell(header, strong=True) for header in columns])
+    """Write the workbook into ``out`` row by row (constant memory); the number of data rows."""
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "constant_memory": True,  # each row goes to a temporary file once written
+            "in_memory": False,
+            # text stays text: never read as a formula, a link or a number
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    sheet = book.add_worksheet(_sheet_title(title))
+    bold = book.add_format({"bold": True})
+    formats = {
+        DATETIME_FORMAT: book.add_format({"num_format": DATETIME_FORMAT}),
+        DATE_FORMAT: book.add_format({"num_format": DATE_FORMAT}),
+    }
+    for index, header in enumerate(columns):
+        sheet.set_column(index, index, _column_width(header))
+    sheet.write_string(0, 0, neutralise(title), bold)
+    sheet.write_string(1, 0, filter_line(filters))
+    sheet.write_string(2, 0, exported_line(exported_at))
+    for index, header in enumerate(columns):
+        sheet.write_string(4, index, neutralise(header), bold)
     count = 0
-    for row in rows:
-        cells = []
-        for value in row:
+    for line, row in enumerate(rows, start=HEADER_ROWS):
+        if line == EXCEL_ROWS - 1:
+            sheet.write_string(line, 0, TOO_MANY_ROWS.format(count=count))
+            break
+        for index, value in enumerate(row):
             converted, number_format = _excel_value(value)
-            cell = WriteOnlyCell(sheet, value=converted)
+            if converted is None:
+                continue
             if number_format is not None:
-                cell.number_format = number_format
-            cells.append(cell)
-        sheet.append(cells)
+                sheet.write_datetime(line, index, converted, formats[number_format])
+            elif isinstance(converted, str):
+                sheet.write_string(line, index, converted)
+            else:
+                sheet.write_number(line, index, converted)
         count += 1
-    book.save(out)
+    book.close()
     return count
 
 
