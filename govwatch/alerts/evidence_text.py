@@ -418,7 +418,8 @@ def describe(rule: str, evidence: Mapping[str, Any], message: str = "") -> Evide
 
 def key_text(rule: str, key: str | None) -> str:
     """An alert's key as read: a measure or event kind by name (``审查/office_hours`` →
-    ``审查 · 工作时间办理``); step and material names and event ids as they are."""
+    ``审查 · 工作时间办理``), an event id with what it began (``中止事件 E7``); step and
+    material names as they are."""
     if not key:
         return ""
     if rule == "risk_measure_violated" and "/" in key:
@@ -426,4 +427,10 @@ def key_text(rule: str, key: str | None) -> str:
         return f"{step} · {label(RISK_MEASURE_NAMES, measure)}"
     if rule == "event_out_of_order":
         return label(EVENT_KIND_NAMES, key)
+    if rule in _KEY_EVENTS:
+        return f"{_KEY_EVENTS[rule]} {key}"
     return key
+
+
+# Rules whose key is the id of the event that began what they judge.
+_KEY_EVENTS = {"special_procedure_overrun": "特别程序开始事件", "long_suspension": "中止事件"}

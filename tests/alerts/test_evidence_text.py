@@ -174,6 +174,7 @@ def test_keys_read_as_names() -> None:
     assert key_text("risk_measure_violated", "决定/two_person_review") == "决定 · 双人审核"
     assert key_text("event_out_of_order", "supplement_received") == "补正材料收讫"
     assert key_text("missing_materials", "申请书") == "申请书"
+    assert key_text("long_suspension", "E7") == "中止事件 E7"
     assert key_text("near_deadline", "") == ""
 
 

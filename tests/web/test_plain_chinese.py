@@ -332,6 +332,36 @@ MORE_EVENTS = [
     _ev("C9a", "C9", "apply", "2025-10-09T09:00:00", item_code="B1", **_APPLY),
     _ev("C9b", "C9", "accept", "2025-10-09T10:00:00", item_code="B1"),
     _ev("C9c", "C9", "finish", "2025-10-10T10:00:00", result="1"),
+    # C11: steps out of order and returned three times, a promise beyond the limit, a fee on a
+    # free item, an inspection that overran its limit
+    _ev("C11a", "C11", "apply", "2025-10-09T09:00:00", item_code="B1", **_APPLY),
+    _ev(
+        "C11b",
+        "C11",
+        "accept",
+        "2025-10-09T10:00:00",
+        item_code="B1",
+        promised_finish_at="2025-12-31T17:00:00",
+    ),
+    _ev("C11c", "C11", "step_start", "2025-10-09T11:00:00", step="决定", actor="赵六"),
+    _ev("C11d", "C11", "step_start", "2025-10-10T09:00:00", step="审查", actor="赵六"),
+    *(
+        _ev(f"C11r{i}", "C11", "step_end", f"2025-10-1{i}T16:00:00", step="审查", action="return")
+        for i in (3, 4, 5)
+    ),
+    _ev("C11p", "C11", "payment", "2025-10-16T09:00:00", amount=20.0, fee_item="检验费"),
+    _ev(
+        "C11s",
+        "C11",
+        "special_start",
+        "2025-10-16T10:00:00",
+        procedure_kind="2",
+        procedure_type="检验",
+        limit=3,
+        limit_unit="W",
+        reason="送检",
+        approved_by="钱七",
+    ),
     # C10: an item the catalog does not list
     _ev("C10a", "C10", "apply", "2025-10-09T09:00:00", item_code="ZZ9", **_APPLY),
 ]
@@ -540,7 +570,7 @@ def test_every_alert_and_case_shows_names_not_codes(plain_url: str, names: dict[
         db.close()
     # the data reaches most of the catalog: every class, and the rules the issue names
     assert {"case_overdue", "missing_materials", "risk_measure_violated"} <= fired, fired
-    assert len(fired) >= 14, fired
+    assert len(fired) >= 20, fired
     app = make_app(plain_url)
     found: list[str] = []
     with TestClient(app, raise_server_exceptions=False) as client:
