@@ -624,3 +624,54 @@ STATE_FILTER_NAMES: Final = _table({"unfinished": "未办结（待处理至整�
 # A case's timeliness as the case list filters it (case_list.TIMINGS).
 CASE_TIMING_NAMES: Final = _table({"overdue": "超期", "ontime": "按时办结"})
 
+
+
+# --- Service-guide checks (issue 16; govwatch/guides/elements.py, docs/guides.md) ----------
+# (G1's block: the element codes are the stable English codes of guides/elements.py.)
+
+# The elements a service guide (办事指南) publishes.
+GUIDE_ELEMENT_NAMES: Final = _table(
+    {
+        "guide": "办事指南",
+        "basic.name": "事项名称",
+        "basic.codes": "事项编码",
+        "basic.item_type": "事项类型",
+        "basic.basis": "设定依据",
+        "basic.department": "实施主体",
+        "basic.level": "行使层级",
+        "basic.conditions": "受理条件",
+        "basic.legal_limit": "法定办结时限",
+        "basic.promised_limit": "承诺办结时限",
+        "basic.place": "办理地点",
+        "basic.hours": "办理时间",
+        "basic.contact": "咨询方式",
+        "basic.complaint": "监督投诉方式",
+        "materials": "申请材料",
+        "process": "办理流程",
+        "downloads": "表格及样表下载",
+        "fees": "收费信息",
+        "online": "网上办理深度",
+    }
+)
+
+# The groups of elements the evaluation scores (办事指南准确度, element by element).
+GUIDE_GROUP_NAMES: Final = _table(
+    {
+        "guide": "指南公开",
+        "basic": "基础信息",
+        "materials": "申请材料",
+        "process": "办理流程",
+        "downloads": "表格及样表下载",
+        "fees": "收费信息",
+        "online": "网上办理",
+    }
+)
+
+# The three kinds of guide check.
+GUIDE_CHECK_NAMES: Final = _table(
+    {
+        "completeness": "要素完整性",
+        "consistency": "与实施清单一致性",
+        "practice": "与办理实际一致性",
+    }
+)
