@@ -38,17 +38,33 @@ RULES: tuple[str, ...] = (
     "risk_measure_violated",
 )
 
+# Kinds of fault injected into service guides (generator/guides.py), in the order they are drawn.
+GUIDE_FAULTS: tuple[str, ...] = (
+    "unpublished",
+    "missing",
+    "malformed",
+    "dead_link",
+    "wrong_legal_limit",
+    "wrong_promised_limit",
+    "wrong_fee",
+    "wrong_materials",
+    "wrong_process",
+    "unlisted_step",
+)
+
 START_ON = date(2025, 1, 1)
 END_ON = date(2026, 6, 30)
 START_AT = "2025-01-01T00:00:00+08:00"
 END_AT = "2026-06-30T22:00:00+08:00"
 DEFAULT_RATE = 0.01
+DEFAULT_GUIDE_RATE = 0.01  # share of the items given each kind of guide fault
 DEFAULT_CHUNK = 20_000
 
 
 @dataclass(frozen=True)
 class GeneratorConfig:
-    """A validated request. ``rates`` holds the probability that a case breaks each rule."""
+    """A validated request. ``rates`` holds the probability that a case breaks each rule;
+    ``guide_rates`` the share of the items whose guide gets each kind of fault."""
 
     cases: int
     seed: int = 0
@@ -56,6 +72,7 @@ class GeneratorConfig:
     compact_time_share: float = 0.0
     chunk_size: int = DEFAULT_CHUNK
     workers: int = 0  # 0: one per CPU; 1: no subprocesses
+    guide_rates: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def total_rate(self) -> float:
@@ -83,6 +100,39 @@ def parse_rate_overrides(values: tuple[str, ...] | list[str]) -> dict[str, float
     return out
 
 
+def parse_guide_rate_overrides(values: tuple[str, ...] | list[str]) -> dict[str, float]:
+    """``KIND=RATE`` strings (a guide fault's share of the items) into a mapping."""
+    out: dict[str, float] = {}
+    for text in values:
+        kind, sep, rate = text.partition("=")
+        kind = kind.strip()
+        if not sep or kind not in GUIDE_FAULTS:
+            raise InputError(
+                f"“{text}” 无法识别：应为 指南问题类型=比例，类型为 {'、'.join(GUIDE_FAULTS)} 之一"
+            )
+        try:
+            out[kind] = float(rate)
+        except ValueError:
+            raise InputError(f"“{text}” 的比例应为 0–1 之间的小数") from None
+    return out
+
+
+def _guide_rates(rate: float, overrides: Mapping[str, float] | None) -> dict[str, float]:
+    rates = dict.fromkeys(GUIDE_FAULTS, rate)
+    rates.update(overrides or {})
+    for kind, value in rates.items():
+        if kind not in GUIDE_FAULTS:
+            raise InputError(f"未知的指南问题类型 {kind}：应为 {'、'.join(GUIDE_FAULTS)} 之一")
+        if not 0 <= value <= 1:
+            raise InputError(f"指南问题 {kind} 的事项比例应在 0–1 之间，实际为 {value}")
+    if sum(rates.values()) > 1:
+        raise InputError(
+            f"各类指南问题的事项比例之和为 {sum(rates.values()):.3f}，超过 1：每个事项的指南至多"
+            "注入一个问题，请降低比例"
+        )
+    return rates
+
+
 def make_config(
     cases: int,
     seed: int = 0,
@@ -91,6 +141,9 @@ def make_config(
     compact_time_share: float = 0.0,
     chunk_size: int = DEFAULT_CHUNK,
     workers: int = 0,
+    *,
+    guide_fault_rate: float = DEFAULT_GUIDE_RATE,
+    guide_overrides: Mapping[str, float] | None = None,
 ) -> GeneratorConfig:
     if cases < 1:
         raise InputError(f"--cases 应为正整数，实际为 {cases}")
@@ -113,4 +166,5 @@ def make_config(
         raise InputError(f"分块大小应为正整数，实际为 {chunk_size}")
     if workers < 0:
         raise InputError(f"--workers 应为不小于 0 的整数，实际为 {workers}")
-    return GeneratorConfig(cases, seed, rates, compact_time_share, chunk_size, workers)
+    guide_rates = _guide_rates(guide_fault_rate, guide_overrides)
+    return GeneratorConfig(cases, seed, rates, compact_time_share, chunk_size, workers, guide_rates)
