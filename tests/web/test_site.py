@@ -118,3 +118,14 @@ def test_the_print_button_is_a_block_a_page_switches_on(client: TestClient) -> N
     assert '<link rel="stylesheet" href="/static/print.css" media="print">' in printable
     other = client.get("/evaluations").text
     assert "data-print" not in other and "print.js" not in other
+
+
+def test_the_case_alert_and_dashboard_pages_can_be_printed(client: TestClient) -> None:
+    login(client, "supervisor")
+    alerts = client.get("/alerts").text
+    first_alert = re.search(r'href="(/alerts/[\w-]+)"', alerts)
+    assert first_alert, "the seed has alerts"
+    for page in ("/", "/cases/C1", first_alert.group(1)):
+        answer = client.get(page)
+        assert answer.status_code == 200, page
+        assert "data-print>打印</button>" in answer.text, page
