@@ -21,7 +21,8 @@ Which moment counts (every figure's drill-down list filters on the same one):
   the cohort the case list filters by its applied dates. 超期 = the case has an active
   ``case_overdue`` alert (open past its deadline, or finished late); 超期率 = 超期 ÷ 办件;
   按时办结 = finished and not 超期; 按时办结率 = 按时办结 ÷ 已办结;
-- 督办 status: orders by state now (issued, answered, overdue, closed).
+- 督办 status: orders now: waiting for a reply (of which overdue), answered, closed (the
+  department filter and the scope apply; orders go to departments, so a region does not).
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from govwatch.alerts.queries import (
     alert_conditions,
     not_terminal,
     place_conditions,
-    region_prefix,
 )
 from govwatch.auth.names import department_names, region_names
 from govwatch.auth.principal import Principal
@@ -218,31 +218,30 @@ def _rates(db: Database, principal: Principal, f: DashFilter) -> dict[str, Any]:
 
 
 def _order_counts(db: Database, principal: Principal, f: DashFilter) -> dict[str, int]:
-    """Supervision orders in the caller's scope (and the filter's department or region) by
-    state now."""
+    """Supervision orders in the caller's scope (and the filter's department) now: waiting
+    for a reply (issued or overdue, as the desk's 督办跟踪 lists them), of which overdue,
+    answered and waiting for review, and closed. Orders go to departments: a region filter
+    does not narrow them."""
     where: list[str] = []
     params: list[Any] = []
     if principal.scope is not None:
-        codes = sorted(principal.scope) or ["-"]
-        where.append(f"o.org_code IN ({', '.join('?' for _ in codes)})")
-        params += codes
+        where.append("o.org_code = ANY(?)")
+        params.append(sorted(principal.scope | principal.regions) or ["-"])
     if f.department:
         where.append("o.org_code = ?")
         params.append(f.department)
-    if f.region:
-        # an order goes to a department; it lies in the region of any of its alerts
-        where.append(
-            "o.order_id IN (SELECT oa.order_id FROM order_alerts oa JOIN alerts a "
-            "ON a.alert_id = oa.alert_id WHERE a.region_code LIKE ?)"
-        )
-        params.append(region_prefix(f.region) + "%")
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    counts = dict.fromkeys(ORDER_STATES, 0)
+    by_state = dict.fromkeys(ORDER_STATES, 0)
     for state, n in db.query(
         f"SELECT o.state, COUNT(*) FROM orders o{clause} GROUP BY o.state", params
     ):
-        counts[str(state)] = int(n or 0)
-    return counts
+        by_state[str(state)] = int(n or 0)
+    return {
+        "follow": by_state["issued"] + by_state["overdue"],
+        "overdue": by_state["overdue"],
+        "replied": by_state["replied"],
+        "closed": by_state["closed"],
+    }
 
 
 def provisional_cases(db: Database, principal: Principal, f: DashFilter, at: datetime) -> int:

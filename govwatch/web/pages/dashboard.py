@@ -122,22 +122,19 @@ def links(f: DashFilter, data: dict[str, Any], today: date) -> dict[str, Any]:
             r["day"]: _cohort_links(cases, applied_from=r["day"], applied_to=r["day"])
             for r in data["rate_trend"]
         },
-        "orders": order_links(),
+        "orders": order_links(f),
     }
     return out
 
 
-# Where the supervisor's desk (督办台, pages/desk.py) lists orders of each state now.
-ORDER_LISTS = {
-    "issued": ("follow", None),
-    "overdue": ("follow", "overdue"),
-    "replied": ("replies", None),
-}
+# Where the supervisor's desk (督办台, pages/desk.py) lists the orders each figure counts;
+# overdue orders lead its 督办跟踪 list but are not a list of their own there.
+ORDER_LISTS = {"follow": "follow", "replied": "replies"}
 
 
-def order_links() -> dict[str, str]:
+def order_links(f: DashFilter) -> dict[str, str]:
     return {
-        state: href("/desk", list=name, state=sub) for state, (name, sub) in ORDER_LISTS.items()
+        figure: href("/desk", list=name, org=f.department) for figure, name in ORDER_LISTS.items()
     }
 
 
