@@ -675,3 +675,74 @@ GUIDE_CHECK_NAMES: Final = _table(
         "practice": "与办理实际一致性",
     }
 )
+
+
+# --- The desks: 督办台, 今日待办, the inbox (issue 14 items 3 and 4; govwatch/alerts/desk*.py) ----
+
+# What a page says once a handling action succeeded ("已情况说明" is not Chinese).
+WORKFLOW_ACTION_DONE: Final = _table(
+    {
+        "explain": "已提交情况说明",
+        "appeal": "已申诉",
+        "accept_explanation": "已采纳情况说明",
+        "uphold_appeal": "已认定申诉成立",
+        "reject_appeal": "已驳回申诉",
+        "require_rectification": "已责令整改",
+        "report_rectified": "已报告整改情况",
+        "confirm_rectified": "已确认整改",
+        "return_rectification": "已退回整改",
+        "close": "已直接办结",
+    }
+)
+
+# In-app notifications by kind (notifications.kind), as the inbox lists them.
+NOTIFICATION_KIND_NAMES: Final = _table(
+    {
+        "alert.raise": "发现告警",
+        "alert.explain": "情况说明",
+        "alert.appeal": "申诉",
+        "alert.accept_explanation": "采纳说明",
+        "alert.uphold_appeal": "申诉成立",
+        "alert.reject_appeal": "驳回申诉",
+        "alert.require_rectification": "责令整改",
+        "alert.report_rectified": "报告整改",
+        "alert.confirm_rectified": "确认整改",
+        "alert.return_rectification": "退回整改",
+        "alert.close": "直接办结",
+        "alert.auto_close": "自动办结",
+        "alert.reopen": "重新打开",
+        "alert.escalate": "整改逾期升级",
+        "alert.red": "升为红牌",
+        "order.issued": "收到督办",
+        "order.reply": "督办回复",
+        "order.accept": "采纳回复",
+        "order.return": "退回重新回复",
+        "order.overdue": "督办逾期",
+        "calendar.notice_missing": "节假日安排未导入",
+    }
+)
+
+# The lists of the desks (the tabs of 督办台 and the sections of 今日待办).
+DESK_LIST_NAMES: Final = _table(
+    {
+        "follow": "督办跟踪",
+        "replies": "回复待审核",
+        "decide": "待裁决",
+        "issue": "待督办",
+        "todo": "待办理",
+        "submitted": "已提交待审核",
+    }
+)
+
+# What a department owes on an item of 今日待办.
+TODO_KIND_NAMES: Final = _table(
+    {
+        "order": "回复督办",
+        "open": "答复告警",
+        "rectifying": "整改并报告",
+    }
+)
+
+# The moves of an order's history that no person chooses on a page (ORDER_ACTION_NAMES has the
+# others): issuing it, and the sweeper marking it overdue.
+ORDER_HISTORY_NAMES: Final = _table({"issue": "发出督办", "overdue": "逾期未回复"})

@@ -119,35 +119,74 @@ def mask_free_text(text: str) -> str:
     return _MOBILE.sub(lambda m: mask_phone(m.group(0)), text)
 
 
-def visible_filter(principal: Principal) -> tuple[str, list[Any]]:
-    """SQL condition (and params) for the notifications a principal may read."""
+def visible_filter(principal: Principal, alias: str = "") -> tuple[str, list[Any]]:
+    """SQL condition (and params) for the notifications a principal may read (columns of the
+    table ``alias``, when given)."""
+    p = f"{alias}." if alias else ""
     roles = [principal.role] + (["supervisor"] if principal.role == "admin" else [])
     marks = ", ".join("?" for _ in roles)
-    condition = f"(recipient_role IS NULL OR recipient_role IN ({marks}))"
+    condition = f"({p}recipient_role IS NULL OR {p}recipient_role IN ({marks}))"
     params: list[Any] = list(roles)
     if principal.scope is not None:
         codes = sorted(principal.scope | principal.regions) or ["-"]
         condition += (
-            f" AND (recipient_org IS NULL OR recipient_org IN ({', '.join('?' for _ in codes)}))"
+            f" AND ({p}recipient_org IS NULL "
+            f"OR {p}recipient_org IN ({', '.join('?' for _ in codes)}))"
         )
         params += codes
     return condition, params
 
 
-def list_notifications(
-    db: Database, principal: Principal, unread_only: bool = False, limit: int = 50
-) -> list[dict[str, Any]]:
-    condition, params = visible_filter(principal)
-    if unread_only:
-        condition += " AND read_at IS NULL"
-    return db.query_dicts(
-        "SELECT notification_id, kind, ref, message, created_at, read_at FROM notifications "
-        f"WHERE {condition} ORDER BY created_at DESC, notification_id LIMIT {int(limit)}",
-        params,
+def reader_of(principal: Principal) -> str:
+    """Whose reading a receipt records: the user (or token), not the role or organisation."""
+    return principal.user_id or principal.token_id or principal.name
+
+
+def unread_condition(principal: Principal) -> tuple[str, list[Any]]:
+    return (
+        " AND NOT EXISTS (SELECT 1 FROM notification_reads r "
+        "WHERE r.notification_id = n.notification_id AND r.reader = ?)",
+        [reader_of(principal)],
     )
 
 
+def list_notifications(
+    db: Database,
+    principal: Principal,
+    unread_only: bool = False,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The principal's notifications, newest first; ``read_at`` is when *this reader* read it
+    (each reader has an inbox of their own: migration 064, ``notification_reads``)."""
+    condition, params = visible_filter(principal, "n")
+    if unread_only:
+        extra, extra_params = unread_condition(principal)
+        condition += extra
+        params += extra_params
+    return db.query_dicts(
+        "SELECT n.notification_id, n.kind, n.ref, n.message, n.created_at, r.read_at "
+        "FROM notifications n LEFT JOIN notification_reads r "
+        "ON r.notification_id = n.notification_id AND r.reader = ? "
+        f"WHERE {condition} ORDER BY n.created_at DESC, n.notification_id "
+        f"LIMIT {int(limit)} OFFSET {int(offset)}",
+        [reader_of(principal), *params],
+    )
+
+
+def count_notifications(db: Database, principal: Principal, unread_only: bool = False) -> int:
+    """How many notifications the principal has (unread: not yet read by this reader)."""
+    condition, params = visible_filter(principal, "n")
+    if unread_only:
+        extra, extra_params = unread_condition(principal)
+        condition += extra
+        params += extra_params
+    return int(db.scalar(f"SELECT COUNT(*) FROM notifications n WHERE {condition}", params) or 0)
+
+
 def mark_read(db: Database, principal: Principal, notification_id: str, at: datetime) -> None:
+    """This reader has read the notification (again: no change). ``notifications.read_at``
+    keeps the first reading by anyone."""
     condition, params = visible_filter(principal)
     found = db.query(
         f"UPDATE notifications SET read_at = COALESCE(read_at, ?) WHERE notification_id = ? "
@@ -156,6 +195,38 @@ def mark_read(db: Database, principal: Principal, notification_id: str, at: date
     )
     if not found:
         raise NotFoundError(f"通知“{notification_id}”不存在")
+    db.execute(
+        "INSERT INTO notification_reads (notification_id, reader, read_at) VALUES (?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        [notification_id, reader_of(principal), at],
+    )
+
+
+def mark_all_read(db: Database, principal: Principal, at: datetime) -> int:
+    """Every notification of the principal read by this reader; how many were unread."""
+    condition, params = visible_filter(principal, "n")
+    extra, extra_params = unread_condition(principal)
+    reader = reader_of(principal)
+    with db.transaction():
+        ids = [
+            str(r[0])
+            for r in db.query(
+                f"SELECT n.notification_id FROM notifications n WHERE {condition}{extra}",
+                [*params, *extra_params],
+            )
+        ]
+        if ids:
+            db.executemany(
+                "INSERT INTO notification_reads (notification_id, reader, read_at) "
+                "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                [(i, reader, at) for i in ids],
+            )
+            db.execute(
+                "UPDATE notifications SET read_at = ? WHERE read_at IS NULL "
+                "AND notification_id = ANY(?)",
+                [at, ids],
+            )
+    return len(ids)
 
 
 # -- webhooks -------------------------------------------------------------------------------

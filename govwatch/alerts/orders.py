@@ -15,10 +15,14 @@ column is what an automatic order claims, so that no alert is put under two of t
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import orjson
+
+from govwatch.alerts.attachments import Attachment, check_attachments, store_attachments
 from govwatch.alerts.history import Change, record
 from govwatch.alerts.notify import Notice, notify
 from govwatch.alerts.reconcile import SYNC_LOCK, reconcile
@@ -30,7 +34,7 @@ from govwatch.calendar.queries import add_workdays
 from govwatch.errors import InputError
 from govwatch.ledger import append_one, run_claimed
 from govwatch.storage import Database
-from govwatch.vocabulary import ORDER_ACTION_NAMES
+from govwatch.vocabulary import ORDER_ACTION_NAMES, ORDER_HISTORY_NAMES, label
 from govwatch.vocabulary import ORDER_STATE_NAMES as ORDER_STATE_NAMES  # pages import it here
 
 OVERDUE_RULE = "order_overdue"
@@ -83,6 +87,30 @@ def get_order(db: Database, order_id: str, principal: Principal) -> Order:
     return order
 
 
+def orders_by_ids(db: Database, order_ids: Sequence[str]) -> dict[str, Order]:
+    """These orders by id (no scope check: the caller's list query applied the scope)."""
+    if not order_ids:
+        return {}
+    rows = db.query(f"SELECT {_COLUMNS} FROM orders WHERE order_id = ANY(?)", [list(order_ids)])
+    return {str(r[0]): Order(*r) for r in rows}
+
+
+def order_transitions(db: Database, order_id: str) -> list[dict[str, Any]]:
+    """The order's history (issued, replied, returned, overdue, accepted), oldest first, each
+    with the attachments it carried."""
+    rows = db.query_dicts(
+        "SELECT seq, action, from_state, to_state, actor, acted_at, reason, attachments "
+        "FROM order_transitions WHERE order_id = ? ORDER BY seq",
+        [order_id],
+    )
+    for row in rows:
+        row["attachments"] = orjson.loads(row["attachments"]) if row["attachments"] else []
+        row["action_name"] = ORDER_ACTION_NAMES.get(row["action"]) or label(
+            ORDER_HISTORY_NAMES, row["action"]
+        )
+    return rows
+
+
 def order_alert_ids(db: Database, order_id: str) -> list[str]:
     return [
         str(r[0])
@@ -121,20 +149,27 @@ def _transition(
     actor: str,
     at: datetime,
     reason: str,
+    files: Sequence[dict[str, Any]] = (),
 ) -> None:
     db.execute(
         "INSERT INTO order_transitions (order_id, seq, action, from_state, to_state, actor, "
-        "acted_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [order.order_id, seq, action, from_state, to_state, actor, at, reason],
+        "acted_at, reason, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            order.order_id,
+            seq,
+            action,
+            from_state,
+            to_state,
+            actor,
+            at,
+            reason,
+            orjson.dumps(list(files)).decode() if files else None,
+        ],
     )
-    append_one(
-        db,
-        f"order.{action}",
-        actor,
-        order.order_id,
-        at,
-        {"seq": seq, "from": from_state, "to": to_state, "reason": reason},
-    )
+    entry: dict[str, Any] = {"seq": seq, "from": from_state, "to": to_state, "reason": reason}
+    if files:
+        entry["attachments"] = [f["sha256"] for f in files]
+    append_one(db, f"order.{action}", actor, order.order_id, at, entry)
 
 
 def new_order_id(at: datetime) -> str:
@@ -156,9 +191,9 @@ def issue_order(
     principal.require("orders.issue")
     ids = sorted(set(alert_ids))
     if not ids:
-        raise InputError("督办至少要针对一条告警（alert_ids）")
+        raise InputError("督办至少要针对一条告警")
     if not content.strip():
-        raise InputError("督办内容（content）不能为空")
+        raise InputError("督办内容不能为空")
     days = reply_days if reply_days is not None else int(get_setting(db, "order_reply_days"))
     if not 1 <= days <= 60:
         raise InputError(f"回复期限应为 1–60 个工作日，收到 {days}")
@@ -196,7 +231,7 @@ def create_order(
     targets = {a.responsible for a in alerts}
     target = org_code or (targets.pop() if len(targets) == 1 else None)
     if not target:
-        raise InputError("这些告警属于不同部门（或没有责任部门）：请用 org_code 指定被督办部门")
+        raise InputError("这些告警属于不同部门（或没有责任部门）：请指定被督办部门（org_code）")
     due, provisional = add_workdays(tx, at.date(), reply_days)
     tx.execute(
         f"INSERT INTO orders ({_COLUMNS}, updated_at) VALUES "
@@ -276,14 +311,20 @@ def act_on_order(
     *,
     text: str | None = None,
     expected_version: int | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> Order:
+    """Reply to an order (the department, optionally with files), accept or return a reply."""
     if action not in ORDER_MOVES:
-        raise InputError(f"督办操作“{action}”无效：应为 {' / '.join(ORDER_MOVES)} 之一")
+        possible = "、".join(f"{move[3]}（{code}）" for code, move in ORDER_MOVES.items())
+        raise InputError(f"督办操作“{action}”无效：可以办理的操作为 {possible}")
     sources, target, permission, name = ORDER_MOVES[action]
     principal.require(permission)
     body = (text or "").strip()
     if action in ("reply", "return") and not body:
-        raise InputError(f"“{name}”必须填写内容（text）")
+        raise InputError(f"“{name}”必须填写内容")
+    if attachments and action != "reply":
+        raise InputError(f"“{name}”不带附件：附件随部门的督办回复提交")
+    files_in = check_attachments(attachments)  # refused before anything is claimed
 
     def work(tx: Database) -> Order:
         order = get_order(tx, order_id, principal)
@@ -310,7 +351,10 @@ def act_on_order(
         if not claimed:
             raise ConflictError("督办单已被他人同时处理，本次操作未生效，请刷新后查看")
         seq = int(claimed[0][0])
-        _transition(tx, order, seq, action, order.state, target, principal.name, at, body or name)
+        files = store_attachments(tx, "order", order_id, files_in, principal.name, at)
+        _transition(
+            tx, order, seq, action, order.state, target, principal.name, at, body or name, files
+        )
         if action == "reply":
             _clear_overdue_alerts(tx, order, at)
         to_supervisor = action == "reply"
@@ -321,7 +365,7 @@ def act_on_order(
                     f"order:{order_id}:{seq}",
                     f"order.{action}",
                     order_id,
-                    f"督办单 {order_id}：{name}",
+                    f"督办单 {order_id}：{name}" + (f"（附件 {len(files)} 个）" if files else ""),
                     "supervisor" if to_supervisor else "department",
                     None if to_supervisor else order.org_code,
                     {"order_id": order_id, "from": order.state, "to": target},

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,6 +17,13 @@ from typing import Any
 
 import orjson
 
+from govwatch.alerts.attachments import (
+    Attachment,
+    StoredFile,
+    check_attachments,
+    store_attachments,
+    stored_file,
+)
 from govwatch.alerts.notify import Notice, notify
 from govwatch.alerts.states import (
     ACTIONS,
@@ -28,15 +34,14 @@ from govwatch.alerts.states import (
     allowed_actions,
 )
 from govwatch.auth.errors import ConflictError, ForbiddenError, NotFoundError
-from govwatch.auth.passwords import new_id
 from govwatch.auth.principal import Principal
 from govwatch.calendar.queries import add_workdays
 from govwatch.errors import InputError
 from govwatch.ledger import append_one, run_claimed
 from govwatch.storage import Database
+from govwatch.vocabulary import WORKFLOW_ACTION_DONE, WORKFLOW_ACTION_NAMES, label, rule_name
 
 RECTIFY_DAYS = 15  # default rectification period, working days
-MAX_ATTACHMENT_BYTES = 5 * 2**20
 
 
 @dataclass(frozen=True)
@@ -53,13 +58,6 @@ class AlertRef:
     @property
     def responsible(self) -> str | None:
         return self.department_code or self.org_code
-
-
-@dataclass(frozen=True)
-class Attachment:
-    name: str
-    content_type: str
-    content: bytes
 
 
 @dataclass(frozen=True)
@@ -114,7 +112,7 @@ def ensure_workflow(db: Database, alert: AlertRef, at: datetime) -> None:
             "INSERT INTO alert_transitions (alert_id, seq, action, from_state, to_state, actor, "
             "actor_role, acted_at, reason) VALUES (?, 1, 'raise', NULL, 'open', 'system', "
             "'system', ?, ?)",
-            [alert.alert_id, at, f"规则 {alert.rule} 发现异常"],
+            [alert.alert_id, at, f"规则“{rule_name(alert.rule)}”发现异常"],
         )
         append_one(
             db,
@@ -142,42 +140,6 @@ def _check_side(principal: Principal, by: str, action: str) -> None:
         raise ForbiddenError(f"“{MOVES[action].name}”只能由监察人员办理")
 
 
-def _store_attachments(
-    db: Database, alert_id: str, files: Sequence[Attachment], actor: str, at: datetime
-) -> list[dict[str, Any]]:
-    stored = []
-    for f in files:
-        if len(f.content) > MAX_ATTACHMENT_BYTES:
-            raise InputError(f"附件“{f.name}”超过 5 MB 上限")
-        attachment_id = new_id()
-        sha = hashlib.sha256(f.content).hexdigest()
-        db.execute(
-            "INSERT INTO attachments (attachment_id, owner_kind, owner_id, name, content_type, "
-            "size_bytes, sha256, content_base64, uploaded_by, uploaded_at) "
-            "VALUES (?, 'alert', ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                attachment_id,
-                alert_id,
-                f.name,
-                f.content_type,
-                len(f.content),
-                sha,
-                base64.b64encode(f.content).decode(),
-                actor,
-                at,
-            ],
-        )
-        stored.append(
-            {
-                "attachment_id": attachment_id,
-                "name": f.name,
-                "size_bytes": len(f.content),
-                "sha256": sha,
-            }
-        )
-    return stored
-
-
 def decode_attachment(name: str, content_type: str, content_base64: str) -> Attachment:
     try:
         content = base64.b64decode(content_base64, validate=True)
@@ -201,15 +163,19 @@ def act(
     """Apply a human action to an alert, once; refuse illegal moves with what is allowed."""
     move = MOVES.get(action)
     if move is None or move.by not in (DEPARTMENT, SUPERVISOR):
-        raise InputError(f"操作“{action}”无效：应为 {' / '.join(ACTIONS)} 之一")
+        possible = "、".join(f"{WORKFLOW_ACTION_NAMES[a]}（{a}）" for a in ACTIONS)
+        raise InputError(f"操作“{action}”无效：可以办理的操作为 {possible}")
     _check_side(principal, move.by, action)
     text = (reason or "").strip()
     if move.reason_required and not text:
-        raise InputError(f"“{move.name}”必须填写理由（reason）")
+        raise InputError(f"“{move.name}”必须填写理由")
     if due_on is not None and not move.due:
-        raise InputError(f"“{move.name}”不设整改期限（due_on）")
+        raise InputError(f"“{move.name}”不设整改期限")
     if due_on is not None and due_on < at.date():
         raise InputError(f"整改期限 {due_on.isoformat()} 早于今天：应为今天或以后的日期")
+    if attachments and move.by != DEPARTMENT:
+        raise InputError(f"“{move.name}”不带附件：附件随部门的情况说明、申诉和整改报告提交")
+    files_in = check_attachments(attachments)  # refused before anything is claimed
 
     def work(tx: Database) -> WorkflowState:
         alert = load_alert(tx, alert_id, principal)
@@ -250,7 +216,7 @@ def act(
         if not claimed:
             raise ConflictError("告警已被他人同时处理，本次操作未生效，请刷新后查看")
         seq = int(claimed[0][0])
-        files = _store_attachments(tx, alert_id, attachments, principal.name, at)
+        files = store_attachments(tx, "alert", alert_id, files_in, principal.name, at)
         tx.execute(
             "INSERT INTO alert_transitions (alert_id, seq, action, from_state, to_state, actor, "
             "actor_role, acted_at, reason, due_on, attachments) "
@@ -292,8 +258,9 @@ def act(
                     dedupe_key=f"alert:{alert_id}:{seq}",
                     kind=f"alert.{action}",
                     ref=alert_id,
-                    message=f"办件 {alert.case_id} 的告警（{alert.rule}）：{move.name}"
-                    + (f"，整改期限 {due.isoformat()}" if move.due and due else ""),
+                    message=f"办件 {alert.case_id} 的告警“{rule_name(alert.rule)}”：{move.name}"
+                    + (f"，整改期限 {due.isoformat()}" if move.due and due else "")
+                    + (f"（附件 {len(files)} 个）" if files else ""),
                     recipient_role="supervisor" if to_supervisor else "department",
                     recipient_org=None if to_supervisor else alert.responsible,
                     payload={
@@ -326,15 +293,28 @@ def transitions(db: Database, alert_id: str) -> list[dict[str, Any]]:
     return rows
 
 
+def done_message(action: str) -> str:
+    """What a page says after an action succeeded: “已提交情况说明”, not “已情况说明”."""
+    return label(WORKFLOW_ACTION_DONE, action) if action in WORKFLOW_ACTION_DONE else "已办理"
+
+
 def attachment(
     db: Database, principal: Principal, attachment_id: str
 ) -> tuple[Mapping[str, Any], bytes]:
-    rows = db.query_dicts(
-        "SELECT attachment_id, owner_id, name, content_type, content_base64 FROM attachments "
-        "WHERE attachment_id = ?",
-        [attachment_id],
-    )
-    if not rows:
-        raise NotFoundError(f"附件“{attachment_id}”不存在")
-    load_alert(db, str(rows[0]["owner_id"]), principal)
-    return rows[0], base64.b64decode(str(rows[0]["content_base64"]))
+    """An attachment's metadata and bytes, for a reader whose scope covers its owner (the
+    alert, or the supervision order it was replied to): 404 when missing, 403 outside."""
+    meta, content = stored_file(db, attachment_id)
+    check_file_scope(db, principal, meta)
+    return meta.as_dict(), content
+
+
+def check_file_scope(db: Database, principal: Principal, meta: StoredFile) -> None:
+    if meta.owner_kind == "order":
+        # read here rather than through govwatch.alerts.orders, which imports this module
+        org = db.scalar("SELECT org_code FROM orders WHERE order_id = ?", [meta.owner_id])
+        if org is None:
+            raise NotFoundError(f"附件“{meta.attachment_id}”不存在")
+        if not principal.covers(str(org)):
+            raise ForbiddenError(f"附件“{meta.name}”不属于本部门管辖范围，无权下载")
+        return
+    load_alert(db, meta.owner_id, principal)

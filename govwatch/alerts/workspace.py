@@ -1,24 +1,194 @@
-"""部门工作台: what a department has to do now: alerts to answer, orders, forms to fill."""
+"""今日待办: everything a department must answer, and by when, overdue first.
+
+One list (``todo``) of three kinds of item, each with a due date and its working-day countdown
+(:mod:`govwatch.alerts.countdown`), ordered by due date (so the overdue come first, the most
+overdue at the top), then red before yellow before warnings:
+
+- ``order``: a supervision order to reply to (``issued`` or ``overdue``), due on its reply date;
+- ``rectifying``: an alert under rectification, due on its rectification date;
+- ``open``: an alert to answer (情况说明, 申诉): due on the reply date of the open order it is
+  under, if any; otherwise ``order_reply_days`` working days (the setting an order's reply
+  period uses, 5 by default) after it was raised or reopened.
+
+Alerts of rule ``order_overdue`` are not listed: they stand for an unanswered order, which is
+(and answering it clears them). Beside it, ``submitted``: what the department has answered and
+the supervisor has not yet decided (orders replied, alerts explained, appealed or reported
+rectified), newest first; and the evaluation forms the department has to fill.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from govwatch.alerts.orders import list_orders
-from govwatch.alerts.queries import AlertFilter, list_alerts
+from govwatch.alerts.countdown import DUE_ORDINAL, countdown, today_ordinal
+from govwatch.alerts.desk import (
+    DECIDE_STATES,
+    DERIVED_STATE,
+    LEVEL_RANK,
+    OPEN_ORDER_STATES,
+    OWED_STATES,
+    PAGE_SIZE,
+    DeskPage,
+    code_list,
+    last_answers,
+    order_rows,
+    page_limit,
+)
+from govwatch.alerts.orders import OVERDUE_RULE
+from govwatch.alerts.queries import alerts_by_ids, scope_condition
+from govwatch.alerts.settings import get_setting
 from govwatch.auth.principal import Principal
 from govwatch.evaluation.rounds.forms import forms_to_fill
 from govwatch.storage import Database
 
 # Workflow states in which the department owes an answer.
-TO_ANSWER = ("open", "rectifying")
+TO_ANSWER = OWED_STATES
 
 
-def department_workspace(db: Database, principal: Principal) -> dict[str, Any]:
-    """The principal's alerts to answer, its supervision orders and its evaluation forms."""
-    alerts: list[dict[str, Any]] = []
-    if db.table_exists("alert_workflow"):
-        for state in TO_ANSWER:
-            alerts += list_alerts(db, principal, AlertFilter(state=state), 100, 0)
-    orders = [o.as_dict() for o in list_orders(db, principal, limit=100)]
-    return {"alerts": alerts, "orders": orders, "forms": forms_to_fill(db, principal.org_code)}
+def _scopes(principal: Principal) -> tuple[str, list[Any], str, list[Any]]:
+    """(order condition, params, alert condition, params) for the principal's scope."""
+    if principal.scope is None:
+        return "", [], "", []
+    alert_scope, alert_params = scope_condition(principal)
+    codes = sorted(principal.scope | principal.regions) or ["-"]
+    return " AND o.org_code = ANY(?)", [codes], f" AND {alert_scope}", alert_params
+
+
+def todo_sql(principal: Principal, answer_days: int) -> tuple[str, list[Any]]:
+    """The union of the three kinds: ``kind, ref_id, due_on, level_rank``."""
+    order_scope, order_params, alert_scope, alert_params = _scopes(principal)
+    sql = (
+        "SELECT 'order' AS kind, o.order_id AS ref_id, o.reply_due_on AS due_on, "
+        "-1 AS level_rank FROM orders o "
+        f"WHERE o.state IN ({code_list(OPEN_ORDER_STATES)}){order_scope} "
+        "UNION ALL "
+        f"SELECT {DERIVED_STATE} AS kind, a.alert_id AS ref_id, "
+        f"CASE WHEN {DERIVED_STATE} = 'rectifying' THEN w.due_on "
+        "WHEN oo.order_id IS NOT NULL THEN oo.reply_due_on ELSE ad.on_date END AS due_on, "
+        f"{LEVEL_RANK} AS level_rank "
+        "FROM alerts a LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id "
+        "LEFT JOIN orders oo ON oo.order_id = w.order_id "
+        f"AND oo.state IN ({code_list(OPEN_ORDER_STATES)}) "
+        "LEFT JOIN calendar rs ON rs.on_date = CAST(COALESCE(w.updated_at, a.first_seen_at) AS DATE) "
+        "LEFT JOIN calendar ad ON ad.is_workday AND ad.workday_ordinal = rs.workday_ordinal + ? "
+        f"WHERE a.rule <> '{OVERDUE_RULE}' AND {DERIVED_STATE} IN ({code_list(OWED_STATES)})"
+        f"{alert_scope}"
+    )
+    return sql, [*order_params, answer_days, *alert_params]
+
+
+def todo_count(db: Database, principal: Principal) -> int:
+    sql, params = todo_sql(principal, 0)  # the due dates do not change what is counted
+    return int(db.scalar(f"SELECT COUNT(*) FROM ({sql}) t", params) or 0)
+
+
+def overdue_count(db: Database, principal: Principal, today: date) -> int:
+    """How many items of the to-do list are past their due date."""
+    sql, params = todo_sql(principal, int(get_setting(db, "order_reply_days")))
+    return int(
+        db.scalar(f"SELECT COUNT(*) FROM ({sql}) t WHERE t.due_on < ?", [*params, today]) or 0
+    )
+
+
+def alert_due(db: Database, principal: Principal, alert_id: str, today: date) -> dict[str, Any]:
+    """The countdown of one alert the department owes (as its to-do row shows it); no due
+    date when it owes nothing on it now."""
+    sql, params = todo_sql(principal, int(get_setting(db, "order_reply_days")))
+    rows = db.query(
+        f"SELECT t.due_on, cd.workday_ordinal FROM ({sql}) t "
+        f"{DUE_ORDINAL.format(due='t.due_on')} WHERE t.ref_id = ?",
+        [*params, alert_id],
+    )
+    if not rows:
+        return countdown(None, today, None, None).as_dict() | {"owed": False}
+    due_on, due_ordinal = rows[0]
+    cd = countdown(due_on, today, due_ordinal, today_ordinal(db, today))
+    return cd.as_dict() | {"owed": True}
+
+
+def todo_list(
+    db: Database, principal: Principal, today: date, page: int = 1, page_size: int = PAGE_SIZE
+) -> DeskPage:
+    """待办理: orders and alerts owed, by due date (overdue first), red first within a day."""
+    answer_days = int(get_setting(db, "order_reply_days"))
+    sql, params = todo_sql(principal, answer_days)
+    found = db.query(
+        f"SELECT t.kind, t.ref_id, t.due_on, cd.workday_ordinal FROM ({sql}) t "
+        f"{DUE_ORDINAL.format(due='t.due_on')} "
+        "ORDER BY t.due_on NULLS LAST, t.level_rank, t.kind, t.ref_id"
+        + page_limit(page, page_size),
+        params,
+    )
+    total = int(db.scalar(f"SELECT COUNT(*) FROM ({sql}) t", params) or 0)
+    today_ord = today_ordinal(db, today)
+    order_ids = [str(r[1]) for r in found if r[0] == "order"]
+    alert_ids = [str(r[1]) for r in found if r[0] != "order"]
+    orders = {
+        str(o["order_id"]): o
+        for o in order_rows(db, order_ids, today, {str(r[1]): r[3] for r in found})
+    }
+    alerts = {str(a["alert_id"]): a for a in alerts_by_ids(db, principal, alert_ids)}
+    rows: list[dict[str, Any]] = []
+    for kind, ref_id, due_on, due_ordinal in found:
+        item = orders.get(str(ref_id)) if kind == "order" else alerts.get(str(ref_id))
+        if item is None:
+            continue
+        rows.append(
+            {
+                "kind": kind,
+                "ref_id": str(ref_id),
+                "due_on": due_on,
+                "countdown": countdown(due_on, today, due_ordinal, today_ord).as_dict(),
+                "order" if kind == "order" else "alert": item,
+            }
+        )
+    return DeskPage("todo", rows, total, page, page_size)
+
+
+def submitted_list(
+    db: Database, principal: Principal, today: date, page: int = 1, page_size: int = 20
+) -> DeskPage:
+    """已提交待审核: the department's answers the supervisor has not decided, newest first."""
+    order_scope, order_params, alert_scope, alert_params = _scopes(principal)
+    sql = (
+        "SELECT 'order' AS kind, o.order_id AS ref_id, o.replied_at AS at FROM orders o "
+        f"WHERE o.state = 'replied'{order_scope} UNION ALL "
+        "SELECT 'alert' AS kind, w.alert_id AS ref_id, w.updated_at AS at "
+        "FROM alert_workflow w JOIN alerts a ON a.alert_id = w.alert_id "
+        f"WHERE w.state IN ({code_list(DECIDE_STATES)}){alert_scope}"
+    )
+    params = [*order_params, *alert_params]
+    found = db.query(
+        f"SELECT t.kind, t.ref_id FROM ({sql}) t ORDER BY t.at DESC, t.ref_id"
+        + page_limit(page, page_size),
+        params,
+    )
+    total = int(db.scalar(f"SELECT COUNT(*) FROM ({sql}) t", params) or 0)
+    order_ids = [str(r[1]) for r in found if r[0] == "order"]
+    alert_ids = [str(r[1]) for r in found if r[0] == "alert"]
+    orders = {str(o["order_id"]): o for o in order_rows(db, order_ids, today, {})}
+    alerts = {str(a["alert_id"]): a for a in alerts_by_ids(db, principal, alert_ids)}
+    answers = last_answers(db, alert_ids)
+    rows: list[dict[str, Any]] = []
+    for kind, ref_id in found:
+        if kind == "order" and str(ref_id) in orders:
+            rows.append({"kind": kind, "ref_id": str(ref_id), "order": orders[str(ref_id)]})
+        elif kind == "alert" and str(ref_id) in alerts:
+            alert = alerts[str(ref_id)] | {"answer": answers.get(str(ref_id))}
+            rows.append({"kind": kind, "ref_id": str(ref_id), "alert": alert})
+    return DeskPage("submitted", rows, total, page, page_size)
+
+
+def department_workspace(
+    db: Database, principal: Principal, today: date, page: int = 1
+) -> dict[str, Any]:
+    """今日待办 of the principal: ``todo`` (a page of it), ``submitted`` and ``forms``."""
+    principal.require("orders.read")
+    return {
+        "today": today,
+        "todo": todo_list(db, principal, today, page).as_dict(),
+        "overdue": overdue_count(db, principal, today),
+        "submitted": submitted_list(db, principal, today).as_dict(),
+        "forms": forms_to_fill(db, principal.org_code),
+    }

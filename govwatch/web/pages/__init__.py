@@ -16,8 +16,11 @@ from govwatch.web.pages import (
     case_list,
     cases,
     dashboard,
+    desk,
     evaluations,
+    files,
     health,
+    inbox,
     items,
     login,
     public,
@@ -40,6 +43,9 @@ for module in (
     public,
     calendar,
     health,
+    desk,  # 督办台 and the order page (issue 14 item 3)
+    inbox,  # 消息
+    files,  # attachments as downloads
 ):
     router.include_router(module.router)
 

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from govwatch.alerts.evidence_text import moment_text, plain_text
+from govwatch.alerts.waiting import Waiting, waiting_counts
 from govwatch.auth.errors import AuthenticationError, ConflictError, ForbiddenError, NotFoundError
 from govwatch.auth.principal import Principal
 from govwatch.auth.sessions import CSRF_FIELD, csrf_token_of
@@ -62,13 +63,29 @@ class NavItem:
     count: int = 0  # things waiting for the user there (shown as a badge; 0 shows none)
 
 
-def nav_for(principal: Principal) -> list[NavItem]:
-    """The menu a role sees: each role only the pages it may open."""
+def waiting_of(request: Request, db: Database, principal: Principal) -> Waiting:
+    """The menu's counts for this user: one small query, kept a few seconds per user (the
+    app's page cache, emptied by any write through the app, so an action shows at once)."""
+    if principal.role == "public":
+        return Waiting()
+    pool = getattr(request.app.state, "pool", None)
+    if pool is None:
+        return waiting_counts(db, principal)
+    key = ("waiting", principal.role, principal.user_id or principal.name, principal.scope)
+    found: Waiting = pool.pages.get_or_compute(key, lambda: waiting_counts(db, principal))
+    return found
+
+
+def nav_for(principal: Principal, waiting: Waiting | None = None) -> list[NavItem]:
+    """The menu a role sees: each role only the pages it may open, with what waits there."""
+    counts = waiting or Waiting()
     items: list[NavItem] = []
     if principal.can("alerts.read"):
         items += [NavItem("/", "首页"), NavItem("/alerts", "预警")]
+    if principal.can("alerts.supervise"):
+        items.append(NavItem("/desk", "督办台", counts.desk))
     if principal.role == "department":
-        items.append(NavItem("/workspace", "部门工作台"))
+        items.append(NavItem("/workspace", "今日待办", counts.todo))
     if principal.can("rules.read"):
         items.append(NavItem("/rules", "规则目录"))
     if principal.can("cases.read"):
@@ -79,6 +96,8 @@ def nav_for(principal: Principal) -> list[NavItem]:
         items.append(NavItem("/calendar", "工作日历"))
     if principal.role == JOBS_ROLE:
         items.append(NavItem("/health", "系统检查"))
+    if principal.can("notifications.read"):
+        items.append(NavItem("/inbox", "消息", counts.unread))
     items.append(NavItem("/public", "公开"))
     return items
 
@@ -229,7 +248,7 @@ def render(
     page = ENV.get_template(name).render(
         user=principal,
         role_name=ROLE_NAMES.get(principal.role, principal.role),
-        nav=nav_for(principal),
+        nav=nav_for(principal, waiting_of(request, db, principal)),
         path=request.url.path,
         csrf=csrf_token(db, principal, request),
         notice=request.query_params.get("msg", ""),

@@ -1,0 +1,60 @@
+"""What waits for the signed-in user, as the menu's badges show it, in one query.
+
+- 督办台 (supervisors, administrators): replies to review plus alerts to decide — the lists
+  only they can move on (:mod:`govwatch.alerts.desk`, ``replies`` + ``decide``);
+- 今日待办 (departments): every item of its to-do list (:func:`govwatch.alerts.workspace.
+  todo_count`'s union);
+- 消息 (every signed-in role): notifications this reader has not read.
+
+Each figure equals the total its page shows (tests hold them together). The web app keeps the
+answer a few seconds per user (its page cache, emptied by any write through the app).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from govwatch.alerts.desk import DECIDE_FROM, DeskFilter, decide_where, orders_where
+from govwatch.alerts.notify import unread_condition, visible_filter
+from govwatch.alerts.workspace import todo_sql
+from govwatch.auth.principal import Principal
+from govwatch.storage import Database
+
+
+@dataclass(frozen=True)
+class Waiting:
+    desk: int = 0  # 督办台: replies to review + alerts to decide
+    todo: int = 0  # 今日待办: orders and alerts owed
+    unread: int = 0  # notifications not yet read
+
+
+def waiting_counts(db: Database, principal: Principal) -> Waiting:
+    """The three badges of this principal (0 where the role has no such page)."""
+    if principal.role == "public" or not principal.can("notifications.read"):
+        return Waiting()
+    parts: list[str] = []
+    params: list[Any] = []
+    if principal.can("alerts.supervise"):
+        replies, rp = orders_where(principal, ("replied",), DeskFilter())
+        decide, dp = decide_where(principal, DeskFilter())
+        parts.append(
+            f"(SELECT COUNT(*) FROM orders o WHERE {replies}) + "
+            f"(SELECT COUNT(*) FROM {DECIDE_FROM} WHERE {decide})"
+        )
+        params += [*rp, *dp]
+    else:
+        parts.append("0")
+    if principal.role == "department":
+        todo, tp = todo_sql(principal, 0)
+        parts.append(f"(SELECT COUNT(*) FROM ({todo}) t)")
+        params += tp
+    else:
+        parts.append("0")
+    visible, vp = visible_filter(principal, "n")
+    unread, up = unread_condition(principal)
+    parts.append(f"(SELECT COUNT(*) FROM notifications n WHERE {visible}{unread})")
+    params += [*vp, *up]
+    row = db.query(f"SELECT {', '.join(parts)}", params)[0]
+    desk, todo_n, unread_n = (int(v or 0) for v in row)
+    return Waiting(desk, todo_n, unread_n)
