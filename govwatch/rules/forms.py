@@ -21,7 +21,6 @@ from govwatch.rules.describe import (
     plain_description,
     setting_parts,
     unit_hint,
-    unit_of,
     value_text,
 )
 from govwatch.rules.failures import list_failures
@@ -65,7 +64,7 @@ def param_fields(rule: Rule) -> list[dict[str, Any]]:
     """Each parameter as a form field: label, unit, allowed range (numbers) or choices."""
     out = []
     for p in rule.params:
-        name, _ = param_label(rule.id, p)
+        name, unit = param_label(rule.id, p)
         spec: dict[str, Any] = {
             "name": p.name,
             "field": f"p.{p.name}",
@@ -78,7 +77,7 @@ def param_fields(rule: Rule) -> list[dict[str, Any]]:
         if p.kind in ("int", "float"):
             low, high = _bounds(rule, p)
             spec |= {
-                "unit": unit_of(rule, p).removeprefix("个"),
+                "unit": unit,
                 "min": shown_number(low),
                 "max": shown_number(high),
                 "step": "1" if p.kind == "int" else "any",
