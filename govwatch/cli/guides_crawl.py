@@ -61,7 +61,8 @@ def _summary_lines(summary: CrawlSummary) -> list[str]:
         f"页面：列表页 {summary.list_pages} 页，办事指南页 {summary.guide_pages} 页"
         f"（未变化 304：{summary.not_modified} 页，读取失败 {summary.failed_pages} 页）",
         f"事项：{summary.items} 个写入 {w.catalog}"
-        + (f"（其中门户未公布 {w.unpublished} 个）" if w.unpublished else ""),
+        + (f"（其中门户未公布 {w.unpublished} 个）" if w.unpublished else "")
+        + (f"；实施清单中另有 {w.unread} 个因指南页未能读取而未写入" if w.unread else ""),
         f"下载链接：{summary.links} 个，失效 {summary.broken_links} 个，见 {w.links_report}",
         f"robots.txt 不允许而跳过：{summary.robots_skipped} 个",
         f"证据：{w.evidence_index}",
@@ -144,7 +145,7 @@ def crawl(
                 "requests": summary.requests, "list_pages": summary.list_pages,
                 "guide_pages": summary.guide_pages, "not_modified": summary.not_modified,
                 "failed_pages": summary.failed_pages, "items": summary.items,
-                "unpublished": w.unpublished, "links": summary.links,
+                "unpublished": w.unpublished, "unread": w.unread, "links": summary.links,
                 "broken_links": summary.broken_links, "robots_skipped": summary.robots_skipped,
                 "seconds": round(summary.seconds, 3), "catalog": str(w.catalog),
                 "links_report": str(w.links_report), "evidence": str(w.evidence_index),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin
@@ -283,10 +283,7 @@ def crawl(
             shots = take_screenshots(out, saved)
             for row in guides:
                 if row is not None and row.sha256 in shots:
-                    state.save_page(
-                        run_id,
-                        PageRow(**{**row.__dict__, "screenshot": shots[row.sha256]}),
-                    )
+                    state.save_page(run_id, replace(row, screenshot=shots[row.sha256]))
         written = write_outputs(out, state, run_id, urls, config, merge)
         state.finish_run(run_id, stamp())
     finally:

@@ -4,9 +4,11 @@
   in the item catalog format (spec/data.md §1): the catalog fields the page prints
   (``record`` selectors, ``defaults``), and ``guide`` as the page publishes it. With an
   implementation list (``--catalog``), each item is that list's record with the portal's
-  ``guide`` in place of its own, and an item of the list the portal does not publish gets
-  ``"guide": {"published": false}``; ``govwatch guides check`` then compares what the
-  portal published with the list.
+  ``guide`` in place of its own, and ``govwatch guides check`` then compares what the portal
+  published with the list. An item of the list the portal does not publish gets
+  ``"guide": {"published": false}``, but only when the crawl read every guide page the portal
+  lists: a page that failed or that robots.txt forbids could be any item's, so then such items
+  are left out of the fragment (``unread`` in the summary) rather than called unpublished.
 - ``links.jsonl``: the links report, one line per download link of each guide: status,
   content type, size, redirects, the error when there was no usable answer, ``broken``.
 - ``evidence/pages.jsonl``: one line per page of this run (URL, final URL, status, fetch time,
@@ -62,6 +64,7 @@ class Written:
     broken_links: int
     robots_skipped: int
     unpublished: int
+    unread: int
 
 
 def link_report(link: LinkRow) -> dict[str, Any]:
@@ -150,24 +153,28 @@ def write_outputs(
             if link is not None:
                 line.update(link_report(link))
             link_lines.append(line)
-    unpublished = 0
+    unpublished = unread = 0
     if merge is not None:
         crawled = {r["item_code"]: r for r in records}
+        whole = all(by_url.get(u) is not None and by_url[u].found for u in urls)
         merged: list[dict[str, Any]] = []
         for code, listed in merge.records.items():
             record = dict(listed)
             found = crawled.pop(code, None)
-            if found is None:
+            if found is not None:
+                record["guide"] = found["guide"]
+            elif whole:
                 record["guide"] = {"published": False}
                 unpublished += 1
             else:
-                record["guide"] = found["guide"]
+                unread += 1
+                continue
             merged.append(record)
         merged.extend(crawled.values())  # on the portal but not in the list: kept as read
         records = merged
     evidence = [p.as_json() for p in pages]
-    list_pages = sum(1 for p in pages if p.kind == "list")
-    guide_pages = sum(1 for p in pages if p.kind == "guide")
+    list_pages = sum(1 for p in pages if p.kind == "list" and p.sha256 is not None)
+    guide_pages = sum(1 for p in pages if p.kind == "guide" and p.sha256 is not None)
     robots_skipped = sum(1 for p in pages if p.robots_blocked) + sum(
         1 for link in links.values() if link.robots_blocked
     )
@@ -185,6 +192,7 @@ def write_outputs(
         broken_links=sum(1 for link in links.values() if link.broken),
         robots_skipped=robots_skipped,
         unpublished=unpublished,
+        unread=unread,
     )
     write_atomic(written.catalog, _jsonl(records))
     write_atomic(written.links_report, _jsonl(link_lines))
