@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "govwatch.cli.events",
     "govwatch.cli.items",
     "govwatch.cli.generate",
+    "govwatch.cli.guides",
     "govwatch.cli.rules",
     "govwatch.cli.auth",
     "govwatch.cli.alerts",

@@ -312,13 +312,3 @@ def insert_step(
         finding["key"] = renamed.get(finding["key"], finding["key"])
         out_truth.append(orjson.dumps(finding))
     return [orjson.dumps(e) for e in events], out_truth
-
-
-def deviations_summary(tally: Tally) -> dict[str, int]:
-    """Cases read as contradicting a guide, by element (for meta.json)."""
-    return {
-        "materials": sum(tally.materials.values()),
-        "process": sum(tally.process.values()),
-        "fees": sum(tally.fees.values()),
-        "basic.promised_limit": sum(tally.late.values()),
-    }

@@ -46,7 +46,6 @@ from govwatch.guides.elements import (
     downloads_due,
     element,
     is_form,
-    read_materials,
 )
 
 ONLINE_BASE = "https://zwfw.jiangchuan.example/item/"
@@ -411,8 +410,3 @@ def fault_findings(faults: Sequence[Fault]) -> set[tuple[str, str, str]]:
 def sort_key(finding: tuple[str, str, str]) -> tuple[str, int, int]:
     item_code, element_code, check = finding
     return item_code, ORDER[element_code], ("completeness", "consistency", "practice").index(check)
-
-
-def materials_of(guide: Mapping[str, Any]) -> frozenset[str] | None:
-    reading = read_materials(guide)
-    return frozenset(m.name for m in reading.value) if reading.ok else None

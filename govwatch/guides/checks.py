@@ -321,10 +321,11 @@ def _practice_finding(rec: Record, g: PracticeGuide, code: str, c: Counts) -> Gu
         evidence["details"] = c.details
     share = share_text(c.bad, c.cases)
     if code == "materials":
-        names = [d["material"] for d in c.details]
         expected = f"申请材料以指南所列为限：{names_text(g.materials or ())}"
-        found = "；".join(f"“{d['material']}”{share_text(d['cases'], c.cases)}" for d in c.details)
-        message = f"办件实际要求了办事指南未列的材料{names_text(names)}（{found}）"
+        found = "、".join(
+            f"“{d['material']}”（{share_text(d['cases'], c.cases)}办件要求提交）" for d in c.details
+        )
+        message = f"办件实际要求了办事指南未列的材料：{found}"
     elif code == "process":
         parts = [
             f"办理了指南未列的环节“{d['step']}”（{d['cases']} 件）"
@@ -333,7 +334,7 @@ def _practice_finding(rec: Record, g: PracticeGuide, code: str, c: Counts) -> Gu
             for d in c.details[:5]
         ]
         expected = f"按指南流程办理：{steps_text(g.steps or ())}"
-        found = f"{share}与指南流程不符：{'；'.join(parts)}"
+        found = f"{share}办件：{'；'.join(parts)}"
         message = f"办件实际的办理流程与办事指南不符：{found}"
     elif code == "fees":
         assert g.fee is not None
@@ -344,7 +345,7 @@ def _practice_finding(rec: Record, g: PracticeGuide, code: str, c: Counts) -> Gu
             else ""
         )
         expected = fee_text(g.fee)
-        found = f"收费办件中 {share} 与指南不符{usual}"
+        found = f"收费办件中 {share}与指南不符{usual}"
         message = f"办件实际收费与办事指南不符（指南：{expected}）：{found}"
     else:
         assert g.promised is not None
@@ -355,7 +356,7 @@ def _practice_finding(rec: Record, g: PracticeGuide, code: str, c: Counts) -> Gu
             else ""
         )
         expected = f"承诺 {limit_text(g.promised)}内办结"
-        found = f"办结办件中 {share} 超过指南承诺时限{most}"
+        found = f"办结办件中 {share}超过指南承诺时限{most}"
         message = f"办件实际用时与办事指南的承诺办结时限不符：{found}"
     return _finding(rec, code, "practice", expected, found, message, evidence)
 

@@ -87,7 +87,7 @@ ELEMENTS: tuple[Element, ...] = (
     E("process", ("process",), False, consistency=True, practice=True,
       requirement="按顺序列明办理环节"),
     E("downloads", ("materials",), True,
-      requirement="表格类申请材料提供空白表格和样表下载，链接有效"),
+      requirement="为表格类申请材料提供空白表格和样表下载，且链接有效"),
     E("fees", ("fee",), True, consistency=True, practice=True,
       requirement="写明是否收费；收费的写明收费依据和标准"),
     E("online", ("online_depth", "online_url"), True,
