@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
+import httpx
+
 from govwatch.errors import InputError
 from govwatch.guides.crawl import charset
 from govwatch.guides.crawl.config import PortalConfig
@@ -239,12 +241,18 @@ def _urls(values: Any, base: str) -> list[str]:
 
 
 async def _run(
-    config: PortalConfig, out: Path, state: CrawlState, run_id: int, progress: Progress
+    config: PortalConfig,
+    out: Path,
+    state: CrawlState,
+    run_id: int,
+    progress: Progress,
+    transport: httpx.AsyncBaseTransport | None,
 ) -> tuple[list[str], int]:
     async with Fetcher(
         config,
         robots=state.robots(run_id),
         on_robots=lambda origin, robots: state.save_robots(run_id, origin, robots),
+        transport=transport,
     ) as fetcher:
         run = _Run(config, out, state, run_id, fetcher, progress)
         urls = await run.listing()
@@ -264,8 +272,11 @@ def crawl(
     *,
     merge: CatalogMerge | None = None,
     progress: Progress = _nothing,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> CrawlSummary:
-    """Crawl the portal into ``out_dir`` (resuming an unfinished run there); see the module."""
+    """Crawl the portal into ``out_dir`` (resuming an unfinished run there); see the module.
+
+    ``transport`` replaces httpx's own (a benchmark counts the requests as they leave)."""
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -276,7 +287,7 @@ def crawl(
     try:
         portal_key = "\n".join((config.base_url, *config.start_urls))
         run_id, resumed = state.begin_run(portal_key, stamp())
-        urls, requests = asyncio.run(_run(config, out, state, run_id, progress))
+        urls, requests = asyncio.run(_run(config, out, state, run_id, progress, transport))
         if config.screenshot:
             guides = [state.page(run_id, u) for u in urls]
             saved = [(g.sha256, g.path) for g in guides if g and g.sha256 and g.path]
