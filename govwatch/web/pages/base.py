@@ -22,6 +22,7 @@ from markupsafe import Markup
 from govwatch.alerts.evidence_text import moment_text, plain_text
 from govwatch.alerts.waiting import Waiting, waiting_counts
 from govwatch.auth.errors import AuthenticationError, ConflictError, ForbiddenError, NotFoundError
+from govwatch.auth.names import people_names
 from govwatch.auth.principal import Principal
 from govwatch.auth.sessions import CSRF_FIELD, csrf_token_of
 from govwatch.calendar.coverage import CalendarCoverage, calendar_coverage
@@ -236,6 +237,22 @@ def job_panel(request: Request, db: Database, principal: Principal) -> dict[str,
         return None
 
 
+def display_name(request: Request, db: Database, principal: Principal) -> str:
+    """The signed-in user's display name for the header (the username if none is recorded),
+    kept with the page figures like the calendar banner so a page costs no extra query."""
+    if principal.role == "public":
+        return ""
+    pool = getattr(request.app.state, "pool", None)
+
+    def lookup() -> str:
+        return people_names(db, [principal.name]).get(principal.name, principal.name)
+
+    if pool is None:
+        return lookup()
+    name: str = pool.pages.get_or_compute(("display-name", principal.name), lookup)
+    return name
+
+
 def render(
     request: Request,
     db: Database,
@@ -248,6 +265,7 @@ def render(
     page = ENV.get_template(name).render(
         user=principal,
         role_name=ROLE_NAMES.get(principal.role, principal.role),
+        user_name=display_name(request, db, principal),
         nav=nav_for(principal, waiting_of(request, db, principal)),
         path=request.url.path,
         csrf=csrf_token(db, principal, request),
