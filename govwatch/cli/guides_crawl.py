@@ -1,8 +1,10 @@
-"""``govwatch guides crawl``: read a portal's published service guides into a catalog fragment.
+"""``govwatch guides crawl``: read a portal's published service guides into a catalog fragment;
+``govwatch guides portal``: render a catalog's guides as a portal to crawl (demonstrations, tests).
 
 Registered in the ``guides`` group (:mod:`govwatch.cli.guides`). The work is
-:func:`govwatch.guides.crawl.crawl`; this command parses options, shows progress per stage (the
-list pages, the guide pages, the download links) and prints the summary.
+:func:`govwatch.guides.crawl.crawl` and :func:`govwatch.generator.portal.render_portal`; the
+crawl command parses options, shows progress per stage (the list pages, the guide pages, the
+download links) and prints the summary.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import orjson
 
 from govwatch.cli.progress import Advance, activity, progress
 from govwatch.errors import InputError
-from govwatch.guides.crawl import CrawlSummary, load_merge, load_portal
+from govwatch.generator.portal import LAYOUTS, PER_PAGE, render_portal
+from govwatch.guides.crawl import PORTALS_DIR, CrawlSummary, load_merge, load_portal
 from govwatch.guides.crawl import crawl as crawl_portal
 
 _STAGES = {
@@ -154,3 +157,49 @@ def crawl(
         return
     for line in _summary_lines(summary):
         click.echo(line, err=True)
+
+
+@click.command("portal")
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="事项目录文件（含办事指南 guide 对象，如 govwatch generate 写出的 catalog.jsonl）",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="门户目录：静态 HTML 页面、robots.txt 与表格下载文件",
+)
+@click.option(
+    "--layout",
+    "layouts",
+    multiple=True,
+    type=click.Choice(LAYOUTS),
+    help="版式，可重复（默认全部）：table 表格版、dl 列表版、legacy 旧版（GB18030 编码）",
+)
+@click.option(
+    "--per-page", type=int, default=PER_PAGE, show_default=True, help="每个列表页的事项数"
+)
+def portal(catalog_path: str, out_dir: str, layouts: tuple[str, ...], per_page: int) -> None:
+    """按事项目录中的办事指南生成模拟的政务服务网门户（静态文件），供 guides crawl 抓取与演示。
+
+    未公开的指南不列出；失效的下载链接（generate 注入的问题）不生成文件。
+    """
+    records = list(load_merge(Path(catalog_path)).records.values())
+    summary = render_portal(records, out_dir, layouts=layouts or LAYOUTS, per_page=per_page)
+    for layout, pages in summary.layouts.items():
+        click.echo(
+            f"{layout}：{len(pages.guides)} 个办事指南页、{len(pages.list_pages)} 个列表页，"
+            f"首页 {pages.start}，抓取配置 {PORTALS_DIR / (layout + '.yaml')}",
+            err=True,
+        )
+    click.echo(
+        f"已写入 {summary.root}（下载文件 {len(summary.downloads)} 个）。用任一静态网站服务器发布该目录，"
+        f"例如 python3 -m http.server --directory {summary.root} 8000，再运行 govwatch guides crawl "
+        "--portal 抓取配置 --base-url http://127.0.0.1:8000/版式/ --out 输出目录",
+        err=True,
+    )

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from govwatch.cli import cli
+from govwatch.cli.guides_crawl import portal
 from govwatch.errors import InputError
 from govwatch.generator.portal import render_portal
 from govwatch.guides.crawl import PORTALS_DIR, crawl, load_portal, parse_portal
@@ -286,3 +287,23 @@ def test_screenshots_are_taken_from_the_saved_pages(tmp_path: Path) -> None:
     png = (tmp_path / "out" / guide_page["screenshot"]).read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 2000
     assert asked.count("/legacy/guides/X2.html") == 1  # Chromium read the saved copy
+
+
+def test_the_portal_command_renders_a_catalog_in_every_layout(tmp_path: Path) -> None:
+    guide = {"published": True, "name": "食品经营许可", "item_code": "X3"}
+    hidden = {**guide, "published": False, "item_code": "X4"}
+    records = [
+        {"item_code": code, "name": "食品经营许可", "department_code": "D1",
+         "department_name": "市场监管局", "region_code": "390102", "guide": g}
+        for code, g in (("X3", guide), ("X4", hidden))
+    ]  # fmt: skip
+    catalog = tmp_path / "catalog.jsonl"
+    catalog.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    result = CliRunner().invoke(portal, ["--catalog", str(catalog), "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    for layout in ("table", "dl", "legacy"):
+        assert (tmp_path / "p" / layout / "guides" / "X3.html").exists()
+        assert not (tmp_path / "p" / layout / "guides" / "X4.html").exists()
+        assert f"{layout}.yaml" in result.stderr
+    legacy = (tmp_path / "p" / "legacy" / "index.html").read_bytes()
+    assert "食品经营许可".encode("gb18030") in legacy and b"charset=gb2312" in legacy

@@ -213,10 +213,6 @@ class CrawlState:
     def finish_run(self, run_id: int, finished_at: str) -> None:
         self._db.execute("UPDATE runs SET finished_at = ? WHERE run_id = ?", (finished_at, run_id))
 
-    def run_started_at(self, run_id: int) -> str:
-        row = self._db.execute("SELECT started_at FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return str(row["started_at"])
-
     def robots(self, run_id: int) -> dict[str, Robots]:
         rows = self._db.execute(
             "SELECT origin, status, body FROM robots WHERE run_id = ?", (run_id,)
