@@ -83,6 +83,8 @@ class Job:
     finished_at: datetime | None
     updated_at: datetime
     params: Mapping[str, Any] = field(default_factory=dict)
+    # who asked, by name (users.display_name; the account when it names no user)
+    requested_by_name: str = ""
 
     @property
     def finished(self) -> bool:
@@ -118,6 +120,7 @@ class Job:
             "kind_name": label(JOB_KIND_NAMES, self.kind),
             "subject": self.subject,
             "requested_by": self.requested_by,
+            "requested_by_name": self.requested_by_name or self.requested_by,
             "status": self.status,
             "status_name": label(JOB_STATUS_NAMES, self.status),
             "stage": self.stage,
@@ -140,9 +143,12 @@ def _iso(at: datetime | None) -> str | None:
 
 
 _COLUMNS = (
-    "job_id, kind, subject, requested_by, status, stage, done, total, summary, error, "
-    "created_at, started_at, finished_at, updated_at, params"
+    "j.job_id, j.kind, j.subject, j.requested_by, j.status, j.stage, j.done, j.total, "
+    "j.summary, j.error, j.created_at, j.started_at, j.finished_at, j.updated_at, j.params, "
+    "u.display_name AS requested_by_name"
 )
+# (a job names its requester by account; the page shows the person's name)
+_FROM = "jobs j LEFT JOIN users u ON u.username = j.requested_by"
 
 
 def _job(row: Mapping[str, Any]) -> Job:
@@ -162,18 +168,19 @@ def _job(row: Mapping[str, Any]) -> Job:
         finished_at=row["finished_at"],
         updated_at=row["updated_at"],
         params=json.loads(row["params"]) if row["params"] else {},
+        requested_by_name=str(row["requested_by_name"] or ""),
     )
 
 
 def get_job(db: Database, job_id: str) -> Job:
-    rows = db.query_dicts(f"SELECT {_COLUMNS} FROM jobs WHERE job_id = ?", [job_id])
+    rows = db.query_dicts(f"SELECT {_COLUMNS} FROM {_FROM} WHERE j.job_id = ?", [job_id])
     if not rows:
         raise NotFoundError(f"后台任务“{job_id}”不存在：请在系统检查页的“最近任务”中查看")
     return _job(rows[0])
 
 
 def recent_jobs(db: Database, limit: int = RECENT) -> list[Job]:
-    rows = db.query_dicts(f"SELECT {_COLUMNS} FROM jobs ORDER BY seq DESC LIMIT ?", [limit])
+    rows = db.query_dicts(f"SELECT {_COLUMNS} FROM {_FROM} ORDER BY j.seq DESC LIMIT ?", [limit])
     return [_job(r) for r in rows]
 
 

@@ -43,6 +43,7 @@ class JobOut(BaseModel):
     kind_name: str = Field(description="任务类型的中文名")
     subject: str = Field(description="任务针对什么（规则、评估批次）")
     requested_by: str
+    requested_by_name: str = Field(description="发起人的姓名（无对应用户时为账号）")
     status: Literal["queued", "running", "done", "failed", "interrupted"]
     status_name: str = Field(description="排队中、进行中、已完成、失败、中断")
     stage: str

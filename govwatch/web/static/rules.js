@@ -56,7 +56,7 @@
     var unit = input.parentNode.querySelector(".unit");
     if (unit) { range += "（单位：" + unit.textContent.trim() + "）"; }
     if (!isFinite(n) || (whole && Math.floor(n) !== n)) { return range + "，收到“" + text + "”"; }
-    if (n < min || n > max) { return range + "（超出允许范围），收到“" + text + "”"; }
+    if (n < min || n > max) { return range + "，收到“" + text + "”，超出允许范围"; }
     return "";
   }
 
