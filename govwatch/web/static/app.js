@@ -33,9 +33,9 @@
           xAxis: { type: "category", data: rows.map(function (r) { return r.day.slice(5); }) },
           yAxis: { type: "value", minInterval: 1 },
           series: [
-            { name: "新增", type: "line", color: "#a5161c", symbolSize: 8,
+            { name: "新增", type: "line", color: "#a5161c", symbolSize: 8, showAllSymbol: true,
               data: rows.map(function (r) { return point(r.new, r.new_href, r.day); }) },
-            { name: "消除", type: "line", color: "#1f5fa8", symbolSize: 8,
+            { name: "消除", type: "line", color: "#1f5fa8", symbolSize: 8, showAllSymbol: true,
               data: rows.map(function (r) { return point(r.closed, r.closed_href, r.day); }) }
           ]
         };
@@ -47,9 +47,9 @@
           xAxis: { type: "category", data: rates.map(function (r) { return r.day.slice(5); }) },
           yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
           series: [
-            { name: "超期率", type: "line", color: "#a5161c", symbolSize: 8, connectNulls: false,
+            { name: "超期率", type: "line", color: "#a5161c", symbolSize: 8, showAllSymbol: true, connectNulls: false,
               data: rates.map(function (r) { return point(r.overdue_rate, r.overdue_href, r.day); }) },
-            { name: "按时办结率", type: "line", color: "#2e7d32", symbolSize: 8, connectNulls: false,
+            { name: "按时办结率", type: "line", color: "#2e7d32", symbolSize: 8, showAllSymbol: true, connectNulls: false,
               data: rates.map(function (r) { return point(r.ontime_rate, r.ontime_href, r.day); }) }
           ]
         };
