@@ -202,6 +202,8 @@ def test_crawl_reads_every_element_of_every_layout(
         source = sample.by_code()[code]
         for field in ("item_code", "name", "department_code", "department_name", "region_code"):
             assert crawled[field] == source[field], (code, field)
+        # the page it was read from, after any redirect
+        assert crawled["guide"]["url"] == f"{portal.url}/{layout}/guides/{code}.html"
         for element in READERS:
             want, found = read(source["guide"], element), read(crawled["guide"], element)
             if element == "basic.level" and _level_is_a_label(source["guide"]):

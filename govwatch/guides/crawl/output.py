@@ -104,7 +104,8 @@ def link_entry(url: str, link: LinkRow | None) -> dict[str, Any]:
 def _record(page: PageRow, links: Mapping[str, LinkRow]) -> dict[str, Any]:
     assert page.found is not None
     record = dict(page.found["record"])
-    guide = {"published": True, **page.found["guide"]}
+    # the page the guide was read from (after redirects), as the guide object keeps it
+    guide = {"published": True, "url": page.final_url or page.url, **page.found["guide"]}
     materials = guide.get("materials")
     if isinstance(materials, list):
         guide["materials"] = [
