@@ -241,6 +241,7 @@ def rule_view(db: Database, rule_id: str, scope: Scope | None = None) -> dict[st
             "custom": rule.custom,
             "description": plain_description(rule),
             "legal_basis": rule.legal_basis,
+            "expression": next((c.expression for c in catalog.custom if c.id == rule.id), ""),
         },
         "levels": [{"value": lv, "label": label(LEVEL_NAMES, lv)} for lv in LEVELS],
         "scope_kinds": [{"value": k, "label": label(SCOPE_NAMES, k)} for k in SCOPE_NAMES],

@@ -190,6 +190,13 @@ def test_the_scope_is_offered_by_name_and_an_unknown_one_is_refused_on_the_page_
         page = admin.client.get(answer.headers["location"]).text
         assert f"已保存规则“临近办结时限”（{title}）的设置" in page
     assert admin.versions() == 3
+    # the item list is searched by code prefix or by a word of the name
+    search = "/api/v1/rules/scopes/items"
+    found = admin.client.get(search, params={"q": "B"}, headers=admin.api).json()
+    assert found == [{"code": "B1", "name": "交通运输局许可B1", "label": "交通运输局许可B1（B1）"}]
+    found = admin.client.get(search, params={"q": "许可"}, headers=admin.api).json()
+    assert [i["code"] for i in found] == ["A1", "B1"]
+    assert admin.client.get(search, params={"q": "%"}, headers=admin.api).json() == []
 
 
 # -- typed parameters ---------------------------------------------------------------------------------

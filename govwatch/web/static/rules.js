@@ -71,6 +71,11 @@
   form.querySelectorAll("input[type=number]").forEach(function (input) {
     input.addEventListener("input", function () { checkNumber(input); });
   });
+  form.querySelectorAll("#f-enabled, #f-level, [name^='p.']").forEach(function (input) {
+    var touched = function () { input.setAttribute("data-touched", "1"); };
+    input.addEventListener("input", touched);
+    input.addEventListener("change", touched);
+  });
 
   // -- what holds at the scope picked --------------------------------------------------------
   function scopeQuery() {
@@ -95,7 +100,8 @@
         now.textContent = "当前：" + (f["default"] ? f.shown : f.text + "（" + f.source + "的设置）");
       }
       var input = name === "enabled" || name === "level" ? q("#f-" + name) : q("[name='p." + name + "']");
-      if (input) {
+      // what is set at the scope fills a field, unless the user has changed it meanwhile
+      if (input && !input.hasAttribute("data-touched")) {
         input.value = f.own || "";
         if (input.type === "number") { checkNumber(input); }
       }
