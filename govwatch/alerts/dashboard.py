@@ -87,7 +87,8 @@ def _figures_sql(where: str, dialect: str) -> str:
     an active alert is open unless its workflow reached a terminal state (an anti-join against
     the terminal workflow rows), and closed today counts workflow rows closed today. This is
     the same as ``COALESCE(w.state, …)`` over a full join, without joining every alert.
-    Top-10 rankings break ties by code.
+    Top-10 rankings break ties by code. A case has at most one ``case_overdue`` alert (its
+    key is empty), so counting those alerts counts overdue cases, as their list shows them.
     """
     none = "CAST(NULL AS VARCHAR)"
     no_day = "CAST(NULL AS DATE)"
@@ -117,7 +118,7 @@ def _figures_sql(where: str, dialect: str) -> str:
     for column in ("department_code", "region_code"):
         parts.append(
             f"(SELECT 'overdue_{column}', a.{column}, {none}, {none}, {no_day}, "
-            f"COUNT(DISTINCT a.case_id) AS n FROM alerts a WHERE {where} "
+            f"COUNT(*) AS n FROM alerts a WHERE {where} "
             f"AND a.rule = 'case_overdue' AND a.status = 'active' AND a.{column} IS NOT NULL "
             f"GROUP BY a.{column} ORDER BY n DESC, a.{column} LIMIT 10)"
         )
@@ -148,23 +149,22 @@ def _figures(
     return db.query(_figures_sql(where, db.dialect), args)
 
 
-def _rates_sql(where: str, dialect: str) -> str:
-    """The applied cohort's counts by department, by region, by day and in all, in one scan.
+def _rates_sql(where: str) -> str:
+    """The applied cohort's counts by department, region and day of application, in one scan.
 
-    ``GROUPING SETS`` runs on both engines; ``GROUPING(col)`` tells the sets apart. The overdue
-    cases are a hash join (anti-join for PostgreSQL's planner is the same LEFT JOIN … IS NULL).
+    One group per (department, region, day): a few hundred rows, summed up by department, by
+    region, by day and in all by :func:`_rates` (GROUPING SETS would scan the cohort once per
+    set). The overdue cases are one hash join against the active ``case_overdue`` alerts.
     """
     day = "CAST(c.applied_at AS DATE)"
     return (
-        "SELECT GROUPING(c.department_code) AS g_dept, GROUPING(c.region_code) AS g_region, "
-        f"GROUPING({day}) AS g_day, c.department_code, c.region_code, {day} AS d, "
-        "COUNT(*) AS cases, "
+        f"SELECT c.department_code, c.region_code, {day} AS d, COUNT(*) AS cases, "
         "SUM(CASE WHEN c.status = 'finished' THEN 1 ELSE 0 END) AS finished, "
         "SUM(CASE WHEN o.case_id IS NOT NULL THEN 1 ELSE 0 END) AS overdue, "
         "SUM(CASE WHEN c.status = 'finished' AND o.case_id IS NULL THEN 1 ELSE 0 END) AS ontime "
         f"FROM cases c LEFT JOIN ({OVERDUE_CASES} GROUP BY case_id) o ON o.case_id = c.case_id "
         f"WHERE c.applied_at >= ? AND c.applied_at < ? AND {where} "
-        f"GROUP BY GROUPING SETS ((c.department_code), (c.region_code), ({day}), ())"
+        f"GROUP BY c.department_code, c.region_code, {day}"
     )
 
 
@@ -182,6 +182,14 @@ class Cohort:
     overdue: int
     ontime: int
 
+    def __add__(self, other: Cohort) -> Cohort:
+        return Cohort(
+            self.cases + other.cases,
+            self.finished + other.finished,
+            self.overdue + other.overdue,
+            self.ontime + other.ontime,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "cases": self.cases,
@@ -193,27 +201,25 @@ class Cohort:
         }
 
 
+NO_CASES = Cohort(0, 0, 0, 0)
+
+
 def _rates(db: Database, principal: Principal, f: DashFilter) -> dict[str, Any]:
     where, params = f.case_where(principal)
     start = datetime.combine(f.since, time())
     end = datetime.combine(f.until, time()) + timedelta(days=1)
-    rows = db.query(_rates_sql(where, db.dialect), [start, end, *params])
     by_dept: dict[str, Cohort] = {}
     by_region: dict[str, Cohort] = {}
     by_day: dict[date, Cohort] = {}
-    total = Cohort(0, 0, 0, 0)
-    for g_dept, g_region, g_day, dept, region, day, *counts in rows:
-        cohort = Cohort(*(int(n or 0) for n in counts))
-        if not int(g_dept):
-            if dept is not None:
-                by_dept[str(dept)] = cohort
-        elif not int(g_region):
-            if region is not None:
-                by_region[str(region)] = cohort
-        elif not int(g_day):
-            by_day[_as_date(day)] = cohort
-        else:
-            total = cohort
+    total = NO_CASES
+    for dept, region, day, *counts in db.query(_rates_sql(where), [start, end, *params]):
+        group = Cohort(*(int(n or 0) for n in counts))
+        total += group
+        if dept is not None:
+            by_dept[str(dept)] = by_dept.get(str(dept), NO_CASES) + group
+        if region is not None:
+            by_region[str(region)] = by_region.get(str(region), NO_CASES) + group
+        by_day[_as_date(day)] = by_day.get(_as_date(day), NO_CASES) + group
     return {"total": total, "departments": by_dept, "regions": by_region, "days": by_day}
 
 
@@ -302,12 +308,11 @@ def dashboard_data(
             ranks.setdefault(str(part), []).append((str(k1), count))
     rates = _rates(db, principal, f)
     days = [f.since + timedelta(days=i) for i in range((f.until - f.since).days + 1)]
-    no_cases = Cohort(0, 0, 0, 0)
     trend = [
         {"day": d.isoformat(), "new": new_by_day.get(d, 0), "closed": closed_by_day.get(d, 0)}
         for d in days
     ]
-    rate_trend = [{"day": d.isoformat(), **rates["days"].get(d, no_cases).as_dict()} for d in days]
+    rate_trend = [{"day": d.isoformat(), **rates["days"].get(d, NO_CASES).as_dict()} for d in days]
     depts, regions = department_names(db), region_names(db)
 
     def named(part: str, names: dict[str, str]) -> list[dict[str, Any]]:
@@ -365,9 +370,31 @@ def headline(data: dict[str, Any]) -> dict[str, Any]:
 
 def province_headline(db: Database, f: DashFilter, at: datetime) -> dict[str, Any]:
     """The whole province's headline figures for the same period (no place filter, no scope):
-    what a department's figures are compared with."""
+    what a department's figures are compared with. Only what :func:`headline` shows is
+    computed (two short statements), the same way :func:`dashboard_data` computes it."""
     whole = DashFilter("", "", f.since, f.until)
-    return headline(dashboard_data(db, PROVINCE, whole, at, tables_known=True))
+    where, params = whole.where(PROVINCE, db.dialect)
+    today = datetime.combine(at.date(), time())
+    rows = db.query(
+        f"SELECT 'open', a.level, COUNT(*) FROM alerts a WHERE {where} AND a.status = 'active' "
+        f"AND {not_terminal(db.dialect)} GROUP BY a.level UNION ALL "
+        f"SELECT 'today', a.level, COUNT(*) FROM alerts a WHERE {where} "
+        "AND a.occurred_at >= ? AND a.occurred_at < ? GROUP BY a.level",
+        [*params, *params, today, today + timedelta(days=1)],
+    )
+    open_by_level = dict.fromkeys(LEVEL_NAMES, 0)
+    today_by_level = dict.fromkeys(LEVEL_NAMES, 0)
+    for part, level, n in rows:
+        (open_by_level if part == "open" else today_by_level)[str(level)] = int(n or 0)
+    cases = _rates(db, PROVINCE, whole)["total"]
+    return headline(
+        {
+            "open_total": sum(open_by_level.values()),
+            "open_by_level": open_by_level,
+            "new_today_by_level": today_by_level,
+            "cases": cases.as_dict(),
+        }
+    )
 
 
 def _as_date(value: object) -> date:
