@@ -88,10 +88,18 @@ _TABLES = (
 )
 
 
+# The events the case clock reads (acceptance, ends, pauses, extensions): a third of them.
+CLOCK_EVENTS = (
+    "(SELECT * FROM events WHERE kind IN ('accept', 'finish', 'terminate', 'reject', "
+    "'special_start', 'special_end', 'supplement_request', 'supplement_received', 'suspend', "
+    "'resume'))"
+)
+
+
 def _clock_plan(at: datetime) -> list[tuple[str, str]]:
     """The case-level clock views (not the step ones), renamed ``gd_<name>``."""
     plan = []
-    for name, sql in clock_views(at):
+    for name, sql in clock_views(at, events=CLOCK_EVENTS):
         plan.append((name, sql))
         if name == "case_clock":
             break
@@ -163,19 +171,13 @@ def _load_guides(db: Database, guides: Iterable[PracticeGuide]) -> None:
 
 
 def _case_items(db: Database, ts: str) -> None:
+    """The cases of the guided items: the item of ``cases`` (its first application or
+    acceptance), and whether it was applied for by the moment."""
     db.execute(f"""CREATE TEMP TABLE gd_case_item AS
-SELECT x.case_id, x.item_code, x.has_apply
-FROM (
-    SELECT e.case_id, e.item_code,
-        ROW_NUMBER() OVER (PARTITION BY e.case_id ORDER BY
-            CASE WHEN e.kind = 'apply' THEN 0 ELSE 1 END, e.occurred_at, e.event_id) AS rn,
-        MAX(CASE WHEN e.kind = 'apply' THEN 1 ELSE 0 END) OVER (PARTITION BY e.case_id)
-            AS has_apply
-    FROM events e
-    WHERE e.kind IN ('apply', 'accept') AND e.item_code IS NOT NULL AND e.occurred_at <= {ts}
-) x
-JOIN gd_guides g ON g.item_code = x.item_code
-WHERE x.rn = 1""")
+SELECT c.case_id, c.item_code,
+    CASE WHEN c.applied_at IS NOT NULL AND c.applied_at <= {ts} THEN 1 ELSE 0 END AS has_apply
+FROM cases c
+JOIN gd_guides g ON g.item_code = c.item_code""")
 
 
 def _materials(db: Database, ts: str, out: Results) -> None:
@@ -185,18 +187,20 @@ def _materials(db: Database, ts: str, out: Results) -> None:
         " GROUP BY c.item_code"
     ):
         out[(code, "materials")] = Counts(int(cases))
-    rows = db.query(f"""SELECT c.item_code, m.name, COUNT(DISTINCT m.case_id) AS cases,
-    MIN(m.case_id), MAX(m.case_id)
-FROM event_materials m
-JOIN (
-    SELECT event_id FROM events
-    WHERE kind IN ('apply', 'supplement_request') AND occurred_at <= {ts}
-) e ON e.event_id = m.event_id
-JOIN gd_case_item c ON c.case_id = m.case_id
-JOIN gd_guides g ON g.item_code = c.item_code AND g.has_materials
-LEFT JOIN gd_guide_materials gm ON gm.item_code = c.item_code AND gm.name = m.name
-WHERE gm.item_code IS NULL AND c.has_apply = 1
-GROUP BY c.item_code, m.name""")
+    # names no guide lists first (few), then only their events are looked up
+    rows = db.query(f"""SELECT x.item_code, x.name, COUNT(DISTINCT x.case_id) AS cases,
+    MIN(x.case_id), MAX(x.case_id)
+FROM (
+    SELECT c.item_code, m.case_id, m.name, m.event_id
+    FROM event_materials m
+    JOIN gd_case_item c ON c.case_id = m.case_id AND c.has_apply = 1
+    JOIN gd_guides g ON g.item_code = c.item_code AND g.has_materials
+    LEFT JOIN gd_guide_materials gm ON gm.item_code = c.item_code AND gm.name = m.name
+    WHERE gm.item_code IS NULL
+) x
+JOIN events e ON e.event_id = x.event_id
+WHERE e.kind IN ('apply', 'supplement_request') AND e.occurred_at <= {ts}
+GROUP BY x.item_code, x.name""")
     for code, name, cases, first, last in rows:
         counts = out.setdefault((code, "materials"), Counts())
         if not over_line(int(cases), counts.cases):
@@ -209,16 +213,14 @@ GROUP BY c.item_code, m.name""")
 
 
 def _process(db: Database, ts: str, out: Results) -> None:
+    # first starts as (time, step): two starts of one case at the same moment are ordered by
+    # step name
     db.execute(f"""CREATE TEMP TABLE gd_first_steps AS
-SELECT c.item_code, f.case_id, f.step, f.occurred_at, f.event_id, gs.seq
+SELECT c.item_code, f.case_id, f.step, f.first_at, gs.seq
 FROM (
-    SELECT q.case_id, q.step, q.occurred_at, q.event_id
-    FROM (
-        SELECT case_id, step, occurred_at, event_id,
-            ROW_NUMBER() OVER (PARTITION BY case_id, step ORDER BY occurred_at, event_id) AS rn
-        FROM events WHERE kind = 'step_start' AND step IS NOT NULL AND occurred_at <= {ts}
-    ) q
-    WHERE q.rn = 1
+    SELECT case_id, step, MIN(occurred_at) AS first_at
+    FROM events WHERE kind = 'step_start' AND step IS NOT NULL AND occurred_at <= {ts}
+    GROUP BY case_id, step
 ) f
 JOIN gd_case_item c ON c.case_id = f.case_id
 JOIN gd_guides g ON g.item_code = c.item_code AND g.has_steps
@@ -234,16 +236,15 @@ UNION ALL
 SELECT x.item_code, x.case_id, x.step, x.before_step
 FROM (
     SELECT item_code, case_id, step, seq,
-        LAG(seq) OVER (PARTITION BY case_id ORDER BY occurred_at, event_id) AS before_seq,
-        LAG(step) OVER (PARTITION BY case_id ORDER BY occurred_at, event_id) AS before_step
+        LAG(seq) OVER (PARTITION BY case_id ORDER BY first_at, step) AS before_seq,
+        LAG(step) OVER (PARTITION BY case_id ORDER BY first_at, step) AS before_step
     FROM gd_first_steps WHERE seq IS NOT NULL
 ) x
 WHERE x.before_seq > x.seq"""
     db.execute(f"CREATE TEMP TABLE gd_step_problems AS {problems}")
     for code, bad, first, last in db.query(
         "SELECT item_code, COUNT(DISTINCT case_id), MIN(case_id), MAX(case_id)"
-        " FROM gd_step_problems"
-        " GROUP BY item_code"
+        " FROM gd_step_problems GROUP BY item_code"
     ):
         counts = out[(code, "process")]
         counts.bad, counts.examples = int(bad), sorted({first, last})
