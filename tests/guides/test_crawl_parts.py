@@ -17,7 +17,7 @@ from govwatch.cli import cli
 from govwatch.cli.guides_crawl import portal
 from govwatch.errors import InputError
 from govwatch.generator.portal import render_portal
-from govwatch.guides.crawl import PORTALS_DIR, crawl, load_portal, parse_portal
+from govwatch.guides.crawl import PORTALS_DIR, crawl, load_merge, load_portal, parse_portal
 from govwatch.guides.crawl.charset import decode, detect
 from govwatch.guides.crawl.pacing import Pacer
 from govwatch.guides.crawl.selectors import MISSING, extract, parse_html, parse_selector
@@ -307,3 +307,24 @@ def test_the_portal_command_renders_a_catalog_in_every_layout(tmp_path: Path) ->
         assert f"{layout}.yaml" in result.stderr
     legacy = (tmp_path / "p" / "legacy" / "index.html").read_bytes()
     assert "食品经营许可".encode("gb18030") in legacy and b"charset=gb2312" in legacy
+
+
+def test_an_item_is_called_unpublished_only_when_every_page_was_read(
+    small_portal: Path, tmp_path: Path
+) -> None:
+    listed = tmp_path / "list.jsonl"
+    rows = [{"item_code": code, "name": "事项", "department_code": "D1", "region_code": "390102"}
+            for code in ("X1", "X9")]  # fmt: skip
+    listed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    with PortalServer(small_portal) as server:
+        read_all = crawl(_fast(server), tmp_path / "a", merge=load_merge(listed))
+    guides = {
+        r["item_code"]: r["guide"]
+        for r in map(json.loads, (tmp_path / "a" / "catalog.jsonl").read_text().splitlines())
+    }
+    assert guides["X9"] == {"published": False} and guides["X1"]["published"] is True
+    assert (read_all.written.unpublished, read_all.written.unread) == (1, 0)
+    broken = {"/table/index.html": Behaviour(status=500)}
+    with PortalServer(small_portal, behaviours=broken) as server:
+        unread = crawl(_fast(server, retries=0), tmp_path / "b", merge=load_merge(listed))
+    assert (unread.items, unread.written.unpublished, unread.written.unread) == (0, 0, 2)

@@ -6,9 +6,10 @@
   implementation list (``--catalog``), each item is that list's record with the portal's
   ``guide`` in place of its own, and ``govwatch guides check`` then compares what the portal
   published with the list. An item of the list the portal does not publish gets
-  ``"guide": {"published": false}``, but only when the crawl read every guide page the portal
-  lists: a page that failed or that robots.txt forbids could be any item's, so then such items
-  are left out of the fragment (``unread`` in the summary) rather than called unpublished.
+  ``"guide": {"published": false}``, but only when the crawl read every list and guide page: a
+  page that failed or that robots.txt forbids could be any item's (or list any items), so then
+  such items are left out of the fragment (``unread`` in the summary) rather than called
+  unpublished.
 - ``links.jsonl``: the links report, one line per download link of each guide: status,
   content type, size, redirects, the error when there was no usable answer, ``broken``.
 - ``evidence/pages.jsonl``: one line per page of this run (URL, final URL, status, fetch time,
@@ -157,7 +158,8 @@ def write_outputs(
     unpublished = unread = 0
     if merge is not None:
         crawled = {r["item_code"]: r for r in records}
-        whole = all(by_url.get(u) is not None and by_url[u].found for u in urls)
+        # every list and guide page of the run read: only then is an item not found unpublished
+        whole = bool(pages) and all(p.found for p in pages) and all(u in by_url for u in urls)
         merged: list[dict[str, Any]] = []
         for code, listed in merge.records.items():
             record = dict(listed)
