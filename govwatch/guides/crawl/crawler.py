@@ -34,7 +34,7 @@ from govwatch.guides.crawl.evidence import read_page, save_page, stamp, take_scr
 from govwatch.guides.crawl.fetch import Fetched, Fetcher
 from govwatch.guides.crawl.output import LINK_KINDS, CatalogMerge, Written, write_outputs
 from govwatch.guides.crawl.selectors import MISSING, extract, extract_fields, matches, parse_html
-from govwatch.guides.crawl.state import CrawlState, LinkRow, PageRow
+from govwatch.guides.crawl.state import CrawlState, LinkRow, PageRow, Validators
 
 # (stage, done, total): stage is "list", "guides" or "links"; total None while unknown
 Progress = Callable[[str, int, int | None], None]
@@ -104,7 +104,7 @@ class _Run:
         self.state.save_page(self.run_id, row)
         return row
 
-    def _row(self, url: str, kind: str, got: Fetched, earlier: Any) -> PageRow:
+    def _row(self, url: str, kind: str, got: Fetched, earlier: Validators | None) -> PageRow:
         fetched_at = stamp()
         body: bytes | None = None
         sha = path = None

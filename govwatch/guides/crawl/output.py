@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urldefrag
 
 import orjson
 
@@ -113,7 +114,7 @@ def _record(page: PageRow, links: Mapping[str, LinkRow]) -> dict[str, Any]:
             {
                 **m,
                 **{
-                    kind: link_entry(m[kind], links.get(m[kind]))
+                    kind: link_entry(m[kind], links.get(urldefrag(m[kind])[0]))
                     for kind in LINK_KINDS
                     if isinstance(m.get(kind), str)
                 },
