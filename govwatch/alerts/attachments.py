@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from govwatch.auth.errors import NotFoundError
 from govwatch.auth.passwords import new_id
 from govwatch.errors import InputError
@@ -88,6 +90,16 @@ def size_text(size_bytes: int) -> str:
     if size_bytes < 2**20:
         return f"{size_bytes / 1024:.1f} KB"
     return f"{size_bytes / 2**20:.1f} MB"
+
+
+def with_size_text(refs: object) -> list[dict[str, Any]]:
+    """Attachment references as a transition row stores them (JSON text or a list), each with
+    its ``size_text`` for the pages."""
+    if isinstance(refs, str | bytes):
+        refs = orjson.loads(refs) if refs else []
+    if not isinstance(refs, list):
+        return []
+    return [r | {"size_text": size_text(int(r.get("size_bytes", 0)))} for r in refs]
 
 
 def _extension(name: str) -> str:

@@ -8,8 +8,10 @@
   (``explained``, ``appealed``, ``rectified``), the longest waiting first, each with what the
   department wrote and attached.
 - ``issue`` 待督办: active yellow and red alerts (all levels on request) the department still
-  owes an answer on (``open``, ``rectifying``) and not under an open order: red first, then the
-  oldest anomaly. Issue orders for a selection (one per department).
+  owes an answer on (``open``, ``rectifying``) and never yet put under an order (the alert's
+  workflow row names none, as automatic orders require): red first, then the oldest anomaly.
+  Issue orders for a selection (one per department). An alert whose order was answered and
+  accepted is not listed again; a further order on it is issued from its alert page.
 
 The menu's badge on 督办台 counts ``replies`` + ``decide``: the things only the supervisor can
 move (:mod:`govwatch.alerts.waiting`). Each list is one query for its page and one for its
@@ -24,9 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import orjson
-
-from govwatch.alerts.attachments import owner_files
+from govwatch.alerts.attachments import owner_files, with_size_text
 from govwatch.alerts.countdown import DUE_ORDINAL, countdown, today_ordinal
 from govwatch.alerts.orders import OVERDUE_RULE, orders_by_ids
 from govwatch.alerts.queries import alerts_by_ids, scope_condition
@@ -126,7 +126,7 @@ def issue_where(principal: Principal, f: DeskFilter) -> tuple[str, list[Any]]:
         levels = (f.level,)
     where = (
         f"a.status = 'active' AND a.rule <> '{OVERDUE_RULE}' AND a.level IN ({code_list(levels)}) "
-        f"AND {DERIVED_STATE} IN ({code_list(OWED_STATES)}) AND o.order_id IS NULL"
+        f"AND {DERIVED_STATE} IN ({code_list(OWED_STATES)}) AND w.order_id IS NULL"
     )
     scope, params = _alert_scope(principal)
     if f.org_code:
@@ -135,10 +135,7 @@ def issue_where(principal: Principal, f: DeskFilter) -> tuple[str, list[Any]]:
     return where + scope, params
 
 
-ISSUE_FROM = (
-    "alerts a LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id "
-    "LEFT JOIN orders o ON o.order_id = w.order_id AND o.state <> 'closed'"
-)
+ISSUE_FROM = "alerts a LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id"
 DECIDE_FROM = "alert_workflow w JOIN alerts a ON a.alert_id = w.alert_id"
 
 
@@ -264,7 +261,7 @@ def last_answers(db: Database, alert_ids: Sequence[str]) -> dict[str, dict[str, 
     )
     out = {}
     for row in rows:
-        row["attachments"] = orjson.loads(row["attachments"]) if row["attachments"] else []
+        row["attachments"] = with_size_text(row["attachments"])
         out[str(row.pop("alert_id"))] = row
     return out
 
@@ -293,7 +290,7 @@ def decide_list(
 def issue_list(
     db: Database, principal: Principal, f: DeskFilter, page: int = 1, page_size: int = PAGE_SIZE
 ) -> DeskPage:
-    """待督办: active alerts owed an answer and under no open order, red and oldest first."""
+    """待督办: active alerts owed an answer and never under an order, red and oldest first."""
     where, params = issue_where(principal, f)
     ids = [
         str(r[0])

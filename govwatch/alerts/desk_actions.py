@@ -5,8 +5,8 @@ cannot be (the page shows it to be confirmed), then the action itself, which che
 
 - Issue orders for a selection of alerts: one order per responsible department, all in one
   unit of work (all are issued, or none). Each alert is claimed on its workflow row
-  (``order_id`` free, or naming a closed order) as automatic orders claim theirs, so an alert
-  another supervisor put under an order meanwhile refuses the whole issue with its case number.
+  (``order_id IS NULL``) as automatic orders claim theirs, so an alert another supervisor (or
+  the sweeper) put under an order meanwhile refuses the whole issue with its case number.
 - Accept several replies: each reply is accepted on its own (:func:`govwatch.alerts.orders.
   act_on_order`) at the version the supervisor confirmed, so a reply returned and answered
   again meanwhile is not accepted unseen; what could not be accepted is reported, the rest is.
@@ -77,13 +77,13 @@ def _reply_days(db: Database, reply_days: int | None) -> int:
     return days
 
 
-def _under_open_order(db: Database, alert_ids: Sequence[str]) -> dict[str, str]:
-    """alert id → the open order it is under (issued, overdue or replied)."""
+def _under_order(db: Database, alert_ids: Sequence[str]) -> dict[str, str]:
+    """alert id → the order it was put under."""
     return {
         str(a): str(o)
         for a, o in db.query(
-            "SELECT w.alert_id, w.order_id FROM alert_workflow w JOIN orders o "
-            "ON o.order_id = w.order_id WHERE o.state <> 'closed' AND w.alert_id = ANY(?)",
+            "SELECT alert_id, order_id FROM alert_workflow "
+            "WHERE order_id IS NOT NULL AND alert_id = ANY(?)",
             [list(alert_ids)],
         )
     }
@@ -100,10 +100,13 @@ def plan_orders(
     ids = _selection(alert_ids, "告警")
     days = _reply_days(db, reply_days)
     alerts = [load_alert(db, a, principal) for a in ids]
-    taken = _under_open_order(db, ids)
+    taken = _under_order(db, ids)
     if taken:
         cases = "、".join(sorted({a.case_id for a in alerts if a.alert_id in taken}))
-        raise ConflictError(f"办件 {cases} 的告警已在督办中，请刷新后重新勾选")
+        raise ConflictError(
+            f"办件 {cases} 的告警已督办过（督办单 {'、'.join(sorted(set(taken.values())))}），"
+            "请刷新后重新勾选；需再次督办的，请在告警页面发出"
+        )
     final = {
         str(r[0])
         for r in db.query(
@@ -156,8 +159,7 @@ def issue_orders(
                 str(r[0])
                 for r in tx.query(
                     "UPDATE alert_workflow SET order_id = ? WHERE alert_id = ANY(?) "
-                    "AND state NOT IN ('closed', 'dismissed') AND (order_id IS NULL OR "
-                    "order_id IN (SELECT order_id FROM orders WHERE state = 'closed')) "
+                    "AND state NOT IN ('closed', 'dismissed') AND order_id IS NULL "
                     "RETURNING alert_id",
                     [order_id, ids],
                 )

@@ -22,7 +22,12 @@ from typing import Any
 
 import orjson
 
-from govwatch.alerts.attachments import Attachment, check_attachments, store_attachments
+from govwatch.alerts.attachments import (
+    Attachment,
+    check_attachments,
+    store_attachments,
+    with_size_text,
+)
 from govwatch.alerts.history import Change, record
 from govwatch.alerts.notify import Notice, notify
 from govwatch.alerts.reconcile import SYNC_LOCK, reconcile
@@ -104,7 +109,7 @@ def order_transitions(db: Database, order_id: str) -> list[dict[str, Any]]:
         [order_id],
     )
     for row in rows:
-        row["attachments"] = orjson.loads(row["attachments"]) if row["attachments"] else []
+        row["attachments"] = with_size_text(row["attachments"])
         row["action_name"] = ORDER_ACTION_NAMES.get(row["action"]) or label(
             ORDER_HISTORY_NAMES, row["action"]
         )

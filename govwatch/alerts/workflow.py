@@ -23,6 +23,7 @@ from govwatch.alerts.attachments import (
     check_attachments,
     store_attachments,
     stored_file,
+    with_size_text,
 )
 from govwatch.alerts.notify import Notice, notify
 from govwatch.alerts.states import (
@@ -289,7 +290,7 @@ def transitions(db: Database, alert_id: str) -> list[dict[str, Any]]:
         [alert_id],
     )
     for row in rows:
-        row["attachments"] = orjson.loads(row["attachments"]) if row["attachments"] else []
+        row["attachments"] = with_size_text(row["attachments"])
     return rows
 
 

@@ -141,7 +141,7 @@ def test_department_appeals_supervisor_rejects_and_orders_department_replies(
     assert "已回复督办" in dept.page.inner_text(".notice")
     dept.shot("department-replied")
     sup.page.goto(alert_url)
-    assert "已完成整改并告知申请人" in sup.page.inner_text(".order")
+    assert "已完成整改并告知申请人" in sup.page.inner_text(f".order:has-text('{order_id}')")
     sup.close()
     dept.close()
 

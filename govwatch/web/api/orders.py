@@ -1,11 +1,13 @@
-"""Supervision orders (督办): issue, list, read, reply, accept or return."""
+"""Supervision orders (督办): issue, list, read, reply (with attachments), accept or return."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
+from pydantic import Field
 
+from govwatch.alerts.attachments import MAX_FILES
 from govwatch.alerts.orders import (
     act_on_order,
     get_order,
@@ -13,12 +15,20 @@ from govwatch.alerts.orders import (
     list_orders,
     order_alert_ids,
 )
+from govwatch.alerts.workflow import decode_attachment
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.api.errors import AUTH, BAD_INPUT, CONFLICT, NOT_FOUND
-from govwatch.web.api.schemas import OrderActionIn, OrderIn, OrderList, OrderOut
+from govwatch.web.api.schemas import AttachmentIn, OrderActionIn, OrderIn, OrderList, OrderOut
 
 router = APIRouter(tags=["orders"])
 OrderId = Annotated[str, Path(min_length=1, max_length=32)]
+
+
+class OrderActionWithFiles(OrderActionIn):
+    """A reply may carry files (Base64, as an alert action's): PDF, OFD, images, Word, Excel,
+    WPS or text, at most 5 of 5 MB each; accept and return carry none."""
+
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=MAX_FILES)
 
 
 def _out(db: DB, order_id: str, caller: Caller) -> OrderOut:
@@ -76,10 +86,11 @@ def order_detail(order_id: OrderId, db: DB, caller: Caller) -> OrderOut:
     responses={**AUTH, **NOT_FOUND, **BAD_INPUT, **CONFLICT},
 )
 def order_action(
-    order_id: OrderId, body: OrderActionIn, db: DB, caller: Caller, at: Clock
+    order_id: OrderId, body: OrderActionWithFiles, db: DB, caller: Caller, at: Clock
 ) -> OrderOut:
-    """The department replies; the supervisor accepts or returns the reply."""
+    """The department replies (with files, if any); the supervisor accepts or returns it."""
     caller.require("orders.read")
+    files = [decode_attachment(a.name, a.content_type, a.content_base64) for a in body.attachments]
     act_on_order(
         db,
         caller,
@@ -88,5 +99,6 @@ def order_action(
         at,
         text=body.text,
         expected_version=body.expected_version,
+        attachments=files,
     )
     return _out(db, order_id, caller)

@@ -10,6 +10,7 @@ renders an uploaded file as a page of this site.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, UploadFile
@@ -25,11 +26,12 @@ from govwatch.web.pages.sheets import content_disposition
 router = APIRouter()
 
 
-def read_uploads(files: list[UploadFile]) -> list[Attachment]:
-    """The files a form sent (an empty file field sends a nameless part: skipped)."""
+def read_uploads(files: Sequence[UploadFile | str]) -> list[Attachment]:
+    """The files a form sent. An empty file field sends a part without a name (a browser) or
+    a plain empty value (some clients): both are skipped."""
     out = []
     for f in files:
-        if not f.filename:
+        if isinstance(f, str) or not f.filename:
             continue
         if f.size is not None and f.size > MAX_ATTACHMENT_BYTES:
             raise InputError(

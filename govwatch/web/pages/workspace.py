@@ -165,7 +165,7 @@ def answer(
     action: Annotated[str, Form(max_length=32)],
     reason: Annotated[str, Form(max_length=4000)] = "",
     expected_version: Annotated[int | None, Form()] = None,
-    files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI reads it per request
+    files: Annotated[list[UploadFile | str], File()] = [],  # noqa: B006 - per request
 ) -> Response:
     if caller.role == "public":
         return login_redirect(request)
@@ -205,7 +205,7 @@ def order_act(
     text: Annotated[str, Form(max_length=4000)] = "",
     expected_version: Annotated[int | None, Form()] = None,
     next: Annotated[str, Form(max_length=200)] = "/workspace",
-    files: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI reads it per request
+    files: Annotated[list[UploadFile | str], File()] = [],  # noqa: B006 - per request
 ) -> Response:
     if caller.role == "public":
         return login_redirect(request)
