@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import Field
@@ -22,7 +22,6 @@ from govwatch.web.api.schemas import (
     AlertDetail,
     AlertList,
     AlertOut,
-    Problem,
 )
 
 router = APIRouter(tags=["alerts"])
@@ -48,6 +47,24 @@ State = Literal[
 ]
 Level = Literal["warning", "yellow", "red"]
 DateBy = Literal["occurred", "detected", "cleared", "closed"]
+
+
+# 422: FastAPI's list of invalid parameters, or a date range refused in Chinese.
+BAD_DATES: dict[int | str, dict[str, Any]] = {
+    422: {
+        "description": "参数无效（FastAPI 的参数错误列表），或日期无效、起止颠倒（detail 为中文说明）",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/Problem"},
+                        {"$ref": "#/components/schemas/HTTPValidationError"},
+                    ]
+                }
+            }
+        },
+    }
+}
 
 
 def unusable(exc: DateRangeError) -> HTTPException:
@@ -107,7 +124,7 @@ def alert_total(request: Request, db: Database, caller: Principal, f: AlertFilte
 @router.get(
     "/alerts",
     response_model=AlertPage,
-    responses={**AUTH, **BAD_INPUT, 422: {"model": Problem, "description": "日期无效或范围不对"}},
+    responses={**AUTH, **BAD_INPUT, **BAD_DATES},
 )
 def alerts_index(
     request: Request,

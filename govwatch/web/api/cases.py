@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from govwatch.alerts.case_list import CaseFilter, count_cases, list_cases
@@ -21,9 +21,10 @@ from govwatch.auth.principal import Principal
 from govwatch.storage import Database
 from govwatch.timeutil import SHANGHAI
 from govwatch.vocabulary import CASE_STATUS_NAMES, label
+from govwatch.web.api.alerts import BAD_DATES, unusable
 from govwatch.web.api.deps import DB, Caller, Clock, pool_of
 from govwatch.web.api.errors import AUTH, NOT_FOUND
-from govwatch.web.api.schemas import CaseAlertOut, CaseOut, Moment, Problem
+from govwatch.web.api.schemas import CaseAlertOut, CaseOut, Moment
 
 router = APIRouter(tags=["cases"])
 
@@ -147,7 +148,7 @@ def case_page_resource(
 @router.get(
     "/cases",
     response_model=CaseList,
-    responses={**AUTH, 422: {"model": Problem, "description": "日期无效或起止颠倒"}},
+    responses={**AUTH, **BAD_DATES},
 )
 def cases_index(
     request: Request,
@@ -191,7 +192,7 @@ def cases_index(
             timing=timing,
         )
     except DateRangeError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+        raise unusable(exc) from exc
     return case_page_resource(request, db, caller, f, limit, offset)
 
 
