@@ -1,11 +1,13 @@
 """The rate limit: a token bucket of capacity one, shared by every concurrent fetch to a host.
 
 Requests wait their turn (in the order asked) for slots ``1/rate`` seconds apart. A request
-that wakes a little late (the event loop's timers overshoot by a millisecond or two) keeps its
-slot, so that the pace holds on average (1,000 requests at 20 a second take 50 s, not 52); one
-that wakes more than a quarter interval late (the loop was busy parsing a large page) starts
-the count afresh from the moment it leaves, so the waiting requests do not catch up in a burst.
-Either way any window of one second holds at most ``rate + 1`` requests. A capacity of one (no bursts) is the polite choice for a government
+that leaves late by less than half an interval (the event loop's timers overshoot by a
+millisecond or two; on a busy machine by more) keeps its slot, so that the pace holds on
+average (1,000 requests at 20 a second take 50 s, not 52); one later than that (the loop was
+busy parsing a large page) starts the count afresh from the moment it leaves, so the waiting
+requests do not catch up in a burst. Either way any window of one second holds at most
+``rate + 1`` requests: each leaves within half an interval after its slot, and slots are one
+interval apart, so ``n + 2`` requests always span more than ``n`` intervals plus a half. A capacity of one (no bursts) is the polite choice for a government
 portal, which is often a small server behind a slow link.
 """
 
@@ -44,4 +46,4 @@ class Pacer:
             if delay > 0:
                 await self._sleep(delay)
             now = self._clock()
-            self._last = slot if now - slot <= self.interval / 4 else now
+            self._last = slot if now - slot <= self.interval / 2 else now
