@@ -62,6 +62,7 @@ class DeskPage:
     total: int
     page: int
     page_size: int
+    overdue: int | None = None  # how many of the whole list are past due (今日待办)
 
     @property
     def pages(self) -> int:
@@ -75,7 +76,7 @@ class DeskPage:
             "page": self.page,
             "pages": self.pages,
             "page_size": self.page_size,
-        }
+        } | ({} if self.overdue is None else {"overdue": self.overdue})
 
 
 def code_list(values: Sequence[str]) -> str:
@@ -139,6 +140,12 @@ ISSUE_FROM = "alerts a LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id"
 DECIDE_FROM = "alert_workflow w JOIN alerts a ON a.alert_id = w.alert_id"
 
 
+def decide_from(principal: Principal, f: DeskFilter) -> str:
+    """``alert_workflow w``, joined to ``alerts a`` only when the scope or the department
+    filter reads the alert's columns (a supervisor's count reads the workflow alone)."""
+    return DECIDE_FROM if principal.scope is not None or f.org_code else "alert_workflow w"
+
+
 def desk_counts(db: Database, principal: Principal) -> dict[str, int]:
     """The total of each list (unfiltered), in one query."""
     follow, fp = orders_where(principal, OPEN_ORDER_STATES, DeskFilter())
@@ -148,7 +155,7 @@ def desk_counts(db: Database, principal: Principal) -> dict[str, int]:
     row = db.query(
         f"SELECT (SELECT COUNT(*) FROM orders o WHERE {follow}), "
         f"(SELECT COUNT(*) FROM orders o WHERE {replies}), "
-        f"(SELECT COUNT(*) FROM {DECIDE_FROM} WHERE {decide}), "
+        f"(SELECT COUNT(*) FROM {decide_from(principal, DeskFilter())} WHERE {decide}), "
         f"(SELECT COUNT(*) FROM {ISSUE_FROM} WHERE {issue})",
         [*fp, *rp, *dp, *ip],
     )[0]
@@ -159,6 +166,30 @@ def page_limit(page: int, page_size: int) -> str:
     if page < 1 or not 1 <= page_size <= 1000:
         raise InputError("页码应为不小于 1 的整数，每页 1–1000 条")
     return f" LIMIT {int(page_size)} OFFSET {int((page - 1) * page_size)}"
+
+
+def page_rows(
+    db: Database,
+    columns: str,
+    source: str,
+    params: Sequence[Any],
+    order: str,
+    page: int,
+    page_size: int,
+) -> tuple[list[tuple[Any, ...]], int]:
+    """One page of ``SELECT columns FROM source ORDER BY order`` and the total, in one query
+    (``COUNT(*) OVER ()`` is computed before ``LIMIT``); a page past the end asks for the total
+    alone."""
+    rows = db.query(
+        f"SELECT {columns}, COUNT(*) OVER () FROM {source} ORDER BY {order}"
+        + page_limit(page, page_size),
+        params,
+    )
+    if rows:
+        return [tuple(r[:-1]) for r in rows], int(rows[0][-1])
+    if page == 1:
+        return [], 0
+    return [], int(db.scalar(f"SELECT COUNT(*) FROM {source}", params) or 0)
 
 
 def order_rows(
@@ -207,13 +238,15 @@ def _order_list(
     page_size: int,
 ) -> DeskPage:
     where, params = orders_where(principal, states, f)
-    found = db.query(
-        f"SELECT o.order_id, cd.workday_ordinal FROM orders o "
-        f"{DUE_ORDINAL.format(due='o.reply_due_on')} WHERE {where} ORDER BY {order_by}"
-        + page_limit(page, page_size),
+    found, total = page_rows(
+        db,
+        "o.order_id, cd.workday_ordinal",
+        f"orders o {DUE_ORDINAL.format(due='o.reply_due_on')} WHERE {where}",
         params,
+        order_by,
+        page,
+        page_size,
     )
-    total = int(db.scalar(f"SELECT COUNT(*) FROM orders o WHERE {where}", params) or 0)
     ids = [str(r[0]) for r in found]
     rows = order_rows(db, ids, today, {str(r[0]): r[1] for r in found})
     return DeskPage(name, rows, total, page, page_size)
@@ -271,15 +304,16 @@ def decide_list(
 ) -> DeskPage:
     """待裁决: explained, appealed or rectified alerts, the longest waiting first."""
     where, params = decide_where(principal, f)
-    ids = [
-        str(r[0])
-        for r in db.query(
-            f"SELECT w.alert_id FROM {DECIDE_FROM} WHERE {where} "
-            "ORDER BY w.updated_at, w.alert_id" + page_limit(page, page_size),
-            params,
-        )
-    ]
-    total = int(db.scalar(f"SELECT COUNT(*) FROM {DECIDE_FROM} WHERE {where}", params) or 0)
+    found, total = page_rows(
+        db,
+        "w.alert_id",
+        f"{decide_from(principal, f)} WHERE {where}",
+        params,
+        "w.updated_at, w.alert_id",
+        page,
+        page_size,
+    )
+    ids = [str(r[0]) for r in found]
     rows = alerts_by_ids(db, principal, ids)
     answers = last_answers(db, ids)
     for row in rows:
@@ -292,15 +326,16 @@ def issue_list(
 ) -> DeskPage:
     """待督办: active alerts owed an answer and never under an order, red and oldest first."""
     where, params = issue_where(principal, f)
-    ids = [
-        str(r[0])
-        for r in db.query(
-            f"SELECT a.alert_id FROM {ISSUE_FROM} WHERE {where} ORDER BY {LEVEL_RANK}, "
-            "COALESCE(a.occurred_at, a.first_seen_at), a.alert_id" + page_limit(page, page_size),
-            params,
-        )
-    ]
-    total = int(db.scalar(f"SELECT COUNT(*) FROM {ISSUE_FROM} WHERE {where}", params) or 0)
+    found, total = page_rows(
+        db,
+        "a.alert_id",
+        f"{ISSUE_FROM} WHERE {where}",
+        params,
+        f"{LEVEL_RANK}, COALESCE(a.occurred_at, a.first_seen_at), a.alert_id",
+        page,
+        page_size,
+    )
+    ids = [str(r[0]) for r in found]
     return DeskPage("issue", alerts_by_ids(db, principal, ids), total, page, page_size)
 
 

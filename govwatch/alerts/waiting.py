@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from govwatch.alerts.desk import DECIDE_FROM, DeskFilter, decide_where, orders_where
+from govwatch.alerts.desk import DeskFilter, decide_from, decide_where, orders_where
 from govwatch.alerts.notify import unread_condition, visible_filter
 from govwatch.alerts.workspace import todo_sql
 from govwatch.auth.principal import Principal
@@ -40,7 +40,7 @@ def waiting_counts(db: Database, principal: Principal) -> Waiting:
         decide, dp = decide_where(principal, DeskFilter())
         parts.append(
             f"(SELECT COUNT(*) FROM orders o WHERE {replies}) + "
-            f"(SELECT COUNT(*) FROM {DECIDE_FROM} WHERE {decide})"
+            f"(SELECT COUNT(*) FROM {decide_from(principal, DeskFilter())} WHERE {decide})"
         )
         params += [*rp, *dp]
     else:

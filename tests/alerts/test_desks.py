@@ -150,6 +150,12 @@ def test_todo_pages_have_numbers_and_totals_beyond_a_hundred(db: Database) -> No
     assert len(set(ids)) == 7
     dues = [r["due_on"] for p in pages for r in p.rows]
     assert dues == sorted(dues)
+    past = todo_list(db, DEPT, date(2025, 10, 9), page=4, page_size=3)
+    assert (past.rows, past.total, past.overdue) == ([], 7, 7)
+    assert pages[0].overdue == 7
+    issue = desk_list(db, SUP, "issue", date(2025, 10, 9), DeskFilter(), page=3, page_size=3)
+    assert (len(issue.rows), issue.total, issue.pages) == (1, 7, 3)
+    assert desk_list(db, SUP, "issue", date(2025, 10, 9), DeskFilter(), page=9).total == 7
 
 
 # -- 督办台 -----------------------------------------------------------------------------------
