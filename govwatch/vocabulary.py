@@ -92,6 +92,11 @@ RULE_NAMES: Final = _table(
         "risk_measure_violated": "廉政风险防控措施未落实",
         # Raised by the supervision-order workflow (govwatch.alerts.orders), not the catalog.
         "order_overdue": "督办反馈超期",
+        # Raised on an item after a guide check run (govwatch.rules.item_rules), not on cases.
+        "guide_element_missing": "办事指南缺少必备要素",
+        "guide_element_malformed": "办事指南要素不规范",
+        "guide_list_mismatch": "办事指南与实施清单不一致",
+        "guide_dead_link": "表格样表下载链接失效",
     }
 )
 
@@ -376,6 +381,15 @@ EVIDENCE_FIELD_NAMES: Final = _table(
         "promise_mismatch.limit_days": "事项承诺时限",
         "promise_mismatch.promised_deadline": "按承诺时限计算的期限",
         "risk_measure_violated.occurred_at": "事件时间",
+        # an item's guide (事项公开信息异常, govwatch.rules.item_rules)
+        "item_name": "事项名称",
+        "guide_element": "指南要素",
+        "guide_check": "核查方式",
+        "expected": "应为",
+        "found": "实际",
+        "guide_run": "核查批次",
+        "guide_url": "指南网址",
+        "details": "具体问题",
     }
 )
 
@@ -746,3 +760,70 @@ TODO_KIND_NAMES: Final = _table(
 # The moves of an order's history that no person chooses on a page (ORDER_ACTION_NAMES has the
 # others): issuing it, and the sweeper marking it overdue.
 ORDER_HISTORY_NAMES: Final = _table({"issue": "发出督办", "overdue": "逾期未回复"})
+
+# --- Guide check runs, coverage and item-information alerts (issue 16; G3's block:
+# govwatch/guides/runs.py, coverage.py, lists.py, rules/item_rules.py, web/pages/guides.py) ---
+
+# The class of the item-information rules (事项公开信息异常), beside the five of spec/rules.md.
+ITEM_RULE_CLASS_NAMES: Final = _table({"item_info": "事项公开信息异常"})
+# Every class an alert may carry: the five classes and the item-information class.
+ALERT_CLASS_NAMES: Final = _table({**CLASS_NAMES, **ITEM_RULE_CLASS_NAMES})
+
+# What a guide check run read.
+GUIDE_RUN_SOURCE_NAMES: Final = _table({"catalog": "事项目录", "crawl": "门户抓取"})
+
+# What a finding means for supervision (guide_findings.kind).
+GUIDE_FINDING_KIND_NAMES: Final = _table(
+    {
+        "missing": "要素缺失",
+        "malformed": "要素不规范",
+        "dead_link": "下载链接失效",
+        "mismatch": "与实施清单不一致",
+        "practice": "与办理实际不符",
+    }
+)
+
+# An evaluator's review of a finding.
+GUIDE_REVIEW_ACTION_NAMES: Final = _table({"override": "认定不成立", "restore": "恢复认定"})
+
+# The coverage and accuracy figures of a run (govwatch/guides/coverage.py).
+GUIDE_FIGURE_NAMES: Final = _table(
+    {
+        "items_published": "事项清单公布率",
+        "guides_published": "办事指南公布率",
+        "guide_standard": "指南要素规范率",
+        "basic": "基本信息准确率",
+        "materials": "申请材料准确率",
+        "process": "办理流程准确率",
+        "forms": "表格及样表下载准确率",
+        "fees": "收费信息准确率",
+    }
+)
+
+# The items a figure counts or misses (govwatch/guides/lists.py ITEM_MEASURES).
+GUIDE_MEASURE_NAMES: Final = _table(
+    {
+        "items": "全部事项",
+        "published": "已公布的事项",
+        "unpublished": "未公布的事项",
+        "with_guide": "已公布办事指南的事项",
+        "without_guide": "未公布办事指南的事项",
+        "standard": "指南要素规范的事项",
+        "nonstandard": "指南要素缺失或不规范的事项",
+        "faulty_basic": "基本信息有问题的事项",
+        "faulty_materials": "申请材料有问题的事项",
+        "faulty_process": "办理流程有问题的事项",
+        "faulty_forms": "表格及样表下载有问题的事项",
+        "faulty_fees": "收费信息有问题的事项",
+        "accurate_basic": "基本信息无问题的事项",
+        "accurate_materials": "申请材料无问题的事项",
+        "accurate_process": "办理流程无问题的事项",
+        "accurate_forms": "表格及样表下载无问题的事项",
+        "accurate_fees": "收费信息无问题的事项",
+    }
+)
+
+# Kinds of unit coverage is counted by (evaluation unit kinds, spec/evaluation.md).
+GUIDE_UNIT_KIND_NAMES: Final = _table(
+    {"city": "设区市", "county": "县（市、区）", "department": "部门", "province": "省"}
+)

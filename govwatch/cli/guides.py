@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from govwatch.cli.guides_crawl import crawl
+from govwatch.cli.guides_runs import RUN_COMMANDS
 from govwatch.cli.options import at_option, format_option
 from govwatch.cli.progress import activity, drawing, estimate_records, progress
 from govwatch.exports import SafeCsvWriter
@@ -108,6 +109,8 @@ def check_cmd(
 
 
 guides.add_command(crawl)
+for _command in RUN_COMMANDS:  # guides run, guides runs (cli/guides_runs.py)
+    guides.add_command(_command)
 
 
 def register(group: click.Group) -> None:

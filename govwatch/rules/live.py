@@ -43,6 +43,7 @@ from govwatch.deadlines.next_check import refresh_next_check
 from govwatch.rules.catalog import Catalog, current
 from govwatch.rules.engine import DatabaseExecutor, RuleFailure, run
 from govwatch.rules.failures import clear_failures, record_failures
+from govwatch.rules.item_rules import ITEM_CLASS
 from govwatch.rules.model import LEVEL_RANK, Finding
 from govwatch.storage import Database
 
@@ -75,6 +76,8 @@ Held = tuple[str, str, int, datetime, bool, str]
 def _existing(db: Database, case_ids: list[str] | None) -> dict[str, Held]:
     """The engine's alerts of these cases (all when None), with what reconciling needs."""
     own = "rule NOT IN (" + ", ".join(f"'{r}'" for r in WORKFLOW_RULES) + ")"
+    # (an item's alerts follow guide check runs, not its cases: govwatch.rules.item_rules)
+    own += f" AND rule_class <> '{ITEM_CLASS}'"
 
     def sql(where: str) -> str:
         # the history of these alerts only: a whole-table aggregate grows with the database

@@ -207,7 +207,62 @@ _DEMAND = [
     ),
 ]
 
-METRICS: tuple[MetricDef, ...] = (*_ITEMS, *_CASES, *_ALERTS, *_DEMAND)
+# 服务事项覆盖度 and 办事指南准确度 from a guide check run (govwatch/guides/coverage.py): counted
+# over the run's items of the unit, less the findings an evaluator set aside.
+_GUIDES = [
+    _m(
+        "guides.items_published",
+        "事项清单公布率",
+        "guides",
+        "items published (catalog: guide not withdrawn; crawl: the portal publishes it) / items "
+        "of the implementation list",
+    ),
+    _m(
+        "guides.guides_published",
+        "办事指南公布率",
+        "guides",
+        "items whose published guide has content / items",
+    ),
+    _m(
+        "guides.guide_standard",
+        "办事指南要素规范率",
+        "guides",
+        "items published with every required guide element present and well-formed (no "
+        "completeness finding) / items",
+    ),
+    _m(
+        "guides.basic_accuracy",
+        "基本信息准确率",
+        "guides",
+        "items without a finding on a basic.* element / items",
+    ),
+    _m(
+        "guides.materials_accuracy",
+        "申请材料准确率",
+        "guides",
+        "items without a finding on materials / items",
+    ),
+    _m(
+        "guides.process_accuracy",
+        "办理流程准确率",
+        "guides",
+        "items without a finding on process / items",
+    ),
+    _m(
+        "guides.forms_accuracy",
+        "表格及样表下载准确率",
+        "guides",
+        "items without a finding on downloads (blank forms and samples) / items",
+    ),
+    _m(
+        "guides.fees_accuracy",
+        "收费信息准确率",
+        "guides",
+        "items without a finding on fees / items",
+    ),
+]
+
+METRICS: tuple[MetricDef, ...] = (*_ITEMS, *_CASES, *_ALERTS, *_DEMAND, *_GUIDES)
 
 
 UNIT_KINDS = ("region", "province", "city", "county", "department")

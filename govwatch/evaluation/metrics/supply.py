@@ -32,6 +32,7 @@ from govwatch.evaluation.metrics.definitions import (
     unit_expr,
 )
 from govwatch.evaluation.metrics.demand import demand_counts
+from govwatch.evaluation.metrics.guides import guide_counts
 from govwatch.storage import Database
 
 
@@ -230,9 +231,15 @@ GROUP BY {unit}""",
 
 
 def compute_counts(
-    db: Database, kind: str, period: Period, families: Iterable[str], scope: Sequence[str] = ()
+    db: Database,
+    kind: str,
+    period: Period,
+    families: Iterable[str],
+    scope: Sequence[str] = (),
+    guide_run: str | None = None,
 ) -> Counts:
-    """Numerators and denominators of the metric families, for items of ``scope`` types."""
+    """Numerators and denominators of the metric families, for items of ``scope`` types
+    (``guides``: from the check run ``guide_run``, by default the latest)."""
     wanted = set(families)
     out: Counts = {}
     if "items" in wanted:
@@ -250,6 +257,8 @@ def compute_counts(
         out.update(order_counts(db, kind, period))
     if wanted & {"ratings", "survey", "callbacks"}:
         out.update(demand_counts(db, kind, period, wanted, scope))
+    if "guides" in wanted:
+        out.update(guide_counts(db, kind, guide_run, scope))
     return out
 
 
@@ -261,16 +270,20 @@ def compute_metrics(
     metrics: Sequence[str] | None = None,
     units: Sequence[str] | None = None,
     item_types: Sequence[str] = (),
+    guide_run: str | None = None,
 ) -> list[MetricValue]:
     """Values of the named metrics (default: all) for every unit with data (or ``units``).
 
     ``item_types`` restricts item- and case-based metrics to items of those 事项类型 codes
     (an item category, spec/evaluation.md); orders, questionnaires and call-backs are not
     tied to items and ignore it. A ratio whose denominator is 0 has no value (``None``:
-    missing in evaluation).
+    missing in evaluation). ``guides.*`` metrics count the guide check run ``guide_run`` (by
+    default the latest run; none: no value).
     """
     wanted = [resolve_metric(m) for m in metrics] if metrics is not None else list(METRICS)
-    counts = compute_counts(db, kind, period, {m.family for m in wanted}, item_types)
+    counts = compute_counts(
+        db, kind, period, {m.family for m in wanted}, item_types, guide_run=guide_run
+    )
     names = {m.id for m in wanted}
     all_units = sorted({u for u, _ in counts}) if units is None else list(units)
     out = []

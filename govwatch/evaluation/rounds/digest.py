@@ -53,7 +53,7 @@ def snapshot(db: Database, round_id: str) -> dict[str, Any]:
     for r in results:
         r["points"] = orjson.loads(r["points"])
         r["missing"] = orjson.loads(r["missing"])
-    return {
+    out = {
         "round": meta,
         "units": _rows(
             db,
@@ -81,6 +81,26 @@ def snapshot(db: Database, round_id: str) -> dict[str, Any]:
         ),
         "results": results,
     }
+    # the guide check run the guide and coverage values came from, with the evaluator's
+    # reviews of its findings (rounds without one keep the snapshot, and digest, they had)
+    run = db.query("SELECT guide_run_id FROM eval_rounds WHERE round_id = ?", [round_id])
+    if run and run[0][0] is not None:
+        run_id = str(run[0][0])
+        out["guide_run"] = {
+            "run": _rows(
+                db,
+                "SELECT run_id, seq, checked_at, run_by, source, source_ref, items, findings "
+                "FROM guide_runs WHERE run_id = ?",
+                run_id,
+            ),
+            "reviews": _rows(
+                db,
+                "SELECT item_code, element, check_kind, seq, action, actor, acted_at, reason "
+                "FROM guide_overrides WHERE run_id = ? ORDER BY item_code, element, check_kind, seq",
+                run_id,
+            ),
+        }
+    return out
 
 
 def canonical(data: dict[str, Any]) -> bytes:

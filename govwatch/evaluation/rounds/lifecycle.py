@@ -33,6 +33,7 @@ import orjson
 
 from govwatch.errors import InputError
 from govwatch.evaluation.metrics.definitions import Period
+from govwatch.evaluation.metrics.guides import guide_run_for
 from govwatch.evaluation.metrics.supply import compute_metrics
 from govwatch.evaluation.rounds.publication import follow_up, publish_round
 from govwatch.evaluation.rounds.review import decide_appeal, open_review, submit_appeal
@@ -49,6 +50,7 @@ from govwatch.evaluation.systems.results import Evaluation, evaluate
 from govwatch.evaluation.systems.scoring import ValueMatrix
 from govwatch.evaluation.systems.system import IndicatorSystem, system_to_dict
 from govwatch.evaluation.systems.values import build_matrix
+from govwatch.ledger import append_one
 from govwatch.storage import Database
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "open_review",
     "publish_round",
     "round_matrix",
+    "set_guide_run",
     "submit_appeal",
 ]
 
@@ -141,6 +144,10 @@ def collect(db: Database, round_id: str, actor: Actor, at: datetime) -> int:
     """Compute the metric-backed leaves of every unit; returns how many values were written.
 
     Values already entered by hand for such a leaf (an administrator's correction) are kept.
+    Guide and coverage leaves (``guides.*``) count the round's guide check run: the first
+    collection takes the latest run and records it (``eval_rounds.guide_run_id``); later ones
+    count the same run (with the findings an evaluator has set aside since), until
+    :func:`set_guide_run` names another.
     """
     if actor.role != "admin":
         raise RoundStateError("只有政务服务管理机构（admin）可以采集监测数据")
@@ -148,6 +155,9 @@ def collect(db: Database, round_id: str, actor: Actor, at: datetime) -> int:
     require_status(row, EDITABLE, "采集监测数据")
     system = round_system(row)
     leaves = [lf for lf in system.leaves if lf.metric and lf.source in COMPUTED_SOURCES]
+    guide_run = None
+    if any(str(lf.metric).startswith("guides.") for lf in leaves):
+        guide_run = guide_run_for(db, row.get("guide_run_id"))
     units = [
         str(u[0]) for u in db.query("SELECT unit FROM eval_units WHERE round_id = ?", [round_id])
     ]
@@ -162,6 +172,7 @@ def collect(db: Database, round_id: str, actor: Actor, at: datetime) -> int:
             metrics=metric_ids,
             units=units,
             item_types=scope,
+            guide_run=guide_run,
         ):
             by_key[(v.unit, v.metric, scope)] = v.value
     manual = {
@@ -190,8 +201,32 @@ def collect(db: Database, round_id: str, actor: Actor, at: datetime) -> int:
                     f"metric {leaf.metric}",
                 )
                 written += 1
-        db.execute("UPDATE eval_rounds SET status = 'collecting' WHERE round_id = ?", [round_id])
+        db.execute(
+            "UPDATE eval_rounds SET status = 'collecting', guide_run_id = ? WHERE round_id = ?",
+            [guide_run if guide_run is not None else row.get("guide_run_id"), round_id],
+        )
     return written
+
+
+def set_guide_run(db: Database, round_id: str, run_id: str, actor: Actor, at: datetime) -> None:
+    """Count the round's guide and coverage leaves on another check run (a newer one) from its
+    next collection; the change is in the ledger (``round.guide_run``)."""
+    if actor.role != "admin":
+        raise RoundStateError("只有政务服务管理机构（admin）可以更换评估所用的办事指南核查")
+    with db.transaction():
+        row = round_row(db, round_id)
+        require_status(row, EDITABLE, "更换办事指南核查")
+        if not db.scalar("SELECT COUNT(*) FROM guide_runs WHERE run_id = ?", [run_id]):
+            raise InputError(f"办事指南核查“{run_id}”不存在：请用 govwatch guides runs 查看")
+        db.execute("UPDATE eval_rounds SET guide_run_id = ? WHERE round_id = ?", [run_id, round_id])
+        append_one(
+            db,
+            "round.guide_run",
+            f"{actor.role}:{actor.name}",
+            f"round:{round_id}",
+            at,
+            {"round_id": round_id, "from": row.get("guide_run_id"), "to": run_id},
+        )
 
 
 def round_matrix(db: Database, round_id: str, system: IndicatorSystem) -> ValueMatrix:

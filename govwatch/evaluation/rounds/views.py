@@ -53,6 +53,7 @@ ROUND_FIELDS = (
     "computed_at",
     "published_at",
     "digest",
+    "guide_run_id",
 )
 _ROUND_COLUMNS = ", ".join(ROUND_FIELDS)
 
@@ -137,12 +138,23 @@ def list_rounds(db: Database, viewer: RoundViewer) -> list[dict[str, Any]]:
     ]
 
 
-def _leaves(round_id: str, system_yaml: str) -> list[dict[str, Any]]:
+def _leaves(round_id: str, system_yaml: str, guide_run: object = None) -> list[dict[str, Any]]:
+    """The leaf indicators with their points; ``evidence`` is true for a guide or coverage
+    leaf counted on a guide check run, whose value has a page of findings behind it
+    (/guides/evidence)."""
     try:
         system = parse_system(system_yaml, origin=f"批次 {round_id} 的指标体系")
     except GovwatchError:
         return []
-    return [{"id": leaf.id, "name": leaf.name, "points": leaf.points} for leaf in system.leaves]
+    return [
+        {
+            "id": leaf.id,
+            "name": leaf.name,
+            "points": leaf.points,
+            "evidence": guide_run is not None and str(leaf.metric or "").startswith("guides."),
+        }
+        for leaf in system.leaves
+    ]
 
 
 def _result(r: dict[str, Any], leaves: list[dict[str, Any]]) -> dict[str, Any]:
@@ -216,7 +228,7 @@ def round_summary(
     if not access.visible:
         raise _hidden(round_id)
     meta = {k: plain(row[k]) for k in ROUND_FIELDS}
-    leaves = _leaves(round_id, str(row["system_yaml"] or ""))
+    leaves = _leaves(round_id, str(row["system_yaml"] or ""), row.get("guide_run_id"))
     results = round_results(db, round_id, access, leaves)
     appeals: list[dict[str, Any]] = []
     rectifications: list[dict[str, Any]] = []

@@ -30,6 +30,7 @@ from govwatch.errors import GovwatchError
 from govwatch.live.jobs import get_job
 from govwatch.storage import Database
 from govwatch.vocabulary import (
+    ALERT_CLASS_NAMES,
     ALERT_STATUS_NAMES,
     CASE_KIND_NAMES,
     CASE_STATUS_NAMES,
@@ -148,7 +149,8 @@ def _environment() -> Environment:
     env.filters["stars"] = _stars
     env.filters["level_name"] = lambda v: label(LEVEL_NAMES, v)
     env.filters["case_status"] = lambda v: label(CASE_STATUS_NAMES, v)
-    env.filters["class_name"] = lambda v: label(CLASS_NAMES, v)
+    # (an alert's class: the five of the catalog, or item information, 事项公开信息异常)
+    env.filters["class_name"] = lambda v: label(ALERT_CLASS_NAMES, v)
     env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False, default=str)
     env.filters["urlq"] = lambda v: quote(str(v), safe="")
     env.globals["ROLE_NAMES"] = ROLE_NAMES
