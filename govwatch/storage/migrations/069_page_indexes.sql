@@ -1,0 +1,26 @@
+-- Indexes for the pages at a million cases (issue 14 item 10, issue 17: every page p95 ≤ 300 ms
+-- on PostgreSQL too, when no two requests ask the same thing). Measured on bench/bench_pages.py's
+-- database (1M cases, 136k alerts); docs/web-performance.md has the before and after.
+--
+-- PostgreSQL only. DuckDB never uses an ART index for ORDER BY … LIMIT, ranges or LIKE, scans
+-- these columns in milliseconds, and would pay for every index on each write of the live path
+-- (see migration 028).
+--
+-- 办件列表 (/cases): newest application first, walked from the index instead of sorting a
+-- million cases for every page (index-only with the columns the filters read); the dashboard's
+-- rates read the cases applied in the period from the same index.
+-- postgres:CREATE INDEX cases_applied ON cases (applied_at DESC NULLS LAST, case_id) INCLUDE (department_code, region_code, status);
+-- A department's cases (and their status), in the list's order; its counts index-only.
+-- postgres:CREATE INDEX cases_department ON cases (department_code, status, applied_at DESC NULLS LAST, case_id);
+-- Case number prefix search (LIKE 'C123%'): the primary key's collation cannot serve LIKE.
+-- postgres:CREATE INDEX cases_case_prefix ON cases (case_id varchar_pattern_ops);
+-- The alert list's filters: case number prefix, region subtree (prefix of its code), type; the
+-- dashboard's cleared-per-day trend.
+-- postgres:CREATE INDEX alerts_case_prefix ON alerts (case_id varchar_pattern_ops);
+-- postgres:CREATE INDEX alerts_region ON alerts (region_code varchar_pattern_ops);
+-- postgres:CREATE INDEX alerts_type ON alerts (rule_type);
+-- postgres:CREATE INDEX alerts_cleared ON alerts (cleared_at);
+-- 消息: every reader's inbox is newest first.
+-- postgres:CREATE INDEX notifications_created ON notifications (created_at DESC, notification_id);
+-- 督办台 待裁决 and 已提交待审核: workflow rows in a state, the longest waiting first.
+-- postgres:CREATE INDEX alert_workflow_waiting ON alert_workflow (state, updated_at, alert_id);
