@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from govwatch.alerts import queries
 from govwatch.alerts.alert_view import read_alert
 from govwatch.alerts.date_range import DateRangeError
+from govwatch.alerts.evidence_text import sentence
 from govwatch.alerts.orders import ORDER_STATE_NAMES, issue_order
 from govwatch.alerts.states import MOVES, STATE_NAMES, STATES, allowed_actions
 from govwatch.alerts.workflow import act
@@ -177,7 +178,7 @@ def _export_rows(
                 departments.get(dept, dept) if dept else "",
                 dept or "",
                 regions.get(a["region_code"], a["region_code"]) if a["region_code"] else "",
-                a["message"],
+                sentence(a["rule"], a["evidence"], a["message"] or ""),
                 label(ALERT_STATUS_NAMES, a["status"]),
                 a["state_name"],
                 a.get("occurred_at"),
@@ -313,6 +314,7 @@ def alert_list(
         context
         | {
             "rows": rows,
+            "sentences": [sentence(a["rule"], a["evidence"], a["message"] or "") for a in rows],
             "paging": paging,
             "words": filter_words(f, rules, departments, regions),
         },
