@@ -192,6 +192,25 @@ def page_rows(
     return [], int(db.scalar(f"SELECT COUNT(*) FROM {source}", params) or 0)
 
 
+_ACTOR_KEYS = frozenset({"issued_by", "replied_by", "actor", "uploaded_by"})
+
+
+def actors_of(data: object) -> set[str]:
+    """The usernames a desk's data names (who issued, replied, acted, uploaded), for the pages
+    to show people by their names."""
+    found: set[str] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in _ACTOR_KEYS and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= actors_of(value)
+    elif isinstance(data, list | tuple):
+        for item in data:
+            found |= actors_of(item)
+    return found
+
+
 def order_rows(
     db: Database, order_ids: Sequence[str], today: date, due_ordinals: dict[str, object]
 ) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import Response
 
 from govwatch.alerts.attachments import ACCEPT, MAX_ATTACHMENT_BYTES, MAX_FILES, size_text
-from govwatch.alerts.desk import LISTS, DeskFilter, DeskPage, desk_counts, desk_list
+from govwatch.alerts.desk import LISTS, DeskFilter, DeskPage, actors_of, desk_counts, desk_list
 from govwatch.alerts.desk_actions import (
     accept_replies,
     issue_orders,
@@ -34,7 +34,7 @@ from govwatch.alerts.desk_actions import (
 from govwatch.alerts.order_views import read_order
 from govwatch.alerts.orders import ORDER_STATE_NAMES
 from govwatch.alerts.states import STATE_NAMES
-from govwatch.auth.names import department_names
+from govwatch.auth.names import department_names, people_names, unit_names
 from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError
 from govwatch.storage import Database
@@ -97,7 +97,9 @@ _COLUMNS = {
 }
 
 
-def _row(name: str, r: dict[str, Any], names: dict[str, str]) -> Sequence[object]:
+def _row(
+    name: str, r: dict[str, Any], names: dict[str, str], people: dict[str, str]
+) -> Sequence[object]:
     if name in ("follow", "replies"):
         org = names.get(str(r["org_code"]), str(r["org_code"]))
         if name == "follow":
@@ -106,7 +108,8 @@ def _row(name: str, r: dict[str, Any], names: dict[str, str]) -> Sequence[object
                 r["countdown"]["text"], r["alert_count"], r["content"],
             )  # fmt: skip
         return (
-            r["order_id"], org, r["reply_due_on"], r["replied_by"], r["replied_at"],
+            r["order_id"], org, r["reply_due_on"],
+            people.get(r["replied_by"] or "", r["replied_by"]), r["replied_at"],
             r["reply_text"], len(r["attachments"]),
         )  # fmt: skip
     dept = str(r.get("department_code") or r.get("org_code") or "")
@@ -126,12 +129,13 @@ def _row(name: str, r: dict[str, Any], names: dict[str, str]) -> Sequence[object
 def _export_rows(
     db: Database, caller: Principal, name: str, today: date, f: DeskFilter
 ) -> Iterator[Sequence[object]]:
-    names = department_names(db)
+    names = unit_names(db)
     page = 1
     while True:
         chunk = desk_list(db, caller, name, today, f, page, 500)
+        people = people_names(db, actors_of(chunk.rows))
         for r in chunk.rows:
-            yield _row(name, r, names)
+            yield _row(name, r, names, people)
         if page >= chunk.pages:
             return
         page += 1
@@ -200,7 +204,9 @@ def desk(
             "f": f,
             "base": _query(name, f),
             "tab_query": {n: _query(n, DeskFilter(org_code=f.org_code)) for n in LISTS},
-            "names": department_names(db),
+            "names": unit_names(db),
+            "departments": department_names(db),
+            "people": people_names(db, actors_of(current.rows)),
             "order_states": ORDER_STATE_NAMES,
             "decide_states": [(s, STATE_NAMES[s]) for s in DECIDE_STATE_CHOICES],
             "levels": [(lv, LEVEL_NAMES[lv]) for lv in LEVEL_CHOICES],
@@ -254,7 +260,7 @@ def confirm_orders(
             "alert_ids": [a.alert_id for p in plans for a in p.alerts],
             "content": content,
             "reply_days": reply_days,
-            "names": department_names(db),
+            "names": unit_names(db),
             "back_to": target,
             "rule_name": rule_name,
         },
@@ -311,7 +317,8 @@ def confirm_replies(
             "kind": "replies",
             "replies": plans,
             "text": text,
-            "names": department_names(db),
+            "names": unit_names(db),
+            "people": people_names(db, {p.order.replied_by or "" for p in plans}),
             "back_to": target,
         },
     )
@@ -369,7 +376,8 @@ def order_page(
         "order.html",
         data
         | {
-            "names": department_names(db),
+            "names": unit_names(db),
+            "people": people_names(db, actors_of(data)),
             "order_states": ORDER_STATE_NAMES,
             "can_reply": caller.can("orders.reply") and state in ("issued", "overdue"),
             "can_decide": caller.can("orders.issue") and state == "replied",

@@ -28,11 +28,12 @@ from govwatch.alerts.attachments import (
     owner_files,
     size_text,
 )
+from govwatch.alerts.desk import actors_of
 from govwatch.alerts.orders import ORDER_MOVES, ORDER_STATE_NAMES, act_on_order
 from govwatch.alerts.states import DEPARTMENT, MOVES, allowed_actions
 from govwatch.alerts.workflow import act, done_message
 from govwatch.alerts.workspace import alert_due, department_workspace, todo_list
-from govwatch.auth.names import department_names
+from govwatch.auth.names import department_names, people_names, unit_names
 from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError
 from govwatch.storage import Database
@@ -119,7 +120,8 @@ def workspace(
         | {
             "order_states": ORDER_STATE_NAMES,
             "kind_names": TODO_KIND_NAMES,
-            "names": department_names(db),
+            "names": unit_names(db),
+            "people": people_names(db, actors_of(data)),
             "can_reply": caller.can("orders.reply"),
             "upload": UPLOAD,
         },
@@ -137,7 +139,8 @@ def _answer_context(db: Database, caller: Principal, alert_id: str, today: date)
         "due": alert_due(db, caller, alert_id, today),
         "files": [f.as_dict() for f in files],
         "rule_name": rule_name(str(resource["alert"]["rule"])),
-        "names": department_names(db),
+        "names": unit_names(db),
+        "people": people_names(db, actors_of(resource["transitions"])),
         "upload": UPLOAD,
     }
 
