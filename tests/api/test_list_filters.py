@@ -4,6 +4,8 @@ items 5 and 8), on each engine, through the API, the pages and their JSON twins.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 from collections.abc import Callable
@@ -11,6 +13,7 @@ from datetime import date
 from urllib.parse import quote
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.api.conftest import T0, World
 from tests.api.drilldown_world import AlertSpec, CaseSpec, Province, populate, within
@@ -272,3 +275,35 @@ def test_a_bad_date_range_of_the_case_list_is_refused_in_chinese(
     page = world.get("supervisor", f"/cases?{query}")
     assert page.status_code == 422 and message in page.text
     assert "data-total" not in page.text
+
+
+def _sheet_rows(content: bytes) -> list[list[object]]:
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+
+
+def test_the_filtered_lists_export_every_matching_row_with_the_filter_written(
+    world: World, province: Province
+) -> None:
+    query = f"status=all&level=red&date_from={WEEK_AGO}&date_to={TODAY}"
+    expected = [
+        a for a in province.alerts if a.level == "red" and within(a.occurred_at, WEEK_AGO, TODAY)
+    ]
+    answer = world.get("supervisor", f"/alerts?{query}&format=xlsx")
+    assert answer.status_code == 200, answer.text
+    rows = _sheet_rows(answer.content)
+    assert rows[0][0] == "预警列表"
+    assert rows[1][0] == f"筛选条件: 条件 = 全部；级别 = 红牌；发生时间 = {WEEK_AGO} 至 {TODAY}"
+    header, data = rows[4], rows[5:]
+    assert header[:5] == ["级别", "规则", "异常类型", "类别", "办件编号"]
+    assert len(data) == len(expected) > 0
+    assert {r[4] for r in data} == {a.case.case_id for a in expected}
+    occurred = header.index("发生时间")
+    assert {r[occurred] for r in data} == {a.occurred_at for a in expected}, "real Excel times"
+    cases = world.get("supervisor", "/cases?department=D2&status=finished&format=csv")
+    lines = list(csv.reader(io.StringIO(cases.content.decode("utf-8-sig"))))
+    assert lines[1] == ["筛选条件: 部门 = 规划局；状态 = 已办结"]
+    finished = {
+        c.case_id for c in province.cases if c.department == "D2" and c.status == "finished"
+    }
+    assert lines[4][0] == "办件编号" and {line[0] for line in lines[5:]} == finished
