@@ -82,7 +82,7 @@ def _save_setting_by(face: str, url: str) -> None:
             answer = client.post(
                 "/rules/setting",
                 data={"rule": "step_overdue", "scope": "region:330102", "enabled": "off",
-                      "csrf_token": found.group(1)},
+                      "reason": "测试", "csrf_token": found.group(1)},
                 follow_redirects=False,
             )  # fmt: skip
             assert answer.status_code == 303, answer.text
@@ -94,7 +94,8 @@ def _save_setting_by(face: str, url: str) -> None:
                 db.close()
             answer = client.put(
                 "/api/v1/rules/settings",
-                json={"rule": "step_overdue", "scope": "region:330102", "enabled": False},
+                json={"rule": "step_overdue", "scope": "region:330102", "enabled": False,
+                      "reason": "测试"},
                 headers={"Authorization": f"Bearer {token}"},
             )
             assert answer.status_code == 200, answer.text

@@ -125,7 +125,7 @@ def test_the_page_and_the_api_refuse_a_parameter_that_is_not_a_finite_number_in_
         page = app.send(
             "POST",
             "/rules/setting",
-            data={"rule": "fee_mismatch", "scope": "all", "params": f"tolerance={value}"},
+            data={"rule": "fee_mismatch", "scope_kind": "all", "p.tolerance": value, "reason": "测试"},
         )
         assert page.status_code == 400, (value, page.status_code)
         assert "tolerance" in page.text and RANGE_TEXT in page.text

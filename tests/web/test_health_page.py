@@ -127,7 +127,7 @@ def test_recent_jobs_are_listed_newest_first_with_their_result(seeded: str) -> N
             answer = client.post(
                 "/rules/setting",
                 data={"rule": "step_overdue", "scope": "region:330102", "enabled": enabled,
-                      "csrf_token": token.group(1)},
+                      "reason": "测试", "csrf_token": token.group(1)},
                 follow_redirects=False,
             )  # fmt: skip
             ids.append(answer.headers["location"].split("job=")[1].split("&")[0])
@@ -152,18 +152,18 @@ def test_health_page_in_chromium_at_desktop_and_phone_width(
     with served(app) as base:
         s = Session(chromium, base)
         s.login("admin")
-        s.go("/rules")
-        s.page.select_option("#s-rule", "case_overdue")
-        s.page.fill("#s-params", "legal_level=yellow")
+        s.go("/rules/case_overdue")
+        s.page.select_option("#f-legal_level", "yellow")
+        s.page.fill("#f-reason", "测试")
         s.page.click("form[action='/rules/setting'] button[type=submit]")
         s.page.wait_for_selector('.job[data-status="done"]', timeout=120_000)
         s.close()
         with app.state.jobs.hold():  # a second save waits: the page shows it queued
             s = Session(chromium, base)
             s.login("admin")
-            s.go("/rules")
-            s.page.select_option("#s-rule", "case_overdue")
-            s.page.fill("#s-params", "legal_level=red")
+            s.go("/rules/case_overdue")
+            s.page.select_option("#f-legal_level", "red")
+            s.page.fill("#f-reason", "测试")
             s.page.click("form[action='/rules/setting'] button[type=submit]")
             s.page.wait_for_load_state()
             s.close()
