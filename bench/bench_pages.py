@@ -119,17 +119,19 @@ def _build_sql() -> list[str]:
         "'医师执业', '办学许可', '税务登记', '不动产登记'][i % 10 + 1] || '事项' || i, "
         f"'D' || (i % {DEPARTMENTS}), o.name, o.region_code, '{{}}' FROM range(500) t(i) "
         f"JOIN orgs o ON o.org_code = 'D' || (i % {DEPARTMENTS})",
-        # 1M cases applied over the 118 days before AT (one a minute, ~8,500 a day)
+        # 1M cases applied over the 118 days before AT (one every 10 seconds, ~8,500 a day), in
+        # the order they were applied (cases are written as their events arrive)
         "INSERT INTO cases (case_id, item_code, org_code, region_code, department_code, channel, "
         "applied_at, accepted_at, finished_at, status, event_count, first_at, last_at) "
         f"SELECT 'C' || i, 'I' || (i % 500), {dept}, {region}, {dept}, "
         "CASE WHEN i % 2 = 0 THEN '1' ELSE '2' END, "
-        f"{at} - to_minutes(170000 - i % 170000), {at} - to_minutes(170000 - i % 170000 - 30), "
+        f"{at} - to_minutes(m), LEAST({at} - to_minutes(m - 30), {at}), "
         "CASE WHEN i % 3 <> 0 THEN LEAST("
-        f"{at} - to_minutes(170000 - i % 170000 - 30 - (i * 7919) % 30000), {at}) END, "
+        f"{at} - to_minutes(m - 30 - CAST((i * 7919) % 30000 AS INTEGER)), {at}) END, "
         "CASE WHEN i % 3 = 0 THEN 'open' ELSE 'finished' END, 6, "
-        f"{at} - to_minutes(170000 - i % 170000), {at} - to_minutes(170000 - i % 170000 - 30) "
-        f"FROM range({CASES}) t(i)",
+        f"{at} - to_minutes(m), LEAST({at} - to_minutes(m - 30), {at}) "
+        f"FROM (SELECT i, 170000 - CAST(i * 170000 // {CASES} AS INTEGER) AS m "
+        f"FROM range({CASES}) t(i))",
         # three alerts on one case in 20: the anomaly arose 1 to 25 days after the application
         # (a deadline passing, a step running over), was detected 5 minutes to 6 hours later
         "CREATE TEMP TABLE bench_alerts AS SELECT *, (h // 7) % 100 AS s FROM ("
@@ -464,8 +466,15 @@ ROWS: tuple[tuple[str, Callable[[int], str], str, str], ...] = (
 )
 
 
-def _serve(url: str) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen([sys.executable, "-c", SERVER, url, str(PORT)])
+def _serve(url: str, code: Path | None = None) -> subprocess.Popen[bytes]:
+    """The app on ``url`` in a process of its own; ``code``: a checkout of another revision
+    to run instead of this one (the baseline)."""
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, url, str(PORT)], cwd=code or Path.cwd(), env=env
+    )
     base = f"http://127.0.0.1:{PORT}"
     for _ in range(600):
         if server.poll() is not None:
@@ -479,14 +488,50 @@ def _serve(url: str) -> subprocess.Popen[bytes]:
     raise RuntimeError("the app did not answer")
 
 
-def measure(engine: str, url: str, accounts: dict[str, list[str]]) -> list[list[object]]:
-    server = _serve(url)
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes (all their threads) so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def _processes(server: subprocess.Popen[bytes], url: str) -> list[int]:
+    """The app's process and, on PostgreSQL, the server backends of its connections."""
+    pids = [server.pid]
+    if url.startswith("postgresql"):
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            pids += [
+                int(r[0])
+                for r in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                    "pg_backend_pid()",
+                    [PG_DB],
+                ).fetchall()
+            ]
+    return pids
+
+
+def measure(
+    engine: str, url: str, accounts: dict[str, list[str]], code: Path | None = None
+) -> list[list[object]]:
+    """One row per page: requests, median, p95, p95 / target, CPU per request (the app's
+    process and, on PostgreSQL, its backends; parallel query workers are not counted)."""
+    server = _serve(url, code)
     base = f"http://127.0.0.1:{PORT}"
     rows: list[list[object]] = []
     try:
         for name, path, shown, who in ROWS:
             load(base, accounts[who], _shifted(path))  # warm up
+            pids = _processes(server, url)
+            cpu = _cpu_seconds(pids)
             times = load(base, accounts[who], path)
+            cpu = _cpu_seconds(pids) - cpu
             rows.append(
                 [
                     engine,
@@ -496,6 +541,7 @@ def measure(engine: str, url: str, accounts: dict[str, list[str]]) -> list[list[
                     f"{statistics.median(times):.0f}",
                     f"{p95(times):.0f}",
                     f"{p95(times) / TARGET_MS:.2f}",
+                    f"{cpu * 1000 / len(times):.0f}",
                 ]
             )
             print(" | ".join(str(c) for c in rows[-1]), file=sys.stderr, flush=True)
@@ -523,6 +569,40 @@ def _sessions(path: Path) -> dict[str, list[str]]:
     return out
 
 
+# PostgreSQL indexes this revision's migrations add since the baseline (dropped while the
+# baseline runs, created again after it).
+NEW_PG_INDEXES = ("069_page_indexes.sql",)
+
+
+def _pg_indexes(create: bool) -> None:
+    """Create (or drop) the indexes of :data:`NEW_PG_INDEXES` in the benchmark database."""
+    from govwatch.storage import connect
+
+    folder = Path(__file__).resolve().parent.parent / "govwatch" / "storage" / "migrations"
+    db = connect(pg_url(), migrate=False)
+    for name in NEW_PG_INDEXES:
+        for line in (folder / name).read_text(encoding="utf-8").splitlines():
+            if line.startswith("-- postgres:CREATE INDEX"):
+                statement = line.removeprefix("-- postgres:")
+                index = statement.split()[2]
+                db.execute(
+                    statement.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)
+                    if create
+                    else f"DROP INDEX IF EXISTS {index}"
+                )
+    db.execute("ANALYZE")
+    db.close()
+
+
+def _baseline_checkout(rev: str) -> Path:
+    """A worktree of ``rev`` beside the benchmark's files (the baseline's code)."""
+    root = Path(__file__).resolve().parent.parent
+    path = WORK / f"baseline-{rev}"
+    if not path.exists():
+        subprocess.run(["git", "worktree", "add", "--detach", str(path), rev], cwd=root, check=True)
+    return path
+
+
 def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     db_path = WORK / "pages.duckdb"
@@ -531,27 +611,50 @@ def main() -> None:
     else:
         supervisors, departments = build_duckdb(db_path)
         accounts = {"supervisor": supervisors, "department": departments}
-    engines = [a for a in os.environ.get("GOVWATCH_BENCH_ENGINES", "duckdb,postgres").split(",")]
+    engines = os.environ.get("GOVWATCH_BENCH_ENGINES", "duckdb,postgres").split(",")
+    # GOVWATCH_BENCH_BASELINE=<revision>: the same rows measured with that revision's code in
+    # the same run, on the same databases (the "before" of a change)
+    baseline = os.environ.get("GOVWATCH_BENCH_BASELINE", "")
+    code = _baseline_checkout(baseline) if baseline else None
     rows: list[list[object]] = []
+    before: list[list[object]] = []
     try:
         if "postgres" in engines and not (REUSE and _pg_exists()):
             build_postgres(db_path)
         elif "postgres" in engines:
             _copy_sessions(db_path)
         if "duckdb" in engines:
+            if code is not None:
+                before += measure("DuckDB", f"duckdb:///{db_path}", accounts, code)
             rows += measure("DuckDB", f"duckdb:///{db_path}", accounts)
         if "postgres" in engines:
+            if code is not None:
+                _pg_indexes(create=False)
+                try:
+                    before += measure("PostgreSQL", pg_url(), accounts, code)
+                finally:
+                    _pg_indexes(create=True)
             rows += measure("PostgreSQL", pg_url(), accounts)
     finally:
         if not REUSE:
             drop_postgres()
+    headers = ["engine", "page", "path", "requests", "median ms", "p95 ms", "p95 / target"]
+    headers.append("CPU ms / request")
+    if before:
+        headers += [f"p95 ms at {baseline}", "p95 before / after"]
+        rows = [
+            [*r, b[5], f"{float(str(b[5])) / max(float(str(r[5])), 1):.1f}"]
+            for r, b in zip(rows, before, strict=True)
+        ]
     body = (
-        f"{CASES:,} cases stored, about 3 alerts per 20 cases with their workflow, orders and "
-        f"notifications; {CLIENTS} concurrent clients on loopback (each its own user), "
+        f"{CASES:,} cases stored (applied over 118 days, in the order applied), about 3 alerts "
+        "per 20 cases with their workflow, orders and notifications; "
+        f"{CLIENTS} concurrent clients on loopback (each its own user), "
         f"{REQUESTS_PER_CLIENT} requests each after a warm-up round; target p95 ≤ "
         f"{TARGET_MS:.0f} ms (ratio = p95 / target, ≤ 1 meets it). The same rows on both "
-        "engines (built in DuckDB, copied into PostgreSQL).\n\n"
-        + table(["engine", "page", "path", "requests", "median ms", "p95 ms", "p95 / target"], rows)
+        "engines (built in DuckDB, copied into PostgreSQL). CPU per request: the app's process "
+        "and its PostgreSQL backends, whatever else the machine was doing; with 20 clients on "
+        "2 cores a request waits for about 10 others' CPU.\n\n" + table(headers, rows)
     )
     record(
         "pages", "Page time: every page at 1M cases, DuckDB and PostgreSQL (issues 7, 14, 17)", body

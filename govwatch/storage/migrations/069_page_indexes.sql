@@ -10,6 +10,8 @@
 -- million cases for every page (index-only with the columns the filters read); the dashboard's
 -- rates read the cases applied in the period from the same index.
 -- postgres:CREATE INDEX cases_applied ON cases (applied_at DESC NULLS LAST, case_id) INCLUDE (department_code, region_code, status);
+-- The cases finished in a period (the dashboard's on-time cohort, the case list's finished dates).
+-- postgres:CREATE INDEX cases_finished ON cases (finished_at) INCLUDE (case_id, department_code, region_code);
 -- A department's cases (and their status), in the list's order; its counts index-only.
 -- postgres:CREATE INDEX cases_department ON cases (department_code, status, applied_at DESC NULLS LAST, case_id);
 -- Case number prefix search (LIKE 'C123%'): the primary key's collation cannot serve LIKE.
@@ -19,6 +21,9 @@
 -- postgres:CREATE INDEX alerts_case_prefix ON alerts (case_id varchar_pattern_ops);
 -- postgres:CREATE INDEX alerts_region ON alerts (region_code varchar_pattern_ops);
 -- postgres:CREATE INDEX alerts_type ON alerts (rule_type);
+-- A department's scope is department_code, org_code or region_code in its subtree: with
+-- alerts_department and alerts_region, a bitmap of the three instead of reading every alert.
+-- postgres:CREATE INDEX alerts_org ON alerts (org_code);
 -- postgres:CREATE INDEX alerts_cleared ON alerts (cleared_at);
 -- 消息: every reader's inbox is newest first.
 -- postgres:CREATE INDEX notifications_created ON notifications (created_at DESC, notification_id);
