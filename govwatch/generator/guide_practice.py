@@ -8,11 +8,12 @@ crosses that line depends on its cases, so it is counted here while they are gen
 the events as written (the way truth.jsonl is written from the plans, without running the
 check): a :class:`Tally` per chunk, summed by the writer.
 
-Counting every case in full would cost the generator a quarter more time, so a case is read
-only when it can contradict its guide: its item's guide has a fault, or the case breaks one of
+Reading every case would cost the generator a quarter more time, so a case's events are read
+only when it can contradict its guide: its item's guide has a fault, or its plan breaks one of
 the rules whose violations also contradict a correct guide (materials beyond the list, a fee
 other than the list's, steps out of order, late). Every case still counts in the
-denominators, read from its raw lines.
+denominators, from its plan: whether it runs a step, pays, finishes (render.py writes those
+events exactly then; the tests compare the counts with the check's).
 
 The ``unlisted_step`` fault is made here too: each case of such an item that runs a step gets
 one more, before its first, that neither the list nor the guide names; it breaks no rule.
@@ -27,26 +28,42 @@ from typing import Any
 
 import orjson
 
+from govwatch.generator.plan import Plan
 from govwatch.generator.workdays import WorkCalendar
 from govwatch.guides.elements import published, read
 from govwatch.guides.model import GuideFee, GuideLimit
 from govwatch.guides.practice import MIN_CASES, MIN_SHARE, deviates_fee
 
-# Rules whose violations contradict a correct guide too (their truth lines mark a case to read).
-_RULE_MARKS = tuple(
-    f'"rule":"{r}"'.encode()
-    for r in (
-        "materials_beyond_guide",
-        "fee_mismatch",
-        "unlisted_fee",
-        "step_out_of_order",
-        "case_overdue",
-    )
-)
-_STEP = b'"kind":"step_start"'
-_PAYMENT = b'"kind":"payment"'
-_FINISH = b'"kind":"finish"'
-_ITEM = b'"item_code":"'
+PROMISED = "basic.promised_limit"
+# The guide elements a case breaking one of these rules contradicts even when the guide is
+# right (the guide then says what the list says): such a case is read for them.
+RULE_ELEMENTS: Mapping[str, str] = {
+    "materials_beyond_guide": "materials",
+    "fee_mismatch": "fees",
+    "unlisted_fee": "fees",
+    "step_out_of_order": "process",
+    "case_overdue": PROMISED,
+}
+# The elements in which a fault makes the guide differ from what the cases do: every case of
+# such an item is read for them.
+FAULT_ELEMENTS: Mapping[str, frozenset[str]] = {
+    "wrong_promised_limit": frozenset((PROMISED,)),
+    "wrong_fee": frozenset(("fees",)),
+    "wrong_materials": frozenset(("materials",)),
+    "wrong_process": frozenset(("process",)),
+    "unlisted_step": frozenset(("process",)),
+}
+# The event kinds each element reads (a case's other lines are not parsed).
+_KINDS: Mapping[str, frozenset[bytes]] = {
+    "materials": frozenset((b"apply", b"supplement_request")),
+    "process": frozenset((b"step_start",)),
+    "fees": frozenset((b"payment",)),
+    PROMISED: frozenset(
+        (b"accept", b"finish", b"terminate", b"reject", b"special_start", b"special_end",
+         b"supplement_request", b"supplement_received", b"suspend", b"resume")
+    ),
+}  # fmt: skip
+_KIND = b'"kind":"'
 
 
 @dataclass(frozen=True)
@@ -58,13 +75,15 @@ class ItemFacts:
     steps: Mapping[str, int] | None
     fee: GuideFee | None
     promised: GuideLimit | None
-    watched: bool  # the guide has a fault: read every case
+    watched: frozenset[str]  # elements every case is read for (the guide's fault)
     unlisted_step: str = ""
 
 
-def item_facts(guide: Any, watched: bool, unlisted_step: str = "") -> ItemFacts:
+def item_facts(guide: Any, fault: str = "", unlisted_step: str = "") -> ItemFacts:
+    """What the cases of an item are compared with; ``fault`` is its guide's fault kind."""
+    watched = FAULT_ELEMENTS.get(fault, frozenset())
     if not published(guide):
-        return ItemFacts(None, None, None, None, False)
+        return ItemFacts(None, None, None, None, frozenset())
     materials, process = read(guide, "materials"), read(guide, "process")
     fee, promised = read(guide, "fees"), read(guide, "basic.promised_limit")
     return ItemFacts(
@@ -79,12 +98,13 @@ def item_facts(guide: Any, watched: bool, unlisted_step: str = "") -> ItemFacts:
 
 @dataclass
 class Tally:
-    """Counts of one chunk (or, summed, of a province)."""
+    """Counts of one chunk (or, summed, of a province).
 
-    applied: Counter[str] = field(default_factory=Counter)
-    stepped: Counter[str] = field(default_factory=Counter)
-    paying: Counter[str] = field(default_factory=Counter)
-    finished: Counter[str] = field(default_factory=Counter)
+    ``cases`` counts the cases by (item, runs a step, pays, finishes); the others count the
+    cases contradicting the guide, by item (and material).
+    """
+
+    cases: Counter[tuple[str, bool, bool, bool]] = field(default_factory=Counter)
     materials: Counter[tuple[str, str]] = field(default_factory=Counter)
     process: Counter[str] = field(default_factory=Counter)
     fees: Counter[str] = field(default_factory=Counter)
@@ -96,21 +116,24 @@ class Tally:
 
     def findings(self) -> set[tuple[str, str, str]]:
         """(item_code, element, "practice") for every item and element over the line."""
+        applied: Counter[str] = Counter()
+        stepped: Counter[str] = Counter()
+        paying: Counter[str] = Counter()
+        finished: Counter[str] = Counter()
+        for (code, step, pay, finish), n in self.cases.items():
+            applied[code] += n
+            stepped[code] += n if step else 0
+            paying[code] += n if pay else 0
+            finished[code] += n if finish else 0
 
         def over(bad: int, of: int) -> bool:
             return bad >= MIN_CASES and bad >= MIN_SHARE * of
 
-        out = {
-            (code, "materials")
-            for (code, _n), bad in self.materials.items()
-            if over(bad, self.applied[code])
-        }
-        out |= {(c, "process") for c, bad in self.process.items() if over(bad, self.stepped[c])}
-        out |= {(c, "fees") for c, bad in self.fees.items() if over(bad, self.paying[c])}
+        out = {(c, "materials") for (c, _n), bad in self.materials.items() if over(bad, applied[c])}
+        out |= {(c, "process") for c, bad in self.process.items() if over(bad, stepped[c])}
+        out |= {(c, "fees") for c, bad in self.fees.items() if over(bad, paying[c])}
         out |= {
-            (c, "basic.promised_limit")
-            for c, bad in self.late.items()
-            if over(bad, self.finished[c])
+            (c, "basic.promised_limit") for c, bad in self.late.items() if over(bad, finished[c])
         }
         return {(code, element, "practice") for code, element in out}
 
@@ -125,31 +148,35 @@ class Observer:
         self.day.update({text: i for i, text in enumerate(cal.compact)})
         self.tally = Tally()
 
-    def observe(self, lines: list[bytes], truth: list[bytes]) -> tuple[list[bytes], list[bytes]]:
-        """Count one case (its event lines, apply first) and return it, with the unlisted
-        step inserted when its item has that fault."""
-        head = lines[0]
-        start = head.find(_ITEM) + len(_ITEM)
-        code = head[start : head.index(b'"', start)].decode()
+    def observe(
+        self, plan: Plan, lines: list[bytes], truth: list[bytes]
+    ) -> tuple[list[bytes], list[bytes]]:
+        """Count one case (its plan and its event lines) and return its lines and truth, with
+        the unlisted step inserted when its item has that fault."""
+        code = plan.unknown_code or plan.item.code
         facts = self.facts.get(code)
         if facts is None:
             return lines, truth
         if facts.unlisted_step:
             lines, truth = insert_step(lines, truth, facts.unlisted_step)
-        blob = b"\n".join(lines)
-        t = self.tally
-        t.applied[code] += 1
-        stepped, paying, finished = _STEP in blob, _PAYMENT in blob, _FINISH in blob
-        t.stepped[code] += stepped
-        t.paying[code] += paying
-        t.finished[code] += finished
-        if facts.watched or any(mark in line for line in truth for mark in _RULE_MARKS):
-            self._read(code, facts, [orjson.loads(line) for line in lines])
+        outcome = plan.outcome
+        acted = outcome != "reject"  # a rejected case runs no step and pays nothing
+        key = (code, acted and bool(plan.steps), acted and bool(plan.payments), outcome == "finish")
+        cases = self.tally.cases
+        cases[key] = cases.get(key, 0) + 1
+        elements = facts.watched
+        if plan.truth:
+            elements = elements | {RULE_ELEMENTS[t[0]] for t in plan.truth if t[0] in RULE_ELEMENTS}
+        if elements:
+            kinds = frozenset().union(*(_KINDS[e] for e in elements))
+            self._read(code, facts, elements, [orjson.loads(x) for x in lines if _kind(x) in kinds])
         return lines, truth
 
-    def _read(self, code: str, facts: ItemFacts, events: list[dict[str, Any]]) -> None:
+    def _read(
+        self, code: str, facts: ItemFacts, elements: frozenset[str], events: list[dict[str, Any]]
+    ) -> None:
         t = self.tally
-        if facts.materials is not None:
+        if facts.materials is not None and "materials" in elements:
             named = set()
             for e in events:
                 if e["kind"] in ("apply", "supplement_request"):
@@ -157,15 +184,23 @@ class Observer:
                         named.add(m["name"] if isinstance(m, dict) else m)
             for name in named - facts.materials:
                 t.materials[(code, name)] += 1
-        if facts.steps is not None and _deviates_steps(events, facts.steps):
+        if (
+            facts.steps is not None
+            and "process" in elements
+            and _deviates_steps(events, facts.steps)
+        ):
             t.process[code] += 1
-        if facts.fee is not None:
+        if facts.fee is not None and "fees" in elements:
             pays = [e for e in events if e["kind"] == "payment"]
             if pays:
                 paid = sum(float(p.get("amount") or 0) for p in pays)
                 quantity = sum(float(p.get("quantity") or 0) for p in pays)
                 t.fees[code] += deviates_fee(facts.fee, paid, quantity)
-        if facts.promised is not None and self._late(events, facts.promised):
+        if (
+            facts.promised is not None
+            and PROMISED in elements
+            and self._late(events, facts.promised)
+        ):
             t.late[code] += 1
 
     def _late(self, events: list[dict[str, Any]], promised: GuideLimit) -> bool:
@@ -199,6 +234,12 @@ class Observer:
                 paused += cal.cum[hi] - cal.cum[lo2] if promised.unit == "W" else hi - lo2
             reach = max(reach, hi)
         return f > cal.deadline(a, promised.limit + extension + paused, promised.unit)
+
+
+def _kind(line: bytes) -> bytes:
+    """The kind of an event line (written ``{"event_id":…,"case_id":…,"kind":"…"``)."""
+    start = line.index(_KIND) + len(_KIND)
+    return line[start : line.index(b'"', start)]
 
 
 def _date(occurred_at: str) -> str:

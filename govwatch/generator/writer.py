@@ -32,6 +32,7 @@ from govwatch.generator.geography import build_province
 from govwatch.generator.guide_practice import ItemFacts, Observer, Tally, item_facts
 from govwatch.generator.guides import Fault, fault_findings, inject_faults, sort_key
 from govwatch.generator.items import ItemSpec, build_catalog
+from govwatch.generator.plan import Plan
 from govwatch.generator.workdays import WorkCalendar, build_calendar
 
 GENERATOR_VERSION = 1
@@ -53,6 +54,17 @@ def derived_seed(seed: int, label: str) -> int:
         f"govwatch-generator:{GENERATOR_VERSION}:{seed}:{label}".encode()
     ).digest()
     return int.from_bytes(digest[:8], "big")
+
+
+class _ObservedBuilder(Builder):
+    """The chunk's builder, keeping the plan of the case it is rendering: the guide tally
+    counts cases from their plans (:meth:`Builder.build` places every plan once)."""
+
+    plan: Plan | None = None
+
+    def place(self, plan: Plan) -> int:
+        self.plan = plan
+        return super().place(plan)
 
 
 # Per-process state of a worker (set by _init, or directly when running inline).
@@ -82,14 +94,16 @@ def _run_chunk(chunk: int) -> Chunk:
         and isinstance(facts, dict)
     )
     rng = random.Random(derived_seed(config.seed, f"chunk:{chunk}"))
-    builder = Builder(cal, specs, config, rng)
+    builder = _ObservedBuilder(cal, specs, config, rng)
     observer = Observer(facts, cal)
     first = chunk * config.chunk_size
     last = min(config.cases, first + config.chunk_size)
     events: list[bytes] = []
     truth: list[bytes] = []
     for case_no in range(first, last):
-        lines, found = observer.observe(*builder.build(case_no))
+        lines, found = builder.build(case_no)
+        assert builder.plan is not None
+        lines, found = observer.observe(builder.plan, lines, found)
         events += lines
         truth += found
     events.append(b"")
@@ -122,7 +136,9 @@ def _facts(records: Sequence[dict[str, object]], faults: Sequence[Fault]) -> dic
     for r in records:
         code = str(r["item_code"])
         fault = by_code.get(code)
-        out[code] = item_facts(r["guide"], fault is not None, fault.unlisted_step if fault else "")
+        out[code] = item_facts(
+            r["guide"], fault.kind if fault else "", fault.unlisted_step if fault else ""
+        )
     return out
 
 

@@ -261,11 +261,10 @@ def read_materials(guide: Mapping[str, Any]) -> Reading:
             problems.append(f"材料“{name}”的份数应为非负整数")
         elif o == 0 and c == 0:
             problems.append(f"材料“{name}”原件和复印件份数均为 0")
-        form, form_problems = _link(entry.get("form"), f"材料“{name}”的空白表格")
-        sample, sample_problems = _link(entry.get("sample"), f"材料“{name}”的样表")
+        # a link's problems belong to the downloads element (read_downloads), not to the list
+        form, _ = _link(entry.get("form"), "")
+        sample, _ = _link(entry.get("sample"), "")
         out.append(GuideMaterial(name, required is not False, o, c, form, sample))
-        # link problems belong to the downloads element, not to the list of materials
-        del form_problems, sample_problems
     names = [m.name for m in out]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"材料“{name}”重复列出")
