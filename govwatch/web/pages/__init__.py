@@ -19,6 +19,7 @@ from govwatch.web.pages import (
     desk,
     evaluations,
     files,
+    guides,
     health,
     inbox,
     items,
@@ -46,6 +47,7 @@ for module in (
     desk,  # 督办台 and the order page (issue 14 item 3)
     inbox,  # 消息
     files,  # attachments as downloads
+    guides,  # 办事指南核查: runs, coverage, findings, evidence (issue 16)
 ):
     router.include_router(module.router)
 

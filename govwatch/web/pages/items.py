@@ -1,4 +1,5 @@
-"""事项: the catalog with each item's limits, steps, materials, fees, risk points, online profile.
+"""事项: the catalog with each item's limits, steps, materials, fees, risk points, online profile,
+and what the latest guide check run found in its guide (办事指南核查, issue 16).
 
 Codes are shown by name with the code on hover: the department and the division (from the
 organisation tree, :mod:`govwatch.auth.names`), the item type, level and case kind, limit
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from govwatch.auth.names import unit_names
+from govwatch.guides.runs import item_findings, latest_run
 from govwatch.items.queries import item_detail, search_items
 from govwatch.web.api.deps import DB, Caller
 from govwatch.web.pages.base import error_page, json_response, login_redirect, render, wants_json
@@ -63,6 +65,11 @@ def item_page(
     one = item_detail(db, item_code)
     if one is None:
         return error_page(request, db, caller, 404, f"事项“{item_code}”不在目录中")
+    run = latest_run(db)
+    guide = {
+        "guide_run": run.as_dict() if run else None,
+        "guide_findings": item_findings(db, run.run_id, item_code) if run else [],
+    }
     if wants_json(request):
-        return json_response(one)
-    return render(request, db, caller, "item.html", one | {"units": unit_names(db)})
+        return json_response(one | guide)
+    return render(request, db, caller, "item.html", one | guide | {"units": unit_names(db)})
