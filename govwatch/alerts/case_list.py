@@ -31,8 +31,8 @@ _OVERDUE = "SELECT o.case_id FROM alerts o WHERE o.rule = 'case_overdue' AND o.s
 @dataclass(frozen=True)
 class CaseFilter:
     """``case_prefix`` is the beginning of a case number; ``item`` an item's code or part of
-    its name; ``region_code`` covers its subtree unless ``region_only``; ``applied_from`` and
-    ``applied_to`` whole days, both included; ``timing`` ``overdue`` (an active 办件超期 alert:
+    its name; ``region_code`` covers its subtree unless ``region_only``; ``applied_from`` …
+    ``applied_to`` and ``finished_from`` … ``finished_to`` whole days, both ends included; ``timing`` ``overdue`` (an active 办件超期 alert:
     open past the deadline or finished late) or ``ontime`` (finished, not overdue)."""
 
     case_prefix: str | None = None
@@ -44,6 +44,8 @@ class CaseFilter:
     applied_from: date | None = None
     applied_to: date | None = None
     timing: str | None = None
+    finished_from: date | None = None
+    finished_to: date | None = None
 
 
 def case_conditions(principal: Principal, f: CaseFilter) -> tuple[list[str], list[Any]]:
@@ -62,13 +64,17 @@ def case_conditions(principal: Principal, f: CaseFilter) -> tuple[list[str], lis
     if f.status:
         where.append("c.status = ?")
         params.append(f.status)
-    start, end = day_bounds(f.applied_from, f.applied_to)
-    if start is not None:
-        where.append("c.applied_at >= ?")
-        params.append(start)
-    if end is not None:
-        where.append("c.applied_at < ?")
-        params.append(end)
+    for column, first, last in (
+        ("c.applied_at", f.applied_from, f.applied_to),
+        ("c.finished_at", f.finished_from, f.finished_to),
+    ):
+        start, end = day_bounds(first, last)
+        if start is not None:
+            where.append(f"{column} >= ?")
+            params.append(start)
+        if end is not None:
+            where.append(f"{column} < ?")
+            params.append(end)
     if f.timing == "overdue":
         where.append(f"c.case_id IN ({_OVERDUE})")
     elif f.timing == "ontime":

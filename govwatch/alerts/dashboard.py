@@ -17,10 +17,12 @@ Which moment counts (every figure's drill-down list filters on the same one):
   消除: alerts whose condition cleared that day;
 - red-card rankings: red alerts that arose in the period; overdue rankings: cases with an
   active ``case_overdue`` alert (one per case), now;
-- rates (超期率, 按时办结率) by department, region and day: the cases *applied* in the period,
-  the cohort the case list filters by its applied dates. 超期 = the case has an active
-  ``case_overdue`` alert (open past its deadline, or finished late); 超期率 = 超期 ÷ 办件;
-  按时办结 = finished and not 超期; 按时办结率 = 按时办结 ÷ 已办结;
+- rates by department, region and day. 超期率 = 超期 ÷ 办件 over the cases *applied* in the
+  period (by day of application), where 超期 = the case has an active ``case_overdue`` alert
+  (open past its deadline, or finished late); 按时办结率 = 按时办结 ÷ 办结 over the cases
+  *finished* in the period (by day of finishing), where 按时办结 = finished and not 超期, as
+  the evaluation's ``cases.on_time_rate`` counts (docs/metrics.md). The case list filters by
+  the same applied and finished dates;
 - 督办 status: orders now: waiting for a reply (of which overdue), answered, closed (the
   department filter and the scope apply; orders go to departments, so a region does not).
 """
@@ -150,22 +152,28 @@ def _figures(
 
 
 def _rates_sql(where: str) -> str:
-    """The applied cohort's counts by department, region and day of application, in one scan.
+    """The two cohorts' counts by department, region and day, in one statement.
 
-    One group per (department, region, day): a few hundred rows, summed up by department, by
-    region, by day and in all by :func:`_rates` (GROUPING SETS would scan the cohort once per
-    set). The overdue cases are one hash join against the active ``case_overdue`` alerts.
+    ``applied``: the cases applied in the period, by day of application: how many, how many
+    overdue. ``finished``: the cases finished in the period, by day of finishing: how many,
+    how many on time (not overdue). One group per (department, region, day): a few hundred
+    rows, summed up by department, by region, by day and in all by :func:`_rates`. The
+    overdue cases are one hash join against the active ``case_overdue`` alerts.
     """
-    day = "CAST(c.applied_at AS DATE)"
-    return (
-        f"SELECT c.department_code, c.region_code, {day} AS d, COUNT(*) AS cases, "
-        "SUM(CASE WHEN c.status = 'finished' THEN 1 ELSE 0 END) AS finished, "
-        "SUM(CASE WHEN o.case_id IS NOT NULL THEN 1 ELSE 0 END) AS overdue, "
-        "SUM(CASE WHEN c.status = 'finished' AND o.case_id IS NULL THEN 1 ELSE 0 END) AS ontime "
-        f"FROM cases c LEFT JOIN ({OVERDUE_CASES} GROUP BY case_id) o ON o.case_id = c.case_id "
-        f"WHERE c.applied_at >= ? AND c.applied_at < ? AND {where} "
-        f"GROUP BY c.department_code, c.region_code, {day}"
-    )
+    overdue = f"LEFT JOIN ({OVERDUE_CASES} GROUP BY case_id) o ON o.case_id = c.case_id"
+    parts = []
+    for part, column, counted in (
+        ("applied", "c.applied_at", "o.case_id IS NOT NULL"),
+        ("finished", "c.finished_at", "o.case_id IS NULL"),
+    ):
+        day = f"CAST({column} AS DATE)"
+        parts.append(
+            f"SELECT '{part}' AS part, c.department_code, c.region_code, {day} AS d, "
+            f"COUNT(*) AS n, SUM(CASE WHEN {counted} THEN 1 ELSE 0 END) AS k "
+            f"FROM cases c {overdue} WHERE {column} >= ? AND {column} < ? AND {where} "
+            f"GROUP BY c.department_code, c.region_code, {day}"
+        )
+    return " UNION ALL ".join(parts)
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -175,18 +183,19 @@ def rate(part: int, whole: int) -> float | None:
 
 @dataclass(frozen=True)
 class Cohort:
-    """The counts of one group of applied cases and their two rates."""
+    """The counts of one group of cases and their two rates: of the cases applied in the
+    period, how many are overdue; of those finished in the period, how many on time."""
 
     cases: int
-    finished: int
     overdue: int
+    finished: int
     ontime: int
 
     def __add__(self, other: Cohort) -> Cohort:
         return Cohort(
             self.cases + other.cases,
-            self.finished + other.finished,
             self.overdue + other.overdue,
+            self.finished + other.finished,
             self.ontime + other.ontime,
         )
 
@@ -212,8 +221,10 @@ def _rates(db: Database, principal: Principal, f: DashFilter) -> dict[str, Any]:
     by_region: dict[str, Cohort] = {}
     by_day: dict[date, Cohort] = {}
     total = NO_CASES
-    for dept, region, day, *counts in db.query(_rates_sql(where), [start, end, *params]):
-        group = Cohort(*(int(n or 0) for n in counts))
+    args = [start, end, *params, start, end, *params]
+    for part, dept, region, day, n, k in db.query(_rates_sql(where), args):
+        counts = (int(n or 0), int(k or 0))
+        group = Cohort(*counts, 0, 0) if part == "applied" else Cohort(0, 0, *counts)
         total += group
         if dept is not None:
             by_dept[str(dept)] = by_dept.get(str(dept), NO_CASES) + group

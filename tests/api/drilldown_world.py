@@ -43,6 +43,10 @@ class CaseSpec:
     applied_at: datetime
     status: str
 
+    @property
+    def finished_at(self) -> datetime | None:
+        return self.applied_at + timedelta(days=3) if self.status == "finished" else None
+
 
 @dataclass(frozen=True)
 class AlertSpec:
@@ -155,7 +159,7 @@ def populate(db: Database) -> Province:
                 c.department,
                 c.applied_at,
                 c.applied_at + timedelta(hours=1) if c.status != "applied" else None,
-                c.applied_at + timedelta(days=3) if c.status == "finished" else None,
+                c.finished_at,
                 c.status,
                 c.applied_at,
                 c.applied_at + timedelta(days=3),

@@ -5,6 +5,7 @@ number a link to a list whose total is that number (a test that follows them all
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, timedelta
 from html.parser import HTMLParser
 
@@ -12,7 +13,7 @@ import pytest
 
 from govwatch.storage import Database
 from tests.api.conftest import T0, World
-from tests.api.drilldown_world import Province, populate, within
+from tests.api.drilldown_world import CaseSpec, Province, populate, within
 
 TODAY = T0.date()
 SINCE = TODAY - timedelta(days=29)  # the default period: the last 30 days
@@ -57,47 +58,54 @@ def province(world: World) -> Province:
     return made
 
 
-def _cohort(province: Province, keep: object = None) -> dict[str, object]:
+def _cohort(
+    province: Province, keep: Callable[[CaseSpec], bool], first: date = SINCE, last: date = TODAY
+) -> dict[str, object]:
+    """超期率 over the cases applied in first … last, 按时办结率 over those finished then."""
     overdue_ids = province.overdue_case_ids()
-    cases = [
-        c
-        for c in province.cases
-        if within(c.applied_at, SINCE, TODAY) and (keep is None or keep(c))  # type: ignore[operator]
-    ]
-    finished = [c for c in cases if c.status == "finished"]
-    overdue = [c for c in cases if c.case_id in overdue_ids]
+    applied = [c for c in province.cases if keep(c) and within(c.applied_at, first, last)]
+    finished = [c for c in province.cases if keep(c) and within(c.finished_at, first, last)]
+    overdue = [c for c in applied if c.case_id in overdue_ids]
     ontime = [c for c in finished if c.case_id not in overdue_ids]
     return {
-        "cases": len(cases),
+        "cases": len(applied),
         "finished": len(finished),
         "overdue": len(overdue),
         "ontime": len(ontime),
-        "overdue_rate": len(overdue) / len(cases) if cases else None,
+        "overdue_rate": len(overdue) / len(applied) if applied else None,
         "ontime_rate": len(ontime) / len(finished) if finished else None,
     }
 
 
-def test_rates_are_the_counts_of_the_applied_cases_divided(
+def _everything(_case: CaseSpec) -> bool:
+    return True
+
+
+def _of(department: str | None = None, region: str | None = None) -> Callable[[CaseSpec], bool]:
+    return lambda c: (department in (None, c.department)) and (region in (None, c.region))
+
+
+def test_rates_are_the_counts_of_the_applied_and_finished_cases_divided(
     world: World, province: Province
 ) -> None:
     data = world.get("supervisor", "/?format=json").json()
     assert data["filter"]["since"] == SINCE.isoformat()
-    assert data["cases"] == _cohort(province)
+    assert data["cases"] == _cohort(province, _everything)
     assert 0 < data["cases"]["overdue"] < data["cases"]["cases"]
     by_dept = {r["code"]: r for r in data["rates_by_department"]}
     for dept in ("D1", "D2"):
-        expected = _cohort(province, lambda c, d=dept: c.department == d)
+        expected = _cohort(province, _of(department=dept))
         assert {k: by_dept[dept][k] for k in expected} == expected, dept
         assert by_dept[dept]["overdue_rate"] == by_dept[dept]["overdue"] / by_dept[dept]["cases"]
         assert by_dept[dept]["ontime_rate"] == by_dept[dept]["ontime"] / by_dept[dept]["finished"]
     by_region = {r["code"]: r for r in data["rates_by_region"]}
     assert set(by_region) == {"330102", "330100", "330203"}
     for code, row in by_region.items():
-        expected = _cohort(province, lambda c, r=code: c.region == r)
+        expected = _cohort(province, _of(region=code))
         assert {k: row[k] for k in expected} == expected, code
     for point in data["rate_trend"]:
         day = date.fromisoformat(point["day"])
-        expected = _cohort(province, lambda c, d=day: c.applied_at.date() == d)
+        expected = _cohort(province, _everything, day, day)
         assert {k: point[k] for k in expected} == expected, day
     assert data["rate_trend"][0]["day"] == SINCE.isoformat()
 
@@ -182,10 +190,8 @@ def test_a_department_sees_its_figures_beside_the_provinces(
     assert compare["own"]["open_total"] == own["open_total"]
     assert compare["province"]["open_total"] == whole["open_total"] > own["open_total"]
     assert compare["province"]["overdue_rate"] == whole["cases"]["overdue_rate"]
-    assert (
-        compare["own"]["overdue_rate"]
-        == _cohort(province, lambda c: c.department == "D1")["overdue_rate"]
-    )
+    assert compare["province"]["ontime_rate"] == whole["cases"]["ontime_rate"]
+    assert compare["own"]["overdue_rate"] == _cohort(province, _of(department="D1"))["overdue_rate"]
     assert compare["province_links"] is None, "a department cannot open the province's lists"
     html = world.get("dept1", "/").text
     assert "本部门与全省对照" in html and "全省数字仅供对照" in html

@@ -148,6 +148,10 @@ CASE_FILTERS: list[tuple[str, Callable[[CaseSpec], bool]]] = [
         lambda c: within(c.applied_at, WEEK_AGO, TODAY),
     ),
     (f"applied_to={WEEK_AGO}", lambda c: c.applied_at.date() <= WEEK_AGO),
+    (
+        f"finished_from={WEEK_AGO}&finished_to={TODAY}",
+        lambda c: within(c.finished_at, WEEK_AGO, TODAY),
+    ),
 ]
 
 

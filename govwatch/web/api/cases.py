@@ -101,10 +101,13 @@ def case_filter(
     applied_from: str | None = None,
     applied_to: str | None = None,
     timing: str | None = None,
+    finished_from: str | None = None,
+    finished_to: str | None = None,
 ) -> CaseFilter:
     """The case list's filter from the words of a request (the API, the page, its export);
     raises :class:`DateRangeError` for dates it cannot use."""
     days = parse_range(applied_from, applied_to, first_name="申请日期起", last_name="申请日期止")
+    done = parse_range(finished_from, finished_to, first_name="办结日期起", last_name="办结日期止")
     return CaseFilter(
         case_prefix=(case_prefix or "").strip() or None,
         item=(item or "").strip() or None,
@@ -115,6 +118,8 @@ def case_filter(
         applied_from=days.first,
         applied_to=days.last,
         timing=timing or None,
+        finished_from=done.first,
+        finished_to=done.last,
     )
 
 
@@ -173,6 +178,12 @@ def cases_index(
     timing: Annotated[
         Literal["overdue", "ontime"] | None, Query(description="overdue, or finished on time")
     ] = None,
+    finished_from: Annotated[
+        str | None, Query(max_length=10, description="first day finished, YYYY-MM-DD")
+    ] = None,
+    finished_to: Annotated[
+        str | None, Query(max_length=10, description="last day finished, YYYY-MM-DD")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> CaseList:
@@ -190,6 +201,8 @@ def cases_index(
             applied_from=applied_from,
             applied_to=applied_to,
             timing=timing,
+            finished_from=finished_from,
+            finished_to=finished_to,
         )
     except DateRangeError as exc:
         raise unusable(exc) from exc

@@ -11,6 +11,7 @@ answered with a Chinese message (status 422), never ignored.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -61,11 +62,8 @@ def filter_words(
     if f.region_code:
         name = regions.get(f.region_code, f.region_code)
         region = f"{name}（仅本级）" if f.region_only else f"{name}（含下级）"
-    applied = ""
-    if f.applied_from or f.applied_to:
-        first = f.applied_from.isoformat() if f.applied_from else "不限"
-        last = f.applied_to.isoformat() if f.applied_to else "不限"
-        applied = f"{first} 至 {last}"
+    applied = _days(f.applied_from, f.applied_to)
+    finished = _days(f.finished_from, f.finished_to)
     pairs = (
         ("办件编号开头", f.case_prefix or ""),
         ("事项", f.item or ""),
@@ -76,9 +74,16 @@ def filter_words(
         ("区域", region),
         ("状态", label(CASE_STATUS_NAMES, f.status) if f.status else ""),
         ("申请日期", applied),
+        ("办结日期", finished),
         ("时效", label(CASE_TIMING_NAMES, f.timing) if f.timing else ""),
     )
     return [(name, value) for name, value in pairs if value]
+
+
+def _days(first: date | None, last: date | None) -> str:
+    if first is None and last is None:
+        return ""
+    return f"{first.isoformat() if first else '不限'} 至 {last.isoformat() if last else '不限'}"
 
 
 def _export_rows(
@@ -121,6 +126,8 @@ def case_list(
     applied_from: Annotated[str, Query(max_length=32)] = "",
     applied_to: Annotated[str, Query(max_length=32)] = "",
     timing: Annotated[str, Query(max_length=16)] = "",
+    finished_from: Annotated[str, Query(max_length=32)] = "",
+    finished_to: Annotated[str, Query(max_length=32)] = "",
     page: Annotated[int, Query(ge=1, le=200_000)] = 1,
 ) -> Response:
     if caller.role == "public":
@@ -140,6 +147,8 @@ def case_list(
             "applied_from": applied_from,
             "applied_to": applied_to,
             "timing": timing,
+            "finished_from": finished_from,
+            "finished_to": finished_to,
         },
         "statuses": {s: CASE_STATUS_NAMES[s] for s in STATUSES},
         "timings": {t: CASE_TIMING_NAMES[t] for t in TIMINGS},
@@ -158,6 +167,8 @@ def case_list(
             applied_from=applied_from,
             applied_to=applied_to,
             timing=timing if timing in TIMINGS else None,
+            finished_from=finished_from,
+            finished_to=finished_to,
         )
     except DateRangeError as exc:
         if fmt:

@@ -60,7 +60,7 @@ def links(f: DashFilter, data: dict[str, Any], today: date) -> dict[str, Any]:
         return href("/alerts", **(place | params))
 
     def cases(**params: object) -> str:
-        return href("/cases", **(place | {"applied_from": first, "applied_to": last} | params))
+        return href("/cases", **(place | params))
 
     open_ = {"status": "active", "state": "unfinished"}
     new = {"status": "all", "date_by": "occurred"}
@@ -109,18 +109,17 @@ def links(f: DashFilter, data: dict[str, Any], today: date) -> dict[str, Any]:
             )
             for r in data["overdue_regions"]
         },
-        "cases": _cohort_links(cases),
+        "cases": _cohort_links(cases, first, last),
         "rates_department": {
-            r["code"]: _cohort_links(cases, department=r["code"])
+            r["code"]: _cohort_links(cases, first, last, department=r["code"])
             for r in data["rates_by_department"]
         },
         "rates_region": {
-            r["code"]: _cohort_links(cases, region=r["code"], region_only=True)
+            r["code"]: _cohort_links(cases, first, last, region=r["code"], region_only=True)
             for r in data["rates_by_region"]
         },
         "rate_trend": {
-            r["day"]: _cohort_links(cases, applied_from=r["day"], applied_to=r["day"])
-            for r in data["rate_trend"]
+            r["day"]: _cohort_links(cases, r["day"], r["day"]) for r in data["rate_trend"]
         },
         "orders": order_links(f),
     }
@@ -138,12 +137,16 @@ def order_links(f: DashFilter) -> dict[str, str]:
     }
 
 
-def _cohort_links(cases: Any, **params: object) -> dict[str, str]:
+def _cohort_links(cases: Any, first: str, last: str, **params: object) -> dict[str, str]:
+    """The case lists behind a rate's counts: applied in the period (all, overdue), finished
+    in the period (all, on time)."""
+    applied = {"applied_from": first, "applied_to": last}
+    finished = {"finished_from": first, "finished_to": last}
     return {
-        "cases": cases(**params),
-        "finished": cases(**params, status="finished"),
-        "overdue": cases(**params, timing="overdue"),
-        "ontime": cases(**params, timing="ontime"),
+        "cases": cases(**params, **applied),
+        "overdue": cases(**params, **applied, timing="overdue"),
+        "finished": cases(**params, **finished, status="finished"),
+        "ontime": cases(**params, **finished, timing="ontime"),
     }
 
 
@@ -190,7 +193,8 @@ def province_links(f: DashFilter, today: date) -> dict[str, str]:
 def _headline_links(f: DashFilter, today: date) -> dict[str, str]:
     place: dict[str, object] = {"region": f.region, "department": f.department}
     day = today.isoformat()
-    cohort = {"applied_from": f.since.isoformat(), "applied_to": f.until.isoformat()}
+    applied = {"applied_from": f.since.isoformat(), "applied_to": f.until.isoformat()}
+    finished = {"finished_from": f.since.isoformat(), "finished_to": f.until.isoformat()}
     open_ = {"status": "active", "state": "unfinished"}
     new = {"status": "all", "date_by": "occurred", "date_from": day, "date_to": day}
     return {
@@ -199,10 +203,10 @@ def _headline_links(f: DashFilter, today: date) -> dict[str, str]:
         "open_yellow": href("/alerts", **place, **open_, level="yellow"),
         "new_today_red": href("/alerts", **place, **new, level="red"),
         "new_today_yellow": href("/alerts", **place, **new, level="yellow"),
-        "cases": href("/cases", **place, **cohort),
-        "overdue": href("/cases", **place, **cohort, timing="overdue"),
-        "finished": href("/cases", **place, **cohort, status="finished"),
-        "ontime": href("/cases", **place, **cohort, timing="ontime"),
+        "cases": href("/cases", **place, **applied),
+        "overdue": href("/cases", **place, **applied, timing="overdue"),
+        "finished": href("/cases", **place, **finished, status="finished"),
+        "ontime": href("/cases", **place, **finished, timing="ontime"),
     }
 
 

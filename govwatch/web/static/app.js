@@ -43,13 +43,13 @@
         var rates = data("data-rates") || [];
         option = {
           aria: { enabled: true }, tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + "%"; } },
-          legend: { data: ["超期率", "按时办结率"], top: 0 }, grid: { left: 44, right: 16, top: 32, bottom: 28 },
+          legend: { data: ["超期率（按申请日）", "按时办结率（按办结日）"], top: 0 }, grid: { left: 44, right: 16, top: 32, bottom: 28 },
           xAxis: { type: "category", data: rates.map(function (r) { return r.day.slice(5); }) },
           yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
           series: [
-            { name: "超期率", type: "line", color: "#a5161c", symbolSize: 8, showAllSymbol: true, connectNulls: false,
+            { name: "超期率（按申请日）", type: "line", color: "#a5161c", symbolSize: 8, showAllSymbol: true, connectNulls: false,
               data: rates.map(function (r) { return point(r.overdue_rate, r.overdue_href, r.day); }) },
-            { name: "按时办结率", type: "line", color: "#2e7d32", symbolSize: 8, showAllSymbol: true, connectNulls: false,
+            { name: "按时办结率（按办结日）", type: "line", color: "#2e7d32", symbolSize: 8, showAllSymbol: true, connectNulls: false,
               data: rates.map(function (r) { return point(r.ontime_rate, r.ontime_href, r.day); }) }
           ]
         };
