@@ -26,10 +26,9 @@ import orjson
 from govwatch.guides.elements import (
     ELEMENTS,
     ORDER,
-    downloads_due,
+    Readings,
     element,
     published,
-    read,
 )
 from govwatch.guides.model import (
     CHECKS,
@@ -72,7 +71,7 @@ def _finding(
 # -- completeness -------------------------------------------------------------------------
 
 
-def completeness(rec: Record) -> list[GuideFinding]:
+def completeness(rec: Record, readings: Readings | None = None) -> list[GuideFinding]:
     guide = rec.get("guide")
     if not published(guide):
         found = "未公开" if isinstance(guide, Mapping) else "目录中无办事指南"
@@ -87,15 +86,14 @@ def completeness(rec: Record) -> list[GuideFinding]:
             )
         ]
     assert isinstance(guide, Mapping)
+    read = readings or Readings(guide)
     item_type = rec.get("item_type")
     out = []
     for e in ELEMENTS[1:]:
-        due = (
-            downloads_due(guide, item_type) if e.code == "downloads" else e.required_for(item_type)
-        )
+        due = read.downloads_due(item_type) if e.code == "downloads" else e.required_for(item_type)
         if not due:
             continue
-        reading = read(guide, e.code)
+        reading = read(e.code)
         if not reading.present:
             out.append(
                 _finding(
@@ -227,11 +225,12 @@ def _list_steps(rec: Record) -> list[GuideStep]:
     ]
 
 
-def consistency(rec: Record) -> list[GuideFinding]:
+def consistency(rec: Record, readings: Readings | None = None) -> list[GuideFinding]:
     guide = rec.get("guide")
     if not published(guide):
         return []
     assert isinstance(guide, Mapping)
+    read = readings or Readings(guide)
     out = []
 
     def differ(code: str, expected: str, found: str, detail: str, evidence: dict[str, Any]) -> None:
@@ -252,7 +251,7 @@ def consistency(rec: Record) -> list[GuideFinding]:
         ("basic.legal_limit", "legal_limit"),
         ("basic.promised_limit", "promised_limit"),
     ):
-        reading, listed = read(guide, code), _list_limit(rec, key)
+        reading, listed = read(code), _list_limit(rec, key)
         if reading.ok and listed is not None and reading.value != listed:
             g, lst = limit_text(reading.value), limit_text(listed)
             differ(
@@ -265,11 +264,11 @@ def consistency(rec: Record) -> list[GuideFinding]:
                     "list": [listed.limit, listed.unit],
                 },
             )
-    fee = read(guide, "fees")
+    fee = read("fees")
     if fee.ok and not _same_fee(fee.value, _list_fee(rec)):
         g, lst = fee_text(fee.value), fee_text(_list_fee(rec))
         differ("fees", lst, g, f"指南为{g}，清单为{lst}", {"guide": g, "list": lst})
-    steps, listed_steps = read(guide, "process"), _list_steps(rec)
+    steps, listed_steps = read("process"), _list_steps(rec)
     if steps.ok and listed_steps and (diffs := _step_diffs(steps.value, listed_steps)):
         differ(
             "process",
@@ -278,7 +277,7 @@ def consistency(rec: Record) -> list[GuideFinding]:
             "；".join(diffs),
             {"differences": diffs},
         )
-    materials, listed_materials = read(guide, "materials"), _list_materials(rec)
+    materials, listed_materials = read("materials"), _list_materials(rec)
     if (
         materials.ok
         and listed_materials
@@ -297,13 +296,14 @@ def consistency(rec: Record) -> list[GuideFinding]:
 # -- practice -----------------------------------------------------------------------------
 
 
-def practice_guide(rec: Record) -> PracticeGuide | None:
+def practice_guide(rec: Record, readings: Readings | None = None) -> PracticeGuide | None:
     guide = rec.get("guide")
     if not published(guide):
         return None
     assert isinstance(guide, Mapping)
-    materials, steps = read(guide, "materials"), read(guide, "process")
-    fee, promised = read(guide, "fees"), read(guide, "basic.promised_limit")
+    read = readings or Readings(guide)
+    materials, steps = read("materials"), read("process")
+    fee, promised = read("fees"), read("basic.promised_limit")
     if not (materials.ok or steps.ok or fee.ok or promised.ok):
         return None
     return PracticeGuide(
@@ -368,9 +368,15 @@ def check_records(records: Sequence[Record]) -> list[GuideFinding]:
     """Completeness and consistency of catalog records (no cases needed)."""
     out = []
     for rec in records:
-        out += completeness(rec)
-        out += consistency(rec)
+        reading = _readings(rec)
+        out += completeness(rec, reading)
+        out += consistency(rec, reading)
     return out
+
+
+def _readings(rec: Record) -> Readings | None:
+    guide = rec.get("guide")
+    return Readings(guide) if published(guide) and isinstance(guide, Mapping) else None
 
 
 def _sort_key(f: GuideFinding) -> tuple[str, int, int]:
@@ -388,8 +394,15 @@ def run_checks(db: Database, at: datetime) -> list[GuideFinding]:
     then check (completeness, consistency, practice).
     """
     records = load_records(db)
-    findings = check_records(records)
-    guides = {g.item_code: g for g in map(practice_guide, records) if g is not None}
+    findings: list[GuideFinding] = []
+    guides: dict[str, PracticeGuide] = {}
+    for rec in records:
+        reading = _readings(rec)
+        findings += completeness(rec, reading)
+        findings += consistency(rec, reading)
+        guide = practice_guide(rec, reading)
+        if guide is not None:
+            guides[guide.item_code] = guide
     by_code = {str(r["item_code"]): r for r in records}
     for (code, element_code), counts in contradicted(
         practice_counts(db, at, guides.values())

@@ -421,9 +421,27 @@ def read(guide: Mapping[str, Any], code: str) -> Reading:
     return READERS[code](guide)
 
 
+class Readings:
+    """The readings of one guide, each element read once (the three checks share them)."""
+
+    def __init__(self, guide: Mapping[str, Any]) -> None:
+        self.guide = guide
+        self._done: dict[str, Reading] = {}
+
+    def __call__(self, code: str) -> Reading:
+        reading = self._done.get(code)
+        if reading is None:
+            reading = self._done[code] = READERS[code](self.guide)
+        return reading
+
+    def downloads_due(self, item_type: str | None) -> bool:
+        """Downloads are due when the item is applied for and its guide lists a form."""
+        if not element("downloads").required_for(item_type):
+            return False
+        materials = self("materials")
+        return materials.ok and any(is_form(m.name) for m in materials.value)
+
+
 def downloads_due(guide: Mapping[str, Any], item_type: str | None) -> bool:
     """Downloads are due when the item is applied for and its guide lists a form material."""
-    if not element("downloads").required_for(item_type):
-        return False
-    materials = read_materials(guide)
-    return materials.ok and any(is_form(m.name) for m in materials.value)
+    return Readings(guide).downloads_due(item_type)
