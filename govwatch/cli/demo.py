@@ -2,9 +2,12 @@
 
 Steps: generate a province (deterministic per seed); import its catalog and events into a
 fresh DuckDB file, which runs the clocks and the live rule catalog; build the organisation
-tree and one demo account per role; turn rating events into 好差评 records; run an
-``online-service`` evaluation round over the cities through collect → compute → review →
-publish, with third-party check values simulated deterministically; leave a second
+tree and one demo account per role; turn rating events into 好差评 records; run a guide check
+(办事指南核查, as the demo administrator) over the province's guides, whose injected faults
+raise item-information alerts; run an ``online-service`` evaluation round over the cities
+through collect → compute → review → publish, its guide and coverage points computed from
+that check, and only the leaves no data computes (third-party checks without a metric,
+filled forms, questionnaires) simulated deterministically; leave a second
 (``supervision-performance``, departments) round in review for the evaluator; then serve.
 
 The clock is pinned (``GOVWATCH_NOW``) to the province's end moment, so that what the pages
@@ -44,6 +47,7 @@ from govwatch.events.cases import count_cases
 from govwatch.generator import generate, make_config
 from govwatch.items.ingest import import_catalog
 from govwatch.items.queries import city_codes, department_name_by_region, departments
+from govwatch.live.guide_runs import guide_check_run
 from govwatch.live.pipeline import import_event_files
 from govwatch.storage import Database, connect
 from govwatch.timeutil import parse_timestamp
@@ -88,8 +92,9 @@ def build(cases: int, seed: int, workdir: Path = DEMO_DIR) -> tuple[DemoSummary,
         sync_from_catalog(db, end_at)
         _name_regions(db)
         accounts = create_demo_users(db, end_at)
-        _say("4/5 好差评与评估批次：采集、计算、复核、发布…")
-        rounds = _evaluate(db, end_at)
+        _say("4/5 办事指南核查、好差评与评估批次：采集、计算、复核、发布…")
+        admin = next((a.username for a in accounts if a.role == "admin"), "演示管理员")
+        rounds = _evaluate(db, end_at, admin)
         alerts = count_active_alerts(db)
         n_cases = count_cases(db)
     finally:
@@ -97,7 +102,9 @@ def build(cases: int, seed: int, workdir: Path = DEMO_DIR) -> tuple[DemoSummary,
     return DemoSummary(db_url, end_at, n_cases, alerts, rounds), accounts
 
 
-def _evaluate(db: Database, end_at: datetime) -> tuple[str, ...]:
+def _evaluate(db: Database, end_at: datetime, who: str = "演示管理员") -> tuple[str, ...]:
+    # a real guide check before the rounds: their guide and coverage leaves count it
+    guide_check_run(db, end_at - timedelta(days=21), who)
     sync_ratings_from_events(db)
     open_followups(db, at=end_at)
     admin, evaluator = Actor("演示管理员", "admin"), Actor("演示第三方评估机构", "evaluator")
