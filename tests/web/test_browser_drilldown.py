@@ -143,3 +143,18 @@ def test_from_the_rates_to_the_case_list_and_a_case_on_a_phone(chromium: Any, se
     desk.shot("cases")
     desk.close()
     s.close()
+
+
+def test_a_department_sees_its_figures_beside_the_provinces(chromium: Any, server: str) -> None:
+    for width, name in ((1280, "department-dashboard"), (390, "phone-department-dashboard")):
+        s = Session(chromium, server, width=width)
+        s.login("department")
+        s.go("/")
+        s.page.wait_for_load_state("networkidle")
+        table = s.page.locator("#t-compare")
+        assert "全省" in table.inner_text()
+        # its own numbers open its lists; the province's are there to compare, not to open
+        assert table.locator("tbody tr td:nth-child(2) a[data-count]").count() >= 9
+        assert table.locator("tbody tr td:nth-child(3) a").count() == 0
+        s.shot(name)
+        s.close()
