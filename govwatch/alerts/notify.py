@@ -142,7 +142,20 @@ def reader_of(principal: Principal) -> str:
     return principal.user_id or principal.token_id or principal.name
 
 
-def unread_condition(principal: Principal) -> tuple[str, list[Any]]:
+def unread_condition(principal: Principal, dialect: str = "postgres") -> tuple[str, list[Any]]:
+    """`` AND`` the notification ``n`` is not read by this reader.
+
+    DuckDB: ``NOT IN`` this reader's receipts, a hash of a few thousand rows probed by the
+    visible notifications (its ``NOT EXISTS`` hashes every receipt: 1.5 times the work);
+    PostgreSQL plans ``NOT EXISTS`` as an anti-join on the receipts' index (migration 069).
+    Notification ids are never null.
+    """
+    if dialect == "duckdb":
+        return (
+            " AND n.notification_id NOT IN (SELECT r.notification_id FROM notification_reads r "
+            "WHERE r.reader = ?)",
+            [reader_of(principal)],
+        )
     return (
         " AND NOT EXISTS (SELECT 1 FROM notification_reads r "
         "WHERE r.notification_id = n.notification_id AND r.reader = ?)",
@@ -161,7 +174,7 @@ def list_notifications(
     (each reader has an inbox of their own: migration 064, ``notification_reads``)."""
     condition, params = visible_filter(principal, "n")
     if unread_only:
-        extra, extra_params = unread_condition(principal)
+        extra, extra_params = unread_condition(principal, db.dialect)
         condition += extra
         params += extra_params
     return db.query_dicts(
@@ -178,7 +191,7 @@ def count_notifications(db: Database, principal: Principal, unread_only: bool = 
     """How many notifications the principal has (unread: not yet read by this reader)."""
     condition, params = visible_filter(principal, "n")
     if unread_only:
-        extra, extra_params = unread_condition(principal)
+        extra, extra_params = unread_condition(principal, db.dialect)
         condition += extra
         params += extra_params
     return int(db.scalar(f"SELECT COUNT(*) FROM notifications n WHERE {condition}", params) or 0)
@@ -205,7 +218,7 @@ def mark_read(db: Database, principal: Principal, notification_id: str, at: date
 def mark_all_read(db: Database, principal: Principal, at: datetime) -> int:
     """Every notification of the principal read by this reader; how many were unread."""
     condition, params = visible_filter(principal, "n")
-    extra, extra_params = unread_condition(principal)
+    extra, extra_params = unread_condition(principal, db.dialect)
     reader = reader_of(principal)
     with db.transaction():
         ids = [

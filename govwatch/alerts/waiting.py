@@ -52,7 +52,7 @@ def waiting_counts(db: Database, principal: Principal) -> Waiting:
     else:
         parts.append("0")
     visible, vp = visible_filter(principal, "n")
-    unread, up = unread_condition(principal)
+    unread, up = unread_condition(principal, db.dialect)
     parts.append(f"(SELECT COUNT(*) FROM notifications n WHERE {visible}{unread})")
     params += [*vp, *up]
     row = db.query(f"SELECT {', '.join(parts)}", params)[0]

@@ -27,5 +27,7 @@
 -- postgres:CREATE INDEX alerts_cleared ON alerts (cleared_at);
 -- 消息: every reader's inbox is newest first.
 -- postgres:CREATE INDEX notifications_created ON notifications (created_at DESC, notification_id);
+-- A reader's receipts (what they have not read: the inbox's and the menu's unread count).
+-- postgres:CREATE INDEX notification_reads_reader ON notification_reads (reader, notification_id);
 -- 督办台 待裁决 and 已提交待审核: workflow rows in a state, the longest waiting first.
 -- postgres:CREATE INDEX alert_workflow_waiting ON alert_workflow (state, updated_at, alert_id);
