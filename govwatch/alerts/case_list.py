@@ -32,8 +32,9 @@ _OVERDUE = "SELECT o.case_id FROM alerts o WHERE o.rule = 'case_overdue' AND o.s
 class CaseFilter:
     """``case_prefix`` is the beginning of a case number; ``item`` an item's code or part of
     its name; ``region_code`` covers its subtree unless ``region_only``; ``applied_from`` …
-    ``applied_to`` and ``finished_from`` … ``finished_to`` whole days, both ends included; ``timing`` ``overdue`` (an active 办件超期 alert:
-    open past the deadline or finished late) or ``ontime`` (finished, not overdue)."""
+    ``applied_to`` and ``finished_from`` … ``finished_to`` whole days, both ends included;
+    ``timing`` ``overdue`` (an active 办件超期 alert: open past the deadline or finished late)
+    or ``ontime`` (finished, not overdue)."""
 
     case_prefix: str | None = None
     item: str | None = None
