@@ -15,8 +15,10 @@ This module imports nothing of govwatch: any layer may use it.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from typing import IO, Any
+from urllib.parse import quote
 
 # What a spreadsheet may read as the start of a formula (OWASP "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -46,3 +48,16 @@ class SafeCsvWriter:
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         for row in rows:
             self.writerow(row)
+
+
+# Characters a filename may not carry in a header or on Windows.
+_FILENAME_BAD = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;]')
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback name and the Chinese one (RFC 5987 / RFC 6266)."""
+    name = _FILENAME_BAD.sub("_", filename).strip() or "export"
+    stem, dot, ext = name.rpartition(".")
+    fallback_stem = (stem if dot else name).encode("ascii", "ignore").decode().strip(" ._")
+    fallback = f"{fallback_stem or 'export'}{'.' + ext if dot else ''}"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

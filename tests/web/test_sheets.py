@@ -15,8 +15,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from govwatch.exports import content_disposition
 from govwatch.web.pages import sheets
-from govwatch.web.pages.sheets import content_disposition, sheet_response
+from govwatch.web.pages.sheets import sheet_response
 
 AT = datetime(2026, 6, 30, 22, 0)
 COLUMNS = ("案件编号", "单位名称", "发现时间", "办结日期", "超期天数", "已办结", "备注")

@@ -13,6 +13,7 @@ from govwatch.alerts.date_range import DateRangeError, parse_range
 from govwatch.alerts.queries import DATE_BASES, AlertFilter, count_alerts, list_alerts
 from govwatch.alerts.workflow import act, attachment, decode_attachment
 from govwatch.auth.principal import Principal
+from govwatch.exports import content_disposition
 from govwatch.storage import Database
 from govwatch.timeutil import parse_timestamp
 from govwatch.web.api.deps import DB, Caller, Clock, pool_of
@@ -248,9 +249,12 @@ def attachment_file(
     attachment_id: Annotated[str, Path(max_length=32)], db: DB, caller: Caller
 ) -> Response:
     caller.require("alerts.read")
-    _meta, content = attachment(db, caller, attachment_id)
+    meta, content = attachment(db, caller, attachment_id)
     return Response(
         content,
         media_type="application/octet-stream",
-        headers={"X-Content-Type-Options": "nosniff", "Content-Disposition": "attachment"},
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": content_disposition(str(meta.get("name") or "附件")),
+        },
     )

@@ -23,7 +23,7 @@ from govwatch.alerts.date_range import DateRangeError
 from govwatch.alerts.evidence_text import sentence
 from govwatch.alerts.orders import ORDER_STATE_NAMES, issue_order
 from govwatch.alerts.states import MOVES, STATE_NAMES, STATES, allowed_actions
-from govwatch.alerts.workflow import act
+from govwatch.alerts.workflow import act, done_message
 from govwatch.auth.names import department_names, region_names
 from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError
@@ -387,8 +387,7 @@ def alert_act(
         return _refuse(request, db, caller, alert_id, 400, "整改期限应为 YYYY-MM-DD 格式的日期")
     except GovwatchError as exc:
         return _refuse(request, db, caller, alert_id, status_of(exc), str(exc))
-    name = MOVES[action].name if action in MOVES else action
-    return back(f"/alerts/{alert_id}", f"已{name}")
+    return back(f"/alerts/{alert_id}", done_message(action))
 
 
 @router.post("/alerts/{alert_id}/order", response_model=None)

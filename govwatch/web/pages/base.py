@@ -91,7 +91,7 @@ def nav_for(principal: Principal, waiting: Waiting | None = None) -> list[NavIte
     if principal.can("rules.read"):
         items.append(NavItem("/rules", "规则目录"))
     if principal.can("cases.read"):
-        items.append(NavItem("/items", "事项"))
+        items += [NavItem("/cases", "办件"), NavItem("/items", "事项")]
     if principal.can("evaluations.read"):
         items.append(NavItem("/evaluations", "评估"))
     if principal.role in CALENDAR_ROLES:

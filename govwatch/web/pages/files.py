@@ -19,9 +19,9 @@ from fastapi.responses import Response
 from govwatch.alerts.attachments import MAX_ATTACHMENT_BYTES, Attachment, size_text
 from govwatch.alerts.workflow import attachment
 from govwatch.errors import GovwatchError, InputError
+from govwatch.exports import content_disposition
 from govwatch.web.api.deps import DB, Caller
 from govwatch.web.pages.base import error_page, login_redirect, status_of
-from govwatch.web.pages.sheets import content_disposition
 
 router = APIRouter()
 

@@ -36,12 +36,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any, Literal
-from urllib.parse import quote
 
 import xlsxwriter
 from fastapi.responses import Response, StreamingResponse
 
-from govwatch.exports import SafeCsvWriter, neutralise
+from govwatch.exports import SafeCsvWriter, content_disposition, neutralise
 from govwatch.timeutil import now
 
 SheetFormat = Literal["xlsx", "csv"]
@@ -58,7 +57,6 @@ EXCEL_ROWS = 1_048_576  # a sheet's last row; a longer list ends with a note the
 TOO_MANY_ROWS = "（超出 Excel 的行数上限：只导出了前 {count} 行；请缩小筛选范围，或导出 CSV）"
 # Excel's limit on a sheet's name (31 characters, none of []:*?/\)
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
-_FILENAME_BAD = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;]')
 
 
 def filter_line(filters: Sequence[tuple[str, str]]) -> str:
@@ -105,15 +103,6 @@ def _excel_value(value: object) -> tuple[Any, str | None]:
             return str(value), None  # Excel has no NaN or infinity
         return number, None
     return neutralise(str(value)), None
-
-
-def content_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback name and the Chinese one (RFC 5987 / RFC 6266)."""
-    name = _FILENAME_BAD.sub("_", filename).strip() or "export"
-    stem, dot, ext = name.rpartition(".")
-    fallback_stem = (stem if dot else name).encode("ascii", "ignore").decode().strip(" ._")
-    fallback = f"{fallback_stem or 'export'}{'.' + ext if dot else ''}"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _sheet_title(title: str) -> str:
