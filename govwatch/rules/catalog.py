@@ -32,6 +32,8 @@ from govwatch.errors import InputError, ValidationError
 from govwatch.ledger import append_one
 from govwatch.rules.custom import CustomRuleDef, check_definition, compile_rule
 from govwatch.rules.describe import Change
+from govwatch.rules.item_rules import PARAM_RANGES as ITEM_PARAM_RANGES
+from govwatch.rules.item_rules import RULES as ITEM_RULES
 from govwatch.rules.model import ParamValue, Rule
 from govwatch.rules.registry import DEFAULT_RULES
 from govwatch.rules.settings import (
@@ -56,6 +58,7 @@ PARAM_RANGES: Mapping[str, Mapping[str, Range]] = {
     "long_suspension": {"max_days": (0, 3650)},  # days suspended
     "repeated_return": {"max_returns": (0, 100)},  # returns
     "fee_mismatch": {"tolerance": (0, 1_000_000)},  # yuan
+    **ITEM_PARAM_RANGES,  # the item-information rules' (rules/item_rules.py)
 }
 
 
@@ -66,10 +69,16 @@ class Catalog:
     custom: tuple[CustomRuleDef, ...] = ()
 
     def rules(self) -> tuple[Rule, ...]:
+        """The rules the engine runs over cases: the built-in ones and the custom ones."""
         return DEFAULT_RULES + tuple(compile_rule(c) for c in self.custom)
 
+    def listed(self) -> tuple[Rule, ...]:
+        """Every rule of the catalog, as listed and set: those over cases, then the item
+        information rules (事项公开信息异常), which run after a guide check run instead."""
+        return self.rules() + ITEM_RULES
+
     def rule(self, rule_id: str) -> Rule:
-        for rule in self.rules():
+        for rule in self.listed():
             if rule.id == rule_id:
                 return rule
         raise InputError(f"没有编号为“{rule_id}”的规则；用 govwatch rules list 查看全部规则编号")
@@ -137,7 +146,7 @@ class Catalog:
             return rule_id
 
     def with_custom(self, definition: CustomRuleDef) -> Catalog:
-        check_definition(definition, {r.id for r in self.rules()})
+        check_definition(definition, {r.id for r in self.listed()})
         return replace(self, custom=(*self.custom, definition))
 
     def as_doc(self) -> dict[str, Any]:

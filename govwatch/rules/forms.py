@@ -49,7 +49,7 @@ from govwatch.rules.settings import (
     shown_number,
 )
 from govwatch.storage import Database
-from govwatch.vocabulary import CLASS_NAMES, LEVEL_NAMES, SCOPE_NAMES, label
+from govwatch.vocabulary import ALERT_CLASS_NAMES, LEVEL_NAMES, SCOPE_NAMES, label
 
 # How many items the page lists before one types (the rest are found by searching).
 ITEMS_LISTED = 200
@@ -131,7 +131,7 @@ def overview(db: Database) -> dict[str, Any]:
     names = _scope_titles(db, catalog)
     everywhere = Target(Scope())
     rows = []
-    for rule in catalog.rules():
+    for rule in catalog.listed():
         held = effective(rule, catalog.settings, everywhere)
         mine = sorted((s for s in catalog.settings if s.rule == rule.id), key=_rank)
         params = []
@@ -143,7 +143,7 @@ def overview(db: Database) -> dict[str, Any]:
                 "id": rule.id,
                 "name": rule_title(rule),
                 "class": rule.rule_class,
-                "class_name": label(CLASS_NAMES, rule.rule_class),
+                "class_name": label(ALERT_CLASS_NAMES, rule.rule_class),
                 "type": rule.rule_type,
                 "level": rule.level,
                 "level_name": label(LEVEL_NAMES, rule.level),
@@ -233,7 +233,7 @@ def rule_view(db: Database, rule_id: str, scope: Scope | None = None) -> dict[st
         "rule": {
             "id": rule.id,
             "name": rule_title(rule),
-            "class_name": label(CLASS_NAMES, rule.rule_class),
+            "class_name": label(ALERT_CLASS_NAMES, rule.rule_class),
             "type": rule.rule_type,
             "level": rule.level,
             "level_name": label(LEVEL_NAMES, rule.level),
@@ -335,7 +335,7 @@ def history_view(
     """Versions as the page and the export show them: who (name), when, what changed (field:
     old → new, in Chinese), why."""
     catalog = catalog or current(db)
-    rules = {r.id: r for r in catalog.rules()}
+    rules = {r.id: r for r in catalog.listed()}
     names = scope_names(db, {c.scope for v in found for c in v.changes})
     out = []
     for v in found:

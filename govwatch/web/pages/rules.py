@@ -338,7 +338,7 @@ async def rules_check(request: Request, db: DB, caller: Caller) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     catalog = current(db)
     try:
-        check_definition(_definition(form), {r.id for r in catalog.rules()})
+        check_definition(_definition(form), {r.id for r in catalog.listed()})
     except ValidationError as exc:
         return json_response({"ok": False, "field": exc.field, "message": str(exc)})
     except GovwatchError as exc:
