@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from govwatch.alerts.queries import day_bounds, like_prefix, place_conditions
+from govwatch.alerts.queries import day_bounds, like_prefix, place_conditions, prefix_condition
 from govwatch.auth.principal import Principal
 from govwatch.storage import Database
 
@@ -49,13 +49,16 @@ class CaseFilter:
     finished_to: date | None = None
 
 
-def case_conditions(principal: Principal, f: CaseFilter) -> tuple[list[str], list[Any]]:
+def case_conditions(
+    principal: Principal, f: CaseFilter, dialect: str = "postgres"
+) -> tuple[list[str], list[Any]]:
     """(conditions on ``cases c``, their parameters), within the caller's scope."""
     where: list[str] = []
     params: list[Any] = []
     if f.case_prefix:
-        where.append("c.case_id LIKE ? ESCAPE '\\'")
-        params.append(like_prefix(f.case_prefix))
+        condition, values = prefix_condition("c.case_id", f.case_prefix, dialect)
+        where.append(condition)
+        params += values
     if f.item:
         where.append(
             "c.item_code IN (SELECT i.item_code FROM items i WHERE i.item_code = ? "
@@ -86,6 +89,7 @@ def case_conditions(principal: Principal, f: CaseFilter) -> tuple[list[str], lis
         department_code=f.department_code,
         region_code=f.region_code,
         region_only=f.region_only,
+        dialect=dialect,
     )
     return where + place, params + place_params
 
@@ -96,7 +100,7 @@ def _clause(where: list[str]) -> str:
 
 def count_cases(db: Database, principal: Principal, f: CaseFilter) -> int:
     """How many cases the caller may see match the filter (the list's total)."""
-    where, params = case_conditions(principal, f)
+    where, params = case_conditions(principal, f, db.dialect)
     return int(db.scalar(f"SELECT COUNT(*) FROM cases c{_clause(where)}", params) or 0)
 
 
@@ -109,7 +113,7 @@ def list_cases(
     DuckDB a look-up by case number scans every case id (a million strings), while its top-N
     reads the page's other columns for the page's rows only: the page is read whole at once.
     """
-    where, params = case_conditions(principal, f)
+    where, params = case_conditions(principal, f, db.dialect)
     page = f"ORDER BY {NEWEST_FIRST} LIMIT {int(limit)} OFFSET {int(offset)}"
     if db.dialect == "duckdb":
         rows = db.query_dicts(f"SELECT {_CASE_COLUMNS} FROM cases c{_clause(where)} {page}", params)

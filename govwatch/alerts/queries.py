@@ -77,6 +77,19 @@ def like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def prefix_condition(column: str, text: str, dialect: str = "postgres") -> tuple[str, list[Any]]:
+    """``column`` begins with ``text`` (``_`` and ``%`` taken literally), as SQL and parameters.
+
+    DuckDB: ``starts_with``, 5–7 times faster than ``LIKE … ESCAPE``, which falls back from its
+    prefix match to a general pattern matcher (a case number prefix over a million cases: 38 →
+    6 ms); PostgreSQL: ``LIKE`` with the escaped pattern, which its ``varchar_pattern_ops``
+    indexes serve (migration 069).
+    """
+    if dialect == "duckdb":
+        return f"starts_with({column}, ?)", [text]
+    return f"{column} LIKE ? ESCAPE '\\'", [like_prefix(text)]
+
+
 def scope_condition(principal: Principal, alias: str = "a") -> tuple[str, list[Any]]:
     """SQL limiting rows with department/org/region columns to the principal's scope."""
     if principal.scope is None:
@@ -98,6 +111,7 @@ def place_conditions(
     department_code: str | None,
     region_code: str | None,
     region_only: bool = False,
+    dialect: str = "postgres",
 ) -> tuple[list[str], list[Any]]:
     """Department, region (a subtree by prefix, or the one code) and the caller's scope, on
     any table with ``department_code``, ``org_code`` and ``region_code`` (alerts, cases)."""
@@ -110,8 +124,11 @@ def place_conditions(
         where.append(f"{alias}.region_code = ?")
         params.append(region_code)
     elif region_code:
-        where.append(f"{alias}.region_code LIKE ? ESCAPE '\\'")
-        params.append(like_prefix(region_prefix(region_code)))
+        condition, values = prefix_condition(
+            f"{alias}.region_code", region_prefix(region_code), dialect
+        )
+        where.append(condition)
+        params += values
     scope, scope_params = scope_condition(principal, alias)
     if scope:
         where.append(scope)
@@ -199,8 +216,9 @@ def alert_conditions(
             where.append(f"{column} = ?")
             params.append(value)
     if f.case_prefix:
-        where.append("a.case_id LIKE ? ESCAPE '\\'")
-        params.append(like_prefix(f.case_prefix))
+        condition, values = prefix_condition("a.case_id", f.case_prefix, dialect)
+        where.append(condition)
+        params += values
     joined = False
     if f.state in ("open", "closed"):
         # An alert the workflow has not reached yet has the state its status implies.
@@ -235,6 +253,7 @@ def alert_conditions(
         department_code=f.department_code,
         region_code=f.region_code,
         region_only=f.region_only,
+        dialect=dialect,
     )
     return where + place, params + place_params, joined
 
@@ -267,10 +286,16 @@ def list_alerts(
     """
     where, params, joined = alert_conditions(principal, f, db.dialect)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
+    source = f"{_source(joined)}{clause}"
+    if db.dialect == "postgres" and (f.date_from or f.date_to):
+        # A period is read through its own index and then sorted. Left to itself PostgreSQL
+        # walks the newest-first index backwards until the period's alerts turn up (it
+        # assumes they are spread evenly), reading every alert newer than the period first.
+        source = f"(SELECT a.* FROM {source} OFFSET 0) a"
     ids = [
         str(r[0])
         for r in db.query(
-            f"SELECT a.alert_id FROM {_source(joined)}{clause} ORDER BY {order} "
+            f"SELECT a.alert_id FROM {source} ORDER BY {order} "
             f"LIMIT {int(limit)} OFFSET {int(offset)}",
             params,
         )
