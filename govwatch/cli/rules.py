@@ -1,4 +1,10 @@
-"""``govwatch audit`` (stateless) and ``govwatch rules list | show | set | add | history``."""
+"""``govwatch audit`` (stateless) and ``govwatch rules list | show | set | unset | add | history``.
+
+``rules set`` and ``rules unset`` change the catalog as the rules page and the API do: the
+scope must name a region, department or item that exists, a reason is required, and the change
+is versioned with who and why and ledgered (:func:`govwatch.rules.catalog.set_setting`,
+:func:`~govwatch.rules.catalog.delete_setting`); the cases are re-evaluated before it answers.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +21,14 @@ import click
 from govwatch.calendar.store import load_file
 from govwatch.cli.options import at_option, db_option, format_option
 from govwatch.cli.progress import activity, drawing, estimate_records, progress
-from govwatch.errors import GovwatchError, InputError
+from govwatch.errors import GovwatchError, InputError, ValidationError
 from govwatch.exports import SafeCsvWriter
 from govwatch.live.pipeline import load_memory, rule_catalog_changed
 from govwatch.rules import catalog as rule_catalog
 from govwatch.rules.custom import CustomRuleDef
 from govwatch.rules.engine import DatabaseExecutor, audit, run
 from govwatch.rules.model import CLASS_NAMES, LEVEL_NAMES, Finding
+from govwatch.rules.scopes import check_scope
 from govwatch.rules.settings import Scope, Setting, render
 from govwatch.rules.views import CASE_VIEW_COLUMNS
 from govwatch.storage import Database, connect
@@ -213,17 +220,23 @@ def _parse_params(pairs: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
     return tuple(out)
 
 
+_SCOPE_HELP = "all（全局）、region:区划代码、department:部门编码 或 item:事项编码"
+_REASON_HELP = "理由（必填）：为什么这样调整，记入变更记录"
+
+
+def _target(db: Database, scope: Scope) -> str:
+    """The name of the region, department or item the scope names; refused in Chinese when
+    neither the organisation tree nor the item catalog knows its code (as the page and API)."""
+    return check_scope(db, scope).name
+
+
 @rules_group.command("set")
 @click.argument("rule_id")
-@click.option(
-    "--scope",
-    default="all",
-    show_default=True,
-    help="all、region:区划代码、department:部门编码 或 item:事项编码",
-)
+@click.option("--scope", default="all", show_default=True, help=_SCOPE_HELP)
 @click.option("--enable/--disable", "enabled", default=None, help="启用或停用")
 @click.option("--level", type=click.Choice(["warning", "yellow", "red"]), help="告警级别")
 @click.option("--param", "params", multiple=True, help="参数，名称=值（可多次）")
+@click.option("--reason", required=True, help=_REASON_HELP)
 @click.option("--by", "who", default=None, help="变更人（默认当前系统用户）")
 @at_option("视为变更发生的时点（默认当前时间）")
 @db_option()
@@ -233,19 +246,49 @@ def rules_set(
     enabled: bool | None,
     level: str | None,
     params: tuple[str, ...],
+    reason: str,
     who: str | None,
     at: datetime,
     db_url: str,
 ) -> None:
-    """启用/停用规则，或修改其级别与参数（全局或某区划、部门、事项）。"""
+    """启用/停用规则，或修改其级别与参数（全局或某区划、部门、事项），须写明理由。"""
     if enabled is None and level is None and not params:
         raise InputError("没有要修改的内容：请给出 --enable/--disable、--level 或 --param")
     setting = Setting(rule_id, Scope.parse(scope), enabled, level, _parse_params(params))
     db = _open(db_url)
     try:
-        cat = rule_catalog.current(db).with_setting(setting)
-        summary = "set " + _dumps(setting.as_doc())
-        saved = rule_catalog.save(db, cat, who or getpass.getuser(), summary, at)
+        name = _target(db, setting.scope)
+        saved = rule_catalog.set_setting(
+            db, setting, who or getpass.getuser(), reason, at, scope_name=name
+        )
+        rule_catalog_changed(db, at)
+    finally:
+        db.close()
+    click.echo(f"已保存为规则目录版本 {saved.version}", err=True)
+
+
+@rules_group.command("unset")
+@click.argument("rule_id")
+@click.option("--scope", default="all", show_default=True, help=_SCOPE_HELP)
+@click.option("--reason", required=True, help=_REASON_HELP)
+@click.option("--by", "who", default=None, help="变更人（默认当前系统用户）")
+@at_option("视为变更发生的时点（默认当前时间）")
+@db_option()
+def rules_unset(
+    rule_id: str, scope: str, reason: str, who: str | None, at: datetime, db_url: str
+) -> None:
+    """删除规则在某范围的调整：其设置回到更大范围的调整或规则默认值，须写明理由。"""
+    parsed = Scope.parse(scope)
+    db = _open(db_url)
+    try:
+        rule_catalog.current(db).rule(rule_id)  # an unknown rule: refused naming it
+        try:
+            name = _target(db, parsed)
+        except ValidationError:  # a setting saved before scopes were checked may still go
+            name = ""
+        saved = rule_catalog.delete_setting(
+            db, rule_id, parsed, who or getpass.getuser(), reason, at, scope_name=name
+        )
         rule_catalog_changed(db, at)
     finally:
         db.close()
@@ -316,12 +359,14 @@ def rules_add(
 @db_option()
 @format_option()
 def rules_history(db_url: str, fmt: str) -> None:
-    """规则目录的每次变更：版本、时间、变更人、内容。"""
+    """规则目录的每次变更：版本、时间、变更人、内容、理由。"""
     db = _open(db_url)
     try:
         rows = rule_catalog.history(db)
+        why = {v.version: v.reason for v in rule_catalog.versions(db, limit=max(len(rows), 1))}
     finally:
         db.close()
+    rows = [row | {"reason": why.get(row["version"], "")} for row in rows]
     if fmt == "json":
         click.echo(_dumps(rows))
         return
@@ -329,8 +374,10 @@ def rules_history(db_url: str, fmt: str) -> None:
         if fmt == "jsonl":
             click.echo(_dumps(row))
         else:
+            reason = f"  理由：{row['reason']}" if row["reason"] else ""
             click.echo(
                 f"{row['version']:4}  {row['changed_at']}  {row['changed_by']}  {row['summary']}"
+                + reason
             )
 
 

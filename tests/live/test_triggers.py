@@ -64,7 +64,7 @@ def _save_setting_by(face: str, url: str) -> None:
         result = CliRunner().invoke(
             cli,
             ["rules", "set", "step_overdue", "--scope", "region:330102", "--disable",
-             "--by", "tester", "--at", AT.isoformat(), "--db", url],
+             "--reason", "测试", "--by", "tester", "--at", AT.isoformat(), "--db", url],
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         return
@@ -94,8 +94,12 @@ def _save_setting_by(face: str, url: str) -> None:
                 db.close()
             answer = client.put(
                 "/api/v1/rules/settings",
-                json={"rule": "step_overdue", "scope": "region:330102", "enabled": False,
-                      "reason": "测试"},
+                json={
+                    "rule": "step_overdue",
+                    "scope": "region:330102",
+                    "enabled": False,
+                    "reason": "测试",
+                },
                 headers={"Authorization": f"Bearer {token}"},
             )
             assert answer.status_code == 200, answer.text

@@ -136,6 +136,8 @@ def test_cli_rules_set_history_and_audit_with_rules_file(tmp_path: Path) -> None
             "near_deadline",
             "--param",
             "warn_days=3",
+            "--reason",
+            "临近期限提前三天提醒",
             "--by",
             "管理员",
             "--db",

@@ -73,23 +73,27 @@ def test_every_numeric_parameter_of_the_catalog_has_an_allowed_range() -> None:
                 assert low <= float(p.default) <= high, (rule.id, p.name)
 
 
+WHY = ("--reason", "测试参数范围")  # rules set requires a reason
+
+
 def test_the_command_line_refuses_a_parameter_that_is_not_a_finite_number_in_range(
     db_url: str,
 ) -> None:
     runner = CliRunner()
     for value in BAD_TOLERANCES:
         out = runner.invoke(
-            cli, ["rules", "set", "fee_mismatch", "--param", f"tolerance={value}", "--db", db_url]
+            cli,
+            ["rules", "set", "fee_mismatch", "--param", f"tolerance={value}", *WHY, "--db", db_url],
         )
         assert out.exit_code != 0, (value, out.output)
         assert "tolerance" in out.output and RANGE_TEXT in out.output, out.output
     out = runner.invoke(
-        cli, ["rules", "set", "near_deadline", "--param", "warn_days=366", "--db", db_url]
+        cli, ["rules", "set", "near_deadline", "--param", "warn_days=366", *WHY, "--db", db_url]
     )
     assert out.exit_code != 0 and "warn_days" in out.output and "0 到 365" in out.output
     assert _versions(db_url) == 0  # nothing was saved
     good = runner.invoke(
-        cli, ["rules", "set", "fee_mismatch", "--param", "tolerance=0.5", "--db", db_url]
+        cli, ["rules", "set", "fee_mismatch", "--param", "tolerance=0.5", *WHY, "--db", db_url]
     )
     assert good.exit_code == 0, good.output
     assert _versions(db_url) == 1
@@ -125,7 +129,12 @@ def test_the_page_and_the_api_refuse_a_parameter_that_is_not_a_finite_number_in_
         page = app.send(
             "POST",
             "/rules/setting",
-            data={"rule": "fee_mismatch", "scope_kind": "all", "p.tolerance": value, "reason": "测试"},
+            data={
+                "rule": "fee_mismatch",
+                "scope_kind": "all",
+                "p.tolerance": value,
+                "reason": "测试",
+            },
         )
         assert page.status_code == 400, (value, page.status_code)
         assert "tolerance" in page.text and RANGE_TEXT in page.text
