@@ -28,6 +28,7 @@ from govwatch.alerts.sync import sync_workflow
 from govwatch.errors import GovwatchError
 from govwatch.evaluation.metrics.definitions import Period, unit_expr
 from govwatch.evaluation.metrics.supply import compute_metrics
+from govwatch.evaluation.rounds.digest import verify_round
 from govwatch.evaluation.rounds.lifecycle import (
     UnitSpec,
     collect,
@@ -237,6 +238,7 @@ def test_an_override_changes_the_value_on_recollection_and_is_ledgered(
     compute_round(db, "g1", ADMIN, at)
     open_review(db, "g1", ADMIN, at)
     publish_round(db, "g1", ADMIN, datetime(2026, 12, 31))
+    assert verify_round(db, "g1").ok  # the digest covers the run and its reviews
     with pytest.raises(GovwatchError, match="已发布"):
         review_finding(db, later.run_id, item, element, check, "override", "第三方张三", "再议", at)
 
