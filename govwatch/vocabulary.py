@@ -827,3 +827,74 @@ GUIDE_MEASURE_NAMES: Final = _table(
 GUIDE_UNIT_KIND_NAMES: Final = _table(
     {"city": "设区市", "county": "县（市、区）", "department": "部门", "province": "省"}
 )
+
+
+# --- The case view's columns, as a custom rule's expression names them (C1's block: the column
+# list of the custom-rule form on /rules, govwatch/rules/describe.py; rules/views.py
+# CASE_VIEW_COLUMNS keeps each column's type and longer meaning). A column an evidence field or
+# an event field already names takes that name.
+CASE_VIEW_COLUMN_NAMES: Final = _table(
+    {
+        "case_id": "办件编号",
+        "item_code": EVIDENCE_FIELD_NAMES["item_code"],
+        "item_known": "事项在目录中",
+        "item_name": "事项名称",
+        "region_code": "行政区划代码",
+        "department_code": "实施主体编码",
+        "org_code": EVENT_FIELD_NAMES["org_code"],
+        "channel": EVENT_FIELD_NAMES["channel"],
+        "applicant_type": EVENT_FIELD_NAMES["applicant_type"],
+        "case_kind": EVENT_FIELD_NAMES["case_kind"],
+        "accepted_by": "受理人",
+        "promised_finish_at": EVIDENCE_FIELD_NAMES["promised_finish_at"],
+        "result": EVIDENCE_FIELD_NAMES["result"],
+        "status": EVIDENCE_FIELD_NAMES["status"],
+        "applied_at": "申请时间",
+        "accepted_at": EVIDENCE_FIELD_NAMES["accepted_at"],
+        "finished_at": EVIDENCE_FIELD_NAMES["finished_at"],
+        "terminated_at": "终止时间",
+        "rejected_at": "不予受理时间",
+        "event_count": "事件数",
+        "supplement_requests": EVIDENCE_FIELD_NAMES["requests"],
+        "returns": EVIDENCE_FIELD_NAMES["returns"],
+        "payments": EVIDENCE_FIELD_NAMES["payments"],
+        "payment_total": "收费合计（元）",
+        "payment_quantity": "收费数量合计",
+        "has_fee": "事项收费",
+        "fee_amount": "事项固定收费金额（元）",
+        "fee_unit_price": "事项收费单价（元）",
+        "first_at": "首个事件时间",
+        "last_at": "最后事件时间",
+        "paused_now": "当前暂停计时",
+        "provisional": EVIDENCE_FIELD_NAMES["provisional"],
+        "promised_limit": "承诺时限",
+        "promised_unit": EVIDENCE_FIELD_NAMES["promised_unit"],
+        "promised_deadline": EVIDENCE_FIELD_NAMES["promised_deadline"],
+        "promised_elapsed": "承诺时限已用天数",
+        "promised_remaining": "承诺时限剩余天数",
+        "promised_overdue": "已超承诺期限",
+        "promised_days_late": EVIDENCE_FIELD_NAMES["promised_days_late"],
+        "legal_limit": "法定时限",
+        "legal_unit": EVIDENCE_FIELD_NAMES["legal_unit"],
+        "legal_deadline": EVIDENCE_FIELD_NAMES["legal_deadline"],
+        "legal_elapsed": "法定时限已用天数",
+        "legal_remaining": "法定时限剩余天数",
+        "legal_overdue": EVIDENCE_FIELD_NAMES["legal_overdue"],
+        "legal_days_late": EVIDENCE_FIELD_NAMES["legal_days_late"],
+        "extension_days": "延长审批天数",
+        "paused_days_promised": "暂停天数（承诺时限单位）",
+        "paused_days_legal": "暂停天数（法定时限单位）",
+    }
+)
+
+# The type of a case view column (CASE_VIEW_COLUMNS), as the column list says it.
+VIEW_COLUMN_TYPE_NAMES: Final = _table(
+    {
+        "text": "文本",
+        "boolean": "是/否",
+        "integer": "整数",
+        "number": "数值",
+        "timestamp": "时刻",
+        "date": "日期",
+    }
+)
