@@ -527,11 +527,16 @@ def measure(
     rows: list[list[object]] = []
     try:
         for name, path, shown, who in ROWS:
-            load(base, accounts[who], _shifted(path))  # warm up
-            pids = _processes(server, url)
-            cpu = _cpu_seconds(pids)
-            times = load(base, accounts[who], path)
-            cpu = _cpu_seconds(pids) - cpu
+            try:
+                load(base, accounts[who], _shifted(path))  # warm up
+                pids = _processes(server, url)
+                cpu = _cpu_seconds(pids)
+                times = load(base, accounts[who], path)
+                cpu = _cpu_seconds(pids) - cpu
+            except RuntimeError as exc:  # a failing page is reported, not the whole run lost
+                rows.append([engine, name, f"`{shown}`", str(exc), "—", "—", "—", "—"])
+                print(" | ".join(str(c) for c in rows[-1]), file=sys.stderr, flush=True)
+                continue
             rows.append(
                 [
                     engine,
@@ -616,6 +621,10 @@ def main() -> None:
     # the same run, on the same databases (the "before" of a change)
     baseline = os.environ.get("GOVWATCH_BENCH_BASELINE", "")
     code = _baseline_checkout(baseline) if baseline else None
+    # GOVWATCH_BENCH_REVISION=<revision>: measure that commit (a worktree) rather than this
+    # working tree, which may hold others' unfinished edits
+    revision = os.environ.get("GOVWATCH_BENCH_REVISION", "")
+    current = _baseline_checkout(revision) if revision else None
     rows: list[list[object]] = []
     before: list[list[object]] = []
     try:
@@ -626,7 +635,7 @@ def main() -> None:
         if "duckdb" in engines:
             if code is not None:
                 before += measure("DuckDB", f"duckdb:///{db_path}", accounts, code)
-            rows += measure("DuckDB", f"duckdb:///{db_path}", accounts)
+            rows += measure("DuckDB", f"duckdb:///{db_path}", accounts, current)
         if "postgres" in engines:
             if code is not None:
                 _pg_indexes(create=False)
@@ -634,20 +643,26 @@ def main() -> None:
                     before += measure("PostgreSQL", pg_url(), accounts, code)
                 finally:
                     _pg_indexes(create=True)
-            rows += measure("PostgreSQL", pg_url(), accounts)
+            rows += measure("PostgreSQL", pg_url(), accounts, current)
     finally:
         if not REUSE:
             drop_postgres()
+        for checkout in (code, current):
+            if checkout is not None:
+                subprocess.run(
+                    ["git", "worktree", "remove", "--force", str(checkout)],
+                    cwd=Path(__file__).resolve().parent.parent,
+                    check=False,
+                )
     headers = ["engine", "page", "path", "requests", "median ms", "p95 ms", "p95 / target"]
     headers.append("CPU ms / request")
     if before:
         headers += [f"p95 ms at {baseline}", "p95 before / after"]
-        rows = [
-            [*r, b[5], f"{float(str(b[5])) / max(float(str(r[5])), 1):.1f}"]
-            for r, b in zip(rows, before, strict=True)
-        ]
+        rows = [[*r, b[5], _ratio(b[5], r[5])] for r, b in zip(rows, before, strict=True)]
+    measured = f"Code measured: commit {revision}. " if revision else ""
     body = (
-        f"{CASES:,} cases stored (applied over 118 days, in the order applied), about 3 alerts "
+        measured
+        + f"{CASES:,} cases stored (applied over 118 days, in the order applied), about 3 alerts "
         "per 20 cases with their workflow, orders and notifications; "
         f"{CLIENTS} concurrent clients on loopback (each its own user), "
         f"{REQUESTS_PER_CLIENT} requests each after a warm-up round; target p95 ≤ "
@@ -659,6 +674,13 @@ def main() -> None:
     record(
         "pages", "Page time: every page at 1M cases, DuckDB and PostgreSQL (issues 7, 14, 17)", body
     )
+
+
+def _ratio(before: object, after: object) -> str:
+    try:
+        return f"{float(str(before)) / max(float(str(after)), 1):.1f}"
+    except ValueError:
+        return "—"
 
 
 def _pg_exists() -> bool:
