@@ -890,7 +890,7 @@ CASE_VIEW_COLUMN_NAMES: Final = _table(
 # The type of a case view column (CASE_VIEW_COLUMNS), as the column list says it.
 VIEW_COLUMN_TYPE_NAMES: Final = _table(
     {
-        "text": "文本",
+        "text": "文字",
         "boolean": "是/否",
         "integer": "整数",
         "number": "数值",

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 
 from govwatch.rules.model import Param, ParamValue, Rule
 from govwatch.rules.settings import Scope, Setting, param_label, shown_number
-from govwatch.vocabulary import LEVEL_NAMES, UNIT_NAMES, label
+from govwatch.rules.views import CASE_VIEW_COLUMNS
+from govwatch.vocabulary import (
+    CASE_VIEW_COLUMN_NAMES,
+    LEVEL_NAMES,
+    UNIT_NAMES,
+    VIEW_COLUMN_TYPE_NAMES,
+    label,
+)
 
 # A parameter counted in another parameter's unit, by rule: long_suspension's max_days are
 # working or natural days as its ``unit`` says.
@@ -103,6 +110,55 @@ def setting_text(rule: Rule, setting: Setting, scope_name: str = "") -> str:
     """A setting in one line: 行政区划 杭州市（330100）：预警提前天数 3 天；停用."""
     parts = setting_parts(rule, setting) or ["（无调整内容）"]
     return f"{setting.scope.title(scope_name)}：{'；'.join(parts)}"
+
+
+# -- the case view's columns, for custom rules' expressions ----------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewColumn:
+    """A column a custom rule's expression may use: its identifier (what the expression
+    writes), its Chinese name, its type and its meaning in Chinese."""
+
+    name: str
+    label: str
+    kind: str
+    meaning: str
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+def view_columns() -> list[ViewColumn]:
+    """Every column of the case view, in the view's order (cases, times, counts, fees, the
+    promised clock, the legal clock), each by its Chinese name."""
+    return [
+        ViewColumn(
+            name,
+            CASE_VIEW_COLUMN_NAMES.get(name, meaning),
+            label(VIEW_COLUMN_TYPE_NAMES, kind),
+            meaning,
+        )
+        for name, (kind, meaning) in CASE_VIEW_COLUMNS.items()
+    ]
+
+
+# A quoted literal (kept as written) or a word (a column, a keyword, a function).
+_EXPRESSION_TOKEN = re.compile(r"'(?:[^']|'')*'|[A-Za-z_][A-Za-z0-9_]*")
+
+
+def expression_text(expression: str) -> str:
+    """A custom rule's expression with each column named in Chinese, in 〔〕:
+    ``promised_days_late > 3`` → ``〔超出承诺期限〕 > 3``; quoted values and the rest as written
+    (the expression itself goes beside it, on hover)."""
+
+    def name(match: re.Match[str]) -> str:
+        word = match.group()
+        if word in CASE_VIEW_COLUMNS:
+            return f"〔{CASE_VIEW_COLUMN_NAMES.get(word, word)}〕"
+        return word
+
+    return _EXPRESSION_TOKEN.sub(name, expression)
 
 
 # -- changes between two versions -----------------------------------------------------------------

@@ -27,6 +27,7 @@ from govwatch.errors import GovwatchError, InputError, ValidationError
 from govwatch.rules.catalog import current, delete_setting, set_setting
 from govwatch.rules.catalog import save as save_catalog
 from govwatch.rules.custom import CustomRuleDef, check_definition
+from govwatch.rules.describe import expression_text, view_columns
 from govwatch.rules.engine import dry_run
 from govwatch.rules.forms import (
     HISTORY_SHOWN,
@@ -42,7 +43,6 @@ from govwatch.rules.forms import (
 from govwatch.rules.model import LEVELS, TYPE_CLASSES
 from govwatch.rules.scopes import Target, check_scope
 from govwatch.rules.settings import Scope, rule_title, setting_subject
-from govwatch.rules.views import CASE_VIEW_COLUMNS
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.api.jobs import runner_of
@@ -89,7 +89,12 @@ def _page(
             "history": history(db),
             "types": TYPE_CLASSES,
             "levels": LEVELS,
-            "columns": sorted(CASE_VIEW_COLUMNS),
+            "columns": [c.as_dict() for c in view_columns()],
+            "expressions": {
+                r["id"]: expression_text(r["expression"])
+                for r in data["rules"]
+                if r.get("expression")
+            },
             "can_manage": caller.can("rules.manage"),
             "form": {},
             **extra,
@@ -179,6 +184,8 @@ def _rule_page(
         return error_page(request, db, caller, 404, str(exc))
     data |= {"choices": choices(db), "can_manage": caller.can("rules.manage"), "form": {},
              "errors": {}} | extra  # fmt: skip
+    if data["rule"].get("expression"):
+        data["rule"]["expression_text"] = expression_text(data["rule"]["expression"])
     if wants_json(request):
         return json_response(data)
     return render(request, db, caller, "rule.html", data, status)
