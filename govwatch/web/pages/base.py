@@ -78,6 +78,10 @@ def waiting_of(request: Request, db: Database, principal: Principal) -> Waiting:
     return found
 
 
+# Who reads the service-guide checks (办事指南核查, pages/guides.py READ_ROLES).
+GUIDE_ROLES = ("admin", "supervisor", "evaluator")
+
+
 def nav_for(principal: Principal, waiting: Waiting | None = None) -> list[NavItem]:
     """The menu a role sees: each role only the pages it may open, with what waits there."""
     counts = waiting or Waiting()
@@ -92,6 +96,8 @@ def nav_for(principal: Principal, waiting: Waiting | None = None) -> list[NavIte
         items.append(NavItem("/rules", "规则目录"))
     if principal.can("cases.read"):
         items += [NavItem("/cases", "办件"), NavItem("/items", "事项")]
+    if principal.role in GUIDE_ROLES:
+        items.append(NavItem("/guides", "指南核查"))
     if principal.can("evaluations.read"):
         items.append(NavItem("/evaluations", "评估"))
     if principal.role in CALENDAR_ROLES:
