@@ -53,7 +53,7 @@ COVERAGE = ("items_published", "guides_published", "guide_standard")
 FIGURES = (*COVERAGE, *ACCURACY)
 
 # The findings of a run that still hold: not set aside by an evaluator (their last review
-# action is not ``override``). Three ``?``: the run id.
+# action is not ``override``). Two ``?``: the run id.
 LIVE_FINDINGS = (
     "SELECT f.* FROM guide_findings f LEFT JOIN (SELECT o.item_code, o.element, o.check_kind "
     "FROM guide_overrides o JOIN (SELECT item_code, element, check_kind, MAX(seq) AS seq "
