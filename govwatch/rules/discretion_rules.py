@@ -85,10 +85,10 @@ def _fee_mismatch(ev: Evidence) -> str:
 _FEE_CASES = """c.item_known = TRUE AND c.has_fee = TRUE AND c.result IN ('0', '6')
       AND (c.fee_amount IS NOT NULL OR c.fee_unit_price IS NOT NULL)"""
 
-# When a fee that does not match arose: the totals are checked at the finish and after each
-# payment that follows it (payments may come after the finish); the mismatch arose at the
-# first of those points after the last one where the totals matched. Running totals are
-# windows over the payment events alone.
+# When a fee that does not match arose: at the finish, unless payments follow it (they may);
+# then the totals are checked at the finish and after each payment that follows it, and the
+# mismatch arose at the first of those points after the last one where the totals matched.
+# gw_counted_events holds the payments of exactly those cases, with running totals.
 _FEE_TURN = f"""SELECT u.case_id,
     MIN(CASE WHEN u.wrong = 1 AND u.rn > u.last_right THEN u.at END) AS arose_at
 FROM (
@@ -102,28 +102,20 @@ FROM (
                 > {{tolerance}} + 0.000001 THEN 1 ELSE 0 END AS wrong
         FROM (
             SELECT c.case_id, c.finished_at AS at, c.finish_kind_order AS ko,
-                c.finish_event_id AS eid, COALESCE(SUM(e.amount), 0) AS paid,
-                COALESCE(SUM(e.quantity), 0) AS quantity
+                c.finish_event_id AS eid, COALESCE(SUM(p.amount), 0) AS paid,
+                COALESCE(SUM(p.quantity), 0) AS quantity
             FROM gw_case c
-            LEFT JOIN gw_events e ON e.case_id = c.case_id AND e.kind = 'payment'
-                AND {before(order_of("e"), case_order("c", "finish"))}
-            WHERE {_FEE_CASES}
+            LEFT JOIN gw_counted_events p ON p.case_id = c.case_id AND p.counted = 'payment'
+                AND {before(order_of("p"), case_order("c", "finish"))}
+            WHERE {_FEE_CASES} AND c.last_payment_at >= c.finished_at
             GROUP BY c.case_id, c.finished_at, c.finish_kind_order, c.finish_event_id
             UNION ALL
-            SELECT p.case_id, p.occurred_at, p.kind_order, p.event_id, p.paid, p.quantity
-            FROM (
-                SELECT e.case_id, e.occurred_at, e.kind_order, e.event_id,
-                    SUM(COALESCE(e.amount, 0)) OVER (PARTITION BY e.case_id
-                        ORDER BY e.occurred_at, e.kind_order, e.event_id
-                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS paid,
-                    SUM(COALESCE(e.quantity, 0)) OVER (PARTITION BY e.case_id
-                        ORDER BY e.occurred_at, e.kind_order, e.event_id
-                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS quantity
-                FROM gw_events e WHERE e.kind = 'payment'
-            ) p
+            SELECT p.case_id, p.occurred_at, p.kind_order, p.event_id, p.running_amount,
+                p.running_quantity
+            FROM gw_counted_events p
             JOIN gw_case c ON c.case_id = p.case_id
                 AND {before(case_order("c", "finish"), order_of("p"))}
-            WHERE {_FEE_CASES}
+            WHERE p.counted = 'payment' AND {_FEE_CASES}
         ) v
         JOIN gw_case s ON s.case_id = v.case_id
     ) w

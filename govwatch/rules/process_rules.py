@@ -12,14 +12,14 @@ from govwatch.rules.views import before, case_order, counted_day, not_before, or
 from govwatch.vocabulary import event_kind_name
 
 
-def _nth(kind_filter: str, count: str) -> str:
-    """A LEFT JOIN ``nth`` to the case's event (of ``kind_filter``) numbered ``count`` in the
-    case's order: the event that took a count over its limit, when ``count`` = limit + 1."""
-    return f"""LEFT JOIN (
-    SELECT case_id, occurred_at, ROW_NUMBER() OVER (PARTITION BY case_id
-        ORDER BY occurred_at, kind_order, event_id) AS n
-    FROM gw_events WHERE {kind_filter}
-) nth ON nth.case_id = s.case_id AND nth.n = {count}"""
+def _nth(counted: str, count: str) -> str:
+    """A LEFT JOIN ``nth`` to the case's ``counted`` event (views.COUNTED_SQL) numbered
+    ``count`` in the case's order: the one that took a count over its limit, when ``count`` is
+    the limit + 1."""
+    return (
+        f"LEFT JOIN gw_counted_events nth ON nth.case_id = s.case_id "
+        f"AND nth.counted = '{counted}' AND nth.n = {count}"
+    )
 
 
 def _missing_step(ev: Evidence) -> str:
@@ -210,7 +210,7 @@ SELECT s.case_id, '' AS key, {level} AS level, nth.occurred_at AS arose_at,
     s.supplement_requests AS requests, {max_requests} AS max_requests
 FROM gw_case s
 """
-    + _nth("kind = 'supplement_request'", "{max_requests} + 1")
+    + _nth("supplement_request", "{max_requests} + 1")
     + """
 WHERE s.supplement_requests > {max_requests}
 """,
@@ -338,7 +338,7 @@ SELECT s.case_id, '' AS key, {level} AS level, nth.occurred_at AS arose_at, s.re
     {max_returns} AS max_returns
 FROM gw_case s
 """
-    + _nth("kind = 'step_end' AND action = 'return'", "{max_returns} + 1")
+    + _nth("return", "{max_returns} + 1")
     + """
 WHERE s.returns > {max_returns}
 """,

@@ -7,6 +7,8 @@ cached temporary views on Spark) and then read by every rule:
   in the case's order ``(occurred_at, kind_order, event_id)``.
 - ``gw_event_materials``: the materials those events name, with the event's kind and ``seq``.
 - ``gw_case``: one row per case, the facts the rules share (its item, scope, key events).
+- ``gw_counted_events``: the events some rules count, numbered in each case's order, with
+  running totals (:data:`COUNTED_SQL`).
 - ``gw_case_pauses``, ``gw_case_clock``, ``gw_step_clock``: the case clocks of
   :mod:`govwatch.deadlines.views` (``case_pauses``, ``case_clock``, ``step_clock``), computed
   over ``gw_events`` and renamed so that they never meet a permanent table of the same name.
@@ -224,7 +226,7 @@ SELECT a.case_id,
     a.event_count, a.supplement_requests, a.returns, a.payments, a.payment_total,
     a.payment_quantity,
     i.has_fee, i.fee_amount, i.fee_unit_price,
-    a.first_at, a.last_at, a.first_payment_at
+    a.first_at, a.last_at, a.first_payment_at, a.last_payment_at
 FROM (
     SELECT b.*,
         CASE WHEN {_ACCEPT_FIRST} OR b.apply_item IS NULL THEN b.accept_item
@@ -257,7 +259,8 @@ FROM (
                     AS payment_quantity,
                 MIN(occurred_at) AS first_at,
                 MAX(occurred_at) AS last_at,
-                MIN(CASE WHEN kind = 'payment' THEN occurred_at END) AS first_payment_at
+                MIN(CASE WHEN kind = 'payment' THEN occurred_at END) AS first_payment_at,
+                MAX(CASE WHEN kind = 'payment' THEN occurred_at END) AS last_payment_at
             FROM gw_events GROUP BY case_id
         ) n
         LEFT JOIN (
@@ -300,6 +303,33 @@ FROM (
     ) b
 ) a
 LEFT JOIN items i ON i.item_code = a.item_code
+"""
+
+# The events rules count, numbered per case and ``counted`` kind in the case's order, with
+# running totals: supplement requests and returns (which one took repeated_supplement or
+# repeated_return over its limit), and the payments of the cases paid at or after their finish
+# (when fee_mismatch's totals stopped matching). One narrow scan of gw_events serves the three
+# rules; the rows are few (the payments of other cases are not needed).
+COUNTED_SQL = """
+SELECT x.case_id, x.counted, x.occurred_at, x.kind_order, x.event_id, x.amount, x.quantity,
+    ROW_NUMBER() OVER (PARTITION BY x.case_id, x.counted
+        ORDER BY x.occurred_at, x.kind_order, x.event_id) AS n,
+    SUM(x.amount) OVER (PARTITION BY x.case_id, x.counted
+        ORDER BY x.occurred_at, x.kind_order, x.event_id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_amount,
+    SUM(x.quantity) OVER (PARTITION BY x.case_id, x.counted
+        ORDER BY x.occurred_at, x.kind_order, x.event_id
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_quantity
+FROM (
+    SELECT e.case_id,
+        CASE WHEN e.kind = 'step_end' THEN 'return' ELSE e.kind END AS counted,
+        e.occurred_at, e.kind_order, e.event_id,
+        COALESCE(e.amount, 0) AS amount, COALESCE(e.quantity, 0) AS quantity
+    FROM gw_events e
+    WHERE e.kind = 'supplement_request' OR (e.kind = 'step_end' AND e.action = 'return')
+       OR (e.kind = 'payment' AND e.case_id IN (
+           SELECT c.case_id FROM gw_case c WHERE c.last_payment_at >= c.finished_at))
+) x
 """
 
 CLOCK_COLUMNS = (
@@ -412,6 +442,7 @@ def view_plan(
         ("gw_events", events_sql(at, scoped, ids, since)),
         ("gw_event_materials", event_materials_sql(scoped, ids, since)),
         ("gw_case", CASE_SQL),
+        ("gw_counted_events", COUNTED_SQL),
     ]
     views = clock_views(at, events="gw_events")
     renames = {name: f"gw_{name}" for name, _ in views}
