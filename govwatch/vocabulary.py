@@ -825,7 +825,13 @@ GUIDE_MEASURE_NAMES: Final = _table(
 
 # Kinds of unit coverage is counted by (evaluation unit kinds, spec/evaluation.md).
 GUIDE_UNIT_KIND_NAMES: Final = _table(
-    {"city": "设区市", "county": "县（市、区）", "department": "部门", "province": "省"}
+    {
+        "city": "设区市",
+        "county": "县（市、区）",
+        "department": "部门",
+        "province": "省",
+        "region": "行政区划（本级）",
+    }
 )
 
 
