@@ -488,17 +488,23 @@ def _serve(url: str, code: Path | None = None) -> subprocess.Popen[bytes]:
     raise RuntimeError("the app did not answer")
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of these processes (all their threads) so far."""
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU of each of these processes (all their threads) so far."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    seen: dict[int, float] = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
+        seen[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return seen
+
+
+def _cpu_used(start: dict[int, float], end: dict[int, float]) -> float:
+    """CPU used between two readings by the processes alive at the end (a backend opened in
+    between counts whole; one closed in between is not counted)."""
+    return sum(cpu - start.get(pid, 0.0) for pid, cpu in end.items())
 
 
 def _processes(server: subprocess.Popen[bytes], url: str) -> list[int]:
@@ -529,10 +535,9 @@ def measure(
         for name, path, shown, who in ROWS:
             try:
                 load(base, accounts[who], _shifted(path))  # warm up
-                pids = _processes(server, url)
-                cpu = _cpu_seconds(pids)
+                start = _cpu_seconds(_processes(server, url))
                 times = load(base, accounts[who], path)
-                cpu = _cpu_seconds(pids) - cpu
+                cpu = _cpu_used(start, _cpu_seconds(_processes(server, url)))
             except RuntimeError as exc:  # a failing page is reported, not the whole run lost
                 rows.append([engine, name, f"`{shown}`", str(exc), "—", "—", "—", "—"])
                 print(" | ".join(str(c) for c in rows[-1]), file=sys.stderr, flush=True)
@@ -668,7 +673,8 @@ def main() -> None:
         f"{REQUESTS_PER_CLIENT} requests each after a warm-up round; target p95 ≤ "
         f"{TARGET_MS:.0f} ms (ratio = p95 / target, ≤ 1 meets it). The same rows on both "
         "engines (built in DuckDB, copied into PostgreSQL). CPU per request: the app's process "
-        "and its PostgreSQL backends, whatever else the machine was doing; with 20 clients on "
+        "and its PostgreSQL backends (a connection closed during the row not counted), "
+        "whatever else the machine was doing; with 20 clients on "
         "2 cores a request waits for about 10 others' CPU.\n\n" + table(headers, rows)
     )
     record(

@@ -80,7 +80,10 @@ class Pool:
     """Connections to one database, reused across requests (at most ``size`` kept idle)."""
 
     url: str
-    size: int = 16
+    # More than the clients that usually read at once: a connection returned to a full pool is
+    # closed, and on PostgreSQL the next request pays for a new backend (twenty clients against
+    # sixteen kept closed and opened connections all the time)
+    size: int = 32
     _idle: queue.LifoQueue[_Idle] = field(default_factory=queue.LifoQueue)
     _root: Database | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
