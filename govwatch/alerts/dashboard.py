@@ -44,7 +44,7 @@ from govwatch.auth.names import department_names, region_names
 from govwatch.auth.principal import Principal
 from govwatch.calendar.coverage import calendar_coverage
 from govwatch.storage import Database
-from govwatch.vocabulary import CLASS_NAMES, LEVEL_NAMES
+from govwatch.vocabulary import ALERT_CLASS_NAMES, LEVEL_NAMES
 
 TERMINAL = "(" + ", ".join(f"'{s}'" for s in TERMINAL_STATES) + ")"
 # The cases with an active case_overdue alert (at most one per case: its key is empty).
@@ -342,7 +342,7 @@ def dashboard_data(
         "empty": False,
         "open_total": sum(by_level.values()),
         "open_by_level": by_level,
-        "open_by_class": {CLASS_NAMES.get(k, k): v for k, v in by_class.items()},
+        "open_by_class": {ALERT_CLASS_NAMES.get(k, k): v for k, v in by_class.items()},
         "open_by_class_code": dict(sorted(by_class.items())),
         "open_by_type": dict(sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))),
         "new_today": sum(new_today.values()),

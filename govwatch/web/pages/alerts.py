@@ -30,6 +30,7 @@ from govwatch.errors import GovwatchError
 from govwatch.rules.catalog import current
 from govwatch.storage import Database
 from govwatch.vocabulary import (
+    ALERT_CLASS_NAMES,
     ALERT_STATUS_NAMES,
     ANOMALY_TYPE_CLASSES,
     DATE_BASIS_NAMES,
@@ -41,7 +42,6 @@ from govwatch.web.api.alerts import AlertPage, alert_filter, alert_total
 from govwatch.web.api.deps import DB, Caller, Clock, pool_of
 from govwatch.web.api.schemas import AlertDetail, AlertOut
 from govwatch.web.pages.base import (
-    CLASS_NAMES,
     LEVEL_NAMES,
     back,
     error_page,
@@ -107,7 +107,7 @@ def filter_words(
         words.append(("处理状态", label(STATE_FILTER_NAMES, f.state)))
     for name, value in (
         ("级别", label(LEVEL_NAMES, f.level) if f.level else ""),
-        ("类别", label(CLASS_NAMES, f.rule_class) if f.rule_class else ""),
+        ("类别", label(ALERT_CLASS_NAMES, f.rule_class) if f.rule_class else ""),
         ("异常类型", f.rule_type or ""),
         ("规则", rules.get(f.rule, f.rule) if f.rule else ""),
         ("区域", _region_word(f, regions)),
@@ -173,7 +173,7 @@ def _export_rows(
                 label(LEVEL_NAMES, a["level"]),
                 rules.get(a["rule"], a["rule"]),
                 a["rule_type"],
-                label(CLASS_NAMES, a["rule_class"]),
+                label(ALERT_CLASS_NAMES, a["rule_class"]),
                 a["case_id"],
                 departments.get(dept, dept) if dept else "",
                 dept or "",
@@ -243,7 +243,7 @@ def alert_list(
         "sorts": SORTS,
         "states": STATE_NAMES,
         "state_groups": STATE_FILTER_NAMES,
-        "classes": CLASS_NAMES,
+        "classes": ALERT_CLASS_NAMES,
         "types": sorted(ANOMALY_TYPE_CLASSES),
         "rules": rules,
         "date_bases": DATE_BASIS_NAMES,

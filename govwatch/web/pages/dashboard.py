@@ -26,7 +26,7 @@ from govwatch.alerts.dashboard import DashFilter, dashboard_data, headline, prov
 from govwatch.alerts.date_range import DateRangeError, parse_range
 from govwatch.auth.names import department_names, region_names
 from govwatch.auth.principal import Principal
-from govwatch.vocabulary import CLASS_NAMES
+from govwatch.vocabulary import ALERT_CLASS_NAMES
 from govwatch.web.api.deps import DB, Caller, Clock, pool_of
 from govwatch.web.pages.base import has_table, json_response, login_redirect, render, wants_json
 from govwatch.web.pages.paging import refused_json
@@ -164,7 +164,11 @@ def charts(data: dict[str, Any], hrefs: dict[str, Any]) -> dict[str, Any]:
             for r in data["trend"]
         ],
         "classes": [
-            {"name": CLASS_NAMES.get(code, code), "value": n, "href": hrefs["open_by_class"][code]}
+            {
+                "name": ALERT_CLASS_NAMES.get(code, code),
+                "value": n,
+                "href": hrefs["open_by_class"][code],
+            }
             for code, n in data["open_by_class_code"].items()
         ],
         "rates": [
