@@ -85,6 +85,7 @@ from govwatch.events.ingest import (
 )
 from govwatch.formats import RawRecord
 from govwatch.items.ingest import import_catalog, import_catalog_records
+from govwatch.live.guide_runs import item_rules_changed
 from govwatch.live.queue import enqueue
 from govwatch.live.source_scope import release_held
 from govwatch.rules.live import evaluate_cases
@@ -321,6 +322,10 @@ def rule_catalog_changed(
             progress("rules", done, total + 1)
 
     counts = evaluate_cases(db, None, moment, progress=rules_done)
+    # The item-information rules (事项公开信息异常) read the latest guide check run, not the
+    # cases: a setting of theirs applies now, not at the next run.
+    for name, number in item_rules_changed(db, moment).items():
+        counts[name] = counts.get(name, 0) + number
     if progress is not None:
         progress("workflow", steps[0] - 1, steps[0])
     sync_workflow(db, moment)
