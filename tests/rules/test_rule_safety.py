@@ -34,6 +34,7 @@ from govwatch.live.queue import pending_count
 from govwatch.rules.catalog import PARAM_RANGES, Catalog, current, save
 from govwatch.rules.custom import CustomRuleDef
 from govwatch.rules.engine import audit
+from govwatch.rules.item_rules import RULES as ITEM_RULES
 from govwatch.rules.live import evaluate_cases, sweep
 from govwatch.rules.registry import DEFAULT_RULES
 from govwatch.storage import Database, connect
@@ -61,12 +62,13 @@ def _versions(db_url: str) -> int:
 
 
 def test_every_numeric_parameter_of_the_catalog_has_an_allowed_range() -> None:
+    every_rule = (*DEFAULT_RULES, *ITEM_RULES)  # the case rules and the item-information rules
     numeric = {
-        (r.id, p.name) for r in DEFAULT_RULES for p in r.params if p.kind in ("int", "float")
+        (r.id, p.name) for r in every_rule for p in r.params if p.kind in ("int", "float")
     }
     ranged = {(rule, name) for rule, params in PARAM_RANGES.items() for name in params}
     assert numeric == ranged
-    for rule in DEFAULT_RULES:
+    for rule in every_rule:
         for p in rule.params:
             if p.kind in ("int", "float"):
                 low, high = PARAM_RANGES[rule.id][p.name]

@@ -131,6 +131,9 @@ def test_recent_jobs_are_listed_newest_first_with_their_result(seeded: str) -> N
                 follow_redirects=False,
             )  # fmt: skip
             ids.append(answer.headers["location"].split("job=")[1].split("&")[0])
+            # each job re-evaluates under the catalog current when it runs: let the first
+            # finish before the second setting is saved, so each has its own change to apply
+            assert app.state.jobs.wait(ids[-1], timeout=300)
         assert app.state.jobs.idle(timeout=300)
         twin = client.get("/health?format=json").json()
         assert [j["job_id"] for j in twin["jobs"]] == ids[::-1]
