@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from govwatch.rules.model import Evidence, Param, Rule
 from govwatch.rules.views import before, case_order, counted_day, not_before, order_of
-from govwatch.vocabulary import event_kind_name
+from govwatch.vocabulary import FINISH_RESULT_NAMES, event_kind_name, label
 
 
 def _nth(counted: str, count: str) -> str:
@@ -23,7 +23,8 @@ def _nth(counted: str, count: str) -> str:
 
 
 def _missing_step(ev: Evidence) -> str:
-    return f"办件已办结（结果代码 {ev['result']}），但缺少事项规定的必经环节“{ev['step']}”"
+    result = label(FINISH_RESULT_NAMES, ev["result"])
+    return f"办件以“{result}”办结，但缺少事项规定的必经环节“{ev['step']}”"
 
 
 MISSING_STEP = Rule(
@@ -32,7 +33,7 @@ MISSING_STEP = Rule(
     rule_type="过程异常",
     level="yellow",
     key="环节名称",
-    description="办结结果为出证办结(0)或准予(6)的办件，缺少事项办理流程中的必经环节",
+    description="以出证办结或准予办结的办件，缺少事项办理流程中的必经环节",
     legal_basis="事项办事指南规定的办理流程；GB/T 39046-2020 事项办理",
     evidence=("step", "result"),
     message=_missing_step,
@@ -200,7 +201,7 @@ REPEATED_SUPPLEMENT = Rule(
     rule_class="process",
     rule_type="过程异常",
     level="yellow",
-    description="同一办件的补正告知次数超过 max_requests 次（应一次性告知）",
+    description="同一办件的补正告知次数超过允许的补正告知次数（默认 1 次，应一次性告知）",
     legal_basis="《中华人民共和国行政许可法》第三十二条（一次性告知）",
     params=(Param("max_requests", 1, "int", "允许的补正告知次数"),),
     evidence=("requests", "max_requests"),
@@ -290,7 +291,7 @@ LONG_SUSPENSION = Rule(
     rule_type="过程异常",
     level="yellow",
     key="中止事件编号",
-    description="一次中止（挂起）持续超过 max_days 天（单位 unit）",
+    description="一次中止（挂起）持续超过允许的最长中止天数（默认 30 个自然日，可设为工作日）",
     legal_basis="《中华人民共和国行政许可法》第四十五条；办件挂起管理规定",
     time_driven=True,
     needs_clock=True,
@@ -328,7 +329,7 @@ REPEATED_RETURN = Rule(
     rule_class="process",
     rule_type="过程异常",
     level="yellow",
-    description="以退回（action = return）结束的环节超过 max_returns 次",
+    description="以退回结束的环节超过允许的退回次数（默认 2 次）",
     legal_basis="事项办事指南规定的办理流程",
     params=(Param("max_returns", 2, "int", "允许的退回次数"),),
     evidence=("returns", "max_returns"),

@@ -13,7 +13,7 @@ def _result_without_reason(ev: Evidence) -> str:
     if ev["kind"] == "terminate":
         return f"办件于 {ev['occurred_at']} 终止，但未说明理由"
     result = label(FINISH_RESULT_NAMES, ev["result"])
-    return f"办件以“{result}”（结果代码 {ev['result']}）办结，但未说明理由"
+    return f"办件以“{result}”办结，但未说明理由"
 
 
 RESULT_WITHOUT_REASON = Rule(
@@ -21,7 +21,7 @@ RESULT_WITHOUT_REASON = Rule(
     rule_class="process",
     rule_type="结果异常",
     level="yellow",
-    description="以退回、作废、删除或补正不来（结果代码 1、2、3、5）办结，或终止办件，未填写理由",
+    description="以退回、作废、删除或补正不来办结，或终止办件，未填写理由",
     legal_basis="GB/T 39046-2020 事项办结；电子监察规则“删除、退回、作废办件无理由”",
     evidence=("kind", "result", "event_id", "occurred_at"),
     message=_result_without_reason,
@@ -43,7 +43,7 @@ WHERE x.rn = 1
 
 
 def _licence_missing(ev: Evidence) -> str:
-    return f"办件于 {ev['occurred_at']} 以“出证办结”（结果代码 0）办结，但未登记证照编号"
+    return f"办件于 {ev['occurred_at']} 以“出证办结”办结，但未登记证照编号"
 
 
 LICENCE_MISSING = Rule(
@@ -51,7 +51,7 @@ LICENCE_MISSING = Rule(
     rule_class="process",
     rule_type="结果异常",
     level="yellow",
-    description="以出证办结（结果代码 0）办结，但未登记证照编号",
+    description="以出证办结方式办结，但未登记证照编号",
     legal_basis="《中华人民共和国行政许可法》第三十九条、第四十四条",
     evidence=("event_id", "occurred_at"),
     message=_licence_missing,
@@ -87,7 +87,7 @@ ADVERSE_DECISION_WITHOUT_BASIS = Rule(
     rule_class="process",
     rule_type="决定异常",
     level="red",
-    description="不予受理，或以不予许可（结果代码 7）办结，缺少理由或法律依据",
+    description="不予受理，或以不予许可办结，缺少理由或法律依据",
     legal_basis="《中华人民共和国行政许可法》第三十二条、第三十八条（说明理由、告知依据）",
     evidence=("kind", "event_id", "occurred_at", "missing_reason", "missing_legal_basis"),
     message=_adverse,
