@@ -7,7 +7,15 @@ from datetime import datetime
 import click
 
 from govwatch.cli.evaluation_rounds import evaluation_group
-from govwatch.cli.options import at_option, db_option, echo_json, format_option, open_db
+from govwatch.cli.options import (
+    ActAs,
+    as_option,
+    at_option,
+    db_option,
+    echo_json,
+    format_option,
+    open_db,
+)
 from govwatch.evaluation.demand.ratings import (
     DEFAULT_DEADLINE_DAYS,
     import_ratings,
@@ -118,39 +126,35 @@ def ratings_import(
 
 @ratings_group.command("callback")
 @click.argument("rating_id")
-@at_option()
-@click.option("--actor", "actor_name", default="cli")
+@as_option(("admin", "department"), "记录差评回访")
 @click.option("--note", default="")
 @db_option()
-def ratings_callback(rating_id: str, at: datetime, actor_name: str, note: str, db_url: str) -> None:
+def ratings_callback(rating_id: str, at: datetime, acting: ActAs, note: str, db_url: str) -> None:
     """记录差评已回访核实。"""
-    record_callback(open_db(db_url), rating_id, at, actor_name, note)
+    db = open_db(db_url)
+    record_callback(db, rating_id, at, acting.operator(db).username, note)
 
 
 @ratings_group.command("rectified")
 @click.argument("rating_id")
-@at_option()
-@click.option("--actor", "actor_name", default="cli")
+@as_option(("admin", "department"), "记录差评整改")
 @click.option("--note", default="")
 @db_option()
-def ratings_rectified(
-    rating_id: str, at: datetime, actor_name: str, note: str, db_url: str
-) -> None:
+def ratings_rectified(rating_id: str, at: datetime, acting: ActAs, note: str, db_url: str) -> None:
     """记录差评已整改。"""
-    record_rectification(open_db(db_url), rating_id, at, actor_name, note)
+    db = open_db(db_url)
+    record_rectification(db, rating_id, at, acting.operator(db).username, note)
 
 
 @ratings_group.command("invalid")
 @click.argument("rating_id")
 @click.option("--reason", required=True)
-@at_option()
-@click.option("--actor", "actor_name", default="cli")
+@as_option(("admin", "department"), "认定差评无效")
 @db_option()
-def ratings_invalid(
-    rating_id: str, reason: str, at: datetime, actor_name: str, db_url: str
-) -> None:
+def ratings_invalid(rating_id: str, reason: str, at: datetime, acting: ActAs, db_url: str) -> None:
     """认定差评为恶意或误评（申诉复核通过），不再计入。"""
-    mark_invalid(open_db(db_url), rating_id, at, actor_name, reason)
+    db = open_db(db_url)
+    mark_invalid(db, rating_id, at, acting.operator(db).username, reason)
 
 
 @evaluation_group.command("questionnaire")

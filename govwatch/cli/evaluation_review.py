@@ -1,4 +1,5 @@
-"""``govwatch evaluation review | appeal | decide | publish | verify | show | list | follow-up``."""
+"""``govwatch evaluation review | appeal | decide | publish | close | verify | show | list |
+follow-up``: each command that changes a round acts as a named user (``--as``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import click
 
 from govwatch.cli.evaluation_rounds import evaluation_group
 from govwatch.cli.options import (
-    actor_options,
+    ActAs,
+    as_option,
     db_option,
     echo_json,
     format_option,
@@ -17,28 +19,29 @@ from govwatch.cli.options import (
 from govwatch.errors import InputError
 from govwatch.evaluation.rounds.digest import verify_round
 from govwatch.evaluation.rounds.lifecycle import (
-    decide_appeal,
+    close_round,
     follow_up,
-    open_review,
-    publish_round,
+    publish,
+    settle_appeal,
+    start_review,
     submit_appeal,
 )
-from govwatch.evaluation.rounds.values import Actor
 from govwatch.evaluation.rounds.views import OPERATOR, list_rounds, round_summary
 
 
 @evaluation_group.command("review")
 @click.argument("round_id")
-@actor_options
+@as_option(("admin",), "进入复核")
 @db_option()
 def review_command(
     round_id: str,
     at: datetime,
-    actor: Actor,
+    acting: ActAs,
     db_url: str,
 ) -> None:
     """进入复核：各单位查看结果，申诉期内可提出申诉。"""
-    until = open_review(open_db(db_url), round_id, actor, at)
+    db = open_db(db_url)
+    until = start_review(db, round_id, acting.actor(db), at)
     click.echo(f"复核申诉期至 {until}", err=True)
 
 
@@ -47,7 +50,7 @@ def review_command(
 @click.option("--unit", required=True)
 @click.option("--reason", required=True)
 @click.option("--indicator", default=None)
-@actor_options
+@as_option(("admin", "department"), "提出申诉")
 @db_option()
 def appeal_command(
     round_id: str,
@@ -55,19 +58,12 @@ def appeal_command(
     reason: str,
     indicator: str | None,
     at: datetime,
-    actor: Actor,
+    acting: ActAs,
     db_url: str,
 ) -> None:
     """对评估结果提出申诉。"""
-    appeal_id = submit_appeal(
-        open_db(db_url),
-        round_id,
-        unit,
-        reason,
-        actor,
-        at,
-        indicator,
-    )
+    db = open_db(db_url)
+    appeal_id = submit_appeal(db, round_id, unit, reason, acting.actor(db), at, indicator)
     click.echo(appeal_id)
 
 
@@ -76,7 +72,7 @@ def appeal_command(
 @click.option("--accept/--reject", required=True)
 @click.option("--decision", required=True, help="处理意见")
 @click.option("--value", type=float, default=None, help="采纳时更正的指标值")
-@actor_options
+@as_option(("admin",), "处理申诉")
 @db_option()
 def decide_command(
     appeal_id: str,
@@ -84,34 +80,41 @@ def decide_command(
     decision: str,
     value: float | None,
     at: datetime,
-    actor: Actor,
+    acting: ActAs,
     db_url: str,
 ) -> None:
     """处理申诉。"""
-    decide_appeal(
-        open_db(db_url),
-        appeal_id,
-        accept,
-        decision,
-        actor,
-        at,
-        corrected_value=value,
-    )
+    db = open_db(db_url)
+    settle_appeal(db, appeal_id, accept, decision, acting.actor(db), at, corrected_value=value)
 
 
 @evaluation_group.command("publish")
 @click.argument("round_id")
-@actor_options
+@click.option("--early", is_flag=True, help="确认在评估期结束前提前发布（结果上注明提前发布）")
+@as_option(("admin",), "发布评估结果")
 @db_option()
 def publish_command(
     round_id: str,
+    early: bool,
     at: datetime,
-    actor: Actor,
+    acting: ActAs,
     db_url: str,
 ) -> None:
     """发布评估结果：冻结输入与结果并生成摘要。"""
-    digest = publish_round(open_db(db_url), round_id, actor, at)
+    db = open_db(db_url)
+    digest = publish(db, round_id, acting.actor(db), at, early=early)
     click.echo(digest)
+
+
+@evaluation_group.command("close")
+@click.argument("round_id")
+@as_option(("admin",), "关闭评估批次")
+@db_option()
+def close_command(round_id: str, at: datetime, acting: ActAs, db_url: str) -> None:
+    """关闭已发布的评估批次（结果保持公开、冻结）。"""
+    db = open_db(db_url)
+    close_round(db, round_id, acting.actor(db), at)
+    click.echo(f"已关闭评估批次 {round_id}", err=True)
 
 
 @evaluation_group.command("verify")
@@ -134,17 +137,10 @@ def verify_command(round_id: str, fmt: str, db_url: str) -> None:
 @evaluation_group.command("show")
 @click.argument("round_id")
 @format_option()
-@actor_options
 @db_option()
-def show_command(
-    round_id: str,
-    fmt: str,
-    at: datetime,
-    actor: Actor,
-    db_url: str,
-) -> None:
-    """查看批次及其结果。"""
-    summary = round_summary(open_db(db_url), round_id, actor)
+def show_command(round_id: str, fmt: str, db_url: str) -> None:
+    """查看批次及其结果（全部单位，如管理员所见）。"""
+    summary = round_summary(open_db(db_url), round_id, OPERATOR)
     if fmt == "json":
         echo_json(summary)
     elif fmt == "jsonl":

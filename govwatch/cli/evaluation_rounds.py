@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from govwatch.cli.options import (
-    actor_options,
+    ActAs,
+    as_option,
     db_option,
     echo_json,
     format_option,
@@ -23,7 +24,7 @@ from govwatch.evaluation.rounds.lifecycle import (
     compute_round,
     create_round,
 )
-from govwatch.evaluation.rounds.values import Actor, add_evidence, submit_value, verify_value
+from govwatch.evaluation.rounds.values import add_evidence, submit_value, verify_value
 from govwatch.evaluation.systems.results import Evaluation
 from govwatch.evaluation.systems.robustness import STABLE_SHARE
 from govwatch.evaluation.systems.values import read_records
@@ -111,7 +112,7 @@ def presets_command() -> None:
     help="复核申诉期（工作日）",
 )
 @click.option("--previous", default=None, help="上一批次（整改跟踪）")
-@actor_options
+@as_option(("admin",), "创建评估批次")
 @db_option()
 def create_command(
     round_id: str,
@@ -125,7 +126,7 @@ def create_command(
     review_days: int,
     previous: str | None,
     at: datetime,
-    actor: Actor,
+    acting: ActAs,
     db_url: str,
 ) -> None:
     """创建评估批次。"""
@@ -146,7 +147,7 @@ def create_command(
         Period(parse_date(start), parse_date(end)),
         unit_kind,
         units,
-        actor,
+        acting.actor(db),
         at,
         fill_deadline_at=parse_timestamp(fill_deadline) if fill_deadline else None,
         review_days=review_days,
@@ -159,16 +160,17 @@ def create_command(
 
 @evaluation_group.command("collect")
 @click.argument("round_id")
-@actor_options
+@as_option(("admin",), "采集监测数据")
 @db_option()
 def collect_command(
     round_id: str,
     at: datetime,
-    actor: Actor,
+    acting: ActAs,
     db_url: str,
 ) -> None:
     """由监测数据计算各单位的指标值。"""
-    n = collect(open_db(db_url), round_id, actor, at)
+    db = open_db(db_url)
+    n = collect(db, round_id, acting.actor(db), at)
     click.echo(f"已计算 {n} 个指标值", err=True)
 
 
@@ -184,7 +186,7 @@ def collect_command(
     type=click.Path(exists=True, dir_okay=False),
     help="证明材料文件（可多次）",
 )
-@actor_options
+@as_option(("admin", "department", "evaluator"), "填报指标值")
 @db_option()
 def fill_command(
     round_id: str,
@@ -194,12 +196,12 @@ def fill_command(
     note: str | None,
     evidence: tuple[str, ...],
     at: datetime,
-    actor: Actor,
+    acting: ActAs,
     db_url: str,
 ) -> None:
     """填报或提交一个指标值（部门填报、第三方核查、管理机构更正）。"""
     db = open_db(db_url)
-    actor = actor
+    actor = acting.actor(db)
     submit_value(db, round_id, unit, indicator, value, actor, at, note)
     for path in evidence:
         add_evidence(
@@ -211,18 +213,18 @@ def fill_command(
 @evaluation_group.command("import-values")
 @click.argument("round_id")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@actor_options
+@as_option(("admin", "department", "evaluator"), "填报指标值")
 @db_option()
 def import_values_command(
     round_id: str,
     path: str,
     at: datetime,
-    actor: Actor,
+    acting: ActAs,
     db_url: str,
 ) -> None:
     """批量填报：CSV/JSONL，列 unit, indicator, value[, note]。"""
     db = open_db(db_url)
-    actor = actor
+    actor = acting.actor(db)
     rows = read_records(path, ("unit", "indicator", "value"))
     with db.transaction():
         for r in rows:
@@ -243,47 +245,36 @@ def import_values_command(
 @click.argument("round_id")
 @click.option("--unit", required=True)
 @click.option("--indicator", required=True)
-@actor_options
+@as_option(("admin", "evaluator"), "核验指标值")
 @db_option()
 def verify_value_command(
     round_id: str,
     unit: str,
     indicator: str,
     at: datetime,
-    actor: Actor,
+    acting: ActAs,
     db_url: str,
 ) -> None:
     """核验一个已提交的指标值。"""
-    verify_value(
-        open_db(db_url),
-        round_id,
-        unit,
-        indicator,
-        actor,
-        at,
-    )
+    db = open_db(db_url)
+    verify_value(db, round_id, unit, indicator, acting.actor(db), at)
 
 
 @evaluation_group.command("compute")
 @click.argument("round_id")
 @click.option("--uncertainty", type=click.IntRange(min=0), default=0)
 @format_option()
-@actor_options
+@as_option(("admin",), "计算评估结果")
 @db_option()
 def compute_command(
     round_id: str,
     uncertainty: int,
     fmt: str,
     at: datetime,
-    actor: Actor,
+    acting: ActAs,
     db_url: str,
 ) -> None:
     """计算评估结果（得分、星级、排名）。"""
-    result = compute_round(
-        open_db(db_url),
-        round_id,
-        actor,
-        at,
-        uncertainty=uncertainty,
-    )
+    db = open_db(db_url)
+    result = compute_round(db, round_id, acting.actor(db), at, uncertainty=uncertainty)
     print_evaluation(result, fmt)

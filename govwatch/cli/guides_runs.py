@@ -3,48 +3,37 @@
 ``guides check`` is stateless (files in, findings out); ``guides run`` checks the catalog in a
 database (or a crawl's fragment against it), keeps the run for evaluation and the pages, and
 raises or clears the item-information alerts (事项公开信息异常) it shows. It acts as a named
-user (``--as``): an account of the database with the administrator's role, or, without
-``--as``, the operating-system user, recorded as given.
+user (``--as``, else the operator account ``GOVWATCH_OPERATOR``: :func:`as_option`), who must
+be an administrator.
 """
 
 from __future__ import annotations
 
-import getpass
 from datetime import datetime
 from pathlib import Path
 
 import click
 
-from govwatch.auth.users import get_user
-from govwatch.cli.options import at_option, db_option, echo_json, emit, format_option, open_db
-from govwatch.errors import InputError
+from govwatch.cli.options import (
+    ActAs,
+    as_option,
+    at_option,
+    db_option,
+    echo_json,
+    emit,
+    format_option,
+    open_db,
+)
 from govwatch.guides.runs import list_runs
 from govwatch.live.guide_runs import guide_check_run
-from govwatch.storage import Database
-from govwatch.vocabulary import GUIDE_CHECK_NAMES, GUIDE_RUN_SOURCE_NAMES, ROLE_NAMES, label
+from govwatch.vocabulary import GUIDE_CHECK_NAMES, GUIDE_RUN_SOURCE_NAMES, label
 
 RUN_ROLES = ("admin",)
 
 
-def acting_user(db: Database, name: str | None) -> str:
-    """Who runs: ``--as`` names an account that must exist, be active and be an administrator;
-    without it, the operating-system user."""
-    if name is None:
-        return getpass.getuser()
-    user = get_user(db, name) if db.table_exists("users") else None
-    if user is None or not user.active:
-        raise InputError(f"用户“{name}”不存在或已停用：请用 govwatch users list 查看账号")
-    if user.role not in RUN_ROLES:
-        raise InputError(
-            f"用户“{name}”的角色是{label(ROLE_NAMES, user.role)}，无权运行办事指南核查"
-            "（须为政务服务管理机构管理员）"
-        )
-    return user.username
-
-
 @click.command("run")
 @db_option()
-@click.option("--as", "as_user", default=None, metavar="用户", help="以此账号运行（须为管理员）")
+@as_option(RUN_ROLES, "运行办事指南核查", at=False)
 @click.option(
     "--crawl",
     "crawl_dir",
@@ -54,13 +43,11 @@ def acting_user(db: Database, name: str | None) -> str:
 )
 @at_option("核查时点（默认当前时间）；之后发生的事件不计")
 @format_option(("table", "json"))
-def run_cmd(
-    db_url: str, as_user: str | None, crawl_dir: Path | None, at: datetime, fmt: str
-) -> None:
+def run_cmd(db_url: str, acting: ActAs, crawl_dir: Path | None, at: datetime, fmt: str) -> None:
     """运行一次办事指南核查并保存结果，据此产生或消除事项公开信息异常告警。"""
     db = open_db(db_url)
     try:
-        who = acting_user(db, as_user)
+        who = acting.operator(db).username
         outcome = guide_check_run(
             db, at, who, source="crawl" if crawl_dir else "catalog", folder=crawl_dir
         )

@@ -1,5 +1,6 @@
 """The options command modules share, defined once: ``--db``, ``--format``, ``--at``, the
-acting-user options, and the global ``--debug`` and ``--quiet`` (state in :data:`RUN`).
+acting user (``--as``, :func:`as_option`), and the global ``--debug`` and ``--quiet`` (state
+in :data:`RUN`).
 
 Each is a factory returning a click decorator (``@db_option()``), so that a command that
 differs (``deadline``'s optional database, ``audit``'s csv output) says how by an argument
@@ -10,7 +11,6 @@ rather than by a copy. Option names, defaults and outputs are the contract of
 from __future__ import annotations
 
 import functools
-import getpass
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import click
 import orjson
 
+from govwatch.auth.operator import Operator, require_role, resolve_operator
 from govwatch.evaluation.rounds.values import Actor
 from govwatch.storage import DEFAULT_URL, Database, connect, misread_absolute
 from govwatch.timeutil import now, parse_timestamp
@@ -30,7 +31,6 @@ DB_HELP = (
     "duckdb:///相对路径、duckdb:////绝对路径（四条斜线）或 postgresql://用户@主机/库名"
 )
 TABULAR_FORMATS = ("table", "json", "jsonl")
-ACTOR_ROLES = ("admin", "department", "evaluator")
 
 
 @dataclass
@@ -157,39 +157,48 @@ def at_option(help: str = "时刻（默认现在）", *, default_now: bool = Tru
     return click.option("--at", "at", default=None, callback=parse, metavar="TIME", help=help)
 
 
-def actor_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """``--at``, ``--actor``, ``--role``, ``--org``: who acts, in which role, and when.
-
-    The command receives them as ``at`` and one ``actor`` (:class:`Actor`; the system user
-    when ``--actor`` is not given).
-    """
-
-    @functools.wraps(f)
-    def with_actor(
-        *args: Any, actor_name: str | None, role: str, org: str | None, **kw: Any
-    ) -> Any:
-        return f(*args, actor=make_actor(actor_name, role, org), **kw)
-
-    command: Callable[..., Any] = with_actor
-    command = click.option("--org", default=None, help="部门账号所代表的评估对象（单位编码）")(
-        command
-    )
-    command = click.option(
-        "--role",
-        type=click.Choice(ACTOR_ROLES),
-        default="admin",
-        show_default=True,
-        help="操作角色",
-    )(command)
-    command = click.option(
-        "--actor", "actor_name", default=None, help="操作人（默认当前系统用户）"
-    )(command)
-    return at_option("操作时刻（默认现在）")(command)
+AS_HELP = "以此账号操作（默认环境变量 GOVWATCH_OPERATOR 所指的账号）"
 
 
-def make_actor(name: str | None, role: str, org: str | None) -> Actor:
-    """The actor the acting-user options name (the system user by default)."""
-    return Actor(name or getpass.getuser(), role, org)
+@dataclass(frozen=True)
+class ActAs:
+    """Who a stateful command acts as (``--as``, else ``GOVWATCH_OPERATOR``), and the roles
+    that may do what it does; :meth:`actor` checks the account in the command's database."""
+
+    named: str | None
+    roles: tuple[str, ...]
+    what: str
+
+    def operator(self, db: Database) -> Operator:
+        """The account, refused (naming the role needed) when its role may not do this."""
+        found = resolve_operator(db, self.named)
+        require_role(found, self.roles, self.what)
+        return found
+
+    def actor(self, db: Database) -> Actor:
+        """The account as the evaluation functions' :class:`Actor` (name, role, unit)."""
+        found = self.operator(db)
+        return Actor(found.username, found.role, found.org_code)
+
+
+def as_option(roles: Sequence[str], what: str, *, at: bool = True) -> Callable[[F], F]:
+    """``--as USER`` (and ``--at TIME`` unless ``at=False``): the command receives ``acting``
+    (:class:`ActAs`) and ``at``. ``roles`` may do ``what``; any other account is refused with
+    the role it would need (spec/interface.md, "Stateful commands")."""
+
+    def decorate(f: F) -> F:
+        @functools.wraps(f)
+        def with_user(*args: Any, as_user: str | None, **kw: Any) -> Any:
+            return f(*args, acting=ActAs(as_user, tuple(roles), what), **kw)
+
+        command: Callable[..., Any] = click.option(
+            "--as", "as_user", default=None, metavar="用户", help=AS_HELP
+        )(with_user)
+        if at:
+            command = at_option("操作时刻（默认现在）")(command)
+        return command  # type: ignore[return-value]
+
+    return decorate
 
 
 def open_db(db_url: str) -> Database:

@@ -8,7 +8,6 @@ is versioned with who and why and ledgered (:func:`govwatch.rules.catalog.set_se
 
 from __future__ import annotations
 
-import getpass
 import io
 import json
 import sys
@@ -19,7 +18,7 @@ from typing import Any
 import click
 
 from govwatch.calendar.store import load_file
-from govwatch.cli.options import at_option, db_option, format_option
+from govwatch.cli.options import ActAs, as_option, at_option, db_option, format_option
 from govwatch.cli.progress import activity, drawing, estimate_records, progress
 from govwatch.errors import GovwatchError, InputError, ValidationError
 from govwatch.exports import SafeCsvWriter
@@ -220,6 +219,7 @@ def _parse_params(pairs: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
     return tuple(out)
 
 
+MANAGE_ROLES = ("admin",)  # who changes the catalog (rules.manage)
 _SCOPE_HELP = "all（全局）、region:区划代码、department:部门编码 或 item:事项编码"
 _REASON_HELP = "理由（必填）：为什么这样调整，记入变更记录"
 
@@ -237,7 +237,7 @@ def _target(db: Database, scope: Scope) -> str:
 @click.option("--level", type=click.Choice(["warning", "yellow", "red"]), help="告警级别")
 @click.option("--param", "params", multiple=True, help="参数，名称=值（可多次）")
 @click.option("--reason", required=True, help=_REASON_HELP)
-@click.option("--by", "who", default=None, help="变更人（默认当前系统用户）")
+@as_option(MANAGE_ROLES, "修改规则设置", at=False)
 @at_option("视为变更发生的时点（默认当前时间）")
 @db_option()
 def rules_set(
@@ -247,7 +247,7 @@ def rules_set(
     level: str | None,
     params: tuple[str, ...],
     reason: str,
-    who: str | None,
+    acting: ActAs,
     at: datetime,
     db_url: str,
 ) -> None:
@@ -257,10 +257,9 @@ def rules_set(
     setting = Setting(rule_id, Scope.parse(scope), enabled, level, _parse_params(params))
     db = _open(db_url)
     try:
+        who = acting.operator(db).username
         name = _target(db, setting.scope)
-        saved = rule_catalog.set_setting(
-            db, setting, who or getpass.getuser(), reason, at, scope_name=name
-        )
+        saved = rule_catalog.set_setting(db, setting, who, reason, at, scope_name=name)
         rule_catalog_changed(db, at)
     finally:
         db.close()
@@ -271,24 +270,23 @@ def rules_set(
 @click.argument("rule_id")
 @click.option("--scope", default="all", show_default=True, help=_SCOPE_HELP)
 @click.option("--reason", required=True, help=_REASON_HELP)
-@click.option("--by", "who", default=None, help="变更人（默认当前系统用户）")
+@as_option(MANAGE_ROLES, "修改规则设置", at=False)
 @at_option("视为变更发生的时点（默认当前时间）")
 @db_option()
 def rules_unset(
-    rule_id: str, scope: str, reason: str, who: str | None, at: datetime, db_url: str
+    rule_id: str, scope: str, reason: str, acting: ActAs, at: datetime, db_url: str
 ) -> None:
     """删除规则在某范围的调整：其设置回到更大范围的调整或规则默认值，须写明理由。"""
     parsed = Scope.parse(scope)
     db = _open(db_url)
     try:
+        who = acting.operator(db).username
         rule_catalog.current(db).rule(rule_id)  # an unknown rule: refused naming it
         try:
             name = _target(db, parsed)
         except ValidationError:  # a setting saved before scopes were checked may still go
             name = ""
-        saved = rule_catalog.delete_setting(
-            db, rule_id, parsed, who or getpass.getuser(), reason, at, scope_name=name
-        )
+        saved = rule_catalog.delete_setting(db, rule_id, parsed, who, reason, at, scope_name=name)
         rule_catalog_changed(db, at)
     finally:
         db.close()
@@ -309,7 +307,7 @@ def rules_unset(
 @click.option("--expression", required=True, help="基于办件视图列的布尔表达式")
 @click.option("--legal-basis", default="")
 @click.option("--dry-run", is_flag=True, help="只检查并试运行，不保存")
-@click.option("--by", "who", default=None)
+@as_option(MANAGE_ROLES, "新增自定义规则", at=False)
 @at_option("试运行与变更的时点（默认当前时间）")
 @db_option()
 def rules_add(
@@ -321,7 +319,7 @@ def rules_add(
     expression: str,
     legal_basis: str,
     dry_run: bool,
-    who: str | None,
+    acting: ActAs,
     at: datetime,
     db_url: str,
 ) -> None:
@@ -346,9 +344,8 @@ def rules_add(
         )
         if dry_run:
             return
-        saved = rule_catalog.save(
-            db, cat, who or getpass.getuser(), "add " + _dumps(definition.as_doc()), at
-        )
+        who = acting.operator(db).username
+        saved = rule_catalog.save(db, cat, who, "add " + _dumps(definition.as_doc()), at)
         rule_catalog_changed(db, at)
     finally:
         db.close()

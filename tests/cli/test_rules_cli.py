@@ -16,6 +16,7 @@ from govwatch.cli import cli
 from govwatch.rules import catalog as rule_catalog
 from govwatch.rules.settings import Scope, Setting
 from govwatch.storage import connect
+from tests.accounts import account
 
 AT = datetime(2025, 10, 27, 10, 0)
 WHEN = ["--at", "2025-10-27T10:00:00"]
@@ -30,6 +31,7 @@ def url(db_url: str) -> str:
         add_org(db, "330102", "上城区", "county", "330100", "330102", AT)
     finally:
         db.close()
+    account(db_url, "管理员")
     return db_url
 
 
@@ -56,7 +58,7 @@ def _settings(url: str) -> tuple[Setting, ...]:
 def test_an_unknown_region_is_refused_naming_it(url: str) -> None:
     out = _run(
         "rules", "set", "step_overdue", "--scope", "region:999999", "--disable",
-        "--reason", "试点区划暂停", "--by", "管理员", *WHEN, "--db", url,
+        "--reason", "试点区划暂停", "--as", "管理员", *WHEN, "--db", url,
     )  # fmt: skip
     assert out.exit_code != 0
     assert "行政区划“999999”不存在" in out.output, out.output
@@ -81,7 +83,7 @@ def test_a_reason_is_required(url: str) -> None:
 def test_set_then_unset_keeps_who_and_why_in_the_history(url: str) -> None:
     out = _run(
         "rules", "set", "step_overdue", "--scope", "region:330102", "--disable",
-        "--reason", "上城区系统迁移期间暂停", "--by", "管理员", *WHEN, "--db", url,
+        "--reason", "上城区系统迁移期间暂停", "--as", "管理员", *WHEN, "--db", url,
     )  # fmt: skip
     assert out.exit_code == 0, out.output
     assert [(s.rule, s.scope, s.enabled) for s in _settings(url)] == [
@@ -93,7 +95,7 @@ def test_set_then_unset_keeps_who_and_why_in_the_history(url: str) -> None:
 
     out = _run(
         "rules", "unset", "step_overdue", "--scope", "region:330102",
-        "--reason", "迁移完成，恢复监察", "--by", "管理员", *WHEN, "--db", url,
+        "--reason", "迁移完成，恢复监察", "--as", "管理员", *WHEN, "--db", url,
     )  # fmt: skip
     assert out.exit_code == 0, out.output
     assert _settings(url) == ()

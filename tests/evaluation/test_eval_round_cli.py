@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from govwatch.auth.operator import OPERATOR_ENV
 from govwatch.cli import cli
 from govwatch.storage import connect
+from tests.accounts import account
 
 from . import small_province as sp
 from .test_eval_rounds import SYSTEM
@@ -20,10 +23,16 @@ def run(*args: str) -> str:
     return result.stdout
 
 
-def test_round_from_create_to_verified_publication(db_url: str, tmp_path: Path) -> None:
+def test_round_from_create_to_verified_publication(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = connect(db_url)
     sp.load(db, tmp_path)
     db.close()
+    monkeypatch.setenv(OPERATOR_ENV, account(db_url, "管理员"))
+    account(db_url, "填报员", "department", "330102")
+    account(db_url, "填报员2", "department", "330203")
+    account(db_url, "第三方", "evaluator")
     system = tmp_path / "system.yaml"
     system.write_text(SYSTEM, encoding="utf-8")
     units = tmp_path / "units.csv"
@@ -65,11 +74,7 @@ def test_round_from_create_to_verified_publication(db_url: str, tmp_path: Path) 
         "channels",
         "--value",
         "0.75",
-        "--role",
-        "department",
-        "--org",
-        "330102",
-        "--actor",
+        "--as",
         "填报员",
         "--evidence",
         str(units),
@@ -87,10 +92,8 @@ def test_round_from_create_to_verified_publication(db_url: str, tmp_path: Path) 
         "channels",
         "--value",
         "0.5",
-        "--role",
-        "department",
-        "--org",
-        "330203",
+        "--as",
+        "填报员2",
         "--at",
         "2025-11-05T09:00:00",
         *d,
@@ -100,9 +103,7 @@ def test_round_from_create_to_verified_publication(db_url: str, tmp_path: Path) 
         "import-values",
         "r1",
         str(values),
-        "--role",
-        "evaluator",
-        "--actor",
+        "--as",
         "第三方",
         "--at",
         "2025-11-06T09:00:00",
@@ -126,7 +127,18 @@ def test_refused_change_prints_one_line_and_exits_2(db_url: str, tmp_path: Path)
     import sys
 
     proc = subprocess.run(
-        [sys.executable, "-m", "govwatch.cli", "evaluation", "collect", "nope", "--db", db_url],
+        [
+            sys.executable,
+            "-m",
+            "govwatch.cli",
+            "evaluation",
+            "collect",
+            "nope",
+            "--db",
+            db_url,
+            "--as",
+            account(db_url, "管理员"),
+        ],
         capture_output=True,
         text=True,
         cwd=Path(__file__).resolve().parents[2],

@@ -26,6 +26,7 @@ from govwatch.live.pipeline import cases_changed
 from govwatch.storage import Database, connect
 from govwatch.web.api.deps import clock
 from govwatch.web.app import create_app
+from tests.accounts import account
 from tests.api.conftest import T0, events_for
 from tests.api.conftest import seed as seed_api
 from tests.deadlines.clock_builders import add_events, add_item, event
@@ -61,10 +62,11 @@ STEP_OVERDUE_A1 = {"C1", "C2", "C3"}
 
 def _save_setting_by(face: str, url: str) -> None:
     if face == "cli":
+        account(url, "tester")
         result = CliRunner().invoke(
             cli,
             ["rules", "set", "step_overdue", "--scope", "region:330102", "--disable",
-             "--reason", "测试", "--by", "tester", "--at", AT.isoformat(), "--db", url],
+             "--reason", "测试", "--as", "tester", "--at", AT.isoformat(), "--db", url],
         )  # fmt: skip
         assert result.exit_code == 0, result.output
         return

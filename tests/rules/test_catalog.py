@@ -20,6 +20,7 @@ from govwatch.rules.engine import audit
 from govwatch.rules.live import evaluate_cases
 from govwatch.rules.settings import Scope, Setting
 from govwatch.storage import Database
+from tests.accounts import account
 from tests.rules import fixture_cases as fx
 from tests.rules.test_default_rules import write_fixture
 
@@ -128,6 +129,7 @@ def test_every_change_is_versioned_and_alerts_record_it(db: Database, tmp_path: 
 def test_cli_rules_set_history_and_audit_with_rules_file(tmp_path: Path) -> None:
     runner = CliRunner()
     url = f"duckdb:///{tmp_path}/g.duckdb"
+    account(url, "管理员")
     out = runner.invoke(
         cli,
         [
@@ -138,7 +140,7 @@ def test_cli_rules_set_history_and_audit_with_rules_file(tmp_path: Path) -> None
             "warn_days=3",
             "--reason",
             "临近期限提前三天提醒",
-            "--by",
+            "--as",
             "管理员",
             "--db",
             url,

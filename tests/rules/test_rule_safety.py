@@ -39,6 +39,7 @@ from govwatch.rules.live import evaluate_cases, sweep
 from govwatch.rules.registry import DEFAULT_RULES
 from govwatch.storage import Database, connect
 from govwatch.web.app import create_app
+from tests.accounts import account
 from tests.api.conftest import T0, seed
 from tests.rules import fixture_cases as fx
 from tests.rules.province import end_at, identities, make_province
@@ -63,9 +64,7 @@ def _versions(db_url: str) -> int:
 
 def test_every_numeric_parameter_of_the_catalog_has_an_allowed_range() -> None:
     every_rule = (*DEFAULT_RULES, *ITEM_RULES)  # the case rules and the item-information rules
-    numeric = {
-        (r.id, p.name) for r in every_rule for p in r.params if p.kind in ("int", "float")
-    }
+    numeric = {(r.id, p.name) for r in every_rule for p in r.params if p.kind in ("int", "float")}
     ranged = {(rule, name) for rule, params in PARAM_RANGES.items() for name in params}
     assert numeric == ranged
     for rule in every_rule:
@@ -75,12 +74,13 @@ def test_every_numeric_parameter_of_the_catalog_has_an_allowed_range() -> None:
                 assert low <= float(p.default) <= high, (rule.id, p.name)
 
 
-WHY = ("--reason", "测试参数范围")  # rules set requires a reason
+WHY = ("--reason", "测试参数范围", "--as", "管理员")  # a reason, by an administrator
 
 
 def test_the_command_line_refuses_a_parameter_that_is_not_a_finite_number_in_range(
     db_url: str,
 ) -> None:
+    account(db_url, "管理员")
     runner = CliRunner()
     for value in BAD_TOLERANCES:
         out = runner.invoke(

@@ -17,6 +17,15 @@ time and every change is attributed.
   (:mod:`round_digest`) and raises rectification demands for the points each unit lost.
 - ``follow_up``: a later round records, for each demand of the round before, the points the
   unit now earns on that indicator.
+- ``close_round``: a published round is closed (stage ``closed``); nothing of it changes any
+  more, and it reads as published.
+
+Every administrator action is appended to the ledger under the named user (``round.create``,
+``round.collect``, ``round.compute``, ``round.review``, ``round.appeal``, ``round.publish``,
+``round.close``, ``round.guide_run``); ``start_review``, ``settle_appeal`` and ``publish`` are
+the ledgered entry points for the review and publication functions, and ``publish`` asks for
+an explicit confirmation (``early=True``) before the round's period has ended, which the round
+then records (``published_early``).
 
 The review stage lives in :mod:`round_review`, publication and follow-up in
 :mod:`publication`; this module re-exports them so that callers have one entry point.
@@ -52,22 +61,58 @@ from govwatch.evaluation.systems.system import IndicatorSystem, system_to_dict
 from govwatch.evaluation.systems.values import build_matrix
 from govwatch.ledger import append_one
 from govwatch.storage import Database
+from govwatch.vocabulary import ROLE_NAMES, ROUND_STAGE_NAMES, label
 
 __all__ = [
+    "ADMIN_NEEDED",
     "UnitSpec",
+    "close_round",
     "collect",
     "compute_round",
     "create_round",
     "decide_appeal",
     "follow_up",
     "open_review",
+    "publish",
     "publish_round",
+    "published_before_period_end",
     "round_matrix",
     "set_guide_run",
+    "settle_appeal",
+    "start_review",
     "submit_appeal",
 ]
 
+ADMIN_NEEDED = "需要管理员角色"
+
 COMPUTED_SOURCES = ("metric", "rating", "survey")
+
+
+def require_admin(actor: Actor, what: str) -> None:
+    """Refuse anyone but an administrator, naming the role the action needs."""
+    if actor.role != "admin":
+        raise RoundStateError(
+            f"{label(ROLE_NAMES, actor.role)}“{actor.name}”不能{what}：{ADMIN_NEEDED}"
+        )
+
+
+def ledger_round(
+    db: Database,
+    action: str,
+    actor: Actor,
+    round_id: str,
+    at: datetime,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Append one administrator action on a round to the ledger, under the named user."""
+    append_one(
+        db,
+        f"round.{action}",
+        actor.name,
+        f"round:{round_id}",
+        at,
+        {"round_id": round_id, "role": actor.role, **(payload or {})},
+    )
 
 
 @dataclass(frozen=True)
@@ -92,8 +137,7 @@ def create_round(
     review_days: int = 5,
     previous_round_id: str | None = None,
 ) -> None:
-    if actor.role != "admin":
-        raise RoundStateError("只有政务服务管理机构（admin）可以创建评估批次")
+    require_admin(actor, "创建评估批次")
     if not units:
         raise InputError("评估批次至少要有一个评估对象")
     if review_days < 0:
@@ -128,6 +172,22 @@ def create_round(
             "INSERT INTO eval_units (round_id, unit, unit_name, group_name) VALUES (?, ?, ?, ?)",
             [[round_id, u.unit, u.name, u.group] for u in units],
         )
+        ledger_round(
+            db,
+            "create",
+            actor,
+            round_id,
+            at,
+            {
+                "name": name,
+                "system": system.name,
+                "system_digest": system.digest(),
+                "period": [period.start.isoformat(), period.end.isoformat()],
+                "unit_kind": unit_kind,
+                "units": len(units),
+                "review_days": review_days,
+            },
+        )
 
 
 def _system_doc(system: IndicatorSystem) -> dict[str, Any]:
@@ -149,8 +209,7 @@ def collect(db: Database, round_id: str, actor: Actor, at: datetime) -> int:
     count the same run (with the findings an evaluator has set aside since), until
     :func:`set_guide_run` names another.
     """
-    if actor.role != "admin":
-        raise RoundStateError("只有政务服务管理机构（admin）可以采集监测数据")
+    require_admin(actor, "采集监测数据")
     row = round_row(db, round_id)
     require_status(row, EDITABLE, "采集监测数据")
     system = round_system(row)
@@ -205,27 +264,22 @@ def collect(db: Database, round_id: str, actor: Actor, at: datetime) -> int:
             "UPDATE eval_rounds SET status = 'collecting', guide_run_id = ? WHERE round_id = ?",
             [guide_run if guide_run is not None else row.get("guide_run_id"), round_id],
         )
+        ledger_round(db, "collect", actor, round_id, at, {"values": written})
     return written
 
 
 def set_guide_run(db: Database, round_id: str, run_id: str, actor: Actor, at: datetime) -> None:
     """Count the round's guide and coverage leaves on another check run (a newer one) from its
     next collection; the change is in the ledger (``round.guide_run``)."""
-    if actor.role != "admin":
-        raise RoundStateError("只有政务服务管理机构（admin）可以更换评估所用的办事指南核查")
+    require_admin(actor, "更换评估所用的办事指南核查")
     with db.transaction():
         row = round_row(db, round_id)
         require_status(row, EDITABLE, "更换办事指南核查")
         if not db.scalar("SELECT COUNT(*) FROM guide_runs WHERE run_id = ?", [run_id]):
             raise InputError(f"办事指南核查“{run_id}”不存在：请用 govwatch guides runs 查看")
         db.execute("UPDATE eval_rounds SET guide_run_id = ? WHERE round_id = ?", [run_id, round_id])
-        append_one(
-            db,
-            "round.guide_run",
-            f"{actor.role}:{actor.name}",
-            f"round:{round_id}",
-            at,
-            {"round_id": round_id, "from": row.get("guide_run_id"), "to": run_id},
+        ledger_round(
+            db, "guide_run", actor, round_id, at, {"from": row.get("guide_run_id"), "to": run_id}
         )
 
 
@@ -251,8 +305,7 @@ def round_matrix(db: Database, round_id: str, system: IndicatorSystem) -> ValueM
 def compute_round(
     db: Database, round_id: str, actor: Actor, at: datetime, *, uncertainty: int = 0
 ) -> Evaluation:
-    if actor.role != "admin":
-        raise RoundStateError("只有政务服务管理机构（admin）可以计算评估结果")
+    require_admin(actor, "计算评估结果")
     row = round_row(db, round_id)
     require_status(row, (*EDITABLE, "review"), "计算结果")
     system = round_system(row)
@@ -288,4 +341,99 @@ def compute_round(
             "UPDATE eval_rounds SET status = ?, computed_at = ? WHERE round_id = ?",
             [status, at, round_id],
         )
+        ledger_round(
+            db, "compute", actor, round_id, at, {"units": len(result.results), "stage": status}
+        )
     return result
+
+
+def start_review(db: Database, round_id: str, actor: Actor, at: datetime) -> datetime:
+    """Open the review stage (:func:`open_review`), ledgered; returns the window's end."""
+    require_admin(actor, "进入复核")
+    with db.transaction():
+        until = open_review(db, round_id, actor, at)
+        ledger_round(db, "review", actor, round_id, at, {"review_until_at": until.isoformat()})
+    return until
+
+
+def settle_appeal(
+    db: Database,
+    appeal_id: str,
+    accepted: bool,
+    decision: str,
+    actor: Actor,
+    at: datetime,
+    *,
+    corrected_value: float | None = None,
+) -> None:
+    """Decide an appeal (:func:`decide_appeal`) with a reason, ledgered."""
+    require_admin(actor, "处理申诉")
+    if not decision.strip():
+        raise InputError("处理申诉须写明理由")
+    with db.transaction():
+        decide_appeal(db, appeal_id, accepted, decision, actor, at, corrected_value=corrected_value)
+        round_id = str(
+            db.scalar("SELECT round_id FROM eval_appeals WHERE appeal_id = ?", [appeal_id])
+        )
+        ledger_round(
+            db,
+            "appeal",
+            actor,
+            round_id,
+            at,
+            {
+                "appeal_id": appeal_id,
+                "accepted": accepted,
+                "decision": decision,
+                "corrected_value": corrected_value,
+            },
+        )
+
+
+def published_before_period_end(row: dict[str, Any], at: datetime) -> bool:
+    """Whether publishing at ``at`` comes before the round's period has ended (its last day
+    included)."""
+    end = row["period_end"]
+    return bool(at.date() <= end)
+
+
+def publish(db: Database, round_id: str, actor: Actor, at: datetime, *, early: bool = False) -> str:
+    """Publish the round (:func:`publish_round`), ledgered; returns the digest.
+
+    Before the round's period has ended it is refused unless ``early`` confirms it; the round
+    then records that it was published early (``published_early``), and the pages say so.
+    """
+    require_admin(actor, "发布评估结果")
+    row = round_row(db, round_id)
+    before_end = published_before_period_end(row, at)
+    if before_end and not early:
+        raise RoundStateError(
+            f"评估批次“{round_id}”的评估期至 {row['period_end']} 才结束：提前发布须明确确认"
+            "（网页上勾选“确认提前发布”，命令行加 --early）"
+        )
+    with db.transaction():
+        digest = publish_round(db, round_id, actor, at)
+        db.execute(
+            "UPDATE eval_rounds SET published_early = ? WHERE round_id = ?",
+            [before_end, round_id],
+        )
+        ledger_round(db, "publish", actor, round_id, at, {"digest": digest, "early": before_end})
+    return digest
+
+
+def close_round(db: Database, round_id: str, actor: Actor, at: datetime) -> None:
+    """Close a published round (stage ``closed``): its results stay public and frozen."""
+    require_admin(actor, "关闭评估批次")
+    with db.transaction():
+        row = round_row(db, round_id)
+        if row["status"] != "published":
+            raise RoundStateError(
+                f"评估批次“{round_id}”处于{label(ROUND_STAGE_NAMES, row['status'])}阶段，"
+                "只有已发布的批次可以关闭"
+            )
+        db.execute(
+            "UPDATE eval_rounds SET status = 'closed', closed_at = ?, closed_by = ? "
+            "WHERE round_id = ?",
+            [at, actor.name, round_id],
+        )
+        ledger_round(db, "close", actor, round_id, at)
