@@ -2,7 +2,12 @@
 
 ``publish_round`` freezes the round's inputs and results with a SHA-256 digest
 (:mod:`round_digest`) and raises, for each unit, rectification demands for the indicators
-where it lost most; ``follow_up`` records in those demands what a later round's units earn.
+where it lost most on a value it has, with an owner and a due date
+(:mod:`govwatch.evaluation.rounds.rectification`); indicators that lost points only for a
+missing value are flagged as data gaps instead. Units and administrators are notified
+(:func:`govwatch.evaluation.rounds.round_notices.on_round_published`). ``follow_up`` records in
+those demands what a later round's units earn (``follow_result``: improved / not improved; the
+demand's own status is left as it is).
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import orjson
 
 from govwatch.errors import InputError
 from govwatch.evaluation.rounds.digest import canonical, digest_of, snapshot
+from govwatch.evaluation.rounds.rectification import Demand, raise_demands
+from govwatch.evaluation.rounds.round_notices import on_round_published
 from govwatch.evaluation.rounds.values import (
     Actor,
     RoundStateError,
@@ -51,35 +58,47 @@ def publish_round(db: Database, round_id: str, actor: Actor, at: datetime) -> st
             "digest = ?, frozen = ? WHERE round_id = ?",
             [at, f"{actor.role}:{actor.name}", digest, frozen, round_id],
         )
-        _raise_rectifications(db, round_id, round_system(row), data["results"])
+        _raise_rectifications(
+            db,
+            round_id,
+            round_system(row),
+            data["results"],
+            at,
+            row.get("rectify_days"),
+            f"{actor.role}:{actor.name}",
+        )
+    on_round_published(db, round_id, at)
     return digest
 
 
 def _raise_rectifications(
-    db: Database, round_id: str, system: IndicatorSystem, results: list[dict[str, Any]]
-) -> None:
+    db: Database,
+    round_id: str,
+    system: IndicatorSystem,
+    results: list[dict[str, Any]],
+    at: datetime,
+    days: int | None,
+    actor: str,
+) -> int:
+    """For each unit, a demand for each of the :data:`RECTIFY_TOP` indicators where it lost
+    most points on a value it has; an indicator that lost points only because its value is
+    missing gets a data-gap flag instead (缺数据: supply the data, nothing to rectify)."""
     weights = {leaf.id: leaf.points for leaf in system.leaves}
     names = {leaf.id: leaf.name for leaf in system.leaves}
-    rows = []
+    demands: list[Demand] = []
+    gaps: list[Demand] = []
     for r in results:
-        lost = sorted(((weights[i] - p, i) for i, p in r["points"].items()), reverse=True)
-        for points_lost, indicator in lost[:RECTIFY_TOP]:
-            if points_lost > 1e-9:
-                rows.append(
-                    [
-                        round_id,
-                        r["unit"],
-                        indicator,
-                        points_lost,
-                        f"“{names[indicator]}”失分 {points_lost:.2f}，请分析原因并限期整改",
-                        "open",
-                    ]
-                )
-    db.executemany(
-        "INSERT INTO eval_rectifications (round_id, unit, indicator, points_lost, demand, status) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+        missing = set(r.get("missing") or ())
+        lost = sorted(
+            ((weights[i] - p, i) for i, p in r["points"].items()), key=lambda x: (-x[0], x[1])
+        )
+        for points_lost, indicator in lost:
+            if points_lost > 1e-9 and indicator in missing:
+                gaps.append(Demand(r["unit"], indicator, names[indicator], points_lost))
+        real = [(p, i) for p, i in lost if p > 1e-9 and i not in missing]
+        for points_lost, indicator in real[:RECTIFY_TOP]:
+            demands.append(Demand(r["unit"], indicator, names[indicator], points_lost))
+    return raise_demands(db, round_id, demands, gaps, at, days, actor)
 
 
 def follow_up(db: Database, round_id: str) -> int:
@@ -107,11 +126,11 @@ def follow_up(db: Database, round_id: str) -> int:
             if key not in now_points:
                 continue
             before = weights.get(key[1], 0.0) - float(d["points_lost"])
-            status = "improved" if now_points[key] > before + 1e-9 else "not_improved"
+            result = "improved" if now_points[key] > before + 1e-9 else "not_improved"
             db.execute(
                 "UPDATE eval_rectifications SET followed_in_round = ?, followed_points = ?, "
-                "status = ? WHERE round_id = ? AND unit = ? AND indicator = ?",
-                [round_id, now_points[key], status, previous, key[0], key[1]],
+                "follow_result = ? WHERE round_id = ? AND unit = ? AND indicator = ?",
+                [round_id, now_points[key], result, previous, key[0], key[1]],
             )
             done += 1
     return done
