@@ -389,7 +389,7 @@ def build_evaluation_notice(
         kind=KIND,
         issuer=config["issuer"],
         doc_number=config["doc_number"] or f"政服评〔{at.year}〕1号",
-        title=f"关于{meta['name']}评估结果的通报",
+        title=f"关于{meta['name']}{'' if str(meta['name']).endswith('评估') else '评估'}结果的通报",
         addressees=config["addressees"],
         sections=sections,
         attachments=tuple(t.title for s in sections for t in s.tables),

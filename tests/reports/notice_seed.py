@@ -1,0 +1,106 @@
+"""Two published rounds of one indicator system (the second compared with the first), a round
+under review, an organisation tree of three departments, for the notice and appraisal tests."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from govwatch.auth.principal import Principal
+from govwatch.storage import Database
+
+AT = datetime(2026, 12, 7, 10)  # a Monday, after both rounds' publication
+SYSTEM = "通报测试体系"
+SYSTEM_YAML = f"""
+name: {SYSTEM}
+thresholds: {{2: 60, 3: 70, 4: 80, 5: 90}}
+indicators:
+  - id: service
+    name: 服务能力
+    children:
+      - {{id: channels, name: 多渠道服务, points: 40, source: filled, scale: ratio}}
+      - {{id: online, name: 网上办理, points: 20, source: filled, scale: ratio}}
+  - id: openness
+    name: 公开透明
+    children:
+      - {{id: guide, name: 指南公布, points: 40, source: check, scale: boolean}}
+"""
+DEPTS = {"D1": "市场监管局", "D2": "人社局", "D3": "公安局"}
+GROUPS = {"D1": "市直", "D2": "市直", "D3": "公安"}
+# earned points per (round, unit): channels, online, guide
+POINTS = {
+    "R1": {"D1": (30.0, 15.0, 40.0), "D2": (35.0, 10.0, 20.0), "D3": (20.0, 20.0, 40.0)},
+    "R2": {"D1": (36.0, 18.0, 40.0), "D2": (30.0, 12.0, 40.0), "D3": (25.0, 14.5, 20.0)},
+    "R3": {"D1": (10.0, 10.0, 10.0), "D2": (11.0, 11.0, 11.0), "D3": (12.0, 12.0, 12.0)},
+}
+ADMIN = Principal("admin1", "admin", user_id="u-admin")
+SUPERVISOR = Principal("sup1", "supervisor", user_id="u-sup")
+
+
+def department(code: str) -> Principal:
+    return Principal(f"user-{code}", "department", org_code=code, user_id=f"u-{code}",
+                     scope=frozenset({code}))  # fmt: skip
+
+
+def _stars(score: float) -> int:
+    return max([s for s, t in ((2, 60), (3, 70), (4, 80), (5, 90)) if score >= t], default=0)
+
+
+def seed(db: Database) -> None:
+    at = datetime(2026, 1, 1)
+    db.execute(
+        "INSERT INTO orgs (org_code, name, kind, parent_code, region_code, created_at) "
+        "VALUES ('330000', '浙江省', 'province', NULL, '330000', ?), "
+        "('330100', '杭州市', 'city', '330000', '330100', ?)",
+        [at, at],
+    )
+    for code, name in DEPTS.items():
+        db.execute(
+            "INSERT INTO orgs (org_code, name, kind, parent_code, region_code, created_at) "
+            "VALUES (?, ?, 'department', '330100', '330100', ?)",
+            [code, name, at],
+        )
+    rounds = {
+        "R1": ("2026年上半年评估", date(2026, 1, 1), date(2026, 6, 30), "published", None),
+        "R2": ("2026年第三季度评估", date(2026, 7, 1), date(2026, 9, 30), "published", "R1"),
+        "R3": ("2026年第四季度评估", date(2026, 10, 1), date(2026, 12, 31), "review", "R2"),
+    }
+    for rid, (name, start, end, status, prev) in rounds.items():
+        published = status == "published"
+        moment = datetime(end.year, end.month, end.day, 9) if published else None
+        db.execute(
+            "INSERT INTO eval_rounds (round_id, name, period_start, period_end, unit_kind, "
+            "system_name, system_yaml, system_digest, status, previous_round_id, created_by, "
+            "created_at, computed_at, published_at, published_by, digest) "
+            "VALUES (?, ?, ?, ?, 'department', ?, ?, 'x', ?, ?, 'admin', ?, ?, ?, ?, ?)",
+            [rid, name, start, end, SYSTEM, SYSTEM_YAML, status, prev, at, at, moment,
+             "admin" if published else None, "d" * 64 if published else None],
+        )  # fmt: skip
+        scored = {u: sum(p) for u, p in POINTS[rid].items()}
+        order = sorted(scored, key=lambda u: (-scored[u], u))
+        for unit in DEPTS:
+            group = GROUPS[unit]
+            in_group = sorted((u for u in order if GROUPS[u] == group), key=order.index)
+            ch, on, gu = POINTS[rid][unit]
+            db.execute(
+                "INSERT INTO eval_units (round_id, unit, unit_name, group_name) VALUES (?, ?, ?, ?)",
+                [rid, unit, DEPTS[unit], group],
+            )
+            db.execute(
+                "INSERT INTO eval_results (round_id, unit, group_name, score, stars, rank, "
+                "group_rank, coverage, poorly_covered, points, missing) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 1.0, FALSE, ?, '[]')",
+                [rid, unit, group, scored[unit], _stars(scored[unit]), order.index(unit) + 1,
+                 in_group.index(unit) + 1,
+                 json.dumps({"channels": ch, "online": on, "guide": gu})],
+            )  # fmt: skip
+            lost = sorted(
+                ((40 - ch, "channels"), (20 - on, "online"), (40 - gu, "guide")), reverse=True
+            )
+            for points_lost, indicator in lost[:2]:
+                if points_lost > 0:
+                    db.execute(
+                        "INSERT INTO eval_rectifications (round_id, unit, indicator, "
+                        "points_lost, demand, status) VALUES (?, ?, ?, ?, ?, 'open')",
+                        [rid, unit, indicator, points_lost, f"{indicator} 限期整改"],
+                    )
