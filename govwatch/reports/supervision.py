@@ -354,22 +354,19 @@ def build_supervision_notice(
         change_text = _fmt(tpl[key], **fields)
     fields["change_text"] = change_text
     sections: list[Section] = []
+    # days on which cases were finished (a day without any has no rate to draw)
+    days_finished = [r for r in now["rate_trend"] if r["ontime_rate"] is not None]
     trend = Chart(
         "按时办结率趋势（按办结日期）",
         "line",
-        tuple(r["day"][5:] for r in now["rate_trend"]),
-        (
-            (
-                "按时办结率（%）",
-                tuple(round((r["ontime_rate"] or 0) * 100, 2) for r in now["rate_trend"]),
-            ),
-        ),
+        tuple(r["day"][5:] for r in days_finished),
+        (("按时办结率（%）", tuple(round(r["ontime_rate"] * 100, 2) for r in days_finished)),),
     )
     sections.append(
         Section(
             _heading(1, "总体情况"),
             (_fmt(tpl["intro"], **fields), _fmt(tpl["overview"], **fields)),
-            charts=(trend,) if p.days > 1 else (),
+            charts=(trend,) if len(days_finished) > 1 else (),
         )
     )
 
