@@ -39,6 +39,8 @@ from govwatch.web.api.reconnect import Reconnect
 # ``site`` (the offline /docs, the favicon, error pages for browsers) replaces the JSON-only
 # error answers below with ones that give a browser a Chinese page.
 PAGE_MODULES = (
+    # round administration first: its /evaluations/new must not be read as a round's page
+    "govwatch.web.pages.round_admin",
     "govwatch.web.pages",
     "govwatch.web.pages.item_export",
     "govwatch.web.pages.site",
