@@ -3,15 +3,20 @@ one reader of rounds (``govwatch.evaluation.rounds.views``), on DuckDB and Postg
 
 Each cell: role × stage × own unit / other unit. ``-`` the round is hidden (reported as not
 existing), ``0`` the round shows without results, ``o`` own unit's result only, ``a`` every
-unit's result.
+unit's result. Evaluators are three rows: commissioned by account, commissioned through their
+organisation, and not commissioned (every round hidden).
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import pytest
 
 from govwatch.auth.errors import NotFoundError
 from govwatch.auth.principal import Principal
+from govwatch.auth.users import add_user
+from govwatch.evaluation.rounds.commission import Evaluator, commission, revoke
 from govwatch.evaluation.rounds.values import Actor
 from govwatch.evaluation.rounds.views import (
     PUBLIC_FIELDS,
@@ -23,13 +28,15 @@ from govwatch.evaluation.rounds.views import (
 )
 from govwatch.storage import Database
 
-from .visibility_seed import OTHER, OWN, seed_round
+from .visibility_seed import EVALUATOR, EVALUATOR_ORG, OTHER, OUTSIDER_ORG, OWN, seed_round
 
 #             configured collecting computed review published closed
 MATRIX = {
     "admin": "aaaaaa",
     "supervisor": "aaaaaa",
-    "evaluator": "aaaaaa",  # TODO(issue 13): only the rounds it is commissioned for
+    "evaluator": "aaaaaa",  # commissioned (its account)
+    "evaluator_org": "aaaaaa",  # commissioned through its organisation
+    "evaluator_outside": "------",  # not commissioned for the round
     "department": "000oaa",
     "public": "----aa",
     "source": "------",
@@ -44,6 +51,12 @@ def viewer_of(role: str) -> RoundViewer:
         )
     if role == "public":
         return PUBLIC_VIEWER
+    if role == "evaluator":
+        return RoundViewer.of_principal(Principal(EVALUATOR, "evaluator"))
+    if role == "evaluator_org":
+        return RoundViewer.of_principal(Principal("ev_colleague", "evaluator", EVALUATOR_ORG))
+    if role == "evaluator_outside":
+        return RoundViewer.of_principal(Principal("ev_outsider", "evaluator", OUTSIDER_ORG))
     return RoundViewer.of_principal(Principal(role, role))
 
 
@@ -113,3 +126,19 @@ def test_a_round_that_does_not_exist_reads_as_a_hidden_one(db: Database) -> None
     with pytest.raises(NotFoundError) as hidden:
         round_summary(db, "hidden", PUBLIC_VIEWER)
     assert str(missing.value).replace("nope", "X") == str(hidden.value).replace("hidden", "X")
+
+
+def test_an_evaluator_sees_a_round_once_commissioned_and_no_longer_once_revoked(
+    db: Database,
+) -> None:
+    at = datetime(2025, 11, 3, 10)
+    seed_round(db, "r-new", "collecting")
+    add_user(db, "ev_late", "pw-ev-late-123456", "evaluator", None, at)
+    late = RoundViewer.of_principal(Principal("ev_late", "evaluator"))
+    assert "r-new" not in [r["round_id"] for r in list_rounds(db, late)]
+    admin = Actor("admin", "admin")
+    commission(db, "r-new", Evaluator("user", "ev_late"), ["guide"], admin, at)
+    assert [r["unit"] for r in round_summary(db, "r-new", late)["results"]] == [OWN, OTHER]
+    revoke(db, "r-new", Evaluator("user", "ev_late"), admin, at)
+    with pytest.raises(NotFoundError):
+        round_summary(db, "r-new", late)

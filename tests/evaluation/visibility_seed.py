@@ -14,6 +14,11 @@ from govwatch.storage import Database
 AT = datetime(2025, 11, 3, 9)
 OWN = "330102"
 OTHER = "330203"
+# The evaluators every seeded round commissions: an account, and an organisation (any
+# evaluator account of it); OUTSIDER_ORG is commissioned for nothing.
+EVALUATOR = "ev_account"
+EVALUATOR_ORG = "EV-ORG"
+OUTSIDER_ORG = "EV-OTHER"
 SYSTEM_YAML = """
 name: 可见性测试体系
 thresholds: {2: 60, 3: 70, 4: 80, 5: 90}
@@ -26,7 +31,8 @@ indicators:
 def seed_round(
     db: Database, round_id: str, status: str, units: tuple[str, ...] = (OWN, OTHER)
 ) -> None:
-    """A round at ``status`` with a result, an appeal and a rectification for each unit."""
+    """A round at ``status`` with a result, an appeal and a rectification for each unit, and
+    its ``guide`` leaf commissioned to :data:`EVALUATOR` and :data:`EVALUATOR_ORG`."""
     published = status in ("published", "closed")
     db.execute(
         "INSERT INTO eval_rounds (round_id, name, period_start, period_end, unit_kind, "
@@ -76,4 +82,10 @@ def seed_round(
             "INSERT INTO eval_rectifications (round_id, unit, indicator, points_lost, demand, "
             "status) VALUES (?, ?, 'guide', 1.0, '整改指南公布', 'open')",
             [round_id, unit],
+        )
+    for kind, evaluator in (("user", EVALUATOR), ("org", EVALUATOR_ORG)):
+        db.execute(
+            "INSERT INTO eval_commissions (round_id, evaluator_kind, evaluator, indicator, "
+            "commissioned_by, commissioned_at) VALUES (?, ?, ?, 'guide', 'admin:admin', ?)",
+            [round_id, kind, evaluator, AT],
         )

@@ -3,11 +3,12 @@
 Every face reads rounds here: the round pages and their JSON twins, ``GET
 /api/v1/evaluations/{round}``, the public page and its downloads, and ``govwatch evaluation
 show|list``. :func:`round_access` is the visibility rule (docs/security.md, "Evaluation
-rounds"), a pure function of (who, stage):
+rounds"), a pure function of (who, stage, whether an evaluator is commissioned for the round;
+:func:`access_of` looks that up):
 
 - administrator and supervisor: every round, every unit's values and result, at every stage;
-- evaluator: every round and result (TODO(issue 13): only the rounds the evaluator is
-  commissioned for, once rounds name their evaluators);
+- evaluator: only the rounds it is commissioned for (its account or its organisation,
+  :mod:`commission`), each whole, at every stage; other rounds are hidden;
 - department: the round itself at every stage (it fills values while collecting), its own
   units' result from review on, other units' results only once published (or closed);
 - the public (anonymous): published (or closed) rounds only, the public fields of each result;
@@ -27,6 +28,7 @@ import orjson
 from govwatch.auth.errors import NotFoundError
 from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError
+from govwatch.evaluation.rounds.commission import commissioned_rounds
 from govwatch.evaluation.rounds.digest import plain
 from govwatch.evaluation.rounds.values import Actor
 from govwatch.evaluation.systems.system_file import parse_system
@@ -36,7 +38,7 @@ from govwatch.storage import Database
 STAGES = ("configured", "collecting", "computed", "review", "published", "closed")
 OWN_RESULT_STAGES = frozenset({"review", "published", "closed"})
 PUBLISHED_STAGES = frozenset({"published", "closed"})
-WHOLE_ROUND_ROLES = frozenset({"admin", "supervisor", "evaluator"})
+WHOLE_ROUND_ROLES = frozenset({"admin", "supervisor"})
 
 PUBLIC_FIELDS = ("unit", "unit_name", "group", "score", "stars", "rank", "group_rank")
 ROUND_FIELDS = (
@@ -60,10 +62,13 @@ _ROUND_COLUMNS = ", ".join(ROUND_FIELDS)
 
 @dataclass(frozen=True)
 class RoundViewer:
-    """Who reads a round: a role and, for a department, the units that are its own."""
+    """Who reads a round: a role and, for a department, the units that are its own; for an
+    evaluator, its account name and organisation (what it is commissioned under)."""
 
     role: str
     units: frozenset[str] = frozenset()
+    name: str = ""
+    org: str | None = None
 
     @classmethod
     def of_principal(cls, principal: Principal) -> RoundViewer:
@@ -73,14 +78,14 @@ class RoundViewer:
             units = principal.scope | principal.regions
         if principal.org_code:
             units |= {principal.org_code}
-        return cls(principal.role, units)
+        return cls(principal.role, units, principal.name, principal.org_code)
 
     @classmethod
     def of_actor(cls, actor: Actor | None) -> RoundViewer:
         """An actor of the command line; ``None`` is the public."""
         if actor is None:
             return PUBLIC_VIEWER
-        return cls(actor.role, frozenset({actor.org}) if actor.org else frozenset())
+        return cls(actor.role, actor.own_units, actor.name, actor.org)
 
 
 PUBLIC_VIEWER = RoundViewer("public")
@@ -105,10 +110,10 @@ class RoundAccess:
 NOTHING = RoundAccess(visible=False, own=False, others=False, detail=False)
 
 
-def round_access(viewer: RoundViewer, status: str) -> RoundAccess:
-    """The visibility rule: a pure function of the viewer and the round's stage."""
-    if viewer.role in WHOLE_ROUND_ROLES:
-        # TODO(issue 13): evaluators see only the rounds they are commissioned for.
+def round_access(viewer: RoundViewer, status: str, commissioned: bool = False) -> RoundAccess:
+    """The visibility rule: a pure function of the viewer, the round's stage and, for an
+    evaluator, whether it is commissioned for the round."""
+    if viewer.role in WHOLE_ROUND_ROLES or (viewer.role == "evaluator" and commissioned):
         return RoundAccess(visible=True, own=True, others=True, detail=True)
     if viewer.role == "department":
         return RoundAccess(
@@ -123,18 +128,28 @@ def round_access(viewer: RoundViewer, status: str) -> RoundAccess:
     return NOTHING
 
 
+def _commissioned(db: Database, viewer: RoundViewer) -> frozenset[str]:
+    return commissioned_rounds(db, viewer) if viewer.role == "evaluator" else frozenset()
+
+
+def access_of(db: Database, viewer: RoundViewer, round_id: str, status: str) -> RoundAccess:
+    """:func:`round_access` for one round, looking up an evaluator's commissioning."""
+    return round_access(viewer, status, round_id in _commissioned(db, viewer))
+
+
 def _hidden(round_id: str) -> NotFoundError:
     return NotFoundError(f"评估批次“{round_id}”不存在，或尚未发布")
 
 
 def list_rounds(db: Database, viewer: RoundViewer) -> list[dict[str, Any]]:
     """The rounds the viewer may see, latest period first."""
+    mine = _commissioned(db, viewer)
     return [
         {k: plain(v) for k, v in r.items()}
         for r in db.query_dicts(
             f"SELECT {_ROUND_COLUMNS} FROM eval_rounds ORDER BY period_end DESC, round_id"
         )
-        if round_access(viewer, str(r["status"])).visible
+        if round_access(viewer, str(r["status"]), str(r["round_id"]) in mine).visible
     ]
 
 
@@ -224,7 +239,7 @@ def round_summary(
     if not rows:
         raise _hidden(round_id)
     row = rows[0]
-    access = round_access(viewer, str(row["status"]))
+    access = access_of(db, viewer, round_id, str(row["status"]))
     if not access.visible:
         raise _hidden(round_id)
     meta = {k: plain(row[k]) for k in ROUND_FIELDS}

@@ -32,7 +32,7 @@ from govwatch.evaluation.metrics.definitions import unit_expr
 from govwatch.evaluation.metrics.guides import FIGURE_OF
 from govwatch.evaluation.metrics.supply import resolve_metric
 from govwatch.evaluation.rounds.values import round_row, round_system
-from govwatch.evaluation.rounds.views import RoundViewer, round_access
+from govwatch.evaluation.rounds.views import RoundViewer, access_of
 from govwatch.guides.coverage import (
     ACCURACY,
     ACCURACY_GROUPS,
@@ -628,7 +628,7 @@ def _evidence(
         row = round_row(db, round_id)
     except InputError:
         raise hidden from None
-    access = round_access(RoundViewer.of_principal(caller), str(row["status"]))
+    access = access_of(db, RoundViewer.of_principal(caller), round_id, str(row["status"]))
     if not (access.visible and access.detail and access.sees(unit)):
         raise hidden
     try:
