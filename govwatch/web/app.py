@@ -41,6 +41,7 @@ from govwatch.web.api.reconnect import Reconnect
 PAGE_MODULES = (
     # round administration first: its /evaluations/new must not be read as a round's page
     "govwatch.web.pages.round_admin",
+    "govwatch.web.pages.rectification",  # 整改 pages and /api/v1/rectifications
     "govwatch.web.pages",
     "govwatch.web.pages.item_export",
     "govwatch.web.pages.site",

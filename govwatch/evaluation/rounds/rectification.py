@@ -420,6 +420,7 @@ def get_demand(db: Database, principal: Principal, demand_id: str, today: date) 
         | {
             "action_name": ACTION_NAMES.get(str(h["action"]), str(h["action"])),
             "to_name": STATUS_NAMES.get(str(h["to_status"]), str(h["to_status"])),
+            "actor_name": str(h["actor"]).split(":", 1)[-1],
             "attachments": with_size_text(h["attachments"]),
         }
         for h in db.query_dicts(
