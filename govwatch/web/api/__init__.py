@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from govwatch.web.api import admin, alerts, cases, catalog, events, jobs, orders, session
+from govwatch.web.api import (
+    admin,
+    alerts,
+    cases,
+    catalog,
+    events,
+    jobs,
+    orders,
+    rounds_admin,
+    session,
+)
 
 PREFIX = "/api/v1"
 
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix=PREFIX)
-    for module in (session, events, alerts, cases, orders, catalog, jobs, admin):
+    for module in (session, events, alerts, cases, orders, catalog, jobs, admin, rounds_admin):
         router.include_router(module.router)
     return router
