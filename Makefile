@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 APT_STAMP := $(VENV)/.apt-installed
 # Debian packages, installed when missing: chromium for the browser tests, a CJK font for PDFs
-# and screenshots, a Java runtime for Spark (pyspark, local mode), npm for the pinned ECharts.
+# and screenshots, a Java runtime for Spark (pyspark, local mode), npm for the pinned ECharts,
+# LibreOffice, the Noto CJK fonts and poppler for the notices (DOCX -> PDF -> page images).
 CASES ?= 20000
 PORT ?= 8000
 
@@ -28,6 +29,9 @@ $(APT_STAMP):
 	fc-list 2>/dev/null | grep -qi wenquanyi || need="$$need fonts-wqy-microhei"; \
 	command -v java >/dev/null 2>&1 || need="$$need default-jre-headless"; \
 	command -v npm >/dev/null 2>&1 || need="$$need nodejs npm"; \
+	command -v soffice >/dev/null 2>&1 || need="$$need libreoffice-writer"; \
+	fc-list 2>/dev/null | grep -qi "Noto Serif CJK SC" || need="$$need fonts-noto-cjk"; \
+	command -v pdftoppm >/dev/null 2>&1 || need="$$need poppler-utils"; \
 	if [ -n "$$need" ]; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		echo "installing Debian packages:$$need"; \

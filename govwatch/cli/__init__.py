@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "govwatch.cli.calendar",
     "govwatch.cli.deadlines",
     "govwatch.cli.evaluation",
+    "govwatch.cli.evaluation_remind",  # govwatch evaluation remind (round notices due now)
     "govwatch.cli.events",
     "govwatch.cli.items",
     "govwatch.cli.generate",
@@ -42,6 +43,7 @@ COMMAND_MODULES = (
     "govwatch.cli.serve",
     "govwatch.cli.demo",
     "govwatch.cli.doctor",
+    "govwatch.cli.report",
 )
 
 
