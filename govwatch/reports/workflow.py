@@ -23,7 +23,6 @@ existing (404). Every change is ledgered.
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -40,7 +39,7 @@ from govwatch.auth.principal import Principal
 from govwatch.calendar.queries import is_workday
 from govwatch.errors import GovwatchError, InputError
 from govwatch.ledger import append_one
-from govwatch.reports import evaluation
+from govwatch.reports import evaluation, supervision
 from govwatch.reports.model import Notice
 from govwatch.storage import Database
 
@@ -67,40 +66,29 @@ class KindSpec:
     setting_names: Mapping[str, str]
 
 
-def _supervision() -> Any:
-    # r15doc's module; resolved when first used so that evaluation notices work without it
-    return importlib.import_module("govwatch.reports.supervision")
-
-
-def _supervision_templates() -> Mapping[str, str]:
-    module = _supervision()
-    loader = getattr(module, "default_templates", None) or getattr(module, "load_templates", None)
-    if loader is not None:
-        found: Mapping[str, str] = loader()
-        return found
-    return dict(getattr(module, "TEMPLATES", {}))
-
-
 def _supervision_settings() -> Mapping[str, Any]:
-    found = getattr(_supervision(), "DEFAULT_SETTINGS", {})
-    return {**HEAD_SETTINGS, **dict(found)}
+    return {**HEAD_SETTINGS, **dict(supervision.DEFAULT_SETTINGS)}
 
 
 HEAD_SETTINGS: dict[str, str] = {"doc_number": "", "addressees": ""}
 HEAD_SETTING_NAMES = {"doc_number": "发文字号", "addressees": "主送机关", "issuer": "发文机关"}
 SUPERVISION_SETTING_NAMES = {
     **HEAD_SETTING_NAMES,
-    "praise_rate": "表扬标准：按时办结率不低于（%）",
-    "criticism_rate": "批评标准：按时办结率低于（%）",
-    "criticism_red": "批评标准：每千件红牌数超过",
-    "reply_days": "整改回复期限（工作日）",
-    "typical_cases": "典型问题条数",
+    "doc_prefix": "发文字号前缀",
+    "praise_ontime_rate": "表扬标准：按时办结率不低于（0–1 之间的小数，如 0.98）",
+    "criticism_ontime_rate": "批评标准：按时办结率低于（0–1 之间的小数，如 0.90）",
+    "criticism_red_per_1000": "批评标准：每千件办件红牌数超过",
+    "min_cases": "参与表扬批评的最少办结件数",
+    "reply_days": "整改情况报送期限（工作日）",
+    "typical_cases": "通报典型问题条数",
+    "top_units": "红黄牌排名列出单位数",
+    "top_items": "用时最长事项列出个数",
 }
 
 SPECS: dict[str, KindSpec] = {
     "supervision": KindSpec(
         "电子监察通报",
-        _supervision_templates,
+        supervision.default_templates,
         {},
         _supervision_settings,
         SUPERVISION_SETTING_NAMES,
@@ -142,7 +130,6 @@ def build(
 ) -> Notice:
     """Build the notice from the data as it is at ``at`` with the overrides given."""
     head = {k: str(v) for k, v in settings.items() if k in HEAD_SETTING_NAMES and v}
-    rest = {k: v for k, v in settings.items() if k not in HEAD_SETTING_NAMES}
     if inputs.kind == "evaluation":
         if not inputs.round_id:
             raise InputError("评估结果通报须指定评估批次（round）")
@@ -152,8 +139,9 @@ def build(
     else:
         if not inputs.period:
             raise InputError("电子监察通报须指定期间（period，如 2026-06）")
-        builder = _supervision().build_supervision_notice
-        notice = builder(db, inputs.period, inputs.scope, at, rest, templates=templates or None)
+        notice = supervision.build_supervision_notice(
+            db, inputs.period, inputs.scope, at, settings, templates=templates or None
+        )
     return evaluation.with_fields(notice, head)
 
 
@@ -459,7 +447,7 @@ def draft_notice(
     _spec(inputs.kind)
     clean_t = _clean_templates(inputs.kind, templates)
     clean_s = _clean_settings(inputs.kind, settings)
-    if "doc_number" not in clean_s:
+    if "doc_number" not in clean_s and inputs.kind == "evaluation":
         clean_s["doc_number"] = next_doc_number(db, inputs.kind, at.year)
     notice = build(db, inputs, at, clean_t, clean_s)
     general, _ = _addressed(db, inputs)
@@ -504,7 +492,7 @@ def draft_notice(
     return notice_id
 
 
-DOC_PREFIX = {"supervision": "政服监", "evaluation": "政服评"}
+DOC_PREFIX = {"evaluation": "政服评"}
 
 
 def next_doc_number(db: Database, kind: str, year: int) -> str:
