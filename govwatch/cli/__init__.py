@@ -44,6 +44,7 @@ COMMAND_MODULES = (
     "govwatch.cli.demo",
     "govwatch.cli.doctor",
     "govwatch.cli.report",
+    "govwatch.cli.report_flow",  # govwatch report schedule|draft|approve|issue|notices|verify
 )
 
 

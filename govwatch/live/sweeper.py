@@ -21,6 +21,7 @@ from govwatch.live.calendar_reminder import remind_calendar
 from govwatch.live.evaluator import LiveEvaluator, evaluate_pending
 from govwatch.live.queue import pending_count
 from govwatch.live.source_scope import sweep_held
+from govwatch.reports.workflow import scheduled_drafts
 from govwatch.rules.live import sweep as rule_sweep
 from govwatch.storage import Database, DatabaseUnavailableError, checkpoint_if_idle, connect
 from govwatch.timeutil import now
@@ -45,6 +46,7 @@ def sweep_once(
         ("workflow", lambda: sync_workflow(db, at)),
         # next year's holiday notice missing: one notification a year (before the webhooks)
         ("calendar", lambda: remind_calendar(db, at)),
+        ("notices", lambda: scheduled_drafts(db, at)),  # the monthly 通报 draft, once
         ("webhooks", lambda: deliver_due(db, at)),
     )
     for name, step in steps:
