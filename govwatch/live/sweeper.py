@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager, nullcontext, suppress
 
 from govwatch.alerts.notify import deliver_due
 from govwatch.alerts.sync import sync_workflow
+from govwatch.evaluation.rounds.round_notices import due_round_notices
 from govwatch.live.calendar_reminder import remind_calendar
 from govwatch.live.evaluator import LiveEvaluator, evaluate_pending
 from govwatch.live.queue import pending_count
@@ -46,6 +47,7 @@ def sweep_once(
         ("workflow", lambda: sync_workflow(db, at)),
         # next year's holiday notice missing: one notification a year (before the webhooks)
         ("calendar", lambda: remind_calendar(db, at)),
+        ("rounds", lambda: due_round_notices(db, at)),  # fill and rectification due dates
         ("notices", lambda: scheduled_drafts(db, at)),  # the monthly 通报 draft, once
         ("webhooks", lambda: deliver_due(db, at)),
     )

@@ -24,22 +24,15 @@ dates; supervisors read.
 
 from __future__ import annotations
 
+import base64
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import orjson
 
-from govwatch.alerts.attachments import (
-    Attachment,
-    StoredFile,
-    owner_files,
-    store_attachments,
-    stored_file,
-    with_size_text,
-)
 from govwatch.auth.errors import ForbiddenError, NotFoundError
 from govwatch.auth.principal import Principal
 from govwatch.calendar.queries import add_workdays
@@ -51,6 +44,12 @@ from govwatch.storage import Database
 DEFAULT_DAYS = 15  # working days from publication to the due date
 DUE_SOON_WORKDAYS = 2  # a demand (or a fill deadline) "nears" this many working days before
 OWNER_KIND = "rectification"  # attachments.owner_kind of a reply's files
+# Stores a reply's files inside the reply's unit of work and returns their references
+# (attachment_id, name, size_bytes, sha256): the face passes
+# govwatch.alerts.attachments.store_attachments (its limits and content checks) bound to the
+# demand and the files; evaluation reads and writes alerts' tables, never its code.
+FileStore = Callable[[Database], list[dict[str, Any]]]
+_FILE_COLUMNS = "attachment_id, name, content_type, size_bytes, sha256, uploaded_by, uploaded_at"
 
 STATUS_NAMES = {
     "open": "待整改",
@@ -414,14 +413,24 @@ def _row(db: Database, principal: Principal, demand_id: str) -> dict[str, Any]:
 def get_demand(db: Database, principal: Principal, demand_id: str, today: date) -> dict[str, Any]:
     """One demand with its files and its history (404 for a unit not the reader's)."""
     item = _shape(_row(db, principal, demand_id), today, db)
-    files = owner_files(db, OWNER_KIND, [demand_id]).get(demand_id, [])
+    files = [
+        {k: plain(v) for k, v in f.items()} | {"size_text": size_text(int(f["size_bytes"]))}
+        for f in db.query_dicts(
+            f"SELECT {_FILE_COLUMNS} FROM attachments WHERE owner_kind = ? AND owner_id = ? "
+            "ORDER BY uploaded_at, attachment_id",
+            [OWNER_KIND, demand_id],
+        )
+    ]
     history = [
         {k: plain(v) for k, v in h.items()}
         | {
             "action_name": ACTION_NAMES.get(str(h["action"]), str(h["action"])),
             "to_name": STATUS_NAMES.get(str(h["to_status"]), str(h["to_status"])),
             "actor_name": str(h["actor"]).split(":", 1)[-1],
-            "attachments": with_size_text(h["attachments"]),
+            "attachments": [
+                r | {"size_text": size_text(int(r.get("size_bytes", 0)))}
+                for r in (orjson.loads(h["attachments"]) if h["attachments"] else [])
+            ],
         }
         for h in db.query_dicts(
             "SELECT seq, action, from_status, to_status, actor, acted_at, text, attachments "
@@ -430,7 +439,7 @@ def get_demand(db: Database, principal: Principal, demand_id: str, today: date) 
         )
     ]
     return item | {
-        "files": [f.as_dict() for f in files],
+        "files": files,
         "history": history,
         "can_reply": principal.role == "department" and item["status"] in DEPARTMENT_OWES,
         "can_decide": principal.role == "admin" and item["status"] in ADMIN_OWES,
@@ -440,13 +449,26 @@ def get_demand(db: Database, principal: Principal, demand_id: str, today: date) 
 
 def demand_file(
     db: Database, principal: Principal, demand_id: str, attachment_id: str
-) -> tuple[StoredFile, bytes]:
-    """A reply's file, for a reader of its demand."""
+) -> tuple[str, bytes]:
+    """A reply's file (its name and bytes), for a reader of its demand."""
     _row(db, principal, demand_id)
-    meta, content = stored_file(db, attachment_id)
-    if meta.owner_kind != OWNER_KIND or meta.owner_id != demand_id:
+    rows = db.query(
+        "SELECT name, content_base64 FROM attachments WHERE attachment_id = ? "
+        "AND owner_kind = ? AND owner_id = ?",
+        [attachment_id, OWNER_KIND, demand_id],
+    )
+    if not rows:
         raise NotFoundError(f"附件“{attachment_id}”不存在")
-    return meta, content
+    return str(rows[0][0]), base64.b64decode(str(rows[0][1]))
+
+
+def size_text(size_bytes: int) -> str:
+    """1536 → '1.5 KB' (as the attachment lists say it)."""
+    if size_bytes < 1024:
+        return f"{size_bytes} 字节"
+    if size_bytes < 2**20:
+        return f"{size_bytes / 1024:.1f} KB"
+    return f"{size_bytes / 2**20:.1f} MB"
 
 
 def list_gaps(
@@ -488,7 +510,7 @@ def _move(
     to_status: str,
     at: datetime,
     text: str | None,
-    files_in: Sequence[Attachment] = (),
+    store_files: FileStore | None = None,
     expected_version: int | None = None,
     extra_sets: str = "",
     extra_params: Sequence[Any] = (),
@@ -506,11 +528,7 @@ def _move(
         version = int(row["version"] or 0)
         if expected_version is not None and expected_version != version:
             raise InputError(f"{label}已被他人处理（版本 {version}），请刷新后再操作")
-        files = (
-            store_attachments(tx, OWNER_KIND, demand_id, files_in, principal.name, at)
-            if files_in
-            else []
-        )
+        files = store_files(tx) if store_files is not None else []
         changed = tx.query(
             f"UPDATE eval_rectifications SET status = ?, version = ?{extra_sets} "
             "WHERE demand_id = ? AND COALESCE(version, 0) = ? RETURNING demand_id",
@@ -562,10 +580,11 @@ def reply(
     demand_id: str,
     text: str,
     at: datetime,
-    attachments: Sequence[Attachment] = (),
+    store_files: FileStore | None = None,
     expected_version: int | None = None,
 ) -> None:
-    """The unit's department replies what it rectified (with files): 待整改/已退回 → 已回复."""
+    """The unit's department replies what it rectified (with files, stored by ``store_files``
+    in the same unit of work): 待整改/已退回 → 已回复."""
     if principal.role != "department":
         _row(db, principal, demand_id)  # 404 before 403 for a demand the reader cannot see
         raise ForbiddenError("整改情况由被评估单位的部门账号回复")
@@ -581,7 +600,7 @@ def reply(
         "replied",
         at,
         body,
-        attachments,
+        store_files,
         expected_version,
         ", reply = ?, replied_by = ?, replied_at = ?",
         [body, principal.name, at],
@@ -613,7 +632,7 @@ def confirm(
         "confirmed",
         at,
         note.strip() or None,
-        (),
+        None,
         expected_version,
         ", decided_by = ?, decided_at = ?, decision_reason = ?",
         [principal.name, at, note.strip() or None],
@@ -642,7 +661,7 @@ def return_demand(
         "returned",
         at,
         why,
-        (),
+        None,
         expected_version,
         ", decided_by = ?, decided_at = ?, decision_reason = ?",
         [principal.name, at, why],
@@ -674,7 +693,7 @@ def move_due(
         status,
         at,
         f"期限由 {plain(row['due_on'])} 调整为 {due_on.isoformat()}：{why}",
-        (),
+        None,
         None,
         ", due_on = ?, due_provisional = FALSE",
         [due_on],

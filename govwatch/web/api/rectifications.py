@@ -15,9 +15,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from govwatch.alerts.attachments import MAX_FILES
+from govwatch.alerts.attachments import MAX_FILES, check_attachments, store_attachments
 from govwatch.alerts.workflow import decode_attachment
 from govwatch.evaluation.rounds.rectification import (
+    OWNER_KIND,
     DemandFilter,
     confirm,
     count_demands,
@@ -28,6 +29,7 @@ from govwatch.evaluation.rounds.rectification import (
     reply,
     return_demand,
 )
+from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.api.errors import AUTH, BAD_INPUT, NOT_FOUND
 from govwatch.web.api.schemas import AttachmentIn
@@ -102,7 +104,14 @@ def rectification_reply(
 ) -> dict[str, Any]:
     """The unit's department replies (待整改 or 已退回 → 已回复)."""
     files = [decode_attachment(a.name, a.content_type, a.content_base64) for a in body.attachments]
-    reply(db, caller, demand_id, body.text, at, files, body.expected_version)
+    store = None
+    if files:
+        checked = check_attachments(files)
+
+        def store(tx: Database) -> list[dict[str, Any]]:
+            return store_attachments(tx, OWNER_KIND, demand_id, checked, caller.name, at)
+
+    reply(db, caller, demand_id, body.text, at, store, body.expected_version)
     return get_demand(db, caller, demand_id, at.date())
 
 

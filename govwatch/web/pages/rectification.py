@@ -24,16 +24,26 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from govwatch.alerts.attachments import ACCEPT, MAX_ATTACHMENT_BYTES, MAX_FILES, size_text
+from govwatch.alerts.attachments import (
+    ACCEPT,
+    MAX_ATTACHMENT_BYTES,
+    MAX_FILES,
+    Attachment,
+    check_attachments,
+    size_text,
+    store_attachments,
+)
 from govwatch.auth.names import people_names
 from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError, InputError
 from govwatch.evaluation.rounds.rectification import (
     FOLLOW_NAMES,
     OVERDUE_NAME,
+    OWNER_KIND,
     READ_ROLES,
     STATUS_NAMES,
     DemandFilter,
+    FileStore,
     confirm,
     count_demands,
     demand_file,
@@ -50,6 +60,7 @@ from govwatch.evaluation.rounds.views import RoundViewer, round_summary
 from govwatch.exports import content_disposition
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Clock
+from govwatch.web.api.rectifications import router as api_router
 from govwatch.web.pages.base import (
     back,
     error_page,
@@ -81,6 +92,16 @@ EXPORT_COLUMNS = (
     "审核意见",
     "跟踪结果",
 )
+
+
+def file_store(
+    demand_id: str, files: Sequence[Attachment], caller: Principal, at: datetime
+) -> FileStore | None:
+    """The reply's files checked now (type, size, content) and stored in its unit of work."""
+    if not files:
+        return None
+    checked = check_attachments(files)
+    return lambda tx: store_attachments(tx, OWNER_KIND, demand_id, checked, caller.name, at)
 
 
 def _refused(request: Request, db: Database, caller: Principal) -> Response | None:
@@ -282,7 +303,8 @@ def reply_form(
     if refused is not None:
         return refused
     try:
-        reply(db, caller, demand_id, text, at, read_uploads(files), expected_version)
+        store = file_store(demand_id, read_uploads(files), caller, at)
+        reply(db, caller, demand_id, text, at, store, expected_version)
     except GovwatchError as exc:
         return _acted(request, db, caller, demand_id, at.date(), exc, {"text": text})
     return back(f"/rectifications/{demand_id}", "整改情况已回复，等待管理员确认")
@@ -367,14 +389,14 @@ def download(
     if refused is not None:
         return refused
     try:
-        meta, content = demand_file(db, caller, demand_id, attachment_id)
+        name, content = demand_file(db, caller, demand_id, attachment_id)
     except GovwatchError as exc:
         return error_page(request, db, caller, status_of(exc), str(exc))
     return Response(
         content,
         media_type="application/octet-stream",
         headers={
-            "Content-Disposition": content_disposition(meta.name),
+            "Content-Disposition": content_disposition(name),
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox",
             "Cache-Control": "private, no-store",
@@ -384,7 +406,5 @@ def download(
 
 def register(app: FastAPI) -> None:
     """Mount the 整改 pages and their JSON API (``/api/v1/rectifications``)."""
-    from govwatch.web.api.rectifications import router as api_router
-
     app.include_router(router, include_in_schema=False)
     app.include_router(api_router, prefix="/api/v1")
