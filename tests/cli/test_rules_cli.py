@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 from click.testing import CliRunner, Result
 
+from govwatch.auth.operator import OPERATOR_ENV
 from govwatch.auth.orgs import add_org
 from govwatch.cli import cli
 from govwatch.rules import catalog as rule_catalog
@@ -36,7 +37,9 @@ def url(db_url: str) -> str:
 
 
 def _run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), prog_name="govwatch")
+    """Run as the operator account 管理员 (GOVWATCH_OPERATOR), unless ``--as`` names another."""
+    runner = CliRunner(env={OPERATOR_ENV: "管理员"})
+    return runner.invoke(cli, list(args), prog_name="govwatch")
 
 
 def _versions(url: str) -> list[rule_catalog.Version]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,15 @@ from click.testing import CliRunner
 
 from govwatch.auth.operator import OPERATOR_ENV
 from govwatch.cli import cli
+from govwatch.evaluation.rounds.commission import Evaluator, commission
+from govwatch.evaluation.rounds.values import Actor
 from govwatch.storage import connect
 from tests.accounts import account
 
 from . import small_province as sp
 from .test_eval_rounds import SYSTEM
+
+AT = datetime(2025, 11, 3, 10, 0)
 
 
 def run(*args: str) -> str:
@@ -63,6 +68,9 @@ def test_round_from_create_to_verified_publication(
         "2025-11-03T09:00:00",
         *d,
     )
+    db = connect(db_url)
+    commission(db, "r1", Evaluator("user", "第三方"), ["guide"], Actor("管理员", "admin"), AT)
+    db.close()
     run("evaluation", "collect", "r1", "--at", "2025-11-04T09:00:00", *d)
     run(
         "evaluation",
