@@ -245,7 +245,7 @@ def write_docx(notice: Notice, path: Path) -> Path:
     doc = Document()
     normal = doc.styles["Normal"]
     _fonts(normal, FONTS["fangsong"])
-    normal.font.size = SIZE_BODY  # type: ignore[attr-defined]
+    normal.font.size = SIZE_BODY
     section = doc.sections[0]
     section.page_width, section.page_height = PAGE
     section.top_margin = MARGINS["top"]

@@ -17,7 +17,7 @@ Cell = str | int | float | None
 
 def _cell(v: Any) -> Cell:
     if v is None or isinstance(v, str | int | float):
-        return v  # type: ignore[no-any-return]
+        return v
     return str(v)
 
 

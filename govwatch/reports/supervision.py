@@ -382,8 +382,8 @@ def build_supervision_notice(
         row = by_rule.setdefault((cls, rule), dict.fromkeys(LEVEL_ORDER, 0))
         row[level] = row.get(level, 0) + n
         if level in ("red", "yellow") and dept:
-            d = cards_by_dept.setdefault(dept, {"red": 0, "yellow": 0})
-            d[level] += n
+            unit_cards = cards_by_dept.setdefault(dept, {"red": 0, "yellow": 0})
+            unit_cards[level] += n
     total_alerts = sum(by_level.values())
     facts.update(
         alerts=total_alerts,
