@@ -82,8 +82,9 @@ class DashFilter:
         return not self.region and not self.department
 
 
-def _figures_sql(where: str, dialect: str) -> str:
-    """Every alert aggregate of the dashboard in one statement, as (part, k1, k2, k3, day, n).
+def _now_sql(where: str, dialect: str) -> str:
+    """The alert aggregates of the dashboard that do not depend on the period (the state now,
+    today), in one statement, as (part, k1, k2, k3, day, n).
 
     Each part scans ``alerts`` (columnar, cheap); the workflow is read only where it decides:
     an active alert is open unless its workflow reached a terminal state (an anti-join against
@@ -94,7 +95,6 @@ def _figures_sql(where: str, dialect: str) -> str:
     """
     none = "CAST(NULL AS VARCHAR)"
     no_day = "CAST(NULL AS DATE)"
-    in_period = "a.occurred_at >= ? AND a.occurred_at < ?"
     parts = [
         f"SELECT 'open' AS part, a.rule_class AS k1, a.rule_type AS k2, a.level AS k3, "
         f"{no_day} AS d, COUNT(*) AS n FROM alerts a WHERE {where} AND a.status = 'active' "
@@ -105,7 +105,26 @@ def _figures_sql(where: str, dialect: str) -> str:
         f"WHERE {where} AND ((a.cleared_at >= ? AND a.cleared_at < ?) OR a.alert_id IN "
         f"(SELECT w.alert_id FROM alert_workflow w WHERE w.state IN {TERMINAL} "
         "AND w.updated_at >= ? AND w.updated_at < ?))",
-        f"SELECT 'new', {none}, {none}, {none}, CAST(a.occurred_at AS DATE), COUNT(*) "
+    ]
+    for column in ("department_code", "region_code"):
+        parts.append(
+            f"(SELECT 'overdue_{column}', a.{column}, {none}, {none}, {no_day}, "
+            f"COUNT(*) AS n FROM alerts a WHERE {where} "
+            f"AND a.rule = 'case_overdue' AND a.status = 'active' AND a.{column} IS NOT NULL "
+            f"GROUP BY a.{column} ORDER BY n DESC, a.{column} LIMIT 10)"
+        )
+    return " UNION ALL ".join(parts)
+
+
+def _period_sql(where: str) -> str:
+    """The alert aggregates of the period (new and cleared by day, red-card rankings), in one
+    statement shaped as :func:`_now_sql`'s: each reads only the alerts of the period."""
+    none = "CAST(NULL AS VARCHAR)"
+    no_day = "CAST(NULL AS DATE)"
+    in_period = "a.occurred_at >= ? AND a.occurred_at < ?"
+    parts = [
+        f"SELECT 'new' AS part, {none} AS k1, {none} AS k2, {none} AS k3, "
+        f"CAST(a.occurred_at AS DATE) AS d, COUNT(*) AS n "
         f"FROM alerts a WHERE {where} AND {in_period} GROUP BY CAST(a.occurred_at AS DATE)",
         f"SELECT 'closed', {none}, {none}, {none}, CAST(a.cleared_at AS DATE), COUNT(*) "
         f"FROM alerts a WHERE {where} AND a.cleared_at >= ? AND a.cleared_at < ? "
@@ -117,38 +136,40 @@ def _figures_sql(where: str, dialect: str) -> str:
             f"FROM alerts a WHERE {where} AND a.level = 'red' AND {in_period} "
             f"AND a.{column} IS NOT NULL GROUP BY a.{column} ORDER BY n DESC, a.{column} LIMIT 10)"
         )
-    for column in ("department_code", "region_code"):
-        parts.append(
-            f"(SELECT 'overdue_{column}', a.{column}, {none}, {none}, {no_day}, "
-            f"COUNT(*) AS n FROM alerts a WHERE {where} "
-            f"AND a.rule = 'case_overdue' AND a.status = 'active' AND a.{column} IS NOT NULL "
-            f"GROUP BY a.{column} ORDER BY n DESC, a.{column} LIMIT 10)"
-        )
     return " UNION ALL ".join(parts)
 
 
-def _figures(
+def dashboard_now(
     db: Database, principal: Principal, f: DashFilter, at: datetime
-) -> list[tuple[Any, ...]]:
+) -> dict[str, Any]:
+    """What the dashboard shows of the state now and of today, whatever the period: the
+    alert figures of :func:`_now_sql`, the orders and the provisional cases. The same for
+    every period of one filter and scope on one day (the web app keeps it a few seconds)."""
     where, params = f.where(principal, db.dialect)
     today = datetime.combine(at.date(), time())
     tomorrow = today + timedelta(days=1)
-    start = datetime.combine(f.since, time())
-    end = datetime.combine(f.until, time()) + timedelta(days=1)
-    # The parameters of each part of _figures_sql, in its order.
+    # The parameters of each part of _now_sql, in its order.
     extra: list[list[Any]] = [
         [],  # open
         [today, tomorrow],  # new today, by level
         [today, tomorrow, today, tomorrow],  # closed today
-        [start, end],  # new by day
-        [start, end],  # cleared by day
-        [start, end],  # red by department
-        [start, end],  # red by region
         [],  # overdue by department
         [],  # overdue by region
     ]
     args = [value for part in extra for value in (*params, *part)]
-    return db.query(_figures_sql(where, db.dialect), args)
+    return {
+        "rows": db.query(_now_sql(where, db.dialect), args),
+        "orders": _order_counts(db, principal, f),
+        "provisional_cases": provisional_cases(db, principal, f, at),
+    }
+
+
+def _period_figures(db: Database, principal: Principal, f: DashFilter) -> list[tuple[Any, ...]]:
+    where, params = f.where(principal, db.dialect)
+    start = datetime.combine(f.since, time())
+    end = datetime.combine(f.until, time()) + timedelta(days=1)
+    args = [value for _ in range(4) for value in (*params, start, end)]
+    return db.query(_period_sql(where), args)
 
 
 def _rates_sql(where: str) -> str:
@@ -280,11 +301,18 @@ def provisional_cases(db: Database, principal: Principal, f: DashFilter, at: dat
 
 
 def dashboard_data(
-    db: Database, principal: Principal, f: DashFilter, at: datetime, *, tables_known: bool = False
+    db: Database,
+    principal: Principal,
+    f: DashFilter,
+    at: datetime,
+    *,
+    tables_known: bool = False,
+    now: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every figure of the dashboard, as plain data (the page and its JSON twin).
 
-    ``tables_known``: the caller has checked that the alert tables exist.
+    ``tables_known``: the caller has checked that the alert tables exist; ``now``: the
+    figures of :func:`dashboard_now` for this principal, filter and day, already read.
     """
     if not tables_known and (
         not db.table_exists("alerts") or not db.table_exists("alert_workflow")
@@ -298,7 +326,9 @@ def dashboard_data(
     new_by_day: dict[date, int] = {}
     closed_by_day: dict[date, int] = {}
     ranks: dict[str, list[tuple[str, int]]] = {}
-    rows = _figures(db, principal, f, at)
+    if now is None:
+        now = dashboard_now(db, principal, f, at)
+    rows = [*now["rows"], *_period_figures(db, principal, f)]
     for part, k1, k2, k3, day, n in sorted(
         rows, key=lambda r: (str(r[0]), str(r[1]), str(r[2]), str(r[3]))
     ):
@@ -357,8 +387,8 @@ def dashboard_data(
         "rates_by_department": cohorts(rates["departments"], depts),
         "rates_by_region": cohorts(rates["regions"], regions),
         "rate_trend": rate_trend,
-        "orders": _order_counts(db, principal, f),
-        "provisional_cases": provisional_cases(db, principal, f, at),
+        "orders": now["orders"],
+        "provisional_cases": now["provisional_cases"],
     }
 
 

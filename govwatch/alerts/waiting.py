@@ -29,8 +29,9 @@ class Waiting:
     unread: int = 0  # notifications not yet read
 
 
-def waiting_counts(db: Database, principal: Principal) -> Waiting:
-    """The three badges of this principal (0 where the role has no such page)."""
+def waiting_counts(db: Database, principal: Principal, todo: int | None = None) -> Waiting:
+    """The three badges of this principal (0 where the role has no such page); ``todo``: the
+    to-do count when the caller has already read the list (it is not counted again)."""
     if principal.role == "public" or not principal.can("notifications.read"):
         return Waiting()
     parts: list[str] = []
@@ -45,9 +46,11 @@ def waiting_counts(db: Database, principal: Principal) -> Waiting:
         params += [*rp, *dp]
     else:
         parts.append("0")
-    if principal.role == "department":
-        todo, tp = todo_sql(principal, 0)
-        parts.append(f"(SELECT COUNT(*) FROM ({todo}) t)")
+    if principal.role == "department" and todo is not None:
+        parts.append(str(int(todo)))
+    elif principal.role == "department":
+        todo_union, tp = todo_sql(principal, 0)
+        parts.append(f"(SELECT COUNT(*) FROM ({todo_union}) t)")
         params += tp
     else:
         parts.append("0")

@@ -18,7 +18,8 @@ rectified), newest first; and the evaluation forms the department has to fill.
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from govwatch.alerts.countdown import DUE_ORDINAL, countdown, today_ordinal
@@ -108,51 +109,83 @@ def alert_due(db: Database, principal: Principal, alert_id: str, today: date) ->
     return cd.as_dict() | {"owed": True}
 
 
-def todo_list(
-    db: Database, principal: Principal, today: date, page: int = 1, page_size: int = PAGE_SIZE
-) -> DeskPage:
-    """待办理: orders and alerts owed, by due date (overdue first), red first within a day."""
-    answer_days = int(get_setting(db, "order_reply_days"))
-    sql, params = todo_sql(principal, answer_days)
-    # the page, the total and how many are overdue in one query: the union is read once
+@dataclass(frozen=True)
+class TodoEntries:
+    """A principal's whole to-do list on a day, in its order: ``(kind, ref_id, due_on,
+    due_ordinal)`` per item, and how many are past due. One query gives the page, the total,
+    the overdue count and the menu's badge (the web app keeps it a few seconds per scope)."""
+
+    rows: tuple[tuple[str, str, date | None, int | None], ...]
+    overdue: int
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+
+def todo_entries(db: Database, principal: Principal, today: date) -> TodoEntries:
+    """Every item of the to-do list, by due date (overdue first), red first within a day."""
+    sql, params = todo_sql(principal, int(get_setting(db, "order_reply_days")))
     got = db.query(
-        "SELECT t.kind, t.ref_id, t.due_on, cd.workday_ordinal, COUNT(*) OVER (), "
-        f"SUM(CASE WHEN t.due_on < ? THEN 1 ELSE 0 END) OVER () FROM ({sql}) t "
+        f"SELECT t.kind, t.ref_id, t.due_on, cd.workday_ordinal FROM ({sql}) t "
         f"{DUE_ORDINAL.format(due='t.due_on')} "
-        "ORDER BY t.due_on NULLS LAST, t.level_rank, t.kind, t.ref_id"
-        + page_limit(page, page_size),
-        [today, *params],
+        "ORDER BY t.due_on NULLS LAST, t.level_rank, t.kind, t.ref_id",
+        params,
     )
-    if got:
-        total, overdue = int(got[0][4]), int(got[0][5] or 0)
-    elif page == 1:
-        total, overdue = 0, 0
-    else:
-        total, overdue = todo_count(db, principal), overdue_count(db, principal, today)
-    found = [tuple(r[:4]) for r in got]
-    today_ord = today_ordinal(db, today)
-    order_ids = [str(r[1]) for r in found if r[0] == "order"]
-    alert_ids = [str(r[1]) for r in found if r[0] != "order"]
+    rows = tuple(
+        (str(kind), str(ref), _day(due), None if ordinal is None else int(ordinal))
+        for kind, ref, due, ordinal in got
+    )
+    return TodoEntries(rows, sum(1 for r in rows if r[2] is not None and r[2] < today))
+
+
+def _day(value: object) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def todo_list(
+    db: Database,
+    principal: Principal,
+    today: date,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    entries: TodoEntries | None = None,
+) -> DeskPage:
+    """待办理: orders and alerts owed, by due date (overdue first), red first within a day.
+
+    ``entries``: the list already read (:func:`todo_entries`, for this principal and day)."""
+    page_limit(page, page_size)  # (checks the page and its size)
+    if entries is None:
+        entries = todo_entries(db, principal, today)
+    found = entries.rows[(page - 1) * page_size : page * page_size]
+    today_ord = today_ordinal(db, today) if found else None
+    order_ids = [r[1] for r in found if r[0] == "order"]
+    alert_ids = [r[1] for r in found if r[0] != "order"]
     orders = {
-        str(o["order_id"]): o
-        for o in order_rows(db, order_ids, today, {str(r[1]): r[3] for r in found})
+        str(o["order_id"]): o for o in order_rows(db, order_ids, today, {r[1]: r[3] for r in found})
     }
     alerts = {str(a["alert_id"]): a for a in alerts_by_ids(db, principal, alert_ids)}
     rows: list[dict[str, Any]] = []
     for kind, ref_id, due_on, due_ordinal in found:
-        item = orders.get(str(ref_id)) if kind == "order" else alerts.get(str(ref_id))
+        item = orders.get(ref_id) if kind == "order" else alerts.get(ref_id)
         if item is None:
             continue
         rows.append(
             {
                 "kind": kind,
-                "ref_id": str(ref_id),
+                "ref_id": ref_id,
                 "due_on": due_on,
                 "countdown": countdown(due_on, today, due_ordinal, today_ord).as_dict(),
                 "order" if kind == "order" else "alert": item,
             }
         )
-    return DeskPage("todo", rows, total, page, page_size, overdue)
+    return DeskPage("todo", rows, entries.total, page, page_size, entries.overdue)
 
 
 def submitted_list(
@@ -187,15 +220,24 @@ def submitted_list(
 
 
 def department_workspace(
-    db: Database, principal: Principal, today: date, page: int = 1
+    db: Database,
+    principal: Principal,
+    today: date,
+    page: int = 1,
+    entries: TodoEntries | None = None,
+    submitted: DeskPage | None = None,
 ) -> dict[str, Any]:
-    """今日待办 of the principal: ``todo`` (a page of it), ``submitted`` and ``forms``."""
+    """今日待办 of the principal: ``todo`` (a page of it), ``submitted`` and ``forms``;
+    ``entries``, ``submitted``: the to-do list and the answers waiting for review already read
+    (:func:`todo_entries`, :func:`submitted_list`)."""
     principal.require("orders.read")
-    todo = todo_list(db, principal, today, page)
+    todo = todo_list(db, principal, today, page, entries=entries)
+    if submitted is None:
+        submitted = submitted_list(db, principal, today)
     return {
         "today": today,
         "todo": todo.as_dict(),
         "overdue": todo.overdue,
-        "submitted": submitted_list(db, principal, today).as_dict(),
+        "submitted": submitted.as_dict(),
         "forms": forms_to_fill(db, principal.org_code),
     }

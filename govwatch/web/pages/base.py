@@ -8,10 +8,11 @@ helpers: a cookie holding a random secret, and the session's CSRF token in every
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Request
@@ -21,6 +22,7 @@ from markupsafe import Markup
 
 from govwatch.alerts.evidence_text import moment_text, plain_text
 from govwatch.alerts.waiting import Waiting, waiting_counts
+from govwatch.alerts.workspace import TodoEntries, todo_entries
 from govwatch.auth.errors import AuthenticationError, ConflictError, ForbiddenError, NotFoundError
 from govwatch.auth.names import people_names
 from govwatch.auth.principal import Principal
@@ -56,6 +58,7 @@ from govwatch.web.api.deps import clock
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUND_STATUS_NAMES = ROUND_STAGE_NAMES  # evaluations.py imports it by this name
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,16 +68,54 @@ class NavItem:
     count: int = 0  # things waiting for the user there (shown as a badge; 0 shows none)
 
 
+def cached(request: Request, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` kept a few seconds under ``key`` in the app's page cache (emptied by any
+    write through the app); computed each time without an app pool."""
+    pool = getattr(request.app.state, "pool", None)
+    if pool is None:
+        return compute()
+    found: T = pool.pages.get_or_compute(key, compute)
+    return found
+
+
+def request_today(request: Request) -> date:
+    """Today by the request's clock dependency (which tests and the benchmark pin)."""
+    read_clock = request.app.dependency_overrides.get(clock, clock)
+    today: date = read_clock().date()
+    return today
+
+
+def todo_of(request: Request, db: Database, principal: Principal) -> TodoEntries:
+    """A department's whole to-do list today, read once for the page, its total, its overdue
+    count and the menu's badge, and kept a few seconds per scope (the app's page cache,
+    emptied by any write through the app)."""
+    today = request_today(request)
+    pool = getattr(request.app.state, "pool", None)
+    if pool is None:
+        return todo_entries(db, principal, today)
+    key = ("todo", principal.scope, principal.regions, today)
+    found: TodoEntries = pool.pages.get_or_compute(key, lambda: todo_entries(db, principal, today))
+    return found
+
+
 def waiting_of(request: Request, db: Database, principal: Principal) -> Waiting:
     """The menu's counts for this user: one small query, kept a few seconds per user (the
-    app's page cache, emptied by any write through the app, so an action shows at once)."""
+    app's page cache, emptied by any write through the app, so an action shows at once).
+    A department's to-do count is its to-do list's length (:func:`todo_of`), not counted
+    again."""
     if principal.role == "public":
         return Waiting()
     pool = getattr(request.app.state, "pool", None)
-    if pool is None:
+
+    def compute() -> Waiting:
+        if principal.role == "department" and principal.can("notifications.read"):
+            return waiting_counts(db, principal, todo_of(request, db, principal).total)
         return waiting_counts(db, principal)
+
+    if pool is None:
+        return compute()
     key = ("waiting", principal.role, principal.user_id or principal.name, principal.scope)
-    found: Waiting = pool.pages.get_or_compute(key, lambda: waiting_counts(db, principal))
+    found: Waiting = pool.pages.get_or_compute(key, compute)
     return found
 
 
@@ -108,6 +149,22 @@ def nav_for(principal: Principal, waiting: Waiting | None = None) -> list[NavIte
         items.append(NavItem("/inbox", "消息", counts.unread))
     items.append(NavItem("/public", "公开"))
     return items
+
+
+# Menu entries that page modules add from their ``register(app)`` (e.g. 通报 with its count):
+# each gives its item for this user, or None; they stand before 消息.
+NavExtra = Callable[[Request, Database, Principal], NavItem | None]
+NAV_EXTRAS: list[NavExtra] = []
+
+
+def with_extras(
+    items: list[NavItem], request: Request, db: Database, principal: Principal
+) -> list[NavItem]:
+    extra = [item for make in NAV_EXTRAS if (item := make(request, db, principal)) is not None]
+    if not extra:
+        return items
+    at = next((n for n, item in enumerate(items) if item.href == "/inbox"), len(items))
+    return items[:at] + extra + items[at:]
 
 
 def _fmt_time(value: object) -> str:
@@ -212,8 +269,7 @@ def calendar_banner(request: Request, db: Database, principal: Principal) -> dic
     """
     if principal.role not in CALENDAR_ROLES:
         return None
-    read_clock = request.app.dependency_overrides.get(clock, clock)
-    today = read_clock().date()
+    today = request_today(request)
     pool = getattr(request.app.state, "pool", None)
     try:
         if pool is not None:
@@ -277,7 +333,9 @@ def render(
         user=principal,
         role_name=ROLE_NAMES.get(principal.role, principal.role),
         user_name=display_name(request, db, principal),
-        nav=nav_for(principal, waiting_of(request, db, principal)),
+        nav=with_extras(
+            nav_for(principal, waiting_of(request, db, principal)), request, db, principal
+        ),
         path=request.url.path,
         csrf=csrf_token(db, principal, request),
         notice=request.query_params.get("msg", ""),

@@ -22,7 +22,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from govwatch.alerts.dashboard import DashFilter, dashboard_data, headline, province_headline
+from govwatch.alerts.dashboard import (
+    DashFilter,
+    dashboard_data,
+    dashboard_now,
+    headline,
+    province_headline,
+)
 from govwatch.alerts.date_range import DateRangeError, parse_range
 from govwatch.auth.names import department_names, region_names
 from govwatch.auth.principal import Principal
@@ -274,10 +280,22 @@ def dashboard(
     f = DashFilter(typed["region"], typed["department"], since_on, until_on)
     # Twenty people opening the dashboard at once share one computation: the figures are kept
     # a few seconds per scope, filter and day, and forgotten on any write through the app.
+    # What does not depend on the period (the state now, today's figures, orders) is kept
+    # apart, per scope, place filter and day: another period reads only the period's rows.
     key = ("dashboard", caller.scope, caller.regions, f, at.date())
+    now_key = ("dashboard-now", caller.scope, caller.regions, f.region, f.department, at.date())
+    pages = pool_of(request).pages
     if has_table(request, db, "alerts") and has_table(request, db, "alert_workflow"):
-        data = pool_of(request).pages.get_or_compute(
-            key, lambda: dashboard_data(db, caller, f, at, tables_known=True)
+        data = pages.get_or_compute(
+            key,
+            lambda: dashboard_data(
+                db,
+                caller,
+                f,
+                at,
+                tables_known=True,
+                now=pages.get_or_compute(now_key, lambda: dashboard_now(db, caller, f, at)),
+            ),
         )
     else:
         data = {"empty": True}

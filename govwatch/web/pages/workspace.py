@@ -32,7 +32,13 @@ from govwatch.alerts.desk import actors_of
 from govwatch.alerts.orders import ORDER_MOVES, ORDER_STATE_NAMES, act_on_order
 from govwatch.alerts.states import DEPARTMENT, MOVES, allowed_actions
 from govwatch.alerts.workflow import act, done_message
-from govwatch.alerts.workspace import alert_due, department_workspace, todo_list
+from govwatch.alerts.workspace import (
+    TodoEntries,
+    alert_due,
+    department_workspace,
+    submitted_list,
+    todo_list,
+)
 from govwatch.auth.names import department_names, people_names, unit_names
 from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError
@@ -41,11 +47,13 @@ from govwatch.vocabulary import TODO_KIND_NAMES, rule_name
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.pages.base import (
     back,
+    cached,
     error_page,
     json_response,
     login_redirect,
     render,
     status_of,
+    todo_of,
     wants_json,
 )
 from govwatch.web.pages.files import read_uploads
@@ -57,10 +65,12 @@ UPLOAD = {"accept": ACCEPT, "max_files": MAX_FILES, "max_text": size_text(MAX_AT
 EXPORT_COLUMNS = ("期限", "剩余/超期", "待办事项", "督办单或办件", "级别", "告警类型", "内容")
 
 
-def _export_rows(db: Database, caller: Principal, today: date) -> Iterator[Sequence[object]]:
+def _export_rows(
+    db: Database, caller: Principal, today: date, entries: TodoEntries
+) -> Iterator[Sequence[object]]:
     page = 1
     while True:
-        chunk = todo_list(db, caller, today, page, 500)
+        chunk = todo_list(db, caller, today, page, 500, entries)
         for row in chunk.rows:
             item = row.get("order") or row.get("alert") or {}
             yield (
@@ -100,13 +110,21 @@ def workspace(
             title="今日待办",
             filters=[("部门", department_names(db).get(unit, unit))],
             columns=EXPORT_COLUMNS,
-            rows=_export_rows(db, caller, today),
+            rows=_export_rows(db, caller, today, todo_of(request, db, caller)),
             fmt=fmt,
             filename=f"今日待办-{today.isoformat()}",
             exported_at=at,
         )
     try:
-        data = department_workspace(db, caller, today, page)
+        # (what waits for review is the same on every page of the list: kept with it)
+        submitted = cached(
+            request,
+            ("todo-submitted", caller.scope, caller.regions, today),
+            lambda: submitted_list(db, caller, today),
+        )
+        data = department_workspace(
+            db, caller, today, page, todo_of(request, db, caller), submitted
+        )
     except GovwatchError as exc:
         return error_page(request, db, caller, status_of(exc), str(exc))
     if wants_json(request):

@@ -1,0 +1,15 @@
+-- Pages at a million cases (issue 14 item 10: every page p95 ≤ 300 ms with 20 clients, uncached
+-- rows included, on DuckDB and PostgreSQL). Measured on bench/bench_pages.py's database; what
+-- changed and why: docs/web-performance.md.
+--
+-- PostgreSQL only (DuckDB scans these columns in milliseconds and would pay for every index
+-- on each write of the live path, see migration 028).
+--
+-- The cases with an active case_overdue alert (the dashboard's 超期率 and 按时办结率, the
+-- case list's timing filter): a small index-only set instead of a bitmap scan of every
+-- case_overdue alert, so that the planner neither reads them all for a period without cases
+-- nor starts parallel workers (two processes per request) to do it.
+-- postgres:CREATE INDEX alerts_overdue_cases ON alerts (case_id) WHERE rule = 'case_overdue' AND status = 'active';
+-- A supervisor's unread count (the menu's 消息 badge on every page): the notifications for the
+-- role or for everyone, index-only, instead of reading all notifications for each page.
+-- postgres:CREATE INDEX notifications_role ON notifications (recipient_role, notification_id);
