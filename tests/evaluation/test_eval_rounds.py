@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from govwatch.auth.users import add_user
 from govwatch.errors import GovwatchError
 from govwatch.evaluation.demand.ratings import open_followups, sync_ratings_from_events
+from govwatch.evaluation.rounds.commission import Evaluator, commission
 from govwatch.evaluation.rounds.digest import verify_round
 from govwatch.evaluation.rounds.lifecycle import (
     UnitSpec,
@@ -78,6 +80,9 @@ def configured(db: Database, tmp_path: Path) -> Database:
         fill_deadline_at=at(10, 18),
         review_days=3,
     )
+    # the third party enters the check indicator it is commissioned for
+    add_user(db, EVAL.name, "pw-third-party-2025", "evaluator", None, T0)
+    commission(db, "2025-10", Evaluator("user", EVAL.name), ["guide"], ADMIN, T0)
     return db
 
 
@@ -257,10 +262,10 @@ def test_publication_raises_rectification_demands_followed_up_next_round(
     compute_round(db, "2025-11", ADMIN, at(15))
     assert follow_up(db, "2025-11") > 0
     guide = db.query_dicts(
-        "SELECT status, followed_points FROM eval_rectifications "
+        "SELECT follow_result, followed_points FROM eval_rectifications "
         "WHERE round_id = '2025-10' AND unit = '330203' AND indicator = 'guide'"
     )[0]
-    assert guide == {"status": "improved", "followed_points": 10.0}
+    assert guide == {"follow_result": "improved", "followed_points": 10.0}
     assert verify_round(db, "2025-10").ok
 
 
