@@ -16,7 +16,8 @@ Datasets (``DATASETS``; the data dictionary page /public/data prints the same de
 - ``rectification``: the rectification demands of those rounds, counted by unit and status.
 
 Suppression (:func:`publish`, the one place): a count of 1 to ``threshold - 1`` is withheld
-(``数量过少，不予公开``), and so is every rate computed over fewer than ``threshold`` records;
+(``数量过少，不予公开``), and so is every rate computed from such a count: its numerator or its
+base (denominator) is 1 to ``threshold - 1``;
 when a withheld count could be recovered by subtraction (the only withheld cell of a column
 beside its total, or of a row's status counts beside its total), the smallest other count is
 withheld too, with the rates over it. A zero is shown (it tells nothing about a person). The
@@ -104,7 +105,9 @@ class Field:
         if self.kind == "count":
             return "1 至阈值减 1 的数量不予公开；可由合计相减推出时，另一最小数量一并不予公开"
         if self.kind == "rate":
-            return "计算基数少于阈值时不予公开；基数不予公开时一并不予公开"
+            return (
+                "分子（计入的数量）或计算基数为 1 至阈值减 1 时不予公开；基数不予公开时一并不予公开"
+            )
         return "不适用"
 
 
@@ -274,7 +277,7 @@ def _cell(field: Field, value: Any, withheld: bool, threshold: int) -> Cell:
         return Cell(words, text=words or NO_VALUE)
     if field.kind == "rate":
         num, den = value
-        if withheld or (0 < den < threshold):
+        if withheld or 0 < den < threshold or 0 < num < threshold:
             return Cell(None, True, SUPPRESSED)
         if not den:
             return Cell(None)

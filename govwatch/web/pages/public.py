@@ -73,13 +73,30 @@ def _cells(row: PublicRow) -> list[object]:
     return [SUPPRESSED if c.suppressed else c.value for c in row.cells]
 
 
+def _csv_cells(table: PublicTable, row: PublicRow) -> list[object]:
+    """As the page writes them: rates with one decimal, scores with two (86.50), no % sign."""
+    out: list[object] = []
+    for f, c in zip(table.dataset.fields, row.cells, strict=True):
+        if c.suppressed:
+            out.append(SUPPRESSED)
+        elif c.value is None:
+            out.append("")
+        elif f.kind == "rate":
+            out.append(f"{float(c.value):.1f}")
+        elif f.kind == "score":
+            out.append(f"{float(c.value):.2f}")
+        else:
+            out.append(c.value)
+    return out
+
+
 def _download_csv(table: PublicTable) -> str:
     out = io.StringIO()
     out.write("\ufeff")  # BOM: spreadsheet programs read the Chinese header as UTF-8
     writer = SafeCsvWriter(out, lineterminator="\r\n")
     writer.writerow(_header(table))
     for row in table.rows:
-        writer.writerow(["" if v is None else v for v in _cells(row)])
+        writer.writerow(_csv_cells(table, row))
     return out.getvalue()
 
 
