@@ -1,13 +1,24 @@
-"""评估: rounds, results with stars, ranks and group ranks, rank intervals, points per indicator.
+"""评估: rounds, results with stars, ranks and group ranks, rank intervals, points per indicator,
+the distribution of a round's scores, and a unit's results across its rounds.
 
-Both pages read through :mod:`govwatch.evaluation.rounds.views`, the one reader of rounds and
-the one rule of who sees what; the round page's JSON twin is the API resource
-``GET /api/v1/evaluations/{round}``, byte for byte the same dict.
+Every page reads through :mod:`govwatch.evaluation.rounds.views`, the one reader of rounds and
+the one rule of who sees what: a figure here (a histogram bar, a star band's count, a point of
+a unit's history) is computed from the rows that reader returned for the caller, never from the
+tables, so that it cannot count a result the caller may not see. The round page's JSON twin is
+the API resource ``GET /api/v1/evaluations/{round}``, byte for byte the same dict.
+
+Rounding (spec/evaluation.md: "Scores are kept unrounded and shown with two decimals"): pages,
+XLSX and CSV show every score and every indicator's points rounded to two decimals the same
+way (:func:`score2`, as ``"%.2f"`` prints), so an export reads as the page; the JSON twins keep full precision
+and carry no rounded copy beside it.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -15,7 +26,11 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from govwatch.auth.errors import NotFoundError
+from govwatch.errors import GovwatchError
 from govwatch.evaluation.rounds.views import RoundViewer, list_rounds, round_summary
+from govwatch.evaluation.systems.system import IndicatorSystem
+from govwatch.evaluation.systems.system_file import parse_system
+from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.pages.base import (
     ROUND_STATUS_NAMES,
@@ -29,10 +44,193 @@ from govwatch.web.pages.sheets import export_format, sheet_response
 
 router = APIRouter()
 RoundId = Annotated[str, Path(min_length=1, max_length=64)]
+UnitCode = Annotated[str, Path(min_length=1, max_length=64)]
+
+# A stage the vocabulary may not name yet (closed is added with the administrator's pages).
+_EXTRA_STATUS_NAMES = {"closed": "已关闭"}
+BIN_WIDTH = 5  # points per bar of a round's score distribution
+STAR_BANDS = (5, 4, 3, 2, 0)  # 0: below the lowest threshold (未达星级)
+
+
+def score2(value: object) -> float:
+    """A score or points as every page and export shows it: two decimals, the nearest to the
+    stored value, exactly as the templates' ``"%.2f"|format`` prints it (so a page and its
+    export never differ in the last digit)."""
+    return float(f"{float(str(value)):.2f}")
+
+
+def status_name(status: object) -> str:
+    code = str(status)
+    return ROUND_STATUS_NAMES.get(code) or _EXTRA_STATUS_NAMES.get(code, code)
+
+
+def published_early(rnd: dict[str, Any]) -> bool:
+    """Published before its period ended: the administrator's confirmed flag when the round
+    has one (``published_early``), else read off the dates."""
+    if rnd.get("published_early"):
+        return True
+    at, end = rnd.get("published_at"), rnd.get("period_end")
+    if not at or not end:
+        return False
+    return str(at)[:10] <= str(end)[:10]
 
 
 def with_status_name(rnd: dict[str, Any]) -> dict[str, Any]:
-    return {**rnd, "status_name": ROUND_STATUS_NAMES.get(str(rnd["status"]), str(rnd["status"]))}
+    return {**rnd, "status_name": status_name(rnd["status"]), "early": published_early(rnd)}
+
+
+# --- the round's system: thresholds and gates, explained under every result ----------------
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(system_yaml: str, round_id: str) -> IndicatorSystem | None:
+    try:
+        return parse_system(system_yaml, origin=f"批次 {round_id} 的指标体系")
+    except GovwatchError:
+        return None
+
+
+def round_system(db: Database, round_id: str) -> IndicatorSystem | None:
+    """The frozen system of a round the caller was already allowed to read (no result in it)."""
+    rows = db.query("SELECT system_yaml FROM eval_rounds WHERE round_id = ?", [round_id])
+    if not rows or not rows[0][0]:
+        return None
+    return _parsed(str(rows[0][0]), round_id)
+
+
+def _levels(thresholds: dict[int, float]) -> str:
+    return "、".join(f"{'★' * k} ≥ {v:g} 分" for k, v in sorted(thresholds.items()))
+
+
+def star_rules(system: IndicatorSystem | None) -> list[str]:
+    """The round's star thresholds, group thresholds, gates and coverage flag, in Chinese."""
+    if system is None:
+        return []
+    names = {leaf.id: leaf.name for leaf in system.leaves}
+    lines = [
+        f"星级按总分评定：{_levels(dict(system.thresholds))}；"
+        f"低于 {min(system.thresholds.values()):g} 分为“未达星级”。"
+    ]
+    for group, own in sorted(system.group_thresholds.items()):
+        lines.append(f"分组“{group}”的门槛：{_levels({**system.thresholds, **own})}。")
+    for level, ids in sorted(system.gates.items()):
+        needed = "、".join(f"“{names.get(i, i)}”" for i in ids)
+        lines.append(f"评为 {'★' * level} 及以上，还须 {needed} 达标（该项有得分）。")
+    lines.append(
+        f"缺少数据的指标计 0 分；有数据的指标不足 {system.coverage_min * 100:g}% 的单位标为"
+        "“数据不足”，其得分与星级仅供参考。分数保留两位小数显示，排名按未舍入的分数计算，"
+        "同分同名次。"
+    )
+    return lines
+
+
+# --- distribution of a round's scores ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    low: float  # inclusive
+    high: float  # exclusive, except the last bar (100 inclusive)
+    count: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.low:g}–{self.high:g}"
+
+
+def score_bars(results: Sequence[dict[str, Any]], width: int = BIN_WIDTH) -> list[Bar]:
+    """Bars of ``width`` points from the lowest to the highest score seen (empty bars between
+    kept); a score of 100 falls in the last bar. Only the results given: what the caller sees."""
+    if not results:
+        return []
+    scores = [float(r["score"]) for r in results]
+
+    def bin_of(s: float) -> int:
+        return min(math.floor(s / width), 100 // width - 1)
+
+    lo, hi = bin_of(min(scores)), bin_of(max(scores))
+    counts = {b: 0 for b in range(lo, hi + 1)}
+    for s in scores:
+        counts[bin_of(s)] += 1
+    return [Bar(float(b * width), float((b + 1) * width), n) for b, n in counts.items()]
+
+
+def star_counts(results: Sequence[dict[str, Any]]) -> list[tuple[int, int]]:
+    return [(k, sum(1 for r in results if int(r["stars"]) == k)) for k in STAR_BANDS]
+
+
+# --- filters of the results table (what a bar or a band links to) -----------------------------
+
+
+@dataclass(frozen=True)
+class ResultFilter:
+    score_from: float | None = None
+    score_to: float | None = None
+    stars: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self != ResultFilter()
+
+    def keeps(self, r: dict[str, Any]) -> bool:
+        s = float(r["score"])
+        if self.score_from is not None and s < self.score_from:
+            return False
+        if self.score_to is not None and not (s < self.score_to or (self.score_to >= 100)):
+            return False
+        return self.stars is None or int(r["stars"]) == self.stars
+
+    def query(self) -> str:
+        parts = []
+        if self.score_from is not None:
+            parts.append(f"score_from={self.score_from:g}")
+        if self.score_to is not None:
+            parts.append(f"score_to={self.score_to:g}")
+        if self.stars is not None:
+            parts.append(f"stars={self.stars}")
+        return "&".join(parts)
+
+    def describe(self) -> list[tuple[str, str]]:
+        out = []
+        if self.score_from is not None or self.score_to is not None:
+            low = "" if self.score_from is None else f"{self.score_from:g} 分起"
+            high = "" if self.score_to is None else f"{self.score_to:g} 分以下"
+            out.append(("得分", "，".join(p for p in (low, high) if p)))
+        if self.stars is not None:
+            out.append(("星级", f"{self.stars} 星" if self.stars else "未达星级"))
+        return out
+
+
+class FilterError(ValueError):
+    pass
+
+
+def result_filter(request: Request) -> ResultFilter:
+    """The results filter of a query; a bad value raises :class:`FilterError` in Chinese."""
+    q = request.query_params
+
+    def number(name: str, what: str) -> float | None:
+        raw = q.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            raise FilterError(f"参数 {name}（{what}）应为 0–100 之间的数字，收到“{raw}”") from None
+        if not 0 <= value <= 100:
+            raise FilterError(f"参数 {name}（{what}）应为 0–100 之间的数字，收到“{raw}”")
+        return value
+
+    stars_raw = q.get("stars", "").strip()
+    stars: int | None = None
+    if stars_raw:
+        if stars_raw not in {str(k) for k in STAR_BANDS}:
+            raise FilterError(f"参数 stars（星级）应为 0、2、3、4 或 5，收到“{stars_raw}”")
+        stars = int(stars_raw)
+    return ResultFilter(number("score_from", "最低得分"), number("score_to", "得分上限"), stars)
+
+
+# --- sheets -----------------------------------------------------------------------------------
 
 
 def results_context(summary: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +253,7 @@ def _moment(value: object) -> object:
     return value
 
 
-ROUND_COLUMNS = ("批次", "名称", "评估期起", "评估期止", "指标体系", "状态", "发布时间")
+ROUND_COLUMNS = ("批次", "名称", "评估期起", "评估期止", "指标体系", "状态", "发布时间", "提前发布")
 
 
 def round_rows(rounds: Sequence[dict[str, Any]]) -> Iterator[tuple[object, ...]]:
@@ -68,42 +266,55 @@ def round_rows(rounds: Sequence[dict[str, Any]]) -> Iterator[tuple[object, ...]]
             r["system_name"],
             r["status_name"],
             _moment(r.get("published_at")),
+            "是（评估期结束前发布）" if r.get("early") else "",
         )
 
 
 def result_columns(summary: dict[str, Any], detail: bool) -> list[str]:
     columns = ["排名", "单位编码", "单位", "分组", "组内排名", "得分", "星级"]
     if detail:
-        columns.append("排名区间")
+        columns += ["数据覆盖率", "排名区间"]
         columns += [f"{leaf['name']}（满分 {leaf['points']:g}）" for leaf in summary["leaves"]]
     return columns
 
 
-def result_rows(summary: dict[str, Any], detail: bool) -> Iterator[list[object]]:
+def result_rows(results: Sequence[dict[str, Any]], detail: bool) -> Iterator[list[object]]:
     """The results table as round.html draws it (and, in detail, the points per indicator)."""
-    for r in summary["results"]:
+    for r in results:
         row: list[object] = [
             r["rank"],
             r["unit"],
             r["unit_name"],
             r["group"] or "",
             r["group_rank"],
-            round(float(r["score"]), 2),
-            r["stars"],
+            score2(r["score"]),
+            int(r["stars"]),
         ]
         if detail:
             interval = r.get("rank_interval")
+            coverage = r.get("coverage")
+            row.append(f"{float(coverage) * 100:.0f}%" if coverage is not None else "")
             row.append(f"{interval[0]}–{interval[1]}" if interval else "")
-            row += [round(float(p["earned"]), 2) for p in r.get("per_indicator", [])]
+            row += [score2(p["earned"]) for p in r.get("per_indicator", [])]
         yield row
 
 
-@router.get("/evaluations", response_model=None)
-def evaluations_page(request: Request, db: DB, caller: Caller, at: Clock) -> Response:
+# --- pages ------------------------------------------------------------------------------------
+
+
+def _refuse(request: Request, db: Database, caller: Any) -> Response | None:
     if caller.role == "public":
         return login_redirect(request)
     if not caller.can("evaluations.read"):
         return error_page(request, db, caller, 403, "本角色无权查看评估")
+    return None
+
+
+@router.get("/evaluations", response_model=None)
+def evaluations_page(request: Request, db: DB, caller: Caller, at: Clock) -> Response:
+    refused = _refuse(request, db, caller)
+    if refused is not None:
+        return refused
     rounds = [with_status_name(r) for r in list_rounds(db, RoundViewer.of_principal(caller))]
     if wants_json(request):
         return json_response({"rounds": rounds})
@@ -121,34 +332,206 @@ def evaluations_page(request: Request, db: DB, caller: Caller, at: Clock) -> Res
     return render(request, db, caller, "evaluations.html", {"rounds": rounds})
 
 
+def distribution_context(round_id: str, results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The histogram and the star bands of the results the caller sees, each count a link."""
+    base = f"/evaluations/{round_id}"
+    bars = score_bars(results)
+    chart = [
+        {
+            "name": b.label,
+            "value": b.count,
+            "href": f"{base}?score_from={b.low:g}&score_to={b.high:g}#results" if b.count else "",
+        }
+        for b in bars
+    ]
+    return {"bars": bars, "bands": star_counts(results), "chart_bars": chart}
+
+
 @router.get("/evaluations/{round_id}", response_model=None)
 def round_page(request: Request, round_id: RoundId, db: DB, caller: Caller, at: Clock) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    if not caller.can("evaluations.read"):
-        return error_page(request, db, caller, 403, "本角色无权查看评估")
+    refused = _refuse(request, db, caller)
+    if refused is not None:
+        return refused
     try:
         summary = round_summary(db, round_id, RoundViewer.of_principal(caller))
+        chosen = result_filter(request)
     except NotFoundError as exc:
         return error_page(request, db, caller, 404, str(exc))
+    except FilterError as exc:
+        return error_page(request, db, caller, 400, str(exc))
+    shown = [r for r in summary["results"] if chosen.keeps(r)]
     if wants_json(request):
-        return json_response(summary)
+        if not chosen.active:
+            return json_response(summary)
+        return json_response({**summary, "results": shown, "units": len(shown)})
     fmt = export_format(request.query_params.get("format", ""))
+    context = results_context(summary)
+    rnd = context["round"]
     if fmt is not None:
-        context = results_context(summary)
         detail = any("per_indicator" in r for r in summary["results"])
-        rnd = context["round"]
+        filters = [
+            ("评估批次", f"{rnd['name']}（{rnd['round_id']}）"),
+            ("评估期", f"{rnd['period_start']} 至 {rnd['period_end']}"),
+            ("状态", rnd["status_name"]),
+        ]
+        if rnd["early"]:
+            filters.append(("发布", f"{str(rnd['published_at'])[:10]}，评估期结束前发布"))
         return sheet_response(
             title=f"{rnd['name']} 评估结果",
-            filters=(
-                ("评估批次", f"{rnd['name']}（{rnd['round_id']}）"),
-                ("评估期", f"{rnd['period_start']} 至 {rnd['period_end']}"),
-                ("状态", rnd["status_name"]),
-            ),
+            filters=[*filters, *chosen.describe()],
             columns=result_columns(summary, detail),
-            rows=result_rows(summary, detail),
+            rows=result_rows(shown, detail),
             fmt=fmt,
             filename=f"{rnd['name']}-评估结果",
             exported_at=at,
         )
-    return render(request, db, caller, "round.html", results_context(summary))
+    return render(
+        request,
+        db,
+        caller,
+        "round.html",
+        {
+            **context,
+            "results": shown,
+            "all_units": summary["units"],
+            "scale": max(
+                [
+                    summary["units"],
+                    *(r["rank_interval"][1] for r in shown if r.get("rank_interval")),
+                ]
+            ),
+            "chosen": chosen,
+            "query": chosen.query(),
+            "rules": star_rules(round_system(db, round_id)),
+            **distribution_context(round_id, summary["results"]),
+        },
+    )
+
+
+# --- a unit across its rounds -----------------------------------------------------------------
+
+
+def _dimensions(system: IndicatorSystem | None) -> list[tuple[str, str, frozenset[str]]]:
+    """Top-level indicators (维度) with the leaves each sums."""
+    if system is None:
+        return []
+    out = []
+    for node in system.indicators:
+        leaves = [leaf.id for leaf in system.leaves if (leaf.path[:1] or (leaf.id,))[0] == node.id]
+        out.append((node.id, node.name, frozenset(leaves)))
+    return out
+
+
+def unit_history(db: Database, viewer: RoundViewer, unit: str) -> dict[str, Any]:
+    """The unit's result in every round the viewer may see it in, oldest period first."""
+    points: list[dict[str, Any]] = []
+    unit_name = ""
+    dimension_names: dict[str, str] = {}
+    for rnd in reversed(list_rounds(db, viewer)):
+        summary = round_summary(db, str(rnd["round_id"]), viewer)
+        row = next((r for r in summary["results"] if r["unit"] == unit), None)
+        if row is None:
+            continue
+        unit_name = str(row["unit_name"])
+        dims: dict[str, float] = {}
+        if "per_indicator" in row:
+            earned = {p["id"]: float(p["earned"]) for p in row["per_indicator"]}
+            for dim_id, dim_name, leaves in _dimensions(round_system(db, str(rnd["round_id"]))):
+                dimension_names.setdefault(dim_name, dim_id)
+                dims[dim_name] = sum(earned.get(leaf, 0.0) for leaf in leaves)
+        points.append(
+            {
+                "round_id": rnd["round_id"],
+                "name": rnd["name"],
+                "period_start": rnd["period_start"],
+                "period_end": rnd["period_end"],
+                "status": rnd["status"],
+                "status_name": status_name(rnd["status"]),
+                "score": float(row["score"]),
+                "stars": int(row["stars"]),
+                "rank": int(row["rank"]),
+                "group": row["group"],
+                "group_rank": int(row["group_rank"]),
+                "dimensions": dims,
+            }
+        )
+    if not points:
+        raise NotFoundError(f"单位“{unit}”没有可查看的评估结果")
+    return {
+        "unit": unit,
+        "unit_name": unit_name,
+        "dimensions": list(dimension_names),
+        "rounds": points,
+    }
+
+
+UNIT_COLUMNS = (
+    "批次",
+    "名称",
+    "评估期起",
+    "评估期止",
+    "状态",
+    "得分",
+    "星级",
+    "排名",
+    "分组",
+    "组内排名",
+)
+
+
+def unit_rows(history: dict[str, Any]) -> Iterator[list[object]]:
+    for p in history["rounds"]:
+        yield [
+            p["round_id"],
+            p["name"],
+            _moment(p["period_start"]),
+            _moment(p["period_end"]),
+            p["status_name"],
+            score2(p["score"]),
+            p["stars"],
+            p["rank"],
+            p["group"] or "",
+            p["group_rank"],
+            *(
+                score2(p["dimensions"][d]) if d in p["dimensions"] else ""
+                for d in history["dimensions"]
+            ),
+        ]
+
+
+@router.get("/evaluations/units/{unit}", response_model=None)
+def unit_rounds_page(
+    request: Request, unit: UnitCode, db: DB, caller: Caller, at: Clock
+) -> Response:
+    refused = _refuse(request, db, caller)
+    if refused is not None:
+        return refused
+    try:
+        history = unit_history(db, RoundViewer.of_principal(caller), unit)
+    except NotFoundError as exc:
+        return error_page(request, db, caller, 404, str(exc))
+    if wants_json(request):
+        return json_response(history)
+    fmt = export_format(request.query_params.get("format", ""))
+    if fmt is not None:
+        return sheet_response(
+            title=f"{history['unit_name']} 历次评估结果",
+            filters=(("单位", f"{history['unit_name']}（{unit}）"),),
+            columns=[*UNIT_COLUMNS, *(f"{d}得分" for d in history["dimensions"])],
+            rows=unit_rows(history),
+            fmt=fmt,
+            filename=f"{history['unit_name']}-历次评估结果",
+            exported_at=at,
+        )
+    chart = [
+        {
+            "name": p["name"],
+            "href": f"/evaluations/{p['round_id']}",
+            "score": score2(p["score"]),
+            "stars": p["stars"],
+            "rank": p["rank"],
+            "dimensions": {d: score2(v) for d, v in p["dimensions"].items()},
+        }
+        for p in history["rounds"]
+    ]
+    return render(request, db, caller, "unit_rounds.html", {"history": history, "chart": chart})
