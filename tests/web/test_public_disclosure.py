@@ -389,9 +389,14 @@ def test_the_data_dictionary_documents_every_field_and_the_address(world: World)
     page = world.client.get("/public/data").text
     assert "/public/data/{数据集}/{期间}.{csv|xlsx|json}" in page
     assert THRESHOLD_ENV in page and SUPPRESSED in page
+    keys = {
+        d["key"]: [(f["key"], f["name"], f["unit"]) for f in d["fields"]]
+        for d in world.client.get("/public/data/dictionary.json").json()["datasets"]
+    }
     for d in DATASETS.values():
+        assert keys[d.key] == [(f.key, f.name, f.unit) for f in d.fields]
         for f in d.fields:
-            assert f'id="{d.key}-{f.key}"' in page and f"<code>{f.key}</code>" in page
+            assert f'id="{d.key}-{f.key}"' in page and f"JSON 键名：{f.key}" in page
 
 
 def test_threshold_comes_from_the_environment(

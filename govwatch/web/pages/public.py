@@ -6,7 +6,8 @@
 - ``/public/data/{dataset}/{period}.{csv|xlsx|json}``: each dataset of a period, numbers
   rounded as the page shows them, small counts withheld (:mod:`govwatch.disclosure.open_data`,
   the one place), CSV in UTF-8 with a BOM and the Chinese headers on its first line;
-- ``/public/data``: the data dictionary (datasets, fields, units, rounding, suppression);
+- ``/public/data``: the data dictionary (datasets, fields, units, rounding, suppression), and
+  ``/public/data/dictionary.json`` the same for programs, with each field's JSON key;
 - ``/public/rounds/{round}.{csv|json}``: one published round's results (the older address,
   kept for links already given out).
 
@@ -223,6 +224,40 @@ def data_dictionary(request: Request, db: DB, caller: Caller, clock: Clock) -> R
         "rect_statuses": RECT_STATUSES,
     }
     return render(request, db, caller, "public_data.html", context)
+
+
+@router.get("/public/data/dictionary.json", response_model=None)
+def data_dictionary_json() -> Response:
+    """The data dictionary for programs: every dataset's fields with their JSON keys."""
+    return json_response(
+        {
+            "address": "/public/data/{dataset}/{period}.{csv|xlsx|json}",
+            "periods": "YYYY-MM | YYYY-Qn | YYYY",
+            "threshold": min_count(),
+            "threshold_env": THRESHOLD_ENV,
+            "suppressed_text": SUPPRESSED,
+            "datasets": [
+                {
+                    "key": d.key,
+                    "name": d.name,
+                    "description": d.description,
+                    "source": d.source,
+                    "fields": [
+                        {
+                            "key": f.key,
+                            "name": f.name,
+                            "meaning": f.meaning,
+                            "unit": f.unit,
+                            "rounding": f.rounding,
+                            "suppression": f.suppression,
+                        }
+                        for f in d.fields
+                    ],
+                }
+                for d in DATASETS.values()
+            ],
+        }
+    )
 
 
 @router.get("/public/data/{dataset}/{name}", response_model=None)
