@@ -21,8 +21,8 @@ time and every change is attributed.
   more, and it reads as published.
 
 Every administrator action is appended to the ledger under the named user (``round.create``,
-``round.collect``, ``round.compute``, ``round.review``, ``round.appeal``, ``round.publish``,
-``round.close``, ``round.guide_run``); ``start_review``, ``settle_appeal`` and ``publish`` are
+``round.collect``, ``round.compute``, ``round.review``, ``round.appeal_decision``,
+``round.publish``, ``round.close``, ``round.guide_run``); ``start_review``, ``settle_appeal`` and ``publish`` are
 the ledgered entry points for the review and publication functions, and ``publish`` asks for
 an explicit confirmation (``early=True``) before the round's period has ended, which the round
 then records (``published_early``).
@@ -377,7 +377,7 @@ def settle_appeal(
         )
         ledger_round(
             db,
-            "appeal",
+            "appeal_decision",
             actor,
             round_id,
             at,
