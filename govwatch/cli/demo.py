@@ -7,8 +7,10 @@ tree and one demo account per role; turn rating events into 好差评 records; r
 raise item-information alerts; run an ``online-service`` evaluation round over the cities
 through collect → compute → review → publish, its guide and coverage points computed from
 that check, and only the leaves no data computes (third-party checks without a metric,
-filled forms, questionnaires) simulated deterministically; leave a second
-(``supervision-performance``, departments) round in review for the evaluator; then serve.
+filled forms, questionnaires) simulated deterministically, the checks entered by the
+commissioned ``demo_evaluator``; leave a second (``supervision-performance``, departments)
+round under review with a few departments' appeals submitted and the demo department's still
+open; then serve. Each round's name says its period, and every period ends before the clock.
 
 The clock is pinned (``GOVWATCH_NOW``) to the province's end moment, so that what the pages
 show ("today", near-deadline cases, open pauses) is the province as it stood then.
@@ -34,6 +36,7 @@ from govwatch.cli.serve import serve
 from govwatch.evaluation.demand.ratings import open_followups, sync_ratings_from_events
 from govwatch.evaluation.metrics.definitions import Period
 from govwatch.evaluation.presets import load_preset
+from govwatch.evaluation.rounds.commission import EVALUATOR_SOURCES, Evaluator, commission
 from govwatch.evaluation.rounds.lifecycle import (
     UnitSpec,
     collect,
@@ -41,8 +44,10 @@ from govwatch.evaluation.rounds.lifecycle import (
     create_round,
     open_review,
     publish_round,
+    submit_appeal,
 )
 from govwatch.evaluation.rounds.values import Actor, submit_value
+from govwatch.evaluation.systems.system import IndicatorSystem
 from govwatch.events.cases import count_cases
 from govwatch.generator import generate, make_config
 from govwatch.items.ingest import import_catalog
@@ -94,7 +99,8 @@ def build(cases: int, seed: int, workdir: Path = DEMO_DIR) -> tuple[DemoSummary,
         accounts = create_demo_users(db, end_at)
         _say("4/5 办事指南核查、好差评与评估批次：采集、计算、复核、发布…")
         admin = next((a.username for a in accounts if a.role == "admin"), "演示管理员")
-        rounds = _evaluate(db, end_at, admin)
+        department = next((a.org_code for a in accounts if a.role == "department"), None)
+        rounds = _evaluate(db, end_at, admin, department)
         alerts = count_active_alerts(db)
         n_cases = count_cases(db)
     finally:
@@ -102,29 +108,63 @@ def build(cases: int, seed: int, workdir: Path = DEMO_DIR) -> tuple[DemoSummary,
     return DemoSummary(db_url, end_at, n_cases, alerts, rounds), accounts
 
 
-def _evaluate(db: Database, end_at: datetime, who: str = "演示管理员") -> tuple[str, ...]:
+@dataclass(frozen=True)
+class RoundPlan:
+    """One demo round: its name says its period, which ends before the demo's clock."""
+
+    round_id: str
+    name: str
+    preset: str
+    unit_kind: str
+    period: tuple[date, date]
+    publish: bool
+
+
+# The province's data run from 2025-01-01 to the demo's clock (2026-06-30 22:00): the published
+# round covers 2025's second half and is published in June 2026; the round under review covers
+# 2026's first quarter, its review window still open at the clock.
+PLANS = (
+    RoundPlan("2025-H2-online", "2025 年下半年 网上政务服务能力评估", "online-service", "city",
+              (date(2025, 7, 1), date(2025, 12, 31)), True),
+    RoundPlan("2026-Q1-supervision", "2026 年第一季度 电子监察办理质量评估",
+              "supervision-performance", "department", (date(2026, 1, 1), date(2026, 3, 31)), False),
+)  # fmt: skip
+REVIEW_DAYS = 5  # working days: the window opened two days before the clock is still open
+APPEALS = 2  # appeals the demo submits for other departments; the demo department's is left open
+
+
+def _evaluate(
+    db: Database, end_at: datetime, who: str = "演示管理员", department: str | None = None
+) -> tuple[str, ...]:
+    """Publish one round and leave one under review with appeals open (some submitted, the
+    demo department's still possible), so that every role has something to do."""
     # a real guide check before the rounds: their guide and coverage leaves count it
     guide_check_run(db, end_at - timedelta(days=21), who)
     sync_ratings_from_events(db)
     open_followups(db, at=end_at)
-    admin, evaluator = Actor("演示管理员", "admin"), Actor("演示第三方评估机构", "evaluator")
-    period = Period(date(2025, 1, 1), end_at.date(), end_at)
+    admin, evaluator = Actor(who, "admin"), Actor("demo_evaluator", "evaluator")
     rng = random.Random(2025)
     made = []
-    plans = (
-        ("2026-H1-online", "2026 年上半年 网上政务服务能力评估", "online-service", "city", True),
-        ("2026-H1-supervision", "2026 年上半年 电子监察办理质量评估", "supervision-performance",
-         "department", False),
-    )  # fmt: skip
-    for round_id, name, preset, kind, publish in plans:
-        system = load_preset(preset)
-        units = _units(db, kind)
+    for plan in PLANS:
+        system = load_preset(plan.preset)
+        units = _units(db, plan.unit_kind)
         if not units:
             continue
-        at = end_at - timedelta(days=20)
-        create_round(db, round_id, name, system, period, kind,
-                     [UnitSpec(u, n, g) for u, n, g in units], admin, at, review_days=0)  # fmt: skip
-        collect(db, round_id, admin, at + timedelta(hours=1))
+        start, end = plan.period
+        period = Period(start, end)
+        # the published round was worked in June; the one under review in the last days
+        at = end_at - timedelta(days=20 if plan.publish else 4)
+        create_round(db, plan.round_id, plan.name, system, period, plan.unit_kind,
+                     [UnitSpec(u, n, g) for u, n, g in units], admin, at,
+                     review_days=0 if plan.publish else REVIEW_DAYS)  # fmt: skip
+        checked = [
+            leaf.id
+            for leaf in system.leaves
+            if leaf.source in EVALUATOR_SOURCES and not leaf.metric
+        ]
+        if checked and _has_user(db, evaluator.name):
+            commission(db, plan.round_id, Evaluator("user", evaluator.name), checked, admin, at)
+        collect(db, plan.round_id, admin, at + timedelta(hours=1))
         for unit, _name, _group in units:
             for leaf in system.leaves:
                 if leaf.source in ("check", "filled", "survey") and not leaf.metric:
@@ -132,15 +172,45 @@ def _evaluate(db: Database, end_at: datetime, who: str = "演示管理员") -> t
                         rng.random() < 0.85 if leaf.scale == "boolean"
                         else round(rng.uniform(0.55, 1.0), 3)
                     )  # fmt: skip
-                    actor = evaluator if leaf.source != "filled" else admin
-                    submit_value(db, round_id, unit, leaf.id, value, actor,
+                    actor = evaluator if leaf.id in checked else admin
+                    submit_value(db, plan.round_id, unit, leaf.id, value, actor,
                                  at + timedelta(hours=2), "演示数据（模拟核查结果）")  # fmt: skip
-        compute_round(db, round_id, admin, at + timedelta(days=1), uncertainty=500)
-        open_review(db, round_id, admin, at + timedelta(days=1, hours=1))
-        if publish:
-            publish_round(db, round_id, admin, at + timedelta(days=2))
-        made.append(round_id)
+        compute_round(db, plan.round_id, admin, at + timedelta(days=1), uncertainty=500)
+        open_review(db, plan.round_id, admin, at + timedelta(days=1, hours=1))
+        if plan.publish:
+            publish_round(db, plan.round_id, admin, at + timedelta(days=2))
+        else:
+            _appeal(db, plan.round_id, system, units, department, at + timedelta(days=2))
+        made.append(plan.round_id)
     return tuple(made)
+
+
+def _has_user(db: Database, username: str) -> bool:
+    return bool(db.query("SELECT 1 FROM users WHERE username = ?", [username]))
+
+
+def _appeal(
+    db: Database,
+    round_id: str,
+    system: IndicatorSystem,
+    units: list[tuple[str, str | None, str | None]],
+    department: str | None,
+    at: datetime,
+) -> None:
+    """Appeals by a few departments against the indicator each lost most on; the demo
+    department's own appeal is left for the visitor to make."""
+    lost = {
+        str(r[0]): orjson.loads(r[1]) if r[1] else {}
+        for r in db.query("SELECT unit, points FROM eval_results WHERE round_id = ?", [round_id])
+    }
+    leaves = {leaf.id: leaf for leaf in system.leaves}
+    others = [u for u, _n, _g in units if u != department][:APPEALS]
+    for unit in others:
+        earned = lost.get(unit, {})
+        worst = max(leaves.values(), key=lambda leaf: leaf.points - float(earned.get(leaf.id, 0)))
+        submit_appeal(db, round_id, unit,
+                      f"“{worst.name}”得分偏低：本单位已按要求整改并补充材料，请复核。",
+                      Actor(f"{unit} 填报员", "department", unit), at, indicator=worst.id)  # fmt: skip
 
 
 def _region_names(db: Database) -> dict[str, str]:
