@@ -42,6 +42,8 @@ PAGE_MODULES = (
     # round administration first: its /evaluations/new must not be read as a round's page
     "govwatch.web.pages.round_admin",
     "govwatch.web.pages.rectification",  # 整改 pages and /api/v1/rectifications
+    "govwatch.web.pages.notices",  # 通报 pages and /api/v1/notices
+    "govwatch.web.pages.appraisal",  # 年度绩效考核 (the page, its weights and export)
     "govwatch.web.pages",
     "govwatch.web.pages.item_export",
     "govwatch.web.pages.site",

@@ -104,3 +104,52 @@ def seed(db: Database) -> None:
                         "points_lost, demand, status) VALUES (?, ?, ?, ?, ?, 'open')",
                         [rid, unit, indicator, points_lost, f"{indicator} 限期整改"],
                     )
+
+
+# cases per department in 2026: (cases, of them overdue with a red case_overdue alert,
+# yellow alerts of another rule), and orders: (issued, replied late or unanswered past due)
+CASES = {"D1": (10, 2, 0), "D2": (20, 1, 2), "D3": (8, 0, 0)}
+ORDERS = {"D1": (1, 0), "D2": (2, 1)}
+
+
+def seed_cases(db: Database) -> None:
+    """Cases applied and finished in 2026, overdue and card alerts, orders (appraisal tests)."""
+    n = 0
+    for dept, (cases, overdue, yellow) in CASES.items():
+        for i in range(cases):
+            n += 1
+            case_id, applied = f"C{n:04d}", datetime(2026, 3, 1 + i, 9)
+            finished = datetime(2026, 4, 1 + i, 9)
+            db.execute(
+                "INSERT INTO cases (case_id, item_code, region_code, department_code, applied_at, "
+                "finished_at, status, event_count, first_at, last_at) "
+                "VALUES (?, 'I1', '330100', ?, ?, ?, 'finished', 2, ?, ?)",
+                [case_id, dept, applied, finished, applied, finished],
+            )
+            alerts = []
+            if i < overdue:
+                alerts.append(("case_overdue", "red"))
+            if i < yellow:
+                alerts.append(("repeated_supplement", "yellow"))
+            for rule, level in alerts:
+                db.execute(
+                    "INSERT INTO alerts (alert_id, case_id, rule, rule_class, rule_type, key, "
+                    "level, status, message, evidence, catalog_version, region_code, "
+                    "department_code, org_code, first_seen_at, last_seen_at, level_changed_at, "
+                    "occurred_at) VALUES (?, ?, ?, 'timeliness', 'x', '', ?, 'active', '超期', "
+                    "'{}', 1, '330100', ?, ?, ?, ?, ?, ?)",
+                    [f"A-{case_id}-{rule}", case_id, rule, level, dept, dept, finished,
+                     finished, finished, finished],
+                )  # fmt: skip
+    k = 0
+    for dept, (issued, late) in ORDERS.items():
+        for i in range(issued):
+            k += 1
+            replied = None if i < late else datetime(2026, 5, 2, 9)
+            db.execute(
+                "INSERT INTO orders (order_id, org_code, state, version, content, issued_by, "
+                "issued_at, reply_days, reply_due_on, replied_at, updated_at) "
+                "VALUES (?, ?, ?, 1, '请说明', 'sup1', ?, 5, ?, ?, ?)",
+                [f"O{k}", dept, "issued" if replied is None else "replied",
+                 datetime(2026, 5, 1, 9), date(2026, 5, 8), replied, datetime(2026, 5, 1, 9)],
+            )  # fmt: skip
