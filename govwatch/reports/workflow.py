@@ -32,7 +32,7 @@ import orjson
 
 from govwatch.alerts.notify import Notice as Notification
 from govwatch.alerts.notify import notify
-from govwatch.auth.errors import ForbiddenError, NotFoundError
+from govwatch.auth.errors import ConflictError, ForbiddenError, NotFoundError
 from govwatch.auth.orgs import REGION_KINDS, subtree
 from govwatch.auth.passwords import new_id
 from govwatch.auth.principal import Principal
@@ -48,7 +48,7 @@ STATUSES = ("draft", "approved", "issued")
 SYSTEM_ACTOR = "system:schedule"
 
 
-class NoticeStateError(GovwatchError):
+class NoticeStateError(ConflictError):
     """An action the notice's stage (or the actor's role) does not allow."""
 
 
@@ -430,6 +430,20 @@ def _addressed(db: Database, inputs: NoticeInputs) -> tuple[bool, list[str]]:
     if kind not in REGION_KINDS and scope not in units:
         units.append(scope)
     return False, sorted(units)
+
+
+def recipients(db: Database, notice_id: str) -> tuple[bool, list[str]]:
+    """(general, units) a notice is (or, before issue, would be) addressed to."""
+    row = _row(db, notice_id)
+    if row["status"] == "issued":
+        units = [
+            str(r[0])
+            for r in db.query(
+                "SELECT unit FROM notice_units WHERE notice_id = ? ORDER BY unit", [notice_id]
+            )
+        ]
+        return bool(row["general"]), units
+    return _addressed(db, _inputs(row))
 
 
 def draft_notice(
