@@ -41,6 +41,7 @@ from govwatch.web.api.reconnect import Reconnect
 PAGE_MODULES = (
     # round administration first: its /evaluations/new must not be read as a round's page
     "govwatch.web.pages.round_admin",
+    "govwatch.web.pages.round_work",  # 评估填报, 评估核查, 申诉, 委托 and their API (issue 13)
     "govwatch.web.pages.rectification",  # 整改 pages and /api/v1/rectifications
     "govwatch.web.pages.notices",  # 通报 pages and /api/v1/notices
     "govwatch.web.pages.appraisal",  # 年度绩效考核 (the page, its weights and export)
