@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from govwatch.auth.users import add_user
 from govwatch.evaluation.demand.ratings import open_followups, sync_ratings_from_events
 from govwatch.evaluation.metrics.definitions import METRICS, Period
 from govwatch.evaluation.metrics.supply import compute_metrics
 from govwatch.evaluation.presets import load_preset
+from govwatch.evaluation.rounds.commission import Evaluator, commission
 from govwatch.evaluation.rounds.digest import verify_round
 from govwatch.evaluation.rounds.lifecycle import (
     UnitSpec,
@@ -72,6 +74,10 @@ def run_round(db: Database, kind: str, units: list[str]) -> dict[str, tuple[floa
         review_days=0,
     )
     collect(db, "r1", ADMIN, datetime(2026, 2, 1, 9))
+    # the third party enters the check indicators it is commissioned for
+    add_user(db, EVAL.name, "pw-third-party-2026", "evaluator", None, datetime(2026, 2, 1, 9))
+    checks = [leaf.id for leaf in system.leaves if leaf.source == "check" and not leaf.metric]
+    commission(db, "r1", Evaluator("user", EVAL.name), checks, ADMIN, datetime(2026, 2, 1, 9))
     for i, unit in enumerate(units):
         for leaf in system.leaves:
             if leaf.source in ("check", "filled") and not leaf.metric:

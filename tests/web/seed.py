@@ -145,6 +145,13 @@ def seed_round(db: Database) -> None:
             AT,
         ],
     )
+    # the evaluator sees the rounds it is commissioned for (docs/security.md)
+    db.execute(
+        "INSERT INTO eval_commissions (round_id, evaluator_kind, evaluator, indicator, "
+        "commissioned_by, commissioned_at) VALUES ('2025Q3', 'user', 'web_evaluator', "
+        "'reach.life_events', 'admin:web_admin', ?)",
+        [AT],
+    )
     results = (("D1", "市场监管局", 86.5, 4, 1, 1, 3), ("D2", "交通运输局", 71.0, 3, 2, 2, 2))
     for unit, name, score, stars, rank, low, high in results:
         db.execute(
