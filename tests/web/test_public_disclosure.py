@@ -53,6 +53,7 @@ AT = datetime(2025, 12, 15, 10, 0)
 NAME, ID_NUMBER, PHONE = "欧阳秘闻", "110101199912319999", "13912345678"
 RATING_TEXT = "窗口人员态度极差绝密投诉"
 HIDDEN_UNIT, HIDDEN_SCORE, HIDDEN_ROUND = "复核中单位甲", "63.21", "2025Q3-R"
+HIDDEN_NAME = "2025年第三季度复核中批次"
 PERIODS = ("2025-09", "2025-10", "2025-11", "2025-Q3")
 FORMATS = ("csv", "xlsx", "json")
 THRESHOLD = 5
@@ -144,9 +145,9 @@ def _hidden_round(db: Database) -> None:
     db.execute(
         "INSERT INTO eval_rounds (round_id, name, period_start, period_end, unit_kind, "
         "system_name, system_yaml, system_digest, status, created_by, created_at, computed_at) "
-        "VALUES (?, '2025年第三季度复核中批次', ?, ?, 'department', 'x', '', 'x', 'review', "
+        "VALUES (?, ?, ?, ?, 'department', 'x', '', 'x', 'review', "
         "'web_admin', ?, ?)",
-        [HIDDEN_ROUND, date(2025, 7, 1), date(2025, 9, 30), AT, AT],
+        [HIDDEN_ROUND, HIDDEN_NAME, date(2025, 7, 1), date(2025, 9, 30), AT, AT],
     )
     db.execute(
         "INSERT INTO eval_units (round_id, unit, unit_name, group_name) VALUES (?, 'D3', ?, '组')",
@@ -238,7 +239,16 @@ def pct(num: float, den: float) -> float:
     return float((Decimal(num) * 100 / Decimal(den)).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
-FORBIDDEN = (NAME, ID_NUMBER, PHONE, RATING_TEXT, HIDDEN_UNIT, HIDDEN_SCORE, HIDDEN_ROUND, "复核中")
+FORBIDDEN = (
+    NAME,
+    ID_NUMBER,
+    PHONE,
+    RATING_TEXT,
+    HIDDEN_UNIT,
+    HIDDEN_SCORE,
+    HIDDEN_ROUND,
+    HIDDEN_NAME,
+)
 
 
 def assert_publishable(text: str) -> None:
@@ -286,6 +296,9 @@ def test_the_page_shows_every_period_without_unpublished_or_personal_data(world:
         page = world.client.get(f"/public?period={period}")
         assert page.status_code == 200
         assert_publishable(page.text)
+        for dataset in DATASETS:
+            for fmt in FORMATS:
+                assert f'href="/public/data/{dataset}/{period}.{fmt}" download' in page.text
     october = world.client.get("/public?period=2025-10").text
     assert SUPPRESSED in october
     assert "86.50" not in october  # the round's period ends in September
