@@ -70,6 +70,7 @@ LEDGER_ACTION_NAMES = {
     "round.publish": "发布结果",
     "round.close": "关闭批次",
     "round.guide_run": "更换办事指南核查",
+    "rectification.raise": "提出整改要求",
 }
 LEDGER_SHOWN = 50
 
@@ -138,7 +139,6 @@ def _new_page(
             "form": form,
             "error": error,
             "file_error": file_error,
-            "units_count": len([ln for ln in form["units"].splitlines() if ln.strip()]),
         },
         status,
     )
@@ -220,7 +220,7 @@ def _panel(
     }
     counts = {
         "units": len(unit_names),
-        "values": int(
+        "entered": int(
             db.scalar("SELECT COUNT(*) FROM eval_values WHERE round_id = ?", [round_id]) or 0
         ),
         "results": int(
@@ -247,7 +247,7 @@ def _panel(
             "unit_names": unit_names,
             "appeal_status": APPEAL_STATUS_NAMES,
             "early": published_before_period_end(row, at),
-            "history": history,
+            "history": [{**h, "actor": str(h["actor"]).rpartition(":")[2]} for h in history],
             "action_names": LEDGER_ACTION_NAMES,
             "error": error,
             "can_collect": stage in ("configured", "collecting", "computed"),
