@@ -52,6 +52,7 @@ from govwatch.evaluation.rounds.rectification import (
     list_demands,
     list_gaps,
     move_due,
+    owed_count,
     reply,
     return_demand,
     status_counts,
@@ -62,6 +63,8 @@ from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.api.rectifications import router as api_router
 from govwatch.web.pages.base import (
+    NAV_EXTRAS,
+    NavItem,
     back,
     error_page,
     json_response,
@@ -183,7 +186,6 @@ def _list_page(
         "rectifications.html",
         data
         | {
-            "path": path,
             "query": urlencode(query),
             "base_query": urlencode(base_filter),
             "status_names": STATUS_NAMES,
@@ -404,7 +406,22 @@ def download(
     )
 
 
+def nav_item(request: Request, db: Database, principal: Principal) -> NavItem | None:
+    """整改 in the menu, with what the user owes: a department its units' demands to answer
+    (待整改, 已退回), an administrator the replies to confirm or return (kept a few seconds)."""
+    if principal.role not in READ_ROLES:
+        return None
+    key = ("rectification-owed", principal.role, principal.org_code, principal.scope)
+    pool = getattr(request.app.state, "pool", None)
+    if pool is None:
+        return NavItem("/rectifications", "整改", owed_count(db, principal))
+    count: int = pool.pages.get_or_compute(key, lambda: owed_count(db, principal))
+    return NavItem("/rectifications", "整改", count)
+
+
 def register(app: FastAPI) -> None:
-    """Mount the 整改 pages and their JSON API (``/api/v1/rectifications``)."""
+    """Mount the 整改 pages, their JSON API (``/api/v1/rectifications``) and the menu's 整改."""
     app.include_router(router, include_in_schema=False)
     app.include_router(api_router, prefix="/api/v1")
+    if nav_item not in NAV_EXTRAS:
+        NAV_EXTRAS.append(nav_item)
