@@ -118,10 +118,27 @@ def list_cases(
     if db.dialect == "duckdb":
         rows = db.query_dicts(f"SELECT {_CASE_COLUMNS} FROM cases c{_clause(where)} {page}", params)
         return _with_alerts(db, rows)
-    ids = [
-        str(r[0]) for r in db.query(f"SELECT c.case_id FROM cases c{_clause(where)} {page}", params)
-    ]
+    source = f"cases c{_clause(where)}"
+    if f.case_prefix and _few_with_prefix(db, f.case_prefix):
+        # (the planner, not knowing how few cases a number prefix matches, would walk every
+        # case newest first looking for them: read the matches, then sort them)
+        source = f"(SELECT c.case_id, c.applied_at FROM {source} OFFSET 0) c"
+    ids = [str(r[0]) for r in db.query(f"SELECT c.case_id FROM {source} {page}", params)]
     return cases_by_ids(db, ids)
+
+
+# How many cases a number prefix may match for its page to be read from the prefix index
+# and sorted (PostgreSQL); a prefix matching more walks the cases newest first.
+FEW_MATCHES = 20_000
+
+
+def _few_with_prefix(db: Database, prefix: str) -> bool:
+    condition, values = prefix_condition("c.case_id", prefix, db.dialect)
+    found = db.scalar(
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM cases c WHERE {condition} LIMIT {FEW_MATCHES + 1}) t",
+        values,
+    )
+    return int(found or 0) <= FEW_MATCHES
 
 
 _CASE_COLUMNS = (
