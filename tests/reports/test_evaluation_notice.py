@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 
 from govwatch.errors import GovwatchError, InputError
-from govwatch.reports.document import write_xlsx
+from govwatch.reports.document import write_docx, write_xlsx
 from govwatch.reports.evaluation import build_evaluation_notice
 from govwatch.storage import Database
 from tests.reports.notice_seed import AT, seed
@@ -115,3 +116,16 @@ def test_the_written_xlsx_shows_the_numbers(seeded: Database, tmp_path: Path) ->
     for unit in ("D1", "D2", "D3"):
         assert notice.facts[f"score.{unit}"] in values
         assert notice.facts[f"lost.{unit}"] in values
+
+
+def test_the_written_docx_states_the_numbers(seeded: Database, tmp_path: Path) -> None:
+    notice = build_evaluation_notice(seeded, "R2", AT)
+    document = Document(str(write_docx(notice, tmp_path / "n.docx")))
+    text = "\n".join(p.text for p in document.paragraphs)
+    f = notice.facts
+    assert f"平均得分{float(f['mean_score']):.2f}分" in text
+    assert f"共提出整改要求{f['demands']}条" in text
+    cells = {c.text for t in document.tables for row in t.rows for c in row.cells}
+    for unit in ("D1", "D2", "D3"):
+        for key in (f"score.{unit}", f"lost.{unit}"):  # as the writer prints a number
+            assert {f"{float(f[key]):g}", f"{float(f[key]):.2f}"} & cells
