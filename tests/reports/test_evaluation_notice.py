@@ -4,6 +4,7 @@ the seeded rounds; only published rounds have one; templates are editable by key
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,14 @@ def test_the_written_docx_states_the_numbers(seeded: Database, tmp_path: Path) -
     for unit in ("D1", "D2", "D3"):
         for key in (f"score.{unit}", f"lost.{unit}"):  # as the writer prints a number
             assert {f"{float(f[key]):g}", f"{float(f[key]):.2f}"} & cells
+
+
+def test_demands_carry_their_due_dates(seeded: Database) -> None:
+    seeded.execute(
+        "UPDATE eval_rectifications SET due_on = ? WHERE round_id = 'R2' AND unit = 'D1'",
+        [date(2026, 10, 30)],
+    )
+    notice = build_evaluation_notice(seeded, "R2", AT)
+    demands = next(t for s in notice.sections for t in s.tables if t.title == "整改要求")
+    due = {(row[0], row[4]) for row in demands.rows}
+    assert ("市场监管局", "2026-10-30") in due and ("人社局", "—") in due
