@@ -14,7 +14,7 @@ from govwatch.alerts.attachments import Attachment, store_attachments
 from govwatch.auth.errors import ForbiddenError, NotFoundError
 from govwatch.auth.orgs import add_org
 from govwatch.auth.users import add_user
-from govwatch.errors import InputError
+from govwatch.errors import GovwatchError, InputError
 from govwatch.evaluation.rounds.lifecycle import compute_round, follow_up
 from govwatch.evaluation.rounds.rectification import (
     OWNER_KIND,
@@ -29,6 +29,7 @@ from govwatch.evaluation.rounds.rectification import (
     owed_count,
     reply,
     return_demand,
+    set_round_days,
 )
 from govwatch.evaluation.rounds.values import submit_value
 from govwatch.storage import Database
@@ -274,3 +275,19 @@ def test_the_next_round_follows_up_each_demand(published: Database) -> None:
         "channels": ("not_improved", "未改进", "open"),
         "service": ("improved", "已改进", "open"),
     }
+
+
+def test_the_round_sets_the_rectification_period_before_publishing(db: Database) -> None:
+    create(db)
+    t = datetime(2025, 11, 4, 9)
+    with pytest.raises(ForbiddenError, match="管理员"):
+        set_round_days(db, SUPERVISOR, ROUND, 10, t)
+    with pytest.raises(InputError, match="1 至 250"):
+        set_round_days(db, ADMIN, ROUND, 0, t)
+    set_round_days(db, ADMIN, ROUND, 10, t)
+    publish(db)
+    due = {r[0] for r in db.query("SELECT DISTINCT due_on FROM eval_rectifications")}
+    assert due == {_nth_workday_after(db, PUBLISHED_AT.date(), 10)}
+    assert db.scalar("SELECT COUNT(*) FROM ledger WHERE kind = 'round.rectify_days'") == 1
+    with pytest.raises(GovwatchError, match="已发布"):
+        set_round_days(db, ADMIN, ROUND, 20, t)

@@ -177,3 +177,28 @@ def test_the_api_reply_carries_files_and_refuses_a_renamed_program(
         f"/api/v1/rectifications/{service}/return", json={"text": "材料不全"}, headers=_api(admin)
     )
     assert returned.json()["status"] == "returned" and returned.json()["shown_status"] == "已超期"
+
+
+def test_the_administrator_sets_a_rounds_period_on_the_page(site: dict[str, TestClient]) -> None:
+    admin = site["r_admin"]
+    db_round = "2025-12"
+    db = connect(str(admin.app.state.db_url))  # type: ignore[attr-defined]
+    try:
+        create(db, db_round)
+    finally:
+        db.close()
+    page = admin.get(f"/evaluations/{db_round}/rectification")
+    assert 'id="rectify-days">15<' in page.text
+    saved = admin.post(
+        f"/evaluations/{db_round}/rectification/days",
+        data={"csrf_token": _csrf(page.text), "days": "10"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert 'id="rectify-days">10<' in admin.get(f"/evaluations/{db_round}/rectification").text
+    dept = site["r_d102"]
+    refused = dept.post(
+        f"/evaluations/{db_round}/rectification/days",
+        data={"csrf_token": _csrf(dept.get("/rectifications").text), "days": "5"},
+    )
+    assert refused.status_code == 403 and "管理员" in refused.text

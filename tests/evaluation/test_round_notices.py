@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import orjson
+import pytest
 from click.testing import CliRunner
 
 from govwatch.alerts.notify import add_webhook, deliver_due, list_notifications
@@ -27,6 +28,7 @@ from govwatch.evaluation.rounds.round_notices import (
     on_review_opened,
 )
 from govwatch.evaluation.rounds.values import Actor, submit_value
+from govwatch.live import sweeper
 from govwatch.storage import Database, connect
 
 from .rectification_seed import (
@@ -88,7 +90,9 @@ def test_collection_and_review_opened_reach_each_unit_once(db: Database) -> None
 
 def test_fill_deadline_nears_two_working_days_before_and_passes_once(db: Database) -> None:
     create(db)
-    hook, _ = add_webhook(db, "https://93.184.216.34/hook", "round.*", None, "admin1", FILL_DEADLINE)
+    hook, _ = add_webhook(
+        db, "https://93.184.216.34/hook", "round.*", None, "admin1", FILL_DEADLINE
+    )
     soon = datetime.combine(_workday_before(db, FILL_DEADLINE.date(), 2), time(9))
     earlier = datetime.combine(_workday_before(db, FILL_DEADLINE.date(), 3), time(9))
     assert due_round_notices(db, earlier) == []
@@ -206,3 +210,15 @@ def test_the_remind_command_sends_what_is_due_once(db_url: str) -> None:
     assert orjson.loads(again.stdout)["sent"] == []
     refused = runner.invoke(cli, [*args, "--as", "sup1"])
     assert refused.exit_code != 0 and "管理员" in refused.output
+
+
+def test_the_sweeper_tick_sends_the_due_round_notices_once(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create(db)
+    monkeypatch.setattr(sweeper, "now", lambda: datetime(2025, 11, 10, 18, 30))
+    sweeper.sweep_once(db)
+    fill = [k for k in _keys(db) if k.startswith("round.fill_overdue")]
+    assert len(fill) == 3
+    sweeper.sweep_once(db)
+    assert [k for k in _keys(db) if k.startswith("round.fill_overdue")] == fill

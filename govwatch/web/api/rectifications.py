@@ -28,6 +28,7 @@ from govwatch.evaluation.rounds.rectification import (
     move_due,
     reply,
     return_demand,
+    set_round_days,
 )
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Clock
@@ -52,6 +53,11 @@ class DecideIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(default="", max_length=4000)  # the note (confirm) or the reason (return)
     expected_version: int | None = None
+
+
+class DaysIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: int = Field(ge=1, le=250)
 
 
 class DueIn(BaseModel):
@@ -140,3 +146,17 @@ def rectification_due(
     """The administrator moves the due date (a reason is required)."""
     move_due(db, caller, demand_id, body.due_on, body.reason, at)
     return get_demand(db, caller, demand_id, at.date())
+
+
+@router.post("/rectifications/rounds/{round_id}/days", responses={**AUTH, **BAD_INPUT})
+def rectification_round_days(
+    round_id: Annotated[str, Path(min_length=1, max_length=64)],
+    body: DaysIn,
+    db: DB,
+    caller: Caller,
+    at: Clock,
+) -> dict[str, Any]:
+    """The administrator sets a round's rectification period (working days, before publishing;
+    default 15)."""
+    set_round_days(db, caller, round_id, body.days, at)
+    return {"round_id": round_id, "rectify_days": body.days}

@@ -37,6 +37,7 @@ from govwatch.auth.names import people_names
 from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError, InputError
 from govwatch.evaluation.rounds.rectification import (
+    DEFAULT_DAYS,
     FOLLOW_NAMES,
     OVERDUE_NAME,
     OWNER_KIND,
@@ -55,6 +56,7 @@ from govwatch.evaluation.rounds.rectification import (
     owed_count,
     reply,
     return_demand,
+    set_round_days,
     status_counts,
 )
 from govwatch.evaluation.rounds.views import RoundViewer, round_summary
@@ -243,6 +245,8 @@ def round_rectification(
         summary = round_summary(db, round_id, RoundViewer.of_principal(caller))
         f = DemandFilter(round_id, unit or None, status or None)
         info = {k: summary[k] for k in ("round_id", "name", "status", "published_at")}
+        days = db.scalar("SELECT rectify_days FROM eval_rounds WHERE round_id = ?", [round_id])
+        info["rectify_days"] = int(days) if days is not None else DEFAULT_DAYS
         return _list_page(
             request, db, caller, at, f, page, format,
             f"/evaluations/{round_id}/rectification", info,
@@ -288,6 +292,30 @@ def _acted(
         return error_page(request, db, caller, status_of(exc), str(exc))
     context |= {"error": str(exc), "typed": typed}
     return render(request, db, caller, "rectification.html", context, status_of(exc))
+
+
+@router.post("/evaluations/{round_id}/rectification/days", response_model=None)
+def round_days_form(
+    request: Request,
+    round_id: Annotated[str, Path(max_length=64)],
+    db: DB,
+    caller: Caller,
+    at: Clock,
+    days: Annotated[str, Form(max_length=6)] = "",
+) -> Response:
+    """The administrator sets the round's rectification period before publishing."""
+    refused = _refused(request, db, caller)
+    if refused is not None:
+        return refused
+    try:
+        if not days.strip().isdigit():
+            raise InputError(
+                f"评估批次“{round_id}”的整改期限“{days}”无效：应为 1 至 250 的工作日数"
+            )
+        set_round_days(db, caller, round_id, int(days), at)
+    except GovwatchError as exc:
+        return error_page(request, db, caller, status_of(exc), str(exc))
+    return back(f"/evaluations/{round_id}/rectification", f"整改期限已设为 {int(days)} 个工作日")
 
 
 @router.post("/rectifications/{demand_id}/reply", response_model=None)
