@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import orjson
 import pytest
+from click.testing import CliRunner
 
 from govwatch.auth.errors import NotFoundError
+from govwatch.auth.users import add_user
+from govwatch.cli import cli
 from govwatch.errors import InputError
 from govwatch.reports.workflow import (
     NoticeInputs,
@@ -15,12 +19,13 @@ from govwatch.reports.workflow import (
     draft_notice,
     edit_notice,
     get_notice,
+    issue_demo_notices,
     issue_notice,
     list_notices,
     notice_of,
     scheduled_drafts,
 )
-from govwatch.storage import Database
+from govwatch.storage import Database, connect
 from tests.reports.notice_seed import ADMIN, AT, department, seed
 
 
@@ -84,3 +89,42 @@ def test_settings_are_checked_and_rebuild_the_draft(seeded: Database) -> None:
     )
     notice = notice_of(get_notice(db, ADMIN, notice_id))
     assert (notice.doc_number, notice.issuer) == ("政服监〔2026〕30号", "市政务办")
+
+
+def test_the_demo_issues_a_monthly_and_an_evaluation_notice_seen_by_the_units(
+    seeded: Database,
+) -> None:
+    ids = issue_demo_notices(seeded, AT, ADMIN)
+    assert len(ids) == 2
+    rows = {r["notice_id"]: r for r in list_notices(seeded, department("D3"))}
+    assert set(rows) == set(ids)
+    assert {r["kind"] for r in rows.values()} == {"supervision", "evaluation"}
+    assert {r["period"] for r in rows.values()} == {"2026-11", None}
+
+
+def test_the_report_commands_schedule_draft_approve_issue_and_verify(db_url: str) -> None:
+    db = connect(db_url)
+    try:
+        seed(db)
+        add_user(db, "admin1", "Admin-pass-2026!", "admin", None, datetime(2026, 1, 1))
+    finally:
+        db.close()
+    runner = CliRunner(env={"GOVWATCH_OPERATOR": "admin1"})
+
+    def gw(*args: str) -> str:
+        result = runner.invoke(cli, [*args, "--db", db_url], prog_name="govwatch")
+        assert result.exit_code == 0, result.output
+        return result.stdout.strip()
+
+    made = gw("report", "schedule", "--at", "2026-11-02 08:30")
+    assert len(made.splitlines()) == 1
+    assert gw("report", "schedule", "--at", "2026-11-02 09:30") == ""
+    notice_id = gw(
+        "report", "draft", "--kind", "evaluation", "--round", "R2", "--at", "2026-12-07 10:00"
+    )
+    gw("report", "approve", notice_id, "--at", "2026-12-07 10:05")
+    digest = gw("report", "issue", notice_id, "--at", "2026-12-07 10:10")
+    assert len(digest) == 64
+    assert orjson.loads(gw("report", "verify", notice_id, "--format", "json"))["ok"] is True
+    listed = gw("report", "notices")
+    assert "已下发" in listed and "草稿" in listed and "签收 0/3" in listed
