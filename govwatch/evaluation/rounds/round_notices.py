@@ -58,7 +58,6 @@ KINDS = {
     "rectification.due_soon": "整改即将到期",
     "rectification.overdue": "整改已超期",
 }
-FILL_STAGES = ("configured", "collecting", "computed")
 OVERSEERS = "supervisor"  # administrators read the supervisors' notices too
 
 
