@@ -35,20 +35,21 @@
           data: rows.map(function (r) { return { value: d in r.dimensions ? r.dimensions[d] : null, href: r.href, name: r.name }; }) });
       });
       option = {
-        aria: { enabled: true },
+        aria: { enabled: true }, animation: false,
         tooltip: { trigger: "axis" },
         legend: { type: "scroll", top: 0, data: series.map(function (s) { return s.name; }) },
         grid: { left: 44, right: 44, top: 40, bottom: 28, containLabel: true },
         xAxis: { type: "category", data: names },
         yAxis: [
           { type: "value", name: "分", min: 0, max: 100 },
-          { type: "value", name: "名次", inverse: true, minInterval: 1, min: 1 }
+          { type: "value", name: "名次", inverse: true, minInterval: 1, min: 1,
+            max: Math.max.apply(null, rows.map(function (r) { return r.rank; }).concat([2])) }
         ],
         series: series
       };
     } else {
       option = {
-        aria: { enabled: true }, tooltip: {}, grid: { left: 40, right: 16, top: 16, bottom: 28, containLabel: true },
+        aria: { enabled: true }, animation: false, tooltip: {}, grid: { left: 40, right: 16, top: 32, bottom: 28, containLabel: true },
         xAxis: { type: "category", data: rows.map(function (b) { return b.name; }), name: "得分" },
         yAxis: { type: "value", minInterval: 1, name: "单位数" },
         series: [{ type: "bar", color: "#8f1d21", cursor: "pointer",
