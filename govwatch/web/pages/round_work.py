@@ -148,6 +148,13 @@ def todo_page(request: Request, db: DB, caller: Caller, at: Clock) -> Response:
     return render(request, db, caller, "round_todo.html", context | {"title": title})
 
 
+def back_to(url: str, anchor: str, message: str) -> Response:
+    """After a form: back to the page with the notice, scrolled to the row it changed."""
+    answer = back(url, message)
+    answer.headers["location"] += f"#{anchor}"
+    return answer
+
+
 def evidence_files(files: Sequence[UploadFile | str]) -> list[EvidenceFile]:
     """Uploaded files through the attachment allow-list, size limit and content check."""
     return checked_files(read_uploads(files))
@@ -210,7 +217,7 @@ def fill(
             add_evidence_files(db, round_id, unit, indicator, checked, actor, at)
     except GovwatchError as exc:
         return _again(request, db, caller, round_id, at, exc, "fill")
-    return back(f"/evaluations/{round_id}/fill#v-{unit}-{indicator}", "已保存填报")
+    return back_to(f"/evaluations/{round_id}/fill", f"v-{unit}-{indicator}", "已保存填报")
 
 
 def _again(
@@ -300,7 +307,7 @@ def check_value(
             add_evidence_files(db, round_id, unit, indicator, checked, actor, at)
     except GovwatchError as exc:
         return _again(request, db, caller, round_id, at, exc, "check")
-    return back(f"/evaluations/{round_id}/check#c-{unit}-{indicator}", "已保存核查结果")
+    return back_to(f"/evaluations/{round_id}/check", f"c-{unit}-{indicator}", "已保存核查结果")
 
 
 @router.post("/evaluations/{round_id}/check/verify", response_model=None)
@@ -334,7 +341,7 @@ def check_verify(
     except GovwatchError as exc:
         return _again(request, db, caller, round_id, at, exc, "check")
     done = "已标记为有异议" if verdict == "disputed" else "已核验通过"
-    return back(f"/evaluations/{round_id}/check#v-{unit}-{indicator}", done)
+    return back_to(f"/evaluations/{round_id}/check", f"v-{unit}-{indicator}", done)
 
 
 @router.post("/evaluations/{round_id}/check/import", response_model=None)
@@ -429,7 +436,7 @@ def appeal(
             "appeal",
             {"typed": {"unit": unit, "reason": reason, "indicator": indicator}},
         )
-    return back(f"/evaluations/{round_id}/appeal#appeals", "已提交申诉")
+    return back_to(f"/evaluations/{round_id}/appeal", "appeals", "已提交申诉")
 
 
 # --- administrator: commissioning -------------------------------------------------------------
