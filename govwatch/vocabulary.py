@@ -904,3 +904,34 @@ VIEW_COLUMN_TYPE_NAMES: Final = _table(
         "date": "日期",
     }
 )
+
+# --- r13admin: rounds worked by the administrator (issue 13 item 3) ---------------------------
+
+# What a round evaluates (govwatch.evaluation.metrics.definitions.UNIT_KINDS), on the new-round
+# form; ``region`` is every division (province, cities, counties).
+ROUND_UNIT_KIND_NAMES: Final = _table({"region": "区划（省、市、县）", **ORG_KIND_NAMES})
+
+# The stages of a round on the administrator's panel: ROUND_STAGE_NAMES and the closed one.
+ROUND_ADMIN_STAGE_NAMES: Final = _table({**ROUND_STAGE_NAMES, "closed": "已关闭"})
+
+# An appeal (申诉) against a round's result.
+ROUND_APPEAL_STATUS_NAMES: Final = _table(
+    {"open": "待处理", "accepted": "已采纳", "rejected": "未采纳"}
+)
+
+# The ledger's entries about a round (ref ``round:<id>``), in its history on the panel.
+ROUND_LEDGER_ACTION_NAMES: Final = _table(
+    {
+        "round.create": "创建批次",
+        "round.collect": "采集监测数据",
+        "round.compute": "计算结果",
+        "round.review": "进入复核",
+        "round.appeal": "提出申诉",
+        "round.appeal_decision": "处理申诉",
+        "round.publish": "发布结果",
+        "round.close": "关闭批次",
+        "round.guide_run": "更换办事指南核查",
+        "round.commission": "委托第三方评估",
+        "rectification.raise": "提出整改要求",
+    }
+)

@@ -29,18 +29,12 @@ from govwatch.evaluation.systems.system import IndicatorSystem, system_to_dict
 from govwatch.evaluation.systems.system_file import parse_system
 from govwatch.items.queries import city_codes, departments
 from govwatch.storage import Database
-from govwatch.vocabulary import ITEM_LEVEL_NAMES
+from govwatch.vocabulary import ITEM_LEVEL_NAMES, ROUND_UNIT_KIND_NAMES
 
 ROUND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 STAR_LEVELS = (2, 3, 4, 5)
 SYSTEM_FILE_MAX_BYTES = 512 * 1024
-UNIT_KIND_NAMES: Mapping[str, str] = {
-    "region": "区划",
-    "province": "省",
-    "city": "市",
-    "county": "县（区）",
-    "department": "部门",
-}
+UNIT_KIND_NAMES = ROUND_UNIT_KIND_NAMES
 
 
 class SystemFileError(ValidationError):

@@ -46,7 +46,12 @@ from govwatch.evaluation.rounds.setup import (
 )
 from govwatch.evaluation.rounds.values import Actor, RoundStateError, round_row
 from govwatch.storage import Database
-from govwatch.vocabulary import ROUND_STAGE_NAMES, label
+from govwatch.vocabulary import (
+    ROUND_ADMIN_STAGE_NAMES,
+    ROUND_APPEAL_STATUS_NAMES,
+    ROUND_LEDGER_ACTION_NAMES,
+    label,
+)
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.api.jobs import runner_of
 from govwatch.web.pages.base import back, error_page, login_redirect, render, status_of
@@ -57,21 +62,9 @@ AppealId = Annotated[str, Path(min_length=1, max_length=64)]
 
 ADMIN_ROLE = "admin"
 REFUSED = f"只有管理员可以创建和管理评估批次（{ADMIN_NEEDED}）"
-STAGE_NAMES = {**ROUND_STAGE_NAMES, "closed": "已关闭"}
-APPEAL_STATUS_NAMES = {"open": "待处理", "accepted": "已采纳", "rejected": "未采纳"}
-LEDGER_ACTION_NAMES = {
-    "round.create": "创建批次",
-    "round.collect": "采集监测数据",
-    "round.compute": "计算结果",
-    "round.review": "进入复核",
-    "round.appeal": "提出申诉",
-    "round.appeal_decision": "处理申诉",
-    "round.commission": "委托第三方评估",
-    "round.publish": "发布结果",
-    "round.close": "关闭批次",
-    "round.guide_run": "更换办事指南核查",
-    "rectification.raise": "提出整改要求",
-}
+STAGE_NAMES = ROUND_ADMIN_STAGE_NAMES
+APPEAL_STATUS_NAMES = ROUND_APPEAL_STATUS_NAMES
+LEDGER_ACTION_NAMES = ROUND_LEDGER_ACTION_NAMES
 LEDGER_SHOWN = 50
 
 
