@@ -185,17 +185,19 @@ def test_visitor_reads_the_public_page_with_the_keyboard_and_downloads_the_csv(
     s.go("/public")
     s.page.keyboard.press("Tab")
     assert s.page.evaluate("document.activeElement.textContent") == "跳到正文"
-    link = s.page.locator("a:has-text('CSV')")
-    for _ in range(30):  # reach the download link by Tab alone
-        if s.page.evaluate("document.activeElement.textContent").startswith("CSV"):
+    # the latest complete month (2025-09) holds round 2025Q3: its results' open data
+    href = "/public/data/evaluation/2025-09.csv"
+    link = s.page.locator(f"a[href='{href}']")
+    for _ in range(60):  # reach the download link by Tab alone
+        if s.page.evaluate("document.activeElement.getAttribute('href')") == href:
             break
         s.page.keyboard.press("Tab")
     assert link.evaluate("el => el === document.activeElement")
     with s.page.expect_download() as info:
         s.page.keyboard.press("Enter")
     text = Path(info.value.path()).read_text(encoding="utf-8-sig")
-    assert re.search(r"^D1,市场监管局,市级部门,86\.5,4,1,1$", text, re.M)
-    assert "★★★★☆" in s.page.inner_text("table")
+    assert re.search(r",D1,市场监管局,市级部门,86\.50,4,1,1\r?$", text, re.M)
+    assert "★★★★☆" in s.page.inner_text("#s-evaluation table")
     s.shot("public")
     s.close()
 
