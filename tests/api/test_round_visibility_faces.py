@@ -4,7 +4,7 @@ leak of issue 13), on both engines."""
 
 from __future__ import annotations
 
-from tests.api.conftest import World
+from tests.api.conftest import T0, World
 from tests.evaluation.visibility_seed import seed_round
 
 
@@ -25,6 +25,13 @@ def test_department_not_in_round_under_review_sees_no_results(world: World) -> N
 
 def test_page_json_twin_is_the_api_resource(world: World) -> None:
     seed_round(world.db, "r-pub", "published", units=("D1", "D2"))
+    # an evaluator sees only the rounds it is commissioned for: this one, its token's account
+    world.db.execute(
+        "INSERT INTO eval_commissions (round_id, evaluator_kind, evaluator, indicator, "
+        "commissioned_by, commissioned_at) VALUES ('r-pub', 'user', 'token:evaluator', 'guide', "
+        "'admin:admin', ?)",
+        [T0],
+    )
     for who in ("admin", "dept1", "evaluator"):
         api = world.get(who, "/api/v1/evaluations/r-pub").json()
         twin = world.get(who, "/evaluations/r-pub?format=json").json()
