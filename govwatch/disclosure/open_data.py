@@ -28,7 +28,7 @@ and names, counts, rates, scores and stars.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -95,6 +95,7 @@ class Field:
     unit: str  # 件, 条, %, 分, 星, or — for text
     kind: str  # text | count | rate | score | int
     base: str = ""  # a rate: the count it is computed over (a field key, or a description)
+    numerator: str = ""  # a rate whose numerator is a published count: that field's key
 
     @property
     def rounding(self) -> str:
@@ -209,7 +210,15 @@ DATASETS: dict[str, Dataset] = {
                 *_PLACE,
                 Field("raised", "整改要求数", "批次发布时提出的整改要求数", "条", "count"),
                 Field("done", "已确认完成数", "经管理员确认整改完成的要求数", "条", "count"),
-                Field("done_rate", "完成率", "已确认完成数 ÷ 整改要求数", "%", "rate", "raised"),
+                Field(
+                    "done_rate",
+                    "完成率",
+                    "已确认完成数 ÷ 整改要求数",
+                    "%",
+                    "rate",
+                    "raised",
+                    "done",
+                ),
                 *(
                     Field(f"status_{code}", name, f"状态为“{name}”的整改要求数", "条", "count")
                     for code, name in RECT_STATUSES
@@ -254,8 +263,7 @@ class PublicTable:
     rows: tuple[PublicRow, ...]
 
 
-Rate = tuple[float, float]  # numerator, denominator
-Raw = dict[str, Any]  # a row before suppression: counts as int, rates as Rate
+Raw = dict[str, Any]  # a row before suppression: counts as int, rates as (numerator, base)
 
 
 def _rounded(value: Decimal, places: str) -> float:
@@ -363,7 +371,10 @@ def publish(
     for r, h in zip(raws, hidden, strict=True):
         cells = []
         for f in fields:
-            withheld = h.get(f.key, False) or (f.kind == "rate" and h.get(f.base, False))
+            # a rate goes with a withheld base or numerator (it would give the count back)
+            withheld = h.get(f.key, False) or (
+                f.kind == "rate" and (h.get(f.base, False) or h.get(f.numerator, False))
+            )
             cells.append(_cell(f, r.get(f.key), withheld, threshold))
         out.append(PublicRow(keys, tuple(cells)))
     return tuple(out)
@@ -574,8 +585,3 @@ def all_tables(
     db: Database, period: PublicPeriod, threshold: int | None = None
 ) -> dict[str, PublicTable]:
     return {key: dataset_table(db, key, period, threshold) for key in DATASETS}
-
-
-def rows_of(table: PublicTable, dim: str) -> Iterable[PublicRow]:
-    """The rows of one dimension (地区, 部门, 全部) of a place dataset."""
-    return (r for r in table.rows if r.cell("dim").value == DIM_NAMES[dim])

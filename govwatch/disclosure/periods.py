@@ -13,7 +13,6 @@ from datetime import date, timedelta
 
 from govwatch.errors import InputError
 
-KINDS = ("month", "quarter", "year")
 KIND_NAMES = {"month": "月度", "quarter": "季度", "year": "年度"}
 QUARTER_NAMES = ("一", "二", "三", "四")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
