@@ -43,7 +43,6 @@ ROLES = ("admin", "department", "evaluator")
 EDITABLE = ("configured", "collecting", "computed")
 EVIDENCE_MAX_BYTES = 20 * 2**20
 URL_MAX_CHARS = 2000
-CHECK_STATUSES = ("verified", "disputed")
 
 
 class RoundStateError(GovwatchError):
