@@ -12,7 +12,8 @@ answer a few seconds per user (its page cache, emptied by any write through the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from govwatch.alerts.desk import DeskFilter, decide_from, decide_where, orders_where
@@ -27,6 +28,26 @@ class Waiting:
     desk: int = 0  # 督办台: replies to review + alerts to decide
     todo: int = 0  # 今日待办: orders and alerts owed
     unread: int = 0  # notifications not yet read
+    more: Mapping[str, int] = field(default_factory=dict)  # the registered badges, by name
+
+    def count(self, name: str) -> int:
+        """A registered badge's count (0 when it does not apply to this user)."""
+        return int(self.more.get(name, 0))
+
+
+# A badge of the menu: for a principal, the SQL of one scalar count and its parameters, or
+# None where the badge does not apply to that principal's role.
+BadgeSql = Callable[[Principal], "tuple[str, list[Any]] | None"]
+# Badges other pages add (name -> its SQL): each becomes one more column of the one query.
+BADGES: dict[str, BadgeSql] = {}
+
+
+def register_badge(name: str, sql: BadgeSql) -> None:
+    """Add a menu badge, counted in the same query as the others (``Waiting.count(name)``).
+
+    ``sql(principal)`` returns a scalar count such as ``"(SELECT COUNT(*) FROM t WHERE …)"``
+    with its parameters, or None where the badge does not apply."""
+    BADGES[name] = sql
 
 
 def waiting_counts(db: Database, principal: Principal, todo: int | None = None) -> Waiting:
@@ -58,6 +79,15 @@ def waiting_counts(db: Database, principal: Principal, todo: int | None = None) 
     unread, up = unread_condition(principal, db.dialect)
     parts.append(f"(SELECT COUNT(*) FROM notifications n WHERE {visible}{unread})")
     params += [*vp, *up]
+    names: list[str] = []
+    for name, badge in BADGES.items():
+        found = badge(principal)
+        if found is not None:
+            names.append(name)
+            parts.append(found[0])
+            params += found[1]
     row = db.query(f"SELECT {', '.join(parts)}", params)[0]
-    desk, todo_n, unread_n = (int(v or 0) for v in row)
-    return Waiting(desk, todo_n, unread_n)
+    desk, todo_n, unread_n = (int(v or 0) for v in row[:3])
+    return Waiting(
+        desk, todo_n, unread_n, {n: int(v or 0) for n, v in zip(names, row[3:], strict=True)}
+    )
