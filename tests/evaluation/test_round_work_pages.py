@@ -307,7 +307,7 @@ def test_a_department_sees_its_result_and_appeals_with_a_file_within_the_window(
     with client(url, "w_d1") as d1:
         page = d1.get("/evaluations/R2/appeal")
         assert "70.00 分" in page.text and "提出申诉" in page.text
-        assert "<strong>30</strong>" in page.text  # 网站可用 lost all its 30 points
+        assert "<strong>失 30 分</strong>" in page.text  # 网站可用 lost all its 30 points
         answer = d1.post(
             "/evaluations/R2/appeal",
             data={"csrf_token": token(d1), "unit": "D1", "indicator": "site",

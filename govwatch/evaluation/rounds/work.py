@@ -160,7 +160,7 @@ def fill_todo(db: Database, actor: Actor, at: datetime) -> list[dict[str, Any]]:
             )
     far = datetime.max
     out.sort(key=lambda x: (x["deadline"] or far, str(x["round_id"]), str(x["unit"])))
-    return out
+    return [x | {"deadline": plain(x["deadline"])} for x in out]
 
 
 def fill_sheet(db: Database, round_id: str, actor: Actor, at: datetime) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from govwatch.evaluation.rounds.commission import (
     commissions,
     revoke,
 )
+from govwatch.evaluation.rounds.digest import plain
 from govwatch.evaluation.rounds.review import APPEAL_FILES, submit_appeal
 from govwatch.evaluation.rounds.values import (
     Actor,
@@ -97,14 +98,17 @@ def visible_round(db: Database, caller: Principal, round_id: str) -> dict[str, A
 
 def due_of(db: Database, deadline: object, today: date) -> dict[str, Any]:
     """A fill deadline as a working-day countdown (the calendar's count)."""
+    if isinstance(deadline, str):
+        deadline = datetime.fromisoformat(deadline)
     due_on = deadline.date() if isinstance(deadline, datetime) else None
     if due_on is None:
-        return countdown(None, today, None, None).as_dict()
+        return {k: plain(v) for k, v in countdown(None, today, None, None).as_dict().items()}
     try:
         due_ord: int | None = ordinal(db, due_on, "W")
     except GovwatchError:
         due_ord = None
-    return countdown(due_on, today, due_ord, today_ordinal(db, today)).as_dict()
+    found = countdown(due_on, today, due_ord, today_ordinal(db, today))
+    return {k: plain(v) for k, v in found.as_dict().items()}
 
 
 def named_round(row: dict[str, Any]) -> dict[str, Any]:
