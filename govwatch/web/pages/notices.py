@@ -226,7 +226,7 @@ def _form_fields(row: dict[str, Any]) -> dict[str, Any]:
     templates = [
         {
             "key": k,
-            "name": spec.template_names.get(k, k),
+            "name": spec.template_names.get(k, "段落"),
             "value": row["templates"].get(k, text),
             "changed": k in row["templates"],
         }
