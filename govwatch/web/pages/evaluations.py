@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
+from markupsafe import Markup, escape
 
 from govwatch.auth.errors import NotFoundError
 from govwatch.errors import GovwatchError
@@ -42,6 +44,7 @@ from govwatch.web.pages.base import (
 )
 from govwatch.web.pages.sheets import export_format, sheet_response
 
+T = TypeVar("T")
 router = APIRouter()
 RoundId = Annotated[str, Path(min_length=1, max_length=64)]
 UnitCode = Annotated[str, Path(min_length=1, max_length=64)]
@@ -302,6 +305,51 @@ def result_rows(results: Sequence[dict[str, Any]], detail: bool) -> Iterator[lis
 # --- pages ------------------------------------------------------------------------------------
 
 
+def _kept(request: Request, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` kept a few seconds in the app's page cache under ``key``, which always
+    holds the whole :class:`RoundViewer` (role, own units, account, organisation): twenty
+    people reading one round share one reading, and no one is served another's."""
+    pool = getattr(request.app.state, "pool", None)
+    if pool is None:
+        return compute()
+    found: T = pool.pages.get_or_compute(key, compute)
+    return found
+
+
+def summary_of(
+    request: Request, db: Database, round_id: str, viewer: RoundViewer
+) -> dict[str, Any]:
+    return _kept(request, ("round", round_id, viewer), lambda: round_summary(db, round_id, viewer))
+
+
+def matrix_rows(round_id: str, results: Sequence[dict[str, Any]]) -> list[Markup]:
+    """The points-per-indicator table's rows (each cell: earned / −lost, two decimals, a link
+    to the guide check's evidence where there is one), formatted here rather than in the
+    template: 262 units × 25 indicators are 6,550 cells."""
+    rows = []
+    quoted = quote(round_id, safe="")
+    for r in results:
+        cells = []
+        unit_q = quote(str(r["unit"]), safe="")
+        for p in r.get("per_indicator", []):
+            text = f"{float(p['earned']):.2f}"
+            lost = float(p["lost"])
+            if lost > 0:
+                text += f" / −{lost:.2f}"
+            if p.get("evidence"):
+                href = (
+                    f"/guides/evidence?round={quoted}&amp;unit={unit_q}"
+                    f"&amp;indicator={quote(str(p['id']), safe='')}"
+                )
+                title = escape(f"查看{r['unit_name']}“{p['name']}”所依据的办事指南核查结果")
+                text = f'<a href="{href}" title="{title}">{text}</a>'
+            cells.append(f'<td class="lost">{text}</td>' if lost > 0 else f"<td>{text}</td>")
+        rows.append(
+            Markup(f'<tr><th scope="row">{escape(r["unit_name"])}</th>{"".join(cells)}</tr>')
+        )
+    return rows
+
+
 def _refuse(request: Request, db: Database, caller: Any) -> Response | None:
     if caller.role == "public":
         return login_redirect(request)
@@ -353,7 +401,8 @@ def round_page(request: Request, round_id: RoundId, db: DB, caller: Caller, at: 
     if refused is not None:
         return refused
     try:
-        summary = round_summary(db, round_id, RoundViewer.of_principal(caller))
+        viewer = RoundViewer.of_principal(caller)
+        summary = summary_of(request, db, round_id, viewer)
         chosen = result_filter(request)
     except NotFoundError as exc:
         return error_page(request, db, caller, 404, str(exc))
@@ -403,6 +452,11 @@ def round_page(request: Request, round_id: RoundId, db: DB, caller: Caller, at: 
             "chosen": chosen,
             "query": chosen.query(),
             "rules": star_rules(round_system(db, round_id)),
+            "matrix": _kept(
+                request,
+                ("round-matrix", round_id, viewer, chosen),
+                lambda: matrix_rows(round_id, shown),
+            ),
             **distribution_context(round_id, summary["results"]),
         },
     )
@@ -506,8 +560,11 @@ def unit_rounds_page(
     refused = _refuse(request, db, caller)
     if refused is not None:
         return refused
+    viewer = RoundViewer.of_principal(caller)
     try:
-        history = unit_history(db, RoundViewer.of_principal(caller), unit)
+        history = _kept(
+            request, ("unit-history", unit, viewer), lambda: unit_history(db, viewer, unit)
+        )
     except NotFoundError as exc:
         return error_page(request, db, caller, 404, str(exc))
     if wants_json(request):
