@@ -733,6 +733,15 @@ NOTIFICATION_KIND_NAMES: Final = _table(
         "order.return": "退回重新回复",
         "order.overdue": "督办逾期",
         "calendar.notice_missing": "节假日安排未导入",
+        "round.collection_opened": "评估开始采集",
+        "round.fill_due_soon": "填报即将截止",
+        "round.fill_overdue": "填报已过截止时间",
+        "round.review_opened": "评估结果复核",
+        "round.appeal_decided": "申诉已裁决",
+        "round.published": "评估结果发布",
+        "rectification.due_soon": "整改即将到期",
+        "rectification.overdue": "整改已逾期",
+        "notice.issued": "收到通报",
     }
 )
 
