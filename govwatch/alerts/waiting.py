@@ -2,9 +2,10 @@
 
 - 督办台 (supervisors, administrators): replies to review plus alerts to decide — the lists
   only they can move on (:mod:`govwatch.alerts.desk`, ``replies`` + ``decide``);
-- 今日待办 (departments): every item of its to-do list (:func:`govwatch.alerts.workspace.
-  todo_count`'s union);
-- 消息 (every signed-in role): notifications this reader has not read.
+- 今日待办 (departments): every item of its to-do list (the union of :func:`govwatch.alerts.
+  workspace.todo_sql`), or the length of the list when the page has just read it;
+- 消息 (every signed-in role): notifications this reader has not read;
+- the badges other pages register (:func:`register_badge`), each one more column.
 
 Each figure equals the total its page shows (tests hold them together). The web app keeps the
 answer a few seconds per user (its page cache, emptied by any write through the app).

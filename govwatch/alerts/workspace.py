@@ -80,19 +80,6 @@ def todo_sql(principal: Principal, answer_days: int) -> tuple[str, list[Any]]:
     return sql, [*order_params, answer_days, *alert_params]
 
 
-def todo_count(db: Database, principal: Principal) -> int:
-    sql, params = todo_sql(principal, 0)  # the due dates do not change what is counted
-    return int(db.scalar(f"SELECT COUNT(*) FROM ({sql}) t", params) or 0)
-
-
-def overdue_count(db: Database, principal: Principal, today: date) -> int:
-    """How many items of the to-do list are past their due date."""
-    sql, params = todo_sql(principal, int(get_setting(db, "order_reply_days")))
-    return int(
-        db.scalar(f"SELECT COUNT(*) FROM ({sql}) t WHERE t.due_on < ?", [*params, today]) or 0
-    )
-
-
 def alert_due(db: Database, principal: Principal, alert_id: str, today: date) -> dict[str, Any]:
     """The countdown of one alert the department owes (as its to-do row shows it); no due
     date when it owes nothing on it now."""

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from govwatch.storage import connect
+from govwatch.web.api.cache import TTLCache
 from tests.conftest import drop_pg_schema, pg_url
 from tests.web.conftest import login, make_app
 from tests.web.seed import seed
@@ -91,3 +92,13 @@ def test_every_period_shows_the_same_figures_of_now(app: FastAPI) -> None:
             assert week[figure] == year[figure]
         assert len(week["trend"]) == 7 and len(year["trend"]) == 300
         assert sum(d["new"] for d in year["trend"]) >= sum(d["new"] for d in week["trend"])
+
+
+def test_peek_gives_only_a_fresh_value_and_never_computes() -> None:
+    cache: TTLCache[int] = TTLCache(60)
+    assert cache.peek("k") is None
+    assert cache.get_or_compute("k", lambda: 3) == 3
+    assert cache.peek("k") == 3
+    cache.invalidate()
+    assert cache.peek("k") is None
+    assert TTLCache[int](0).peek("k") is None

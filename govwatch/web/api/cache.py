@@ -37,6 +37,13 @@ class TTLCache(Generic[V]):
             return True, hit[1]
         return False, None
 
+    def peek(self, key: Hashable) -> V | None:
+        """The cached value of ``key`` if one is fresh, else None (nothing is computed)."""
+        if self.ttl <= 0:
+            return None
+        with self._lock:
+            return self._fresh(key, time.monotonic())[1]
+
     def get_or_compute(self, key: Hashable, compute: Callable[[], V]) -> V:
         """The cached value of ``key``, or ``compute()`` run once for all concurrent callers."""
         if self.ttl <= 0:

@@ -90,26 +90,31 @@ def todo_of(request: Request, db: Database, principal: Principal) -> TodoEntries
     count and the menu's badge, and kept a few seconds per scope (the app's page cache,
     emptied by any write through the app)."""
     today = request_today(request)
-    pool = getattr(request.app.state, "pool", None)
-    if pool is None:
-        return todo_entries(db, principal, today)
-    key = ("todo", principal.scope, principal.regions, today)
-    found: TodoEntries = pool.pages.get_or_compute(key, lambda: todo_entries(db, principal, today))
-    return found
+    return cached(request, _todo_key(principal, today), lambda: todo_entries(db, principal, today))
+
+
+def _todo_key(principal: Principal, today: date) -> tuple[Any, ...]:
+    return ("todo", principal.scope, principal.regions, today)
 
 
 def waiting_of(request: Request, db: Database, principal: Principal) -> Waiting:
     """The menu's counts for this user: one small query, kept a few seconds per user (the
     app's page cache, emptied by any write through the app, so an action shows at once).
-    A department's to-do count is its to-do list's length (:func:`todo_of`), not counted
-    again."""
+    A department's to-do count is its to-do list's length when the list is kept (the to-do
+    page reads it first, :func:`todo_of`), not counted again; on other pages the menu's query
+    counts it (cheaper than reading the list in order)."""
     if principal.role == "public":
         return Waiting()
     pool = getattr(request.app.state, "pool", None)
 
     def compute() -> Waiting:
-        if principal.role == "department" and principal.can("notifications.read"):
-            return waiting_counts(db, principal, todo_of(request, db, principal).total)
+        kept = (
+            pool.pages.peek(_todo_key(principal, request_today(request)))
+            if pool is not None and principal.role == "department"
+            else None
+        )
+        if isinstance(kept, TodoEntries):
+            return waiting_counts(db, principal, kept.total)
         return waiting_counts(db, principal)
 
     if pool is None:
@@ -124,7 +129,11 @@ GUIDE_ROLES = ("admin", "supervisor", "evaluator")
 
 
 def nav_for(principal: Principal, waiting: Waiting | None = None) -> list[NavItem]:
-    """The menu a role sees: each role only the pages it may open, with what waits there."""
+    """The menu a role sees: each role only the pages it may open, with what waits there.
+
+    A new entry with a count registers its badge once (:func:`govwatch.alerts.waiting.
+    register_badge`: one more column of the menu's one query) and shows
+    ``counts.count(name)`` here."""
     counts = waiting or Waiting()
     items: list[NavItem] = []
     if principal.can("alerts.read"):
