@@ -89,9 +89,8 @@ def _raise_rectifications(
     gaps: list[Demand] = []
     for r in results:
         missing = set(r.get("missing") or ())
-        lost = sorted(
-            ((weights[i] - p, i) for i, p in r["points"].items()), key=lambda x: (-x[0], x[1])
-        )
+        # most points lost first; a tie goes to the later indicator id (as before migration 072)
+        lost = sorted(((weights[i] - p, i) for i, p in r["points"].items()), reverse=True)
         for points_lost, indicator in lost:
             if points_lost > 1e-9 and indicator in missing:
                 gaps.append(Demand(r["unit"], indicator, names[indicator], points_lost))
