@@ -48,16 +48,6 @@ from govwatch.evaluation.rounds.rectification import (
 from govwatch.evaluation.systems.system_file import parse_system
 from govwatch.storage import Database
 
-KINDS = {
-    "round.collection_opened": "评估开始填报",
-    "round.fill_due_soon": "评估填报即将截止",
-    "round.fill_overdue": "评估填报已截止",
-    "round.review_opened": "评估结果复核",
-    "round.appeal_decided": "评估申诉已处理",
-    "round.published": "评估结果发布",
-    "rectification.due_soon": "整改即将到期",
-    "rectification.overdue": "整改已超期",
-}
 OVERSEERS = "supervisor"  # administrators read the supervisors' notices too
 
 
