@@ -25,7 +25,6 @@ administration sees them (``OPERATOR``). Paragraph texts are templates with name
 
 from __future__ import annotations
 
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -35,32 +34,35 @@ from govwatch.errors import InputError
 from govwatch.evaluation.rounds.values import RoundStateError, round_row, round_system
 from govwatch.evaluation.rounds.views import OPERATOR, PUBLISHED_STAGES, round_summary
 from govwatch.evaluation.systems.system import Leaf
+from govwatch.reports.fields import fill as fill_template
 from govwatch.reports.model import Notice, Section, Table
 from govwatch.storage import Database
 from govwatch.vocabulary import ROUND_STAGE_NAMES, label
 
 KIND = "evaluation"
 
-# Paragraph templates (str.format fields). Keys are what the administrator edits.
+# Paragraph templates (str.format fields, named in Chinese: govwatch.vocabulary.
+# NOTICE_TEMPLATE_FIELDS["evaluation"] maps each to the builder's key). Keys are what the
+# administrator edits.
 TEMPLATES: dict[str, str] = {
     "opening": (
-        "根据政务服务评估评价工作安排，现将{round_name}（评估期{period_start}至{period_end}）"
+        "根据政务服务评估评价工作安排，现将{批次名称}（评估期{评估期起}至{评估期止}）"
         "评估结果通报如下。"
     ),
     "overview": (
-        "本批次依据《{system_name}》对{units}个单位开展评估，平均得分{mean_score}分，"
-        "最高{max_score}分，最低{min_score}分。其中五星{stars_5}个、四星{stars_4}个、"
-        "三星{stars_3}个、二星{stars_2}个，未达星级{stars_0}个。"
+        "本批次依据《{指标体系}》对{参评单位数}个单位开展评估，平均得分{平均得分}分，"
+        "最高{最高得分}分，最低{最低得分}分。其中五星{五星单位数}个、四星{四星单位数}个、"
+        "三星{三星单位数}个、二星{二星单位数}个，未达星级{未达星级单位数}个。"
     ),
     "ranking": "各单位评估得分、星级及排名按分组列示如下（组内排名在前，总排名在后）。",
     "lost": "各单位在各评估维度的失分情况如下，请对照失分较多的维度查找原因。",
     "compare": (
-        "与上一批次（{previous_name}）相比，{improved}个单位得分提高，{declined}个单位得分下降，"
-        "平均得分变化{mean_delta}分。"
+        "与上一批次（{上一批次}）相比，{得分提高单位数}个单位得分提高，{得分下降单位数}个单位得分下降，"
+        "平均得分变化{平均得分变化}分。"
     ),
     "no_previous": "本批次为该指标体系的首次评估，暂无上一批次可比较。",
     "rectify": (
-        "针对失分较多的指标，共提出整改要求{demands}条。请各单位对照要求认真分析原因，"
+        "针对失分较多的指标，共提出整改要求{整改要求数}条。请各单位对照要求认真分析原因，"
         "在整改期限内完成整改并报送整改情况。"
     ),
     "closing": "请各单位高度重视评估结果，巩固优势、补齐短板，持续提升政务服务水平。",
@@ -113,22 +115,9 @@ def stars_text(n: int) -> str:
 
 
 def fill(templates: Mapping[str, str], key: str, fields: Mapping[str, Any]) -> str:
-    """The template ``key`` with its fields filled; a field the data has not is refused."""
-    text = templates[key]
-    try:
-        names = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
-    except ValueError as exc:
-        raise InputError(
-            f"通报模板“{TEMPLATE_NAMES.get(key, key)}”格式有误（{exc}）：字段应写作 {{字段名}}"
-        ) from exc
-    for name in names:
-        if name not in fields:
-            known = "、".join(sorted(fields))
-            raise InputError(
-                f"通报模板“{TEMPLATE_NAMES.get(key, key)}”中的字段 {{{name}}} 不存在："
-                f"可用字段为 {known}"
-            )
-    return text.format_map(dict(fields))
+    """The template ``key`` filled from ``fields`` (the builder's keys); a field the template
+    may not use is refused (:func:`govwatch.reports.fields.check`)."""
+    return fill_template(KIND, TEMPLATE_NAMES.get(key, key), templates[key], TEMPLATES[key], fields)
 
 
 def merged_templates(

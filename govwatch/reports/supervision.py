@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import cache
 from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -25,6 +27,7 @@ from govwatch.alerts.queries import place_conditions
 from govwatch.auth.masking import mask_record
 from govwatch.auth.names import department_names, region_names
 from govwatch.errors import InputError
+from govwatch.reports.fields import fill as fill_template
 from govwatch.reports.model import Chart, Notice, Section, Table
 from govwatch.reports.period import ReportPeriod, cn_date, parse_period
 from govwatch.storage import Database
@@ -51,14 +54,19 @@ LEVEL_ORDER = ("red", "yellow", "warning")
 CN_NUMBERS = "一二三四五六七八九十"
 
 
-def default_templates() -> dict[str, str]:
-    """The paragraphs' templates as shipped (govwatch/reports/templates/supervision.yaml)."""
+@cache
+def _shipped() -> Mapping[str, str]:
     text = (
         resources.files("govwatch.reports")
         .joinpath("templates", TEMPLATE_FILE)
         .read_text(encoding="utf-8")
     )
-    return {str(k): str(v) for k, v in (yaml.safe_load(text) or {}).items()}
+    return MappingProxyType({str(k): str(v) for k, v in (yaml.safe_load(text) or {}).items()})
+
+
+def default_templates() -> dict[str, str]:
+    """The paragraphs' templates as shipped (govwatch/reports/templates/supervision.yaml)."""
+    return dict(_shipped())
 
 
 @dataclass(frozen=True)
@@ -122,13 +130,23 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
-def _fmt(template: str, **fields: Any) -> str:
-    try:
-        return template.format(**fields)
-    except (KeyError, IndexError, ValueError) as e:
-        raise InputError(
-            f"通报模板“{template[:30]}…”引用了不存在的字段或格式有误（{e}）；可用字段：{'、'.join(sorted(fields))}"
-        ) from None
+def _template_name(key: str) -> str:
+    from govwatch.reports.workflow import SUPERVISION_TEMPLATE_NAMES  # here: a cycle
+
+    return SUPERVISION_TEMPLATE_NAMES.get(key, key)
+
+
+def _fmt(tpl: Mapping[str, str], key: str, fields: Mapping[str, Any], **extra: Any) -> str:
+    """The template ``key`` filled; its fields are written in Chinese (or, in a template saved
+    before they were, by their keys) and must be among those it may use
+    (:func:`govwatch.reports.fields.allowed_fields`)."""
+    return fill_template(
+        "supervision",
+        _template_name(key),
+        tpl[key],
+        _shipped()[key],
+        {**fields, **extra},
+    )
 
 
 def _cn_list(items: list[str]) -> str:
@@ -344,14 +362,14 @@ def build_supervision_notice(
         "reply_days": cfg["reply_days"],
     }
     if rate_prev is None or rate_now is None:
-        change_text = _fmt(tpl["change_none"], **fields)
+        change_text = _fmt(tpl, "change_none", fields)
     else:
         facts["prev_ontime_rate"] = pct_value(rate_prev) or 0.0
         delta = round((pct_value(rate_now) or 0.0) - (pct_value(rate_prev) or 0.0), 2)
         facts["ontime_change"] = delta
         fields["change"] = f"{abs(delta):.2f}"
         key = "change_same" if delta == 0 else ("change_up" if delta > 0 else "change_down")
-        change_text = _fmt(tpl[key], **fields)
+        change_text = _fmt(tpl, key, fields)
     fields["change_text"] = change_text
     sections: list[Section] = []
     # days on which cases were finished (a day without any has no rate to draw)
@@ -365,7 +383,7 @@ def build_supervision_notice(
     sections.append(
         Section(
             _heading(1, "总体情况"),
-            (_fmt(tpl["intro"], **fields), _fmt(tpl["overview"], **fields)),
+            (_fmt(tpl, "intro", fields), _fmt(tpl, "overview", fields)),
             charts=(trend,) if len(days_finished) > 1 else (),
         )
     )
@@ -429,7 +447,7 @@ def build_supervision_notice(
                 ]
             ),
         )
-        alert_paras = (_fmt(tpl["alerts"], **fields),)
+        alert_paras = (_fmt(tpl, "alerts", fields),)
         level_chart = Chart(
             "监察告警按类别与等级",
             "bar",
@@ -449,7 +467,7 @@ def build_supervision_notice(
             Section(_heading(2, "监察告警情况"), alert_paras, (class_table,), (level_chart,))
         )
     else:
-        sections.append(Section(_heading(2, "监察告警情况"), (_fmt(tpl["alerts_none"], **fields),)))
+        sections.append(Section(_heading(2, "监察告警情况"), (_fmt(tpl, "alerts_none", fields),)))
 
     # red and yellow cards by unit, per 1,000 cases applied in the period
     dept_rates = {r["code"]: r for r in now["rates_by_department"]}
@@ -507,13 +525,13 @@ def build_supervision_notice(
         sections.append(
             Section(
                 _heading(3, "红黄牌情况"),
-                (_fmt(tpl["cards"], **fields),),
+                (_fmt(tpl, "cards", fields),),
                 (cards_table,),
                 (cards_chart,),
             )
         )
     else:
-        sections.append(Section(_heading(3, "红黄牌情况"), (_fmt(tpl["cards_none"], **fields),)))
+        sections.append(Section(_heading(3, "红黄牌情况"), (_fmt(tpl, "cards_none", fields),)))
 
     # the slowest items
     slow = slowest_items(db, where, p, int(cfg["top_items"]))
@@ -530,12 +548,10 @@ def build_supervision_notice(
             [f"“{name}”（平均{avg:.1f}天）" for _, name, _, _, avg, _ in slow[:3]]
         )
         sections.append(
-            Section(_heading(4, "办理时效情况"), (_fmt(tpl["slowest"], **fields),), (slow_table,))
+            Section(_heading(4, "办理时效情况"), (_fmt(tpl, "slowest", fields),), (slow_table,))
         )
     else:
-        sections.append(
-            Section(_heading(4, "办理时效情况"), (_fmt(tpl["slowest_none"], **fields),))
-        )
+        sections.append(Section(_heading(4, "办理时效情况"), (_fmt(tpl, "slowest_none", fields),)))
 
     # orders and rectification
     orders = order_figures(db, where, p, at)
@@ -562,7 +578,7 @@ def build_supervision_notice(
         rectified=count(states.get("rectified", 0)),
         pending=count(pending),
     )
-    rect_paras = [_fmt(tpl["orders"], **fields), _fmt(tpl["rectification"], **fields)]
+    rect_paras = [_fmt(tpl, "orders", fields), _fmt(tpl, "rectification", fields)]
     demands = evaluation_demands(db, where, p)
     if demands:
         done = sum(n for s, n in demands.items() if s in ("done", "closed", "rectified", "met"))
@@ -573,7 +589,7 @@ def build_supervision_notice(
             demands_done=count(done),
             demands_open=count(sum(demands.values()) - done),
         )
-        rect_paras.append(_fmt(tpl["rectification_eval"], **fields))
+        rect_paras.append(_fmt(tpl, "rectification_eval", fields))
     state_table = Table(
         "监察告警处置情况",
         ("处置状态", "告警数"),
@@ -589,13 +605,14 @@ def build_supervision_notice(
     # typical cases
     typical = typical_alerts(db, where, p, int(cfg["typical_cases"]))
     if typical:
-        paras = [_fmt(tpl["typical_intro"], **fields)]
+        paras = [_fmt(tpl, "typical_intro", fields)]
         for i, r in enumerate(typical, start=1):
             applied = r["applied_at"]
             paras.append(
                 _fmt(
-                    tpl["typical_case"],
-                    **fields,
+                    tpl,
+                    "typical_case",
+                    fields,
                     n=i,
                     department=depts.get(
                         str(r["department_code"]), str(r["department_code"] or "")
@@ -610,7 +627,7 @@ def build_supervision_notice(
             )
         sections.append(Section(_heading(6, "典型问题"), tuple(paras)))
     else:
-        sections.append(Section(_heading(6, "典型问题"), (_fmt(tpl["typical_none"], **fields),)))
+        sections.append(Section(_heading(6, "典型问题"), (_fmt(tpl, "typical_none", fields),)))
 
     # praise and criticism
     red_by_dept = {d: c["red"] for d, c in cards_by_dept.items()}
@@ -635,12 +652,12 @@ def build_supervision_notice(
         criticism_red=f"{float(cfg['criticism_red_per_1000']):g}",
     )
     judged = [
-        _fmt(tpl["praise"], **fields, units=_cn_list([depts.get(d, d) for d in praised]))
+        _fmt(tpl, "praise", fields, units=_cn_list([depts.get(d, d) for d in praised]))
         if praised
-        else _fmt(tpl["praise_none"], **fields),
-        _fmt(tpl["criticism"], **fields, units=_cn_list([depts.get(d, d) for d in criticised]))
+        else _fmt(tpl, "praise_none", fields),
+        _fmt(tpl, "criticism", fields, units=_cn_list([depts.get(d, d) for d in criticised]))
         if criticised
-        else _fmt(tpl["criticism_none"], **fields),
+        else _fmt(tpl, "criticism_none", fields),
     ]
     unit_table = Table(
         "各单位办件时效情况",
@@ -666,7 +683,7 @@ def build_supervision_notice(
         if r["ontime_rate"] is not None:
             facts[f"unit_ontime_rate.{r['code']}"] = pct_value(r["ontime_rate"]) or 0.0
     sections.append(Section(_heading(7, "通报表扬与批评"), tuple(judged), (unit_table,)))
-    sections.append(Section(_heading(8, "工作要求"), (_fmt(tpl["demands"], **fields),)))
+    sections.append(Section(_heading(8, "工作要求"), (_fmt(tpl, "demands", fields),)))
 
     serial = cfg["doc_serial"] or (p.start.month if p.kind == "month" else 1)
     doc_number = cfg["doc_number"] or f"{cfg['doc_prefix']}〔{at.year}〕{serial}号"
@@ -680,7 +697,7 @@ def build_supervision_notice(
         kind="supervision",
         issuer=str(cfg["issuer"]),
         doc_number=str(doc_number),
-        title=_fmt(tpl["title"], **fields),
+        title=_fmt(tpl, "title", fields),
         addressees=str(cfg["addressees"]),
         sections=tuple(sections),
         attachments=attachments,
