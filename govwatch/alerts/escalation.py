@@ -33,7 +33,6 @@ from typing import Any
 import orjson
 
 from govwatch.alerts.history import Change, next_level, record
-from govwatch.alerts.notify import Notice, notify
 from govwatch.alerts.orders import (
     _COLUMNS,
     OVERDUE_RULE,
@@ -49,6 +48,7 @@ from govwatch.alerts.workflow import ensure_workflow, load_alert
 from govwatch.auth.principal import SYSTEM
 from govwatch.calendar.queries import add_workdays
 from govwatch.ledger import LedgerEntry, append, run_claimed
+from govwatch.notifications import Notice, notify
 from govwatch.storage import Database
 from govwatch.vocabulary import LEVEL_NAMES
 

@@ -29,7 +29,6 @@ from govwatch.alerts.attachments import (
     with_size_text,
 )
 from govwatch.alerts.history import Change, record
-from govwatch.alerts.notify import Notice, notify
 from govwatch.alerts.reconcile import SYNC_LOCK, reconcile
 from govwatch.alerts.settings import get_setting
 from govwatch.alerts.workflow import ensure_workflow, load_alert
@@ -38,6 +37,7 @@ from govwatch.auth.principal import SYSTEM, Principal
 from govwatch.calendar.queries import add_workdays
 from govwatch.errors import InputError
 from govwatch.ledger import append_one, run_claimed
+from govwatch.notifications import Notice, notify
 from govwatch.storage import Database
 from govwatch.vocabulary import ORDER_ACTION_NAMES, ORDER_HISTORY_NAMES, label
 from govwatch.vocabulary import ORDER_STATE_NAMES as ORDER_STATE_NAMES  # pages import it here

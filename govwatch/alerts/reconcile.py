@@ -20,9 +20,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from govwatch.alerts.notify import Notice, notify
 from govwatch.alerts.states import MOVES
 from govwatch.ledger import LedgerEntry, append, run_claimed
+from govwatch.notifications import Notice, notify
 from govwatch.storage import Database
 
 # One sync at a time per process. Not needed for correctness (every step claims its rows, and

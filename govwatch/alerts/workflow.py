@@ -25,7 +25,6 @@ from govwatch.alerts.attachments import (
     stored_file,
     with_size_text,
 )
-from govwatch.alerts.notify import Notice, notify
 from govwatch.alerts.states import (
     ACTIONS,
     DEPARTMENT,
@@ -39,6 +38,7 @@ from govwatch.auth.principal import Principal
 from govwatch.calendar.queries import add_workdays
 from govwatch.errors import InputError
 from govwatch.ledger import append_one, run_claimed
+from govwatch.notifications import Notice, notify
 from govwatch.storage import Database
 from govwatch.vocabulary import WORKFLOW_ACTION_DONE, WORKFLOW_ACTION_NAMES, label, rule_name
 

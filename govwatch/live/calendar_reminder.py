@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from govwatch.alerts.notify import Notice as Notification
-from govwatch.alerts.notify import notify
 from govwatch.calendar.coverage import calendar_coverage
+from govwatch.notifications import Notice as Notification
+from govwatch.notifications import notify
 from govwatch.storage import Database
 
 KIND = "calendar.notice_missing"

@@ -30,8 +30,6 @@ from typing import Any
 
 import orjson
 
-from govwatch.alerts.notify import Notice as Notification
-from govwatch.alerts.notify import notify
 from govwatch.auth.errors import ConflictError, ForbiddenError, NotFoundError
 from govwatch.auth.orgs import REGION_KINDS, subtree
 from govwatch.auth.passwords import new_id
@@ -39,7 +37,10 @@ from govwatch.auth.principal import Principal
 from govwatch.calendar.queries import is_workday
 from govwatch.errors import GovwatchError, InputError
 from govwatch.ledger import append_one
+from govwatch.notifications import Notice as Notification
+from govwatch.notifications import notify
 from govwatch.reports import evaluation, supervision
+from govwatch.reports.fields import to_chinese
 from govwatch.reports.model import Notice
 from govwatch.storage import Database
 
@@ -234,7 +235,7 @@ def _row(db: Database, notice_id: str) -> dict[str, Any]:
     rows = db.query_dicts(f"SELECT {_COLUMNS} FROM notices WHERE notice_id = ?", [notice_id])
     if not rows:
         raise NotFoundError(f"通报“{notice_id}”不存在")
-    return rows[0]
+    return _fields_in_chinese(rows[0])
 
 
 def units_of(principal: Principal) -> frozenset[str]:
@@ -262,6 +263,18 @@ def visible_condition(principal: Principal, alias: str = "n") -> tuple[str, list
     return condition + ")", list(units)
 
 
+def _fields_in_chinese(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its stored template overrides' fields named in Chinese (overrides saved
+    before r15fields name them by the builder's keys: govwatch.reports.fields.to_chinese)."""
+    raw = row.get("templates")
+    if raw and row.get("kind") in SPECS:
+        stored = orjson.loads(str(raw))
+        row["templates"] = orjson.dumps(
+            {k: to_chinese(str(row["kind"]), str(v)) for k, v in stored.items()}
+        ).decode()
+    return row
+
+
 def get_notice(db: Database, principal: Principal, notice_id: str) -> dict[str, Any]:
     """The notice row as ``principal`` may read it; 404 (as if absent) when it may not."""
     condition, params = visible_condition(principal)
@@ -271,7 +284,7 @@ def get_notice(db: Database, principal: Principal, notice_id: str) -> dict[str, 
     )
     if not rows:
         raise NotFoundError(f"通报“{notice_id}”不存在")
-    return rows[0]
+    return _fields_in_chinese(rows[0])
 
 
 def notice_of(row: Mapping[str, Any]) -> Notice:

@@ -19,15 +19,14 @@ import pytest
 
 from govwatch.alerts.notify import (
     SIGNATURE_HEADER,
-    Notice,
     add_webhook,
     deliver_due,
     list_webhooks,
-    notify,
     sign,
 )
 from govwatch.alerts.webhook_targets import ALLOW_ENV, WebhookTargetError, check_target
 from govwatch.errors import InputError
+from govwatch.notifications import Notice, notify
 from govwatch.storage import Database
 
 T0 = datetime(2025, 10, 9, 10, 0)

@@ -24,28 +24,23 @@ Each notice has a dedupe key naming the event (``round.published:<round>:<unit>`
 call writes nothing (the keys are looked up first, and the tables' unique keys ignore a key
 they have, so a tick with nothing new only reads).
 
-The rows written are those :func:`govwatch.alerts.notify.notify` writes (``notifications``;
+They are written by :func:`govwatch.notifications.notify` (``notifications``;
 ``webhook_deliveries`` for the active webhooks whose kinds match, the payload masked by meaning),
-written here as tables: evaluation sits below alerts in the import layers (pyproject.toml) and
-reads or writes alerts' tables, never its code. The sweeper's ``deliver_due`` sends them.
+the one writer that alerts use too; the sweeper's ``deliver_due`` sends them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-import orjson
-
-from govwatch.auth.masking import mask_record
-from govwatch.auth.passwords import new_id
 from govwatch.evaluation.rounds.rectification import (
     DUE_SOON_WORKDAYS,
     workdays_until,
 )
 from govwatch.evaluation.systems.system_file import parse_system
+from govwatch.notifications import Notice, notify
 from govwatch.storage import Database
 
 OVERSEERS = "supervisor"  # administrators read the supervisors' notices too
@@ -75,65 +70,6 @@ def _units(db: Database, round_id: str) -> list[str]:
             "SELECT unit FROM eval_units WHERE round_id = ? ORDER BY unit", [round_id]
         )
     ]
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One thing that happened (the shape of :class:`govwatch.alerts.notify.Notice`)."""
-
-    dedupe_key: str
-    kind: str
-    ref: str
-    message: str
-    recipient_role: str | None
-    recipient_org: str | None
-    payload: Mapping[str, Any]
-
-
-def notify(db: Database, notices: Sequence[Notice], at: datetime) -> None:
-    """In-app notifications and webhook deliveries, once per dedupe key (as alerts' notify)."""
-    if not notices:
-        return
-    db.executemany(
-        "INSERT INTO notifications (notification_id, dedupe_key, kind, recipient_role, "
-        "recipient_org, ref, message, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT DO NOTHING",
-        [
-            (new_id(), n.dedupe_key, n.kind, n.recipient_role, n.recipient_org, n.ref,
-             n.message, at)
-            for n in notices
-        ],
-    )  # fmt: skip
-    rows = []
-    for webhook_id, org_code, kinds in db.query(
-        "SELECT webhook_id, org_code, kinds FROM webhooks WHERE active"
-    ):
-        patterns = [k.strip() for k in str(kinds).split(",") if k.strip()]
-        for n in notices:
-            if org_code is not None and n.recipient_org not in (None, org_code):
-                continue
-            if not any(
-                p == "*" or p == n.kind or (p.endswith(".*") and n.kind.startswith(p[:-1]))
-                for p in patterns
-            ):
-                continue
-            body = orjson.dumps(
-                {
-                    "kind": n.kind,
-                    "ref": n.ref,
-                    "message": n.message,  # names of rounds, units and indicators only
-                    "at": at.isoformat(),
-                    "data": mask_record(dict(n.payload)),
-                },
-                default=str,
-            )
-            rows.append((new_id(), webhook_id, n.dedupe_key, n.kind, body.decode(), at, at))
-    db.executemany(
-        "INSERT INTO webhook_deliveries (delivery_id, webhook_id, dedupe_key, kind, payload, "
-        "status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
-        "ON CONFLICT DO NOTHING",
-        rows,
-    )
 
 
 def _to_unit(key: str, kind: str, ref: str, unit: str, message: str, **data: Any) -> Notice:
