@@ -34,6 +34,7 @@ from govwatch.errors import InputError
 from govwatch.evaluation.rounds.values import RoundStateError, round_row, round_system
 from govwatch.evaluation.rounds.views import OPERATOR, PUBLISHED_STAGES, round_summary
 from govwatch.evaluation.systems.system import Leaf
+from govwatch.reports.fields import check as check_template
 from govwatch.reports.fields import fill as fill_template
 from govwatch.reports.model import Notice, Section, Table
 from govwatch.storage import Database
@@ -128,6 +129,8 @@ def merged_templates(
         if key not in defaults:
             raise InputError(f"通报模板项“{key}”不存在：可改的项为 {'、'.join(defaults)}")
         out[key] = str(text)
+        if key in TEMPLATES:  # every override, used this time or not
+            check_template(KIND, TEMPLATE_NAMES.get(key, key), str(text), TEMPLATES[key])
     return out
 
 

@@ -27,6 +27,7 @@ from govwatch.alerts.queries import place_conditions
 from govwatch.auth.masking import mask_record
 from govwatch.auth.names import department_names, region_names
 from govwatch.errors import InputError
+from govwatch.reports.fields import check as check_template
 from govwatch.reports.fields import fill as fill_template
 from govwatch.reports.model import Chart, Notice, Section, Table
 from govwatch.reports.period import ReportPeriod, cn_date, parse_period
@@ -322,6 +323,9 @@ def build_supervision_notice(
     prev = p.previous()
     cfg = {**DEFAULT_SETTINGS, **{k: v for k, v in (settings or {}).items() if v is not None}}
     tpl = {**default_templates(), **(templates or {})}
+    for key, text in (templates or {}).items():  # every override, used this time or not
+        if key in _shipped():
+            check_template("supervision", _template_name(key), text, _shipped()[key])
     where = resolve_scope(db, scope)
     depts = department_names(db)
     facts: dict[str, float | int | str] = {"period": p.code, "scope": where.code or "全省"}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -27,11 +27,15 @@ import orjson
 from fastapi import APIRouter, FastAPI, Form, Path, Query, Request
 from fastapi.responses import Response
 
-from govwatch.auth.names import people_names, unit_names
+from govwatch.auth.names import department_names, people_names, unit_names
 from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError
 from govwatch.exports import content_disposition
 from govwatch.reports.document import write_docx, write_pdf, write_xlsx
+from govwatch.reports.fields import legend, to_chinese
+from govwatch.reports.model import Notice
+from govwatch.reports.period import parse_period
+from govwatch.reports.supervision import resolve_scope
 from govwatch.reports.workflow import (
     KIND_NAMES,
     SPECS,
@@ -53,6 +57,7 @@ from govwatch.reports.workflow import (
     verify_notice,
 )
 from govwatch.storage import Database
+from govwatch.vocabulary import RULE_NAMES, WORKFLOW_STATE_NAMES
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.api.notices import router as api_router
 from govwatch.web.pages.base import (
@@ -220,15 +225,18 @@ def _read(db: Database, caller: Principal, notice_id: str) -> dict[str, Any]:
 
 
 def _form_fields(row: dict[str, Any]) -> dict[str, Any]:
-    """The edit form: each template and setting with its name, default and current value."""
-    spec = SPECS[str(row["kind"])]
+    """The edit form: each template with its name, current value and the legend of the fields
+    it may use (Chinese name, what it holds); each setting with its name and value."""
+    kind = str(row["kind"])
+    spec = SPECS[kind]
     defaults = spec.templates()
     templates = [
         {
             "key": k,
             "name": spec.template_names.get(k, "段落"),
-            "value": row["templates"].get(k, text),
+            "value": to_chinese(kind, str(row["templates"].get(k, text))),
             "changed": k in row["templates"],
+            "legend": legend(kind, text),
         }
         for k, text in defaults.items()
     ]
@@ -247,6 +255,87 @@ def _form_fields(row: dict[str, Any]) -> dict[str, Any]:
             {"key": key, "name": spec.setting_names[key], "value": "" if value is None else value}
         )
     return {"template_fields": templates, "setting_fields": settings}
+
+
+def _cell(si: int, ti: int, ri: int, ci: int) -> str:
+    return f"{si}.{ti}.{ri}.{ci}"
+
+
+def table_links(db: Database, row: Mapping[str, Any], doc: Notice) -> dict[str, str]:
+    """The lists the supervision notice's table numbers count, by cell (``section.table.row.
+    column``): a unit's red and yellow cards and an alert class's cards → /alerts with the
+    level, rule or unit and the days of the period (by when the anomaly arose); a handling
+    state → /alerts?state=…; a unit's cases applied, overdue, finished, on time → /cases with
+    the same days. A number with no list of its own (totals over several levels, rates, ranks)
+    is left unlinked, as is a row whose unit name several units share."""
+    if row["kind"] != "supervision" or not row.get("period"):
+        return {}
+    try:
+        p = parse_period(str(row["period"]))
+        where = resolve_scope(db, row.get("scope"))
+    except GovwatchError:
+        return {}
+    days = {"date_from": p.start.isoformat(), "date_to": p.end.isoformat()}
+    place = {"region": where.region, "department": where.department}
+    unit_codes: dict[str, str] = {}
+    for code, name in department_names(db).items():
+        unit_codes[name] = "" if name in unit_codes else code  # a shared name: no link
+
+    def unit_of(shown: object) -> str:
+        """The unit's code: the table shows its name, or its code when it has none."""
+        return unit_codes.get(str(shown), str(shown))
+
+    rule_ids = {name: rule for rule, name in RULE_NAMES.items()}
+    state_ids = {name: state for state, name in WORKFLOW_STATE_NAMES.items()}
+
+    def alerts(**params: str) -> str:
+        query = {"status": "all", **place, "date_by": "occurred", **days, **params}
+        return "/alerts?" + urlencode({k: v for k, v in query.items() if v})
+
+    def cases(unit: str, when: str, timing: str = "") -> str:
+        query = {
+            "region": where.region,
+            "department": unit,
+            f"{when}_from": p.start.isoformat(),
+            f"{when}_to": p.end.isoformat(),
+            "timing": timing,
+        }
+        return "/cases?" + urlencode({k: v for k, v in query.items() if v})
+
+    links: dict[str, str] = {}
+    for si, section in enumerate(doc.sections):
+        for ti, table in enumerate(section.tables):
+            for ri, r in enumerate(table.rows):
+                out: dict[int, str] = {}
+                if table.title == "监察告警分类统计":
+                    rule = rule_ids.get(str(r[1]), str(r[1]))
+                    out = {
+                        2: alerts(rule=rule, level="red"),
+                        3: alerts(rule=rule, level="yellow"),
+                        4: alerts(rule=rule, level="warning"),
+                        5: alerts(rule=rule),
+                    }
+                elif table.title == "各单位红黄牌情况" and unit_of(r[1]):
+                    unit = unit_of(r[1])
+                    out = {
+                        2: alerts(department=unit, level="red"),
+                        3: alerts(department=unit, level="yellow"),
+                        5: cases(unit, "applied"),
+                    }
+                elif table.title == "监察告警处置情况" and str(r[0]) in state_ids:
+                    out = {1: alerts(state=state_ids[str(r[0])])}
+                elif table.title == "各单位办件时效情况" and unit_of(r[0]):
+                    unit = unit_of(r[0])
+                    out = {
+                        1: cases(unit, "applied"),
+                        2: cases(unit, "applied", "overdue"),
+                        4: cases(unit, "finished"),
+                        5: cases(unit, "finished", "ontime"),
+                    }
+                for ci, url in out.items():
+                    if isinstance(r[ci], int) and r[ci]:
+                        links[_cell(si, ti, ri, ci)] = url
+    return links
 
 
 @router.get("/notices/{notice_id}", response_model=None)
@@ -296,6 +385,7 @@ def notice_page(
             "can_issue": caller.role == "admin" and row["status"] == "approved",
             "can_ack": caller.role == "department" and mine is None,
             "check": check,
+            "links": table_links(db, row, row["notice"]),
             **(_form_fields(row) if caller.role == "admin" and row["status"] != "issued" else {}),
         },
     )
