@@ -124,7 +124,7 @@ def _notice_page(client: TestClient) -> str:
     assert answer.status_code == 303, answer.text
     page = client.get(answer.headers["location"].split("?")[0])
     assert page.status_code == 200
-    return page.text
+    return str(page.text)
 
 
 def test_the_edit_form_shows_no_english_field_and_a_legend(admin: TestClient) -> None:
