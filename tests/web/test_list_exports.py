@@ -79,7 +79,9 @@ def test_rounds_list_export(client: TestClient) -> None:
     page = client.get("/evaluations").text
     assert 'href="/evaluations?format=xlsx"' in page
     rows = sheet(client.get("/evaluations", params={"format": "xlsx"}).content)
-    assert rows[4] == ("批次", "名称", "评估期起", "评估期止", "指标体系", "状态", "发布时间")
+    assert rows[4] == (
+        "批次", "名称", "评估期起", "评估期止", "指标体系", "状态", "发布时间", "提前发布"
+    )  # fmt: skip
     ids = {r[0] for r in rows[5:]}
     assert {"2025Q3", REVIEW, COLLECTING} <= ids
     review = next(r for r in rows[5:] if r[0] == REVIEW)

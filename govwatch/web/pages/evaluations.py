@@ -276,7 +276,7 @@ def round_rows(rounds: Sequence[dict[str, Any]]) -> Iterator[tuple[object, ...]]
 def result_columns(summary: dict[str, Any], detail: bool) -> list[str]:
     columns = ["排名", "单位编码", "单位", "分组", "组内排名", "得分", "星级"]
     if detail:
-        columns += ["数据覆盖率", "排名区间"]
+        columns.append("排名区间")
         columns += [f"{leaf['name']}（满分 {leaf['points']:g}）" for leaf in summary["leaves"]]
     return columns
 
@@ -295,8 +295,6 @@ def result_rows(results: Sequence[dict[str, Any]], detail: bool) -> Iterator[lis
         ]
         if detail:
             interval = r.get("rank_interval")
-            coverage = r.get("coverage")
-            row.append(f"{float(coverage) * 100:.0f}%" if coverage is not None else "")
             row.append(f"{interval[0]}–{interval[1]}" if interval else "")
             row += [score2(p["earned"]) for p in r.get("per_indicator", [])]
         yield row
