@@ -46,6 +46,7 @@ from govwatch.evaluation.metrics.guides import guide_run_for
 from govwatch.evaluation.metrics.supply import compute_metrics
 from govwatch.evaluation.rounds.publication import follow_up, publish_round
 from govwatch.evaluation.rounds.review import decide_appeal, open_review, submit_appeal
+from govwatch.evaluation.rounds.round_notices import on_collection_opened
 from govwatch.evaluation.rounds.values import (
     EDITABLE,
     Actor,
@@ -265,6 +266,7 @@ def collect(db: Database, round_id: str, actor: Actor, at: datetime) -> int:
             [guide_run if guide_run is not None else row.get("guide_run_id"), round_id],
         )
         ledger_round(db, "collect", actor, round_id, at, {"values": written})
+    on_collection_opened(db, round_id, at)  # once per round: the units are told to fill
     return written
 
 

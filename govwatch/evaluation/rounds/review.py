@@ -17,6 +17,7 @@ from typing import Any
 
 from govwatch.calendar.queries import add_days
 from govwatch.errors import InputError
+from govwatch.evaluation.rounds.round_notices import on_appeal_decided, on_review_opened
 from govwatch.evaluation.rounds.values import (
     Actor,
     EvidenceFile,
@@ -42,6 +43,7 @@ def open_review(db: Database, round_id: str, actor: Actor, at: datetime) -> date
         "UPDATE eval_rounds SET status = 'review', review_until_at = ? WHERE round_id = ?",
         [until, round_id],
     )
+    on_review_opened(db, round_id, at)
     return until
 
 
@@ -195,3 +197,4 @@ def decide_appeal(
                 at,
                 f"申诉 {appeal_id} 更正：{decision}",
             )
+    on_appeal_decided(db, appeal_id, at)
