@@ -258,6 +258,7 @@ def test_publication_raises_rectification_demands_followed_up_next_round(
         previous_round_id="2025-10",
     )
     collect(db, "2025-11", ADMIN, at(14))
+    commission(db, "2025-11", Evaluator("user", EVAL.name), ["guide"], ADMIN, at(14))
     submit_value(db, "2025-11", "330203", "guide", 1, EVAL, at(14))
     compute_round(db, "2025-11", ADMIN, at(15))
     assert follow_up(db, "2025-11") > 0
