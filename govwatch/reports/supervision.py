@@ -51,6 +51,33 @@ DEFAULT_SETTINGS: Mapping[str, Any] = {
     "top_items": 10,
 }
 TEMPLATE_FILE = "supervision.yaml"
+# The paragraphs' names as the edit form and the messages say them.
+TEMPLATE_NAMES: dict[str, str] = {
+    "title": "标题",
+    "intro": "开头段",
+    "overview": "办件总体情况段",
+    "change_up": "按时办结率上升的说法",
+    "change_down": "按时办结率下降的说法",
+    "change_same": "按时办结率持平的说法",
+    "change_none": "上期无办结时的说法",
+    "alerts": "监察告警情况段",
+    "alerts_none": "无告警时的说明",
+    "cards": "红黄牌情况段",
+    "cards_none": "无红黄牌时的说明",
+    "slowest": "办理用时最长事项段",
+    "slowest_none": "无办结办件时的说明",
+    "orders": "督办情况段",
+    "rectification": "告警整改情况段",
+    "rectification_eval": "评估整改要求情况段",
+    "typical_intro": "典型问题引言",
+    "typical_case": "典型问题逐条",
+    "typical_none": "无典型问题时的说明",
+    "praise": "通报表扬段",
+    "praise_none": "无表扬单位时的说明",
+    "criticism": "通报批评段",
+    "criticism_none": "无批评单位时的说明",
+    "demands": "工作要求段",
+}
 LEVEL_ORDER = ("red", "yellow", "warning")
 CN_NUMBERS = "一二三四五六七八九十"
 
@@ -132,9 +159,7 @@ def count(n: int) -> str:
 
 
 def _template_name(key: str) -> str:
-    from govwatch.reports.workflow import SUPERVISION_TEMPLATE_NAMES  # here: a cycle
-
-    return SUPERVISION_TEMPLATE_NAMES.get(key, key)
+    return TEMPLATE_NAMES.get(key, key)
 
 
 def _fmt(tpl: Mapping[str, str], key: str, fields: Mapping[str, Any], **extra: Any) -> str:

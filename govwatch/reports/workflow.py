@@ -86,32 +86,7 @@ SUPERVISION_SETTING_NAMES = {
     "top_items": "用时最长事项列出个数",
 }
 
-SUPERVISION_TEMPLATE_NAMES = {
-    "title": "标题",
-    "intro": "开头段",
-    "overview": "办件总体情况段",
-    "change_up": "按时办结率上升的说法",
-    "change_down": "按时办结率下降的说法",
-    "change_same": "按时办结率持平的说法",
-    "change_none": "上期无办结时的说法",
-    "alerts": "监察告警情况段",
-    "alerts_none": "无告警时的说明",
-    "cards": "红黄牌情况段",
-    "cards_none": "无红黄牌时的说明",
-    "slowest": "办理用时最长事项段",
-    "slowest_none": "无办结办件时的说明",
-    "orders": "督办情况段",
-    "rectification": "告警整改情况段",
-    "rectification_eval": "评估整改要求情况段",
-    "typical_intro": "典型问题引言",
-    "typical_case": "典型问题逐条",
-    "typical_none": "无典型问题时的说明",
-    "praise": "通报表扬段",
-    "praise_none": "无表扬单位时的说明",
-    "criticism": "通报批评段",
-    "criticism_none": "无批评单位时的说明",
-    "demands": "工作要求段",
-}
+SUPERVISION_TEMPLATE_NAMES = supervision.TEMPLATE_NAMES
 
 SPECS: dict[str, KindSpec] = {
     "supervision": KindSpec(
