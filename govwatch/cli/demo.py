@@ -32,6 +32,7 @@ import orjson
 from govwatch.alerts.queries import count_active_alerts
 from govwatch.auth.demo import DemoAccount, create_demo_users
 from govwatch.auth.orgs import rename_org, sync_from_catalog
+from govwatch.auth.principal import Principal
 from govwatch.cli.serve import serve
 from govwatch.evaluation.demand.ratings import open_followups, sync_ratings_from_events
 from govwatch.evaluation.metrics.definitions import Period
@@ -54,6 +55,7 @@ from govwatch.items.ingest import import_catalog
 from govwatch.items.queries import city_codes, department_name_by_region, departments
 from govwatch.live.guide_runs import guide_check_run
 from govwatch.live.pipeline import import_event_files
+from govwatch.reports.workflow import issue_demo_notices
 from govwatch.storage import Database, connect
 from govwatch.timeutil import parse_timestamp
 from govwatch.vocabulary import ITEM_LEVEL_NAMES
@@ -97,10 +99,13 @@ def build(cases: int, seed: int, workdir: Path = DEMO_DIR) -> tuple[DemoSummary,
         sync_from_catalog(db, end_at)
         _name_regions(db)
         accounts = create_demo_users(db, end_at)
-        _say("4/5 办事指南核查、好差评与评估批次：采集、计算、复核、发布…")
+        _say("4/5 办事指南核查、好差评与评估批次：采集、计算、复核、发布；印发通报…")
         admin = next((a.username for a in accounts if a.role == "admin"), "演示管理员")
         department = next((a.org_code for a in accounts if a.role == "department"), None)
         rounds = _evaluate(db, end_at, admin, department)
+        # the results used: last month's supervision notice and the published round's
+        # evaluation notice, issued to the units' inboxes (签收 waits for them)
+        issue_demo_notices(db, end_at, Principal(admin, "admin"))
         alerts = count_active_alerts(db)
         n_cases = count_cases(db)
     finally:

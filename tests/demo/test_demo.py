@@ -27,6 +27,15 @@ def test_demo_builds_alerts_accounts_and_a_published_round(
         names = dict(db.query("SELECT unit, unit_name FROM eval_units WHERE round_id = ?",
                               ["2025-H2-online"]))  # fmt: skip
         assert all(str(n).endswith("市") for n in names.values())
+        # one monthly supervision notice (May, the month before the clock) and the published
+        # round's evaluation notice, issued with their digests, general (every unit sees them)
+        notices = db.query("SELECT kind, status, digest FROM notices ORDER BY kind")
+        assert [(str(k), str(s)) for k, s, _ in notices] == [
+            ("evaluation", "issued"),
+            ("supervision", "issued"),
+        ] and all(d for _, _, d in notices)
+        told = db.scalar("SELECT count(*) FROM notifications WHERE kind = 'notice.issued'")
+        assert int(told) == 2
     finally:
         db.close()
 
