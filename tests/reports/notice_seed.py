@@ -27,6 +27,7 @@ indicators:
 """
 DEPTS = {"D1": "市场监管局", "D2": "人社局", "D3": "公安局"}
 GROUPS = {"D1": "市直", "D2": "市直", "D3": "公安"}
+LEAF_NAMES = {"channels": "多渠道服务", "online": "网上办理", "guide": "指南公布"}
 # earned points per (round, unit): channels, online, guide
 POINTS = {
     "R1": {"D1": (30.0, 15.0, 40.0), "D2": (35.0, 10.0, 20.0), "D3": (20.0, 20.0, 40.0)},
@@ -102,7 +103,13 @@ def seed(db: Database) -> None:
                     db.execute(
                         "INSERT INTO eval_rectifications (round_id, unit, indicator, "
                         "points_lost, demand, status) VALUES (?, ?, ?, ?, ?, 'open')",
-                        [rid, unit, indicator, points_lost, f"{indicator} 限期整改"],
+                        [
+                            rid,
+                            unit,
+                            indicator,
+                            points_lost,
+                            f"“{LEAF_NAMES[indicator]}”失分 {points_lost:.2f}，请分析原因并限期整改",
+                        ],
                     )
 
 
