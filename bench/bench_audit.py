@@ -2,13 +2,21 @@
 per-case pandas baseline for case_overdue and near_deadline (the live path: bench_live.py).
 
 Sizes scale with GOVWATCH_BENCH_SCALE; GOVWATCH_BENCH_AUDIT_PARTS (comma list of duckdb,
-duckdb5m, pg, spark, pandas) limits what runs. Each part records its own section.
+duckdb5m, pg, spark, pandas, stateless, stateless1m) limits what runs. Each part records its
+own section.
+
+``stateless`` (issue 17 target 2): ``govwatch audit --catalog --events --at`` end to end as a
+user runs it (a child process, its output discarded), at 100k cases (``stateless1m``: and 1M),
+beside its phases measured in this process (catalog, events, rules) and the floor (DuckDB's
+own read of the same events file, :func:`bench.bench_import.run_floor`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +54,47 @@ def duckdb_run(folder: Path) -> tuple[float, tuple[float, int]]:
         findings = audit(db, end_at(folder))
     db.close()
     return load(), (run(), len(findings))
+
+
+def stateless_run(folder: Path) -> list[object]:
+    """The CLI end to end, its phases, and the floor: one table row."""
+    from bench.bench_import import run_floor
+    from govwatch.events.ingest import import_events
+    from govwatch.items.ingest import import_catalog
+    from govwatch.storage import connect_memory
+
+    at = end_at(folder).isoformat(sep=" ")
+    command = [
+        sys.executable,
+        "-m",
+        "govwatch.cli",
+        "audit",
+        "--catalog",
+        str(folder / "catalog.jsonl"),
+    ]
+    command += ["--events", str(folder / "events.jsonl"), "--at", at, "--format", "jsonl"]
+    with timer() as whole:
+        done = subprocess.run(command, capture_output=True, check=True)
+    findings = done.stdout.count(b"\n")
+    db = connect_memory()
+    with timer() as catalog:
+        import_catalog(db, [folder / "catalog.jsonl"])
+    with timer() as events:
+        report = import_events(db, [folder / "events.jsonl"])
+    with timer() as rules:
+        audit(db, end_at(folder))
+    db.close()
+    floor_s, _ = run_floor(folder / "events.jsonl")
+    return [
+        f"{report.read:,}",
+        f"{whole():.1f}",
+        f"{catalog():.1f}",
+        f"{events():.1f} ({report.read / events():,.0f}/s)",
+        f"{rules():.1f}",
+        f"{floor_s:.1f}",
+        f"{events() / floor_s:.2f}×",
+        findings,
+    ]
 
 
 def pandas_baseline(folder: Path) -> tuple[float, int]:
@@ -187,6 +236,36 @@ def main() -> None:
         except Exception as exc:  # a timeout is a result too
             _save(
                 "audit-pg", title, [], [f"PostgreSQL at {base_size:,} cases did not finish: {exc}"]
+            )
+
+    if "stateless" in PARTS or "stateless1m" in PARTS:
+        sizes = [small] + ([base_size] if "stateless1m" in PARTS else [])
+        rows = []
+        for size in sizes:
+            rows.append([f"{size:,}", *stateless_run(province(size))])
+            record(
+                "audit-stateless",
+                "Stateless `govwatch audit` end to end (issue 17 target 2)",
+                table(
+                    [
+                        "cases",
+                        "events",
+                        "`govwatch audit` s",
+                        "catalog s",
+                        "events s",
+                        "rules s",
+                        "floor s",
+                        "events / floor",
+                        "findings",
+                    ],
+                    rows,
+                )
+                + "\n\n`govwatch audit --catalog … --events … --at END --format jsonl` in a "
+                "child process, output discarded (targets: 100k cases ≤ 8 s, 1M ≤ 80 s). The "
+                "phases are measured again in the benchmark's own process (in-memory DuckDB: "
+                "catalog import, event import, the 21 rules); floor: DuckDB's own `read_json` "
+                "of the same events file, all fields as explicit VARCHAR columns, ordered by "
+                "case, in the same run.",
             )
 
     if "duckdb5m" in PARTS:  # last: the longest part, recorded in its own section

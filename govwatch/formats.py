@@ -21,13 +21,16 @@ import codecs
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openpyxl
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
@@ -93,22 +96,116 @@ def _read_json(path: Path) -> Iterator[RawRecord]:
             return
     with path.open("rb") as handle:
         # binary lines end at b"\n" only: a lone b"\r" stays inside its record
-        for number, line in enumerate(handle, start=1):
-            if number == 1:
-                line = line.removeprefix(codecs.BOM_UTF8)
-            raw = line.strip(JSON_SPACE)
-            if not raw:
+        lines = (
+            line.removeprefix(codecs.BOM_UTF8) if number == 0 else line
+            for number, line in enumerate(handle)
+        )
+        yield from _decode_lines(source, lines, 0)
+
+
+def jsonl_is_lines(path: Path) -> bool:
+    """Whether a JSON file reads as JSON Lines (its first text is not ``[``: no array)."""
+    if path.suffix.lower() not in JSONL_SUFFIXES:
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(64).removeprefix(codecs.BOM_UTF8).lstrip()
+    return not head.startswith(b"[")
+
+
+# bytes read from a JSON Lines file at a time by :func:`read_jsonl_columns`
+JSONL_BLOCK = 32 << 20
+JSONL_COLUMNS = pa.schema([("line", pa.int64()), ("text", pa.string()), ("problem", pa.string())])
+
+
+def read_jsonl_columns(path: Path, block: int = JSONL_BLOCK) -> Iterator[pa.Table]:
+    """The records of a JSON Lines file as Arrow tables (line, text, problem), in file order.
+
+    The same records as :func:`read_records` gives (lines split on ``\n`` only, JSON white
+    space around a record dropped, blank lines skipped, a leading byte order mark dropped, a
+    line that is not UTF-8 a record with its ``problem``), without a Python object per line:
+    a block of the file is split by NumPy and decoded by Arrow; only a block holding bytes
+    that are not UTF-8 is read line by line. Memory: one block and its table.
+    """
+    source = str(path)
+    base = 0  # lines before this block
+    rest = b""
+    with path.open("rb") as handle:
+        first = True
+        while True:
+            data = handle.read(block)
+            if first:
+                data = data.removeprefix(codecs.BOM_UTF8)
+                first = False
+            if not data:
+                if rest:
+                    yield _jsonl_block(source, rest + b"\n", base)
+                return
+            data = rest + data
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                rest = data
                 continue
-            try:
-                yield RawRecord(source, number, raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                yield RawRecord(
-                    source,
-                    number,
-                    raw.decode("utf-8", "backslashreplace"),
-                    f"第 {exc.start + 1} 个字节（0x{raw[exc.start]:02X}）起不是合法的 UTF-8："
-                    "每行应为 UTF-8 编码的 JSON 对象（原文中无法解码的字节记为 \\xNN）",
-                )
+            rest = data[cut:]
+            table = _jsonl_block(source, data[:cut], base)
+            base += data.count(b"\n", 0, cut)
+            if table.num_rows:
+                yield table
+
+
+def _jsonl_block(source: str, data: bytes, base: int) -> pa.Table:
+    """The records of ``data`` (whole lines, each ending in ``\n``); ``base`` lines before."""
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    count = len(ends)
+    offsets = np.empty(count + 1, np.int64)
+    offsets[0] = 0
+    offsets[1:] = ends + 1
+    lines = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    numbers = pa.array(np.arange(base + 1, base + count + 1, dtype=np.int64))
+    try:
+        texts = lines.cast(pa.large_string())
+    except pa.ArrowInvalid:  # bytes that are not UTF-8 in the block: line by line
+        return _jsonl_lines(source, data, base)
+    texts = pc.utf8_trim(texts, " \t\r\n")
+    keep = pc.greater(pc.binary_length(texts), 0)
+    return pa.table(
+        {
+            "line": numbers.filter(keep),
+            "text": texts.filter(keep).cast(pa.string()),
+            "problem": pa.nulls(int(pc.sum(keep).as_py() or 0), pa.string()),
+        },
+        schema=JSONL_COLUMNS,
+    )
+
+
+def _jsonl_lines(source: str, data: bytes, base: int) -> pa.Table:
+    records = list(_decode_lines(source, data.split(b"\n")[:-1], base))
+    return pa.table(
+        {
+            "line": [r.line for r in records],
+            "text": [r.text for r in records],
+            "problem": [r.problem for r in records],
+        },
+        schema=JSONL_COLUMNS,
+    )
+
+
+def _decode_lines(source: str, lines: Iterable[bytes], base: int) -> Iterator[RawRecord]:
+    for number, line in enumerate(lines, start=base + 1):
+        raw = line.strip(JSON_SPACE)
+        if not raw:
+            continue
+        try:
+            yield RawRecord(source, number, raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            yield RawRecord(
+                source,
+                number,
+                raw.decode("utf-8", "backslashreplace"),
+                f"第 {exc.start + 1} 个字节（0x{raw[exc.start]:02X}）起不是合法的 UTF-8："
+                "每行应为 UTF-8 编码的 JSON 对象（原文中无法解码的字节记为 \\xNN）",
+            )
 
 
 # JSON's own white space (RFC 8259): what may surround a record on its line

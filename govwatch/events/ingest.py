@@ -34,12 +34,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import duckdb
+import numpy as np
 import orjson
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from govwatch.errors import InputError
 from govwatch.events import national, quarantine
@@ -52,10 +54,10 @@ from govwatch.events.checks import (
     json_path,
     judge_texts,
     sql_text,
-    timestamp_expr,
 )
 from govwatch.events.fields import ALIASES, FIELDS, naming_keys
-from govwatch.formats import RawRecord, read_records
+from govwatch.events.sql_checks import fast_timestamp_expr, keys_sql, plain_sql
+from govwatch.formats import RawRecord, jsonl_is_lines, read_jsonl_columns, read_records
 from govwatch.storage import Database, DatabaseUnavailableError
 from govwatch.timeutil import now, sql_timestamp, wall_clock
 
@@ -65,6 +67,15 @@ IMPORT_MEMORY_LIMIT = os.environ.get("GOVWATCH_IMPORT_MEMORY", "500MB")
 MAX_PROBLEMS_KEPT = 1000
 
 log = logging.getLogger("govwatch.events.ingest")
+
+# The checks' SQL with the staged key count (``n_keys``) for a second parse of each record.
+_KEYS_AGAIN = "len(json_keys(text))"
+_ERROR_FIELD = ERROR_FIELD_SQL.replace(_KEYS_AGAIN, "n_keys")
+_ERROR_MESSAGE = ERROR_MESSAGE_SQL.replace(_KEYS_AGAIN, "n_keys")
+
+
+def _holds_nul(text: pa.Array | pa.ChunkedArray) -> bool:
+    return bool(pc.any(pc.match_substring(text, "\x00")).as_py())
 
 
 def file_chunk_size() -> int:
@@ -157,6 +168,44 @@ def _iter_path_records(paths: Sequence[Path]) -> Iterator[RawRecord]:
             yield from read_records(path)
 
 
+def _path_chunks(paths: Sequence[Path], size: int) -> Iterator[list[RawRecord] | pa.Table]:
+    """The records of the files in chunks of ``size``, file by file: JSON Lines as Arrow
+    tables (:func:`govwatch.formats.read_jsonl_columns`), other formats as records."""
+    for path in paths:
+        if path.is_dir():
+            yield from _path_chunks(sorted(p for p in path.iterdir() if p.is_file()), size)
+        elif jsonl_is_lines(path) and not national.detect_layout(path):
+            yield from _table_chunks(str(path), read_jsonl_columns(path), size)
+        else:
+            yield from _chunks(_iter_path_records([path]), size)
+
+
+def _table_chunks(source: str, tables: Iterable[pa.Table], size: int) -> Iterator[pa.Table]:
+    """Arrow tables (line, text, problem) re-cut into chunks of ``size`` rows, with source."""
+    names = pa.array([source], pa.string())
+    held: list[pa.Table] = []
+    rows = 0
+
+    def cut(table: pa.Table) -> pa.Table:
+        codes = pa.array(np.zeros(table.num_rows, np.int32))
+        return table.add_column(0, "source", pa.DictionaryArray.from_arrays(codes, names))
+
+    for table in tables:
+        held.append(table)
+        rows += table.num_rows
+        if rows < size:
+            continue
+        whole = pa.concat_tables(held)
+        start = 0
+        while rows - start >= size:
+            yield cut(whole.slice(start, size).combine_chunks())
+            start += size
+        held = [whole.slice(start)] if start < rows else []
+        rows -= start
+    if rows:
+        yield cut(pa.concat_tables(held).combine_chunks())
+
+
 def _chunks(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
     chunk: list[RawRecord] = []
     for record in records:
@@ -168,12 +217,15 @@ def _chunks(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]
         yield chunk
 
 
-def _read_ahead(chunks: Iterator[list[RawRecord]]) -> Iterator[list[RawRecord]]:
+_Chunk: TypeAlias = list[RawRecord] | pa.Table
+
+
+def _read_ahead(chunks: Iterator[_Chunk]) -> Iterator[_Chunk]:
     """Read the next chunk in a thread while DuckDB (which releases the GIL) checks this one.
 
     At most two chunks are held at once, so memory stays bounded.
     """
-    slots: queue.Queue[list[RawRecord] | BaseException | None] = queue.Queue(maxsize=1)
+    slots: queue.Queue[_Chunk | BaseException | None] = queue.Queue(maxsize=1)
 
     def produce() -> None:
         try:
@@ -252,7 +304,10 @@ class _Importer:
         return previous
 
     # -- one chunk ------------------------------------------------------------------------
-    def add_chunk(self, chunk: list[RawRecord]) -> None:
+    def add_chunk(self, chunk: list[RawRecord] | pa.Table) -> None:
+        if isinstance(chunk, pa.Table):
+            self.add_table(chunk)
+            return
         self.add_columns(
             [r.source for r in chunk],
             [r.line for r in chunk],
@@ -269,36 +324,80 @@ class _Importer:
     ) -> None:
         """One chunk given as its columns: each record's source, line and raw text, and what
         its reader already found wrong with it (``problems``)."""
-        count = len(texts)
+        try:
+            text = pa.array(texts, pa.string())
+        except (UnicodeError, pa.ArrowException):
+            text = None  # bytes that were not UTF-8 (lone surrogates): judged in Python
+        if text is not None and not _holds_nul(text):
+            self.add_table(
+                pa.table(
+                    {
+                        "source": pa.array(sources, pa.string()),
+                        "line": pa.array(lines, pa.int64()),
+                        "text": text,
+                        "problem": pa.array(
+                            problems if problems is not None else [None] * len(texts), pa.string()
+                        ),
+                    }
+                )
+            )
+            return
         verdicts = judge_texts(texts, problems)
-        raw = pa.table(
-            {
-                "idx": pa.array(range(self.position, self.position + count), pa.int64()),
-                "source": pa.array(sources, pa.string()).dictionary_encode(),
-                "line": pa.array(lines, pa.int64()),
-                "text": pa.array(verdicts.texts, pa.string()),
-                "pre_field": pa.array(verdicts.fields, pa.string()),
-                "pre_msg": pa.array(verdicts.messages, pa.string()),
-                "pre_keys": pa.array(verdicts.keys, pa.int32()),
-            }
+        self._stage(
+            pa.table(
+                {
+                    "source": pa.array(sources, pa.string()),
+                    "line": pa.array(lines, pa.int64()),
+                    "text": pa.array(verdicts.texts, pa.string()),
+                    "pre_field": pa.array(verdicts.fields, pa.string()),
+                    "pre_msg": pa.array(verdicts.messages, pa.string()),
+                    "pre_keys": pa.array(verdicts.keys, pa.int32()),
+                }
+            ),
+            judged=True,
+        )
+
+    def add_table(self, table: pa.Table) -> None:
+        """One chunk as an Arrow table (source, line, text, problem): the first stage judged
+        in SQL (:mod:`govwatch.events.sql_checks`), only the records it cannot clear by
+        :func:`~govwatch.events.checks.record_problem` in Python."""
+        if _holds_nul(table.column("text")):  # no DuckDB text may hold NUL: as before
+            self.add_columns(
+                table.column("source").to_pylist(),
+                table.column("line").to_pylist(),
+                table.column("text").to_pylist(),
+                table.column("problem").to_pylist(),
+            )
+            return
+        self._stage(table, judged=False)
+
+    def _stage(self, table: pa.Table, *, judged: bool) -> None:
+        count = table.num_rows
+        raw = table.append_column(
+            "idx", pa.array(range(self.position, self.position + count), pa.int64())
         )
         self.position += count
         self.report.read += count
         con = self.stage
         con.register("_gw_raw_in", raw)
         try:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _gw_raw AS SELECT idx, CAST(source AS VARCHAR) AS source,"
-                " line, text, pre_field, pre_msg, pre_keys, "
-                # orjson read an object (pre_field NULL): DuckDB's reader must take it too
-                "coalesce(pre_field IS NULL AND json_valid(text), false) AS ok FROM _gw_raw_in"
-            )
+            if judged:
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE _gw_raw AS SELECT idx, CAST(source AS VARCHAR) "
+                    "AS source, line, text, pre_field, pre_msg, pre_keys, "
+                    # orjson read an object (pre_field NULL): DuckDB's reader must take it too
+                    "coalesce(pre_field IS NULL AND json_valid(text), false) AS ok, "
+                    "CASE WHEN pre_field IS NULL AND json_valid(text) THEN json_keys(text) END "
+                    "AS keys FROM _gw_raw_in"
+                )
+            else:
+                self._judge(con)
         finally:
             con.unregister("_gw_raw_in")
         keys = [
             r[0]
             for r in con.execute(
-                "SELECT DISTINCT k FROM (SELECT unnest(json_keys(text)) AS k FROM _gw_raw WHERE ok)"
+                "SELECT DISTINCT k FROM (SELECT unnest(keys) AS k FROM _gw_raw WHERE ok)"
             ).fetchall()
         ]
         self._extract(keys)
@@ -313,16 +412,74 @@ class _Importer:
             self.report.applied,
         )
 
+    def _judge(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Stage ``_gw_raw_in`` as ``_gw_raw``, the first stage judged as record_problem
+        would: plain records in SQL, the others (few) by record_problem itself."""
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _gw_raw AS SELECT idx, source, line, text, pre_field, "
+            "pre_msg, CASE WHEN plain THEN CAST(len(keys) AS INTEGER) END AS pre_keys, "
+            "plain AS ok, plain, keys FROM ("
+            f"SELECT *, {plain_sql('text', 'keys')} AS plain FROM ("
+            "SELECT idx, CAST(source AS VARCHAR) AS source, line, text, "
+            "CASE WHEN problem IS NOT NULL THEN 'record' END AS pre_field, problem AS pre_msg, "
+            f"CASE WHEN problem IS NULL THEN {keys_sql('text')} END AS keys "
+            "FROM _gw_raw_in))"
+        )
+        # A key written twice: orjson counts it once. Records of a chunk share a few layouts
+        # (their keys in order): each layout is looked at once, by the hash of its keys.
+        repeats = [
+            int(h)
+            for h, keys in con.execute(
+                "SELECT hash(keys) AS h, any_value(keys) FROM _gw_raw WHERE plain GROUP BY h"
+            ).fetchall()
+            if len(set(keys)) != len(keys)
+        ]
+        if repeats:
+            con.execute(
+                "UPDATE _gw_raw SET pre_keys = len(list_distinct(keys)) "
+                "WHERE plain AND list_contains(CAST(? AS UBIGINT[]), hash(keys))",
+                [repeats],
+            )
+        odd = con.execute(
+            "SELECT idx, text FROM _gw_raw WHERE NOT plain AND pre_field IS NULL"
+        ).fetchall()
+        if not odd:
+            return
+        verdicts = judge_texts([str(r[1]) for r in odd])
+        fixes = pa.table(
+            {
+                "idx": pa.array([int(r[0]) for r in odd], pa.int64()),
+                "text": pa.array(verdicts.texts, pa.string()),
+                "pre_field": pa.array(verdicts.fields, pa.string()),
+                "pre_msg": pa.array(verdicts.messages, pa.string()),
+                "pre_keys": pa.array(verdicts.keys, pa.int32()),
+            }
+        )
+        con.register("_gw_fixes", fixes)
+        try:
+            con.execute(
+                "UPDATE _gw_raw SET text = f.text, pre_field = f.pre_field, pre_msg = f.pre_msg, "
+                "pre_keys = f.pre_keys, "
+                "ok = coalesce(f.pre_field IS NULL AND json_valid(f.text), false), "
+                "keys = CASE WHEN f.pre_field IS NULL AND json_valid(f.text) "
+                "THEN json_keys(f.text) END "
+                "FROM _gw_fixes f WHERE _gw_raw.idx = f.idx"
+            )
+        finally:
+            con.unregister("_gw_fixes")
+
     def _extract(self, keys: list[str]) -> None:
         by_field, unknown = naming_keys(self._within_spelling_budget(keys))
         paths: list[str] = []
         exprs = []
+        raws: list[str] = []  # code fields read before their spreadsheet decimals go
         for f in FIELDS:
             parts = []
             for key in by_field.get(f.name, []):
                 paths.append(sql_text(json_path(key)))
                 parts.append(f"NULLIF(trim(v[{len(paths)}]), '')")
             value = f"coalesce({', '.join(parts)})" if parts else "CAST(NULL AS VARCHAR)"
+            read = value
             if f.name in ("kind",):
                 value = f"lower({value})"
             elif f.name in ("limit_unit",):
@@ -337,8 +494,16 @@ class _Importer:
                 "result",
                 "level",
             ):
-                # numbers written as 1.0 by spreadsheets are still the code 1
-                value = f"regexp_replace({value}, '^(\\d+)\\.0+$', '\\1')"
+                # numbers written as 1.0 by spreadsheets are still the code 1 (the regular
+                # expression only where there is a point to drop)
+                value = (
+                    f"CASE WHEN contains(f_{f.name}, '.') "
+                    f"THEN regexp_replace(f_{f.name}, '^(\\d+)\\.0+$', '\\1') "
+                    f"ELSE f_{f.name} END"
+                )
+                exprs.append(f"{value} AS f_{f.name}")
+                raws.append(f"{read} AS f_{f.name}")
+                continue
             exprs.append(f"{value} AS f_{f.name}")
         extract = f"json_extract_string(text, [{', '.join(paths)}])" if paths else "NULL"
         extra = "CAST(NULL AS VARCHAR)"
@@ -350,16 +515,19 @@ class _Importer:
             patch = sql_text(orjson.dumps(named).decode())
             extra = f"nullif(CAST(json_merge_patch(text, {patch}) AS VARCHAR), '{{}}')"
         self.stage.execute(
-            f"CREATE OR REPLACE TEMP TABLE _gw_x AS SELECT *, {ERROR_FIELD_SQL} AS err_field, "
-            f"{ERROR_MESSAGE_SQL} AS err_msg FROM (SELECT *, "
-            + timestamp_expr("f_occurred_at")
+            f"CREATE OR REPLACE TEMP TABLE _gw_x AS SELECT * EXCLUDE (n_keys, text), "
+            f"{_ERROR_FIELD} AS err_field, "
+            f"{_ERROR_MESSAGE} AS err_msg FROM (SELECT *, "
+            + fast_timestamp_expr("f_occurred_at")
             + " AS occurred_ts, "
-            + timestamp_expr("f_promised_finish_at")
+            + fast_timestamp_expr("f_promised_finish_at")
             + " AS promised_ts "
             f"FROM (SELECT idx, source, line, text, ok, pre_field, pre_msg, pre_keys, "
+            "len(keys) AS n_keys, "
             f"{', '.join(exprs)}, "
             f"CASE WHEN ok THEN {extra} END AS extra "
-            f"FROM (SELECT *, CASE WHEN ok THEN {extract} END AS v FROM _gw_raw)))"
+            f"FROM (SELECT *, {', '.join(raws) or 'NULL AS no_codes'} FROM "
+            f"(SELECT *, CASE WHEN ok THEN {extract} END AS v FROM _gw_raw))))"
         )
 
     def _within_spelling_budget(self, keys: list[str]) -> list[str]:
@@ -394,7 +562,8 @@ class _Importer:
     def _fill_missing_ids(self) -> None:
         """An event without ``event_id`` is named by the SHA-256 of its canonical JSON."""
         rows = self.stage.execute(
-            "SELECT idx, text FROM _gw_x WHERE err_field IS NULL AND f_event_id IS NULL"
+            "SELECT x.idx, r.text FROM _gw_x x JOIN _gw_raw r ON r.idx = x.idx "
+            "WHERE x.err_field IS NULL AND x.f_event_id IS NULL"
         ).fetchall()
         if not rows:
             return
@@ -416,8 +585,8 @@ class _Importer:
 
     def _quarantine(self) -> None:
         bad = self.stage.execute(
-            "SELECT idx, source, line, err_field, err_msg, text FROM _gw_x "
-            "WHERE err_field IS NOT NULL ORDER BY idx"
+            "SELECT x.idx, x.source, x.line, x.err_field, x.err_msg, r.text FROM _gw_x x "
+            "JOIN _gw_raw r ON r.idx = x.idx WHERE x.err_field IS NOT NULL ORDER BY x.idx"
         ).fetchall()
         if not bad:
             return
@@ -838,8 +1007,7 @@ def canonical_event_id(record: dict[str, Any]) -> str:
 
 def _import(
     db: Database,
-    records: Iterable[RawRecord],
-    chunk_size: int,
+    chunks: Iterator[_Chunk],
     *,
     memory_cap: bool = True,
     progress: Callable[[int], None] | None = None,
@@ -847,7 +1015,7 @@ def _import(
 ) -> ImportReport:
     importer = _Importer(db, memory_cap=memory_cap, aftermath=aftermath)
     try:
-        for chunk in _read_ahead(_chunks(records, chunk_size)):
+        for chunk in _read_ahead(chunks):
             importer.add_chunk(chunk)
             if progress is not None:
                 progress(len(chunk))
@@ -877,7 +1045,7 @@ def import_events(
         if not path.exists():
             raise InputError(f"文件 {path} 不存在")
     size = chunk_size or file_chunk_size()
-    report = _import(db, _iter_path_records(files), size, progress=progress, aftermath=aftermath)
+    report = _import(db, _path_chunks(files, size), progress=progress, aftermath=aftermath)
     try:
         _record_run(db, "event", [str(p) for p in files], report)
     except BaseException:
@@ -902,7 +1070,10 @@ def import_records(
     """
 
     return _import(
-        db, _raw_records(records, source), CHUNK, memory_cap=memory_cap, aftermath=aftermath
+        db,
+        _chunks(_raw_records(records, source), CHUNK),
+        memory_cap=memory_cap,
+        aftermath=aftermath,
     )
 
 
