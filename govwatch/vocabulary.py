@@ -639,7 +639,6 @@ STATE_FILTER_NAMES: Final = _table({"unfinished": "未办结（待处理至整�
 CASE_TIMING_NAMES: Final = _table({"overdue": "超期", "ontime": "按时办结"})
 
 
-
 # --- Service-guide checks (issue 16; govwatch/guides/elements.py, docs/guides.md) ----------
 # (G1's block: the element codes are the stable English codes of guides/elements.py.)
 

@@ -57,4 +57,3 @@ def chinese_detail(status: int, detail: object) -> object:
     if detail is None or isinstance(detail, str):
         return status_message(status)
     return detail
-
