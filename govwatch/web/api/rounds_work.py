@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -82,6 +82,21 @@ def actor_of(caller: Principal) -> Actor:
         who = "监察人员" if caller.role == "supervisor" else "本角色"
         raise ForbiddenError(f"{who}只能查看评估，不能填报、核查或委托")
     return Actor.of_principal(caller)
+
+
+def _open_round(
+    db: Database,
+    caller: Principal,
+    round_id: str,
+    roles: Collection[str] | None = None,
+    refused: str = "",
+) -> None:
+    """The caller reads rounds, has one of ``roles`` (when given; else 403 with ``refused``)
+    and may see the round (404 otherwise)."""
+    caller.require("evaluations.read")
+    if roles is not None and caller.role not in roles:
+        raise ForbiddenError(refused)
+    visible_round(db, caller, round_id)
 
 
 def visible_round(db: Database, caller: Principal, round_id: str) -> dict[str, Any]:
@@ -277,10 +292,7 @@ def api_todo(db: DB, caller: Caller, at: Clock) -> dict[str, Any]:
 @router.get("/evaluations/{round_id}/fill", responses=_work_responses())
 def api_fill_sheet(round_id: RoundId, db: DB, caller: Caller, at: Clock) -> dict[str, Any]:
     """A department's filled indicators of the round, per unit, with values and files."""
-    caller.require("evaluations.read")
-    if caller.role != "department":
-        raise ForbiddenError("评估填报供部门用户使用")
-    visible_round(db, caller, round_id)
+    _open_round(db, caller, round_id, ("department",), "评估填报供部门用户使用")
     return fill_sheet(db, round_id, actor_of(caller), at)
 
 
@@ -289,8 +301,7 @@ def api_value(
     round_id: RoundId, body: ValueIn, db: DB, caller: Caller, at: Clock
 ) -> dict[str, Any]:
     """A value (a department's filled one, an evaluator's commissioned one) with evidence."""
-    caller.require("evaluations.read")
-    visible_round(db, caller, round_id)
+    _open_round(db, caller, round_id)
     actor = actor_of(caller)
     files = decode_files(body.attachments)
     stored: list[dict[str, Any]] = []
@@ -316,10 +327,7 @@ def api_value(
 @router.get("/evaluations/{round_id}/check", responses=_work_responses())
 def api_check_sheet(round_id: RoundId, db: DB, caller: Caller) -> dict[str, Any]:
     """An evaluator's commissioned indicators per unit, its progress, values to verify."""
-    caller.require("evaluations.read")
-    if caller.role not in ("evaluator", "admin"):
-        raise ForbiddenError("评估核查供受托的第三方评估人员使用")
-    visible_round(db, caller, round_id)
+    _open_round(db, caller, round_id, ("evaluator", "admin"), "评估核查供受托的第三方评估人员使用")
     return check_sheet(db, round_id, actor_of(caller))
 
 
@@ -328,8 +336,7 @@ def api_check(
     round_id: RoundId, body: CheckIn, db: DB, caller: Caller, at: Clock
 ) -> dict[str, Any]:
     """Verify a value others entered, or dispute it with a note (never one's own)."""
-    caller.require("evaluations.read")
-    visible_round(db, caller, round_id)
+    _open_round(db, caller, round_id)
     verify_value(
         db,
         round_id,
@@ -350,8 +357,7 @@ def api_import(
 ) -> dict[str, Any]:
     """A sheet of values (columns 单位代码, 指标, 值, 证据链接, 说明): the rows applied and
     each bad row's error (row number, column, what was expected); a bad row is not applied."""
-    caller.require("evaluations.read")
-    visible_round(db, caller, round_id)
+    _open_round(db, caller, round_id)
     actor = actor_of(caller)
     try:
         content = base64.b64decode(body.content_base64, validate=True)
@@ -363,10 +369,7 @@ def api_import(
 @router.get("/evaluations/{round_id}/appeal", responses=_work_responses())
 def api_appeal_sheet(round_id: RoundId, db: DB, caller: Caller, at: Clock) -> dict[str, Any]:
     """A department's results in review, the points lost per indicator, its appeals."""
-    caller.require("evaluations.read")
-    if caller.role != "department":
-        raise ForbiddenError("申诉由被评估单位（部门用户）提出")
-    visible_round(db, caller, round_id)
+    _open_round(db, caller, round_id, ("department",), "申诉由被评估单位（部门用户）提出")
     return appeal_sheet(db, round_id, actor_of(caller), at)
 
 
@@ -375,10 +378,7 @@ def api_appeal(
     round_id: RoundId, body: AppealIn, db: DB, caller: Caller, at: Clock
 ) -> dict[str, Any]:
     """A unit's appeal with reasons and files, within the review window."""
-    caller.require("evaluations.read")
-    if caller.role != "department":
-        raise ForbiddenError("申诉由被评估单位（部门用户）提出")
-    visible_round(db, caller, round_id)
+    _open_round(db, caller, round_id, ("department",), "申诉由被评估单位（部门用户）提出")
     appeal_id = submit_appeal(
         db,
         round_id,

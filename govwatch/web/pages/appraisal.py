@@ -29,14 +29,13 @@ from govwatch.reports.appraisal import (
 )
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.pages.base import (
-    back,
     error_page,
     json_response,
-    login_redirect,
     render,
     status_of,
     wants_json,
 )
+from govwatch.web.pages.forms import acted, refusal
 from govwatch.web.pages.sheets import export_format, sheet_response
 
 router = APIRouter(include_in_schema=False)
@@ -69,10 +68,9 @@ def appraisal_page(
     year: Annotated[str, Query(max_length=8)] = "",
     format: Annotated[str, Query(max_length=8)] = "",
 ) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    if caller.role not in READ_ROLES:
-        return error_page(request, db, caller, 403, "年度绩效考核供管理员和监察人员查看")
+    refused = refusal(request, db, caller, READ_ROLES, "年度绩效考核供管理员和监察人员查看")
+    if refused is not None:
+        return refused
     try:
         chosen = check_year(year or at.year)
         weights, rows = appraisal(db, chosen, at)
@@ -123,15 +121,20 @@ def appraisal_weights(
     orders: Annotated[str, Form(max_length=16)] = "",
     evaluation: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    try:
+    def change() -> int:
         chosen = check_year(year)
         given = {"ontime": ontime, "cards": cards, "orders": orders, "evaluation": evaluation}
         set_weights(db, caller, chosen, given, at)
-    except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
-    return back(f"/appraisal?year={chosen}", f"已保存{chosen}年度考核权重")
+        return chosen
+
+    return acted(
+        request,
+        db,
+        caller,
+        change,
+        lambda chosen: f"/appraisal?year={chosen}",
+        lambda chosen: f"已保存{chosen}年度考核权重",
+    )
 
 
 def register(app: FastAPI) -> None:

@@ -64,6 +64,7 @@ from govwatch.web.pages.base import (
     NAV_EXTRAS,
     NavItem,
     back,
+    cached,
     error_page,
     json_response,
     login_redirect,
@@ -71,6 +72,7 @@ from govwatch.web.pages.base import (
     status_of,
     wants_json,
 )
+from govwatch.web.pages.forms import acted, refusal
 from govwatch.web.pages.sheets import export_format, sheet_response
 
 router = APIRouter(include_in_schema=False)
@@ -141,10 +143,9 @@ def notices(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     format: Annotated[str, Query(max_length=8)] = "",
 ) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    if caller.role not in READ_ROLES:
-        return error_page(request, db, caller, 403, "本角色没有通报")
+    refused = refusal(request, db, caller, READ_ROLES, "本角色没有通报")
+    if refused is not None:
+        return refused
     f = _filter(status, kind, period)
     fmt = export_format(format)
     if fmt is not None:
@@ -453,11 +454,14 @@ async def edit(
     if caller.role == "public":
         return login_redirect(request)
     templates, settings = await _edit_values(request)
-    try:
-        edit_notice(db, caller, notice_id, templates, settings, at)
-    except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
-    return back(f"/notices/{notice_id}", "已保存修改并重新生成通报（须重新审核）")
+    return acted(
+        request,
+        db,
+        caller,
+        lambda: edit_notice(db, caller, notice_id, templates, settings, at),
+        f"/notices/{notice_id}",
+        "已保存修改并重新生成通报（须重新审核）",
+    )
 
 
 ACTIONS = {"approve": "审核通过", "issue": "下发"}
@@ -504,13 +508,14 @@ def approve(
     caller: Caller,
     at: Clock,
 ) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    try:
-        approve_notice(db, caller, notice_id, at)
-    except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
-    return back(f"/notices/{notice_id}", "通报已审核通过，可以下发")
+    return acted(
+        request,
+        db,
+        caller,
+        lambda: approve_notice(db, caller, notice_id, at),
+        f"/notices/{notice_id}",
+        "通报已审核通过，可以下发",
+    )
 
 
 @router.post("/notices/{notice_id}/issue", response_model=None)
@@ -521,13 +526,14 @@ def issue(
     caller: Caller,
     at: Clock,
 ) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    try:
-        digest = issue_notice(db, caller, notice_id, at)
-    except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
-    return back(f"/notices/{notice_id}", f"通报已下发，内容已冻结（摘要 {digest[:16]}…）")
+    return acted(
+        request,
+        db,
+        caller,
+        lambda: issue_notice(db, caller, notice_id, at),
+        f"/notices/{notice_id}",
+        lambda digest: f"通报已下发，内容已冻结（摘要 {digest[:16]}…）",
+    )
 
 
 @router.post("/notices/{notice_id}/ack", response_model=None)
@@ -539,14 +545,14 @@ def ack(
     at: Clock,
     next: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    try:
-        first = acknowledge(db, caller, notice_id, at)
-    except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
-    target = next if next.startswith("/notices") else f"/notices/{notice_id}"
-    return back(target, "已签收" if first else "本单位此前已签收")
+    return acted(
+        request,
+        db,
+        caller,
+        lambda: acknowledge(db, caller, notice_id, at),
+        next if next.startswith("/notices") else f"/notices/{notice_id}",
+        lambda first: "已签收" if first else "本单位此前已签收",
+    )
 
 
 def nav_item(request: Request, db: Database, principal: Principal) -> NavItem | None:
@@ -555,11 +561,9 @@ def nav_item(request: Request, db: Database, principal: Principal) -> NavItem | 
     if principal.role not in READ_ROLES:
         return None
     key = ("notices-unacked", principal.role, principal.org_code, principal.scope)
-    pool = getattr(request.app.state, "pool", None)
-    if pool is None:
-        return NavItem("/notices", "通报", unacknowledged_count(db, principal))
-    count: int = pool.pages.get_or_compute(key, lambda: unacknowledged_count(db, principal))
-    return NavItem("/notices", "通报", count)
+    return NavItem(
+        "/notices", "通报", cached(request, key, lambda: unacknowledged_count(db, principal))
+    )
 
 
 def register(app: FastAPI) -> None:

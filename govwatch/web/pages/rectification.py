@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -60,7 +60,6 @@ from govwatch.evaluation.rounds.rectification import (
     status_counts,
 )
 from govwatch.evaluation.rounds.views import RoundViewer, round_summary
-from govwatch.exports import content_disposition
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.api.rectifications import router as api_router
@@ -68,14 +67,15 @@ from govwatch.web.pages.base import (
     NAV_EXTRAS,
     NavItem,
     back,
+    cached,
     error_page,
     json_response,
-    login_redirect,
     render,
     status_of,
     wants_json,
 )
 from govwatch.web.pages.files import read_uploads
+from govwatch.web.pages.forms import acted, download, refusal
 from govwatch.web.pages.sheets import export_format, sheet_response
 
 router = APIRouter()
@@ -110,11 +110,7 @@ def file_store(
 
 
 def _refused(request: Request, db: Database, caller: Principal) -> Response | None:
-    if caller.role == "public":
-        return login_redirect(request)
-    if caller.role not in READ_ROLES:
-        return error_page(request, db, caller, 403, "整改要求供管理员、监察人员和被评估单位查看")
-    return None
+    return refusal(request, db, caller, READ_ROLES, "整改要求供管理员、监察人员和被评估单位查看")
 
 
 def _export_rows(
@@ -294,6 +290,28 @@ def _acted(
     return render(request, db, caller, "rectification.html", context, status_of(exc))
 
 
+def _changed(
+    request: Request,
+    db: Database,
+    caller: Principal,
+    demand_id: str,
+    at: datetime,
+    change: Callable[[], str | None],
+    typed: dict[str, str],
+    done: str = "",
+) -> Response:
+    """A form on a demand's page: ``change()``, then back to the page with ``done`` (or the
+    notice the change answers); an expected error shows the page again with what was typed."""
+    refused = _refused(request, db, caller)
+    if refused is not None:
+        return refused
+    try:
+        message = change() or done
+    except GovwatchError as exc:
+        return _acted(request, db, caller, demand_id, at.date(), exc, typed)
+    return back(f"/rectifications/{demand_id}", message)
+
+
 @router.post("/evaluations/{round_id}/rectification/days", response_model=None)
 def round_days_form(
     request: Request,
@@ -307,15 +325,16 @@ def round_days_form(
     refused = _refused(request, db, caller)
     if refused is not None:
         return refused
-    try:
+
+    def change() -> None:
         if not days.strip().isdigit():
             raise InputError(
                 f"评估批次“{round_id}”的整改期限“{days}”无效：应为 1 至 250 的工作日数"
             )
         set_round_days(db, caller, round_id, int(days), at)
-    except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
-    return back(f"/evaluations/{round_id}/rectification", f"整改期限已设为 {int(days)} 个工作日")
+
+    url = f"/evaluations/{round_id}/rectification"
+    return acted(request, db, caller, change, url, lambda _: f"整改期限已设为 {int(days)} 个工作日")
 
 
 @router.post("/rectifications/{demand_id}/reply", response_model=None)
@@ -329,15 +348,14 @@ def reply_form(
     expected_version: Annotated[int | None, Form()] = None,
     files: Annotated[list[UploadFile | str], File()] = [],  # noqa: B006 - per request
 ) -> Response:
-    refused = _refused(request, db, caller)
-    if refused is not None:
-        return refused
-    try:
+    def change() -> None:
         store = file_store(demand_id, read_uploads(files), caller, at)
         reply(db, caller, demand_id, text, at, store, expected_version)
-    except GovwatchError as exc:
-        return _acted(request, db, caller, demand_id, at.date(), exc, {"text": text})
-    return back(f"/rectifications/{demand_id}", "整改情况已回复，等待管理员确认")
+
+    typed = {"text": text}
+    return _changed(
+        request, db, caller, demand_id, at, change, typed, "整改情况已回复，等待管理员确认"
+    )
 
 
 @router.post("/rectifications/{demand_id}/confirm", response_model=None)
@@ -350,14 +368,10 @@ def confirm_form(
     note: Annotated[str, Form(max_length=4000)] = "",
     expected_version: Annotated[int | None, Form()] = None,
 ) -> Response:
-    refused = _refused(request, db, caller)
-    if refused is not None:
-        return refused
-    try:
+    def change() -> None:
         confirm(db, caller, demand_id, at, note, expected_version)
-    except GovwatchError as exc:
-        return _acted(request, db, caller, demand_id, at.date(), exc, {"note": note})
-    return back(f"/rectifications/{demand_id}", "已确认整改")
+
+    return _changed(request, db, caller, demand_id, at, change, {"note": note}, "已确认整改")
 
 
 @router.post("/rectifications/{demand_id}/return", response_model=None)
@@ -370,14 +384,13 @@ def return_form(
     reason: Annotated[str, Form(max_length=4000)] = "",
     expected_version: Annotated[int | None, Form()] = None,
 ) -> Response:
-    refused = _refused(request, db, caller)
-    if refused is not None:
-        return refused
-    try:
+    def change() -> None:
         return_demand(db, caller, demand_id, reason, at, expected_version)
-    except GovwatchError as exc:
-        return _acted(request, db, caller, demand_id, at.date(), exc, {"reason": reason})
-    return back(f"/rectifications/{demand_id}", "已退回整改，等待单位重新回复")
+
+    typed = {"reason": reason}
+    return _changed(
+        request, db, caller, demand_id, at, change, typed, "已退回整改，等待单位重新回复"
+    )
 
 
 @router.post("/rectifications/{demand_id}/due", response_model=None)
@@ -390,10 +403,7 @@ def due_form(
     due_on: Annotated[str, Form(max_length=10)] = "",
     reason: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    refused = _refused(request, db, caller)
-    if refused is not None:
-        return refused
-    try:
+    def change() -> str:
         try:
             new_due = date.fromisoformat(due_on)
         except ValueError as exc:
@@ -401,14 +411,14 @@ def due_form(
                 f"整改要求“{demand_id}”的新期限“{due_on}”无效：应为日期，如 2026-12-31"
             ) from exc
         move_due(db, caller, demand_id, new_due, reason, at)
-    except GovwatchError as exc:
-        typed = {"due_on": due_on, "due_reason": reason}
-        return _acted(request, db, caller, demand_id, at.date(), exc, typed)
-    return back(f"/rectifications/{demand_id}", f"整改期限已调整为 {new_due.isoformat()}")
+        return f"整改期限已调整为 {new_due.isoformat()}"
+
+    typed = {"due_on": due_on, "due_reason": reason}
+    return _changed(request, db, caller, demand_id, at, change, typed)
 
 
 @router.get("/rectifications/{demand_id}/files/{attachment_id}", response_model=None)
-def download(
+def demand_file_download(
     request: Request,
     demand_id: DemandId,
     attachment_id: Annotated[str, Path(max_length=32)],
@@ -422,16 +432,7 @@ def download(
         name, content = demand_file(db, caller, demand_id, attachment_id)
     except GovwatchError as exc:
         return error_page(request, db, caller, status_of(exc), str(exc))
-    return Response(
-        content,
-        media_type="application/octet-stream",
-        headers={
-            "Content-Disposition": content_disposition(name),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return download(name, content)
 
 
 def nav_item(request: Request, db: Database, principal: Principal) -> NavItem | None:
@@ -440,11 +441,9 @@ def nav_item(request: Request, db: Database, principal: Principal) -> NavItem | 
     if principal.role not in READ_ROLES:
         return None
     key = ("rectification-owed", principal.role, principal.org_code, principal.scope)
-    pool = getattr(request.app.state, "pool", None)
-    if pool is None:
-        return NavItem("/rectifications", "整改", owed_count(db, principal))
-    count: int = pool.pages.get_or_compute(key, lambda: owed_count(db, principal))
-    return NavItem("/rectifications", "整改", count)
+    return NavItem(
+        "/rectifications", "整改", cached(request, key, lambda: owed_count(db, principal))
+    )
 
 
 def register(app: FastAPI) -> None:

@@ -54,7 +54,8 @@ from govwatch.vocabulary import (
 )
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.api.jobs import runner_of
-from govwatch.web.pages.base import back, error_page, login_redirect, render, status_of
+from govwatch.web.pages.base import back, error_page, render, status_of
+from govwatch.web.pages.forms import refusal
 
 router = APIRouter(include_in_schema=False)
 RoundId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -74,11 +75,7 @@ def actor_of(caller: Principal) -> Actor:
 
 
 def _refusal(request: Request, db: Database, caller: Principal) -> Response | None:
-    if caller.role == "public":
-        return login_redirect(request)
-    if caller.role != ADMIN_ROLE:
-        return error_page(request, db, caller, 403, REFUSED)
-    return None
+    return refusal(request, db, caller, (ADMIN_ROLE,), REFUSED)
 
 
 def _status(exc: GovwatchError) -> int:
@@ -265,11 +262,13 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v for k, v in data.items() if isinstance(v, str)}
 
 
-def _confirmed(form: dict[str, str]) -> bool:
-    return form.get("confirm") == "1"
-
-
 NOT_CONFIRMED = "这一步不可撤销：请勾选确认后再提交"
+
+
+def _require_confirmed(form: dict[str, str]) -> None:
+    """A step that cannot be undone goes on only with its box ticked."""
+    if form.get("confirm") != "1":
+        raise RoundStateError(NOT_CONFIRMED)
 
 
 @router.post("/evaluations/{round_id}/admin/{action}", response_model=None)
@@ -290,18 +289,15 @@ async def round_admin_action(
             job = runner_of(request).compute(db, caller.name, round_id, 0, at)
             return back(f"{here}?job={job.job_id}", "已开始计算评估结果，完成后本页显示结果")
         if action == "review":
-            if not _confirmed(form):
-                raise RoundStateError(NOT_CONFIRMED)
+            _require_confirmed(form)
             until = start_review(db, round_id, actor, at)
             return back(here, f"已进入复核：各单位可查看结果并在 {until:%Y-%m-%d %H:%M} 前申诉")
         if action == "publish":
-            if not _confirmed(form):
-                raise RoundStateError(NOT_CONFIRMED)
+            _require_confirmed(form)
             digest = publish(db, round_id, actor, at, early=form.get("early") == "1")
             return back(here, f"已发布评估结果（摘要 {digest[:12]}…）")
         if action == "close":
-            if not _confirmed(form):
-                raise RoundStateError(NOT_CONFIRMED)
+            _require_confirmed(form)
             close_round(db, round_id, actor, at)
             return back(here, "已关闭评估批次：结果保持公开，不再变更")
     except GovwatchError as exc:

@@ -23,7 +23,8 @@ is :mod:`govwatch.web.api.rounds_work`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -62,7 +63,6 @@ from govwatch.evaluation.rounds.work import (
     import_values,
     read_sheet,
 )
-from govwatch.exports import content_disposition
 from govwatch.storage import Database
 from govwatch.web.api.deps import DB, Caller, Clock, clock
 from govwatch.web.api.rounds_work import (
@@ -89,6 +89,7 @@ from govwatch.web.pages.base import (
     wants_json,
 )
 from govwatch.web.pages.files import read_uploads
+from govwatch.web.pages.forms import context_page, download
 from govwatch.web.pages.sheets import export_format, sheet_response
 
 router = APIRouter(include_in_schema=False)
@@ -155,6 +156,11 @@ def back_to(url: str, anchor: str, message: str) -> Response:
     return answer
 
 
+def _without_upload(context: dict[str, Any]) -> dict[str, Any]:
+    """A work page's JSON twin: its context without the upload form's limits."""
+    return {k: v for k, v in context.items() if k != "upload"}
+
+
 def evidence_files(files: Sequence[UploadFile | str]) -> list[EvidenceFile]:
     """Uploaded files through the attachment allow-list, size limit and content check."""
     return checked_files(read_uploads(files))
@@ -177,15 +183,14 @@ def _fill_context(db: Database, caller: Principal, round_id: str, at: datetime) 
 
 @router.get("/evaluations/{round_id}/fill", response_model=None)
 def fill_page(request: Request, round_id: RoundId, db: DB, caller: Caller, at: Clock) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    try:
-        context = _fill_context(db, caller, round_id, at)
-    except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
-    if wants_json(request):
-        return json_response({k: v for k, v in context.items() if k != "upload"})
-    return render(request, db, caller, "round_fill.html", context)
+    return context_page(
+        request,
+        db,
+        caller,
+        lambda: _fill_context(db, caller, round_id, at),
+        "round_fill.html",
+        _without_upload,
+    )
 
 
 @router.post("/evaluations/{round_id}/fill", response_model=None)
@@ -201,23 +206,74 @@ def fill(
     note: Annotated[str, Form(max_length=2000)] = "",
     files: Annotated[list[UploadFile | str], File()] = [],  # noqa: B006 - per request
 ) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    try:
+    def change() -> None:
         if caller.role != "department":
             raise ForbiddenError("评估填报供部门用户使用")
-        visible_round(db, caller, round_id)
-        actor = actor_of(caller)
-        checked = evidence_files(files)
-        with db.transaction():
-            if value.strip():
-                submit_value(db, round_id, unit, indicator, value, actor, at, note.strip() or None)
-            elif not checked:
-                raise InputError("请填写指标值，或上传证明材料")
-            add_evidence_files(db, round_id, unit, indicator, checked, actor, at)
+        entry = _Entry(round_id, unit, indicator, value, note, files)
+        _save_value(db, caller, entry, at, "请填写指标值，或上传证明材料")
+
+    here = _Here(request, db, caller, round_id, at, "fill")
+    return _saved(here, change, f"v-{unit}-{indicator}", "已保存填报")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One value form as sent: a department's 填报 or an evaluator's 核查."""
+
+    round_id: str
+    unit: str
+    indicator: str
+    value: str
+    note: str
+    files: Sequence[UploadFile | str]
+    evidence_url: str | None = None  # an evaluator's link (the fill form has none)
+
+
+def _save_value(db: Database, caller: Principal, entry: _Entry, at: datetime, missing: str) -> None:
+    """The value (when given) and the evidence files in one unit of work; neither: ``missing``."""
+    visible_round(db, caller, entry.round_id)
+    actor = actor_of(caller)
+    checked = evidence_files(entry.files)
+    where = (db, entry.round_id, entry.unit, entry.indicator)
+    with db.transaction():
+        if entry.value.strip():
+            note = entry.note.strip() or None
+            submit_value(*where, entry.value, actor, at, note, evidence_url=entry.evidence_url)
+        elif not checked:
+            raise InputError(missing)
+        add_evidence_files(*where, checked, actor, at)
+
+
+@dataclass(frozen=True)
+class _Here:
+    """The round work page a form was sent from (``fill``, ``check`` or ``appeal``)."""
+
+    request: Request
+    db: Database
+    caller: Principal
+    round_id: str
+    at: datetime
+    page: str
+
+
+def _saved(
+    here: _Here,
+    change: Callable[[], None],
+    anchor: str,
+    message: str,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    """A form on a work page: ``change()``, then back to the page at ``#anchor`` with
+    ``message``; an expected error shows the page again with it (and ``extra``)."""
+    if here.caller.role == "public":
+        return login_redirect(here.request)
+    try:
+        change()
     except GovwatchError as exc:
-        return _again(request, db, caller, round_id, at, exc, "fill")
-    return back_to(f"/evaluations/{round_id}/fill", f"v-{unit}-{indicator}", "已保存填报")
+        return _again(
+            here.request, here.db, here.caller, here.round_id, here.at, exc, here.page, extra
+        )
+    return back_to(f"/evaluations/{here.round_id}/{here.page}", anchor, message)
 
 
 def _again(
@@ -258,15 +314,14 @@ def _check_context(db: Database, caller: Principal, round_id: str, at: datetime)
 
 @router.get("/evaluations/{round_id}/check", response_model=None)
 def check_page(request: Request, round_id: RoundId, db: DB, caller: Caller, at: Clock) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    try:
-        context = _check_context(db, caller, round_id, at)
-    except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
-    if wants_json(request):
-        return json_response({k: v for k, v in context.items() if k != "upload"})
-    return render(request, db, caller, "round_check.html", context)
+    return context_page(
+        request,
+        db,
+        caller,
+        lambda: _check_context(db, caller, round_id, at),
+        "round_check.html",
+        _without_upload,
+    )
 
 
 @router.post("/evaluations/{round_id}/check/value", response_model=None)
@@ -283,31 +338,12 @@ def check_value(
     note: Annotated[str, Form(max_length=2000)] = "",
     files: Annotated[list[UploadFile | str], File()] = [],  # noqa: B006 - per request
 ) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    try:
-        visible_round(db, caller, round_id)
-        actor = actor_of(caller)
-        checked = evidence_files(files)
-        with db.transaction():
-            if value.strip():
-                submit_value(
-                    db,
-                    round_id,
-                    unit,
-                    indicator,
-                    value,
-                    actor,
-                    at,
-                    note.strip() or None,
-                    evidence_url=evidence_url,
-                )
-            elif not checked:
-                raise InputError("请填写核查结果（指标值），或上传证据")
-            add_evidence_files(db, round_id, unit, indicator, checked, actor, at)
-    except GovwatchError as exc:
-        return _again(request, db, caller, round_id, at, exc, "check")
-    return back_to(f"/evaluations/{round_id}/check", f"c-{unit}-{indicator}", "已保存核查结果")
+    def change() -> None:
+        entry = _Entry(round_id, unit, indicator, value, note, files, evidence_url)
+        _save_value(db, caller, entry, at, "请填写核查结果（指标值），或上传证据")
+
+    here = _Here(request, db, caller, round_id, at, "check")
+    return _saved(here, change, f"c-{unit}-{indicator}", "已保存核查结果")
 
 
 @router.post("/evaluations/{round_id}/check/verify", response_model=None)
@@ -322,26 +358,18 @@ def check_verify(
     verdict: Annotated[str, Form(max_length=16)],
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    try:
+    def change() -> None:
         visible_round(db, caller, round_id)
         if verdict not in ("verified", "disputed"):
             raise InputError("核验结论应为“核验通过”或“有异议”")
+        disputed = verdict == "disputed"
         verify_value(
-            db,
-            round_id,
-            unit,
-            indicator,
-            actor_of(caller),
-            at,
-            disputed=verdict == "disputed",
-            note=note,
+            db, round_id, unit, indicator, actor_of(caller), at, disputed=disputed, note=note
         )
-    except GovwatchError as exc:
-        return _again(request, db, caller, round_id, at, exc, "check")
+
     done = "已标记为有异议" if verdict == "disputed" else "已核验通过"
-    return back_to(f"/evaluations/{round_id}/check", f"v-{unit}-{indicator}", done)
+    here = _Here(request, db, caller, round_id, at, "check")
+    return _saved(here, change, f"v-{unit}-{indicator}", done)
 
 
 @router.post("/evaluations/{round_id}/check/import", response_model=None)
@@ -386,15 +414,14 @@ def _appeal_context(db: Database, caller: Principal, round_id: str, at: datetime
 
 @router.get("/evaluations/{round_id}/appeal", response_model=None)
 def appeal_page(request: Request, round_id: RoundId, db: DB, caller: Caller, at: Clock) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    try:
-        context = _appeal_context(db, caller, round_id, at)
-    except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
-    if wants_json(request):
-        return json_response({k: v for k, v in context.items() if k != "upload"})
-    return render(request, db, caller, "round_appeal.html", context)
+    return context_page(
+        request,
+        db,
+        caller,
+        lambda: _appeal_context(db, caller, round_id, at),
+        "round_appeal.html",
+        _without_upload,
+    )
 
 
 @router.post("/evaluations/{round_id}/appeal", response_model=None)
@@ -409,34 +436,17 @@ def appeal(
     indicator: Annotated[str, Form(max_length=128)] = "",
     files: Annotated[list[UploadFile | str], File()] = [],  # noqa: B006 - per request
 ) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    try:
+    def change() -> None:
         if caller.role != "department":
             raise ForbiddenError("申诉由被评估单位（部门用户）提出")
         visible_round(db, caller, round_id)
-        submit_appeal(
-            db,
-            round_id,
-            unit,
-            reason,
-            actor_of(caller),
-            at,
-            indicator or None,
-            evidence_files(files),
-        )
-    except GovwatchError as exc:
-        return _again(
-            request,
-            db,
-            caller,
-            round_id,
-            at,
-            exc,
-            "appeal",
-            {"typed": {"unit": unit, "reason": reason, "indicator": indicator}},
-        )
-    return back_to(f"/evaluations/{round_id}/appeal", "appeals", "已提交申诉")
+        actor = actor_of(caller)
+        checked = evidence_files(files)
+        submit_appeal(db, round_id, unit, reason, actor, at, indicator or None, checked)
+
+    here = _Here(request, db, caller, round_id, at, "appeal")
+    typed = {"typed": {"unit": unit, "reason": reason, "indicator": indicator}}
+    return _saved(here, change, "appeals", "已提交申诉", typed)
 
 
 # --- administrator: commissioning -------------------------------------------------------------
@@ -469,15 +479,14 @@ def _commission_context(db: Database, caller: Principal, round_id: str) -> dict[
 
 @router.get("/evaluations/{round_id}/commission", response_model=None)
 def commission_page(request: Request, round_id: RoundId, db: DB, caller: Caller) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    try:
-        context = _commission_context(db, caller, round_id)
-    except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
-    if wants_json(request):
-        return json_response({k: context[k] for k in ("round", "leaves", "commissions")})
-    return render(request, db, caller, "round_commission.html", context)
+    return context_page(
+        request,
+        db,
+        caller,
+        lambda: _commission_context(db, caller, round_id),
+        "round_commission.html",
+        lambda context: {k: context[k] for k in ("round", "leaves", "commissions")},
+    )
 
 
 @router.post("/evaluations/{round_id}/commission", response_model=None)
@@ -519,7 +528,7 @@ def commission_save(
 
 
 @router.get("/evaluations/{round_id}/files/{file_id}", response_model=None)
-def download(
+def round_file_download(
     request: Request,
     round_id: RoundId,
     file_id: Annotated[str, Path(max_length=32)],
@@ -532,16 +541,7 @@ def download(
         name, content = round_file(db, caller, round_id, file_id)
     except GovwatchError as exc:
         return error_page(request, db, caller, status_of(exc), str(exc))
-    return Response(
-        content,
-        media_type="application/octet-stream",
-        headers={
-            "Content-Disposition": content_disposition(name),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return download(name, content)
 
 
 def menu_item(request: Request, db: Database, principal: Principal) -> NavItem | None:
