@@ -85,6 +85,20 @@ def acted(
     return back(target, message if isinstance(message, str) else message(done))
 
 
+def served_file(
+    request: Request, db: Database, caller: Principal, read: Callable[[], tuple[str, bytes]]
+) -> Response:
+    """A signed-in reader's file: ``read()`` gives its name and content (an expected error,
+    e.g. a file outside the reader's scope, is the error page), served by :func:`download`."""
+    if caller.role == "public":
+        return login_redirect(request)
+    try:
+        name, content = read()
+    except GovwatchError as exc:
+        return error_page(request, db, caller, status_of(exc), str(exc))
+    return download(name, content)
+
+
 def download(name: str, content: bytes) -> Response:
     """A stored file as a download under its (Chinese) name, never shown inline: a file a user
     uploaded cannot run as a page of this site."""

@@ -76,6 +76,7 @@ from govwatch.web.pages.forms import acted, refusal
 from govwatch.web.pages.sheets import export_format, sheet_response
 
 router = APIRouter(include_in_schema=False)
+NoticeId = Annotated[str, Path(max_length=32)]
 PAGE_SIZE = 30
 READ_ROLES = frozenset({"admin", "supervisor", "department", "evaluator"})
 FILE_TYPES = {
@@ -342,7 +343,7 @@ def table_links(db: Database, row: Mapping[str, Any], doc: Notice) -> dict[str, 
 @router.get("/notices/{notice_id}", response_model=None)
 def notice_page(
     request: Request,
-    notice_id: Annotated[str, Path(max_length=32)],
+    notice_id: NoticeId,
     db: DB,
     caller: Caller,
 ) -> Response:
@@ -395,7 +396,7 @@ def notice_page(
 @router.get("/notices/{notice_id}/file.{ext}", response_model=None)
 def notice_file(
     request: Request,
-    notice_id: Annotated[str, Path(max_length=32)],
+    notice_id: NoticeId,
     ext: Annotated[str, Path(max_length=8)],
     db: DB,
     caller: Caller,
@@ -446,7 +447,7 @@ async def _edit_values(request: Request) -> tuple[dict[str, str], dict[str, str]
 @router.post("/notices/{notice_id}/edit", response_model=None)
 async def edit(
     request: Request,
-    notice_id: Annotated[str, Path(max_length=32)],
+    notice_id: NoticeId,
     db: DB,
     caller: Caller,
     at: Clock,
@@ -470,7 +471,7 @@ ACTIONS = {"approve": "审核通过", "issue": "下发"}
 @router.post("/notices/{notice_id}/confirm", response_model=None)
 def confirm(
     request: Request,
-    notice_id: Annotated[str, Path(max_length=32)],
+    notice_id: NoticeId,
     db: DB,
     caller: Caller,
     action: Annotated[str, Form(max_length=16)] = "",
@@ -503,7 +504,7 @@ def confirm(
 @router.post("/notices/{notice_id}/approve", response_model=None)
 def approve(
     request: Request,
-    notice_id: Annotated[str, Path(max_length=32)],
+    notice_id: NoticeId,
     db: DB,
     caller: Caller,
     at: Clock,
@@ -521,7 +522,7 @@ def approve(
 @router.post("/notices/{notice_id}/issue", response_model=None)
 def issue(
     request: Request,
-    notice_id: Annotated[str, Path(max_length=32)],
+    notice_id: NoticeId,
     db: DB,
     caller: Caller,
     at: Clock,
@@ -539,7 +540,7 @@ def issue(
 @router.post("/notices/{notice_id}/ack", response_model=None)
 def ack(
     request: Request,
-    notice_id: Annotated[str, Path(max_length=32)],
+    notice_id: NoticeId,
     db: DB,
     caller: Caller,
     at: Clock,

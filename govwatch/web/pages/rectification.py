@@ -75,7 +75,7 @@ from govwatch.web.pages.base import (
     wants_json,
 )
 from govwatch.web.pages.files import read_uploads
-from govwatch.web.pages.forms import acted, download, refusal
+from govwatch.web.pages.forms import acted, refusal, served_file
 from govwatch.web.pages.sheets import export_format, sheet_response
 
 router = APIRouter()
@@ -428,11 +428,9 @@ def demand_file_download(
     refused = _refused(request, db, caller)
     if refused is not None:
         return refused
-    try:
-        name, content = demand_file(db, caller, demand_id, attachment_id)
-    except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
-    return download(name, content)
+    return served_file(
+        request, db, caller, lambda: demand_file(db, caller, demand_id, attachment_id)
+    )
 
 
 def nav_item(request: Request, db: Database, principal: Principal) -> NavItem | None:

@@ -89,7 +89,7 @@ from govwatch.web.pages.base import (
     wants_json,
 )
 from govwatch.web.pages.files import read_uploads
-from govwatch.web.pages.forms import context_page, download
+from govwatch.web.pages.forms import context_page, served_file
 from govwatch.web.pages.sheets import export_format, sheet_response
 
 router = APIRouter(include_in_schema=False)
@@ -535,13 +535,7 @@ def round_file_download(
     db: DB,
     caller: Caller,
 ) -> Response:
-    if caller.role == "public":
-        return login_redirect(request)
-    try:
-        name, content = round_file(db, caller, round_id, file_id)
-    except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
-    return download(name, content)
+    return served_file(request, db, caller, lambda: round_file(db, caller, round_id, file_id))
 
 
 def menu_item(request: Request, db: Database, principal: Principal) -> NavItem | None:
