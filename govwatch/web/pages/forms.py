@@ -18,15 +18,7 @@ from govwatch.auth.principal import Principal
 from govwatch.errors import GovwatchError
 from govwatch.exports import content_disposition
 from govwatch.storage import Database
-from govwatch.web.pages.base import (
-    back,
-    error_page,
-    json_response,
-    login_redirect,
-    render,
-    status_of,
-    wants_json,
-)
+from govwatch.web.pages import base
 
 T = TypeVar("T")
 
@@ -37,9 +29,9 @@ def refusal(
     """What a page answers a caller outside ``roles``: the sign-in page to the public, 403 with
     ``message`` to another role; None to a caller who may go on."""
     if caller.role == "public":
-        return login_redirect(request)
+        return base.login_redirect(request)
     if caller.role not in roles:
-        return error_page(request, db, caller, 403, message)
+        return base.error_page(request, db, caller, 403, message)
     return None
 
 
@@ -55,14 +47,14 @@ def context_page(
     ``?format=json`` (``json_of(context)``, the whole context without it); an expected error
     while building it is the error page."""
     if caller.role == "public":
-        return login_redirect(request)
+        return base.login_redirect(request)
     try:
         context = build()
     except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
-    if wants_json(request):
-        return json_response(context if json_of is None else json_of(context))
-    return render(request, db, caller, template, context)
+        return base.error_page(request, db, caller, base.status_of(exc), str(exc))
+    if base.wants_json(request):
+        return base.json_response(context if json_of is None else json_of(context))
+    return base.render(request, db, caller, template, context)
 
 
 def acted(
@@ -76,13 +68,13 @@ def acted(
     """A signed-in form's change: ``change()``, then back to ``url`` with ``message`` (either may
     be read from what the change answered); an expected error is the error page."""
     if caller.role == "public":
-        return login_redirect(request)
+        return base.login_redirect(request)
     try:
         done = change()
     except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
+        return base.error_page(request, db, caller, base.status_of(exc), str(exc))
     target = url if isinstance(url, str) else url(done)
-    return back(target, message if isinstance(message, str) else message(done))
+    return base.back(target, message if isinstance(message, str) else message(done))
 
 
 def served_file(
@@ -91,11 +83,11 @@ def served_file(
     """A signed-in reader's file: ``read()`` gives its name and content (an expected error,
     e.g. a file outside the reader's scope, is the error page), served by :func:`download`."""
     if caller.role == "public":
-        return login_redirect(request)
+        return base.login_redirect(request)
     try:
         name, content = read()
     except GovwatchError as exc:
-        return error_page(request, db, caller, status_of(exc), str(exc))
+        return base.error_page(request, db, caller, base.status_of(exc), str(exc))
     return download(name, content)
 
 
