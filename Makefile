@@ -46,9 +46,10 @@ apt: $(APT_STAMP)
 demo: install
 	$(BIN)/govwatch demo --cases $(CASES) --port $(PORT)
 
-# Everything the tests need, then all of them (slow ones included), on DuckDB and PostgreSQL.
+# Everything the tests need, then all of them (slow ones included), on DuckDB and PostgreSQL;
+# the 25 slowest are listed at the end, to keep the run under 30 minutes.
 test: install
-	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -n 2 -q -p no:cacheprovider
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/pytest -n 2 -q -p no:cacheprovider --durations=25
 
 # The quick loop while developing: no slow tests.
 test-fast: install
