@@ -32,16 +32,16 @@ def test_the_demo_round_computes_guide_points_and_links_them_to_their_evidence(
         run_id, findings = db.query("SELECT run_id, findings FROM guide_runs")[0]
         assert findings > 0  # the generated guides carry faults
         assert (
-            db.scalar("SELECT guide_run_id FROM eval_rounds WHERE round_id = '2026-H1-online'")
+            db.scalar("SELECT guide_run_id FROM eval_rounds WHERE round_id = '2025-H2-online'")
             == run_id
         )
         values = db.query_dicts(
             "SELECT unit, indicator, value, status, note FROM eval_values "
-            "WHERE round_id = '2026-H1-online' AND indicator = ANY(?)",
+            "WHERE round_id = '2025-H2-online' AND indicator = ANY(?)",
             [sorted(GUIDE_LEAVES)],
         )
         units = {str(u[0]) for u in db.query(
-            "SELECT unit FROM eval_units WHERE round_id = '2026-H1-online'")}  # fmt: skip
+            "SELECT unit FROM eval_units WHERE round_id = '2025-H2-online'")}  # fmt: skip
         assert len(values) == len(GUIDE_LEAVES) * len(units)
         assert all(v["status"] == "computed" and v["note"].startswith("metric guides.")
                    for v in values)  # fmt: skip
@@ -57,7 +57,7 @@ def test_the_demo_round_computes_guide_points_and_links_them_to_their_evidence(
     login = client.post("/login", data={"username": admin.username, "password": admin.secret},
                         follow_redirects=False)  # fmt: skip
     assert login.status_code == 303
-    page = client.get("/evaluations/2026-H1-online")
+    page = client.get("/evaluations/2025-H2-online")
     links = re.findall(r'href="(/guides/evidence\?[^"]+)"', page.text)
     assert len(links) == len(GUIDE_LEAVES) * len(units)
     for indicator in GUIDE_LEAVES:

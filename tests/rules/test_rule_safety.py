@@ -220,6 +220,7 @@ def test_a_custom_rule_dividing_by_zero_on_a_stored_case_is_saved_and_finds_alik
     finally:
         db.close()
     n = sorted(counts.values())[len(counts) // 2]
+    operator = account(db_url, "管理员")
     expression = f"event_count / (event_count - {n}) > 1 AND event_count % (event_count - {n}) >= 0"
     out = CliRunner().invoke(
         cli,
@@ -242,6 +243,8 @@ def test_a_custom_rule_dividing_by_zero_on_a_stored_case_is_saved_and_finds_alik
             fx.MOMENTS["nov20"].isoformat(),
             "--db",
             db_url,
+            "--as",
+            operator,
         ],
     )
     assert out.exit_code == 0, out.output
