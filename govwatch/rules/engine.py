@@ -22,6 +22,7 @@ from govwatch.errors import GovwatchError, ValidationError
 from govwatch.events.cases import ingest_window
 from govwatch.rules.catalog import Catalog
 from govwatch.rules.model import LEVEL_RANK, Finding, Rule
+from govwatch.rules.pg_batch import batch_wanted, embedded_copy
 from govwatch.rules.settings import render
 from govwatch.rules.views import SCOPE_TABLE, view_plan
 from govwatch.storage import Database
@@ -194,6 +195,8 @@ def run(
     only: Sequence[str] | None = None,
     failures: list[RuleFailure] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    batch: bool | None = None,
 ) -> list[Finding]:
     """Every enabled rule of the catalog as of ``at`` (over ``case_ids`` when given).
 
@@ -205,7 +208,22 @@ def run(
     there, and every other rule still runs: one rule never stops supervision (the live path,
     :func:`govwatch.rules.live.evaluate_cases`). Without it the first failure is raised (the
     stateless audit, and a custom rule's dry run, which refuses such a rule).
+
+    ``batch``: a whole-store run of every rule on a PostgreSQL store reads what the rules read
+    once into an in-memory DuckDB and runs there (:mod:`govwatch.rules.pg_batch`); None lets
+    :func:`~govwatch.rules.pg_batch.batch_wanted` choose by the store's size, False keeps
+    PostgreSQL's own SQL. Scoped runs (the live path) and runs of some rules never do.
     """
+    if (
+        batch is not False
+        and case_ids is None
+        and only is None
+        and isinstance(executor, DatabaseExecutor)
+        and executor.dialect == "postgres"
+        and (batch or batch_wanted(executor.db))
+    ):
+        with embedded_copy(executor.db, at) as memory:
+            return run(DatabaseExecutor(memory), catalog, at, None, None, failures, progress)
     # Every join here is an equi-join over whole temporary tables: on PostgreSQL a misestimated
     # filter (correlated columns) must not turn one into nested loops over a million rows.
     pg = executor.db if isinstance(executor, DatabaseExecutor) else None
@@ -284,10 +302,14 @@ def audit(
     at: datetime,
     catalog: Catalog | None = None,
     engine: str = "duckdb",
+    *,
+    batch: bool | None = None,
 ) -> list[Finding]:
-    """The stateless audit over a loaded database, on its own engine or on Spark."""
+    """The stateless audit over a loaded database, on its own engine or on Spark.
+
+    ``batch`` (PostgreSQL only): see :func:`run`; None chooses by the store's size."""
     catalog = catalog or Catalog()
     if engine == "spark":
         with SparkExecutor.from_database(db) as spark_executor:
             return run(spark_executor, catalog, at)
-    return run(DatabaseExecutor(db), catalog, at)
+    return run(DatabaseExecutor(db), catalog, at, batch=batch)
