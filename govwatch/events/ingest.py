@@ -292,6 +292,7 @@ class _Importer:
         if db.dialect == "duckdb":
             _check_id_hashes(db)
         self.touched: set[str] = set()
+        self.good_kind = ""  # what _gw_good is while a chunk is applied: TABLE or VIEW
         self.columns = [f.column for f in FIELDS if f.name not in ("event_id",)]
 
     def _set_memory_limit(self, limit: str) -> str | None:
@@ -628,13 +629,19 @@ class _Importer:
         con = self.stage
         # the window that ranks repeated ids within a chunk costs a sort: only when needed
         counts = con.execute(
-            "SELECT count(f_event_id), count(DISTINCT f_event_id) FROM _gw_x WHERE err_field IS NULL"
+            "SELECT count(f_event_id), count(DISTINCT f_event_id), count(*) FROM _gw_x "
+            "WHERE err_field IS NULL"
         ).fetchall()[0]
         has_repeats = counts[0] != counts[1]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _gw_good AS {self._good_select(has_repeats)}")
-        total = con.execute("SELECT count(*) FROM _gw_good").fetchall()[0][0]
+        # The good rows as the tables take them: a view over _gw_x (no copy of every column;
+        # each use reads only the columns it needs), a table when the ranking window of
+        # repeated ids would otherwise be computed again by each use.
+        self._drop_good()
+        self.good_kind = "TABLE" if has_repeats else "VIEW"
+        con.execute(f"CREATE TEMP {self.good_kind} _gw_good AS {self._good_select(has_repeats)}")
+        total = int(counts[2])
         if not total:
-            con.execute("DROP TABLE IF EXISTS _gw_good")
+            self._drop_good()
             return
         event_cols = [f.column for f in FIELDS]
         event_cols.insert(event_cols.index("occurred_at") + 1, "kind_order")
@@ -708,7 +715,25 @@ class _Importer:
                 "SELECT DISTINCT case_id FROM _gw_good WHERE dup_rank = 1"
             ).fetchall()
         )
-        con.execute("DROP TABLE IF EXISTS _gw_good")
+        self._drop_good()
+
+    def _drop_good(self) -> None:
+        """Drop _gw_good, whichever it is (one left by a failed import on this connection too)."""
+        kinds = (
+            [self.good_kind]
+            if self.good_kind
+            else [
+                str(r[0])
+                for r in self.stage.execute(
+                    "SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = '_gw_good' "
+                    "UNION ALL SELECT 'VIEW' FROM duckdb_views() "
+                    "WHERE temporary AND view_name = '_gw_good'"
+                ).fetchall()
+            ]
+        )
+        for kind in kinds:
+            self.stage.execute(f"DROP {kind} IF EXISTS _gw_good")
+        self.good_kind = ""
 
     def _apply_postgres(self, select_events: str, materials_sql: str) -> int:
         """COPY the rows whose ids the store lacks straight into the tables.
