@@ -744,16 +744,21 @@ class _Importer:
         through a staging table with ``ON CONFLICT DO NOTHING``.
         """
         con = self.stage
-        ids = [
-            r[0] for r in con.execute("SELECT event_id FROM _gw_good WHERE dup_rank = 1").fetchall()
-        ]
+        # the chunk's ids as one text, split by the server: a good id holds no control
+        # character (checks.CHECKS), so U+001F parts them (a list parameter costs a Python
+        # object per id on each side)
+        ids = con.execute(
+            "SELECT string_agg(event_id, chr(31)) FROM _gw_good WHERE dup_rank = 1"
+        ).fetchall()[0][0]
         seen = pa.table(
             {
                 "event_id": pa.array(
                     [
                         r[0]
                         for r in self.db.query(
-                            "SELECT event_id FROM events WHERE event_id = ANY(?)", [ids]
+                            "SELECT event_id FROM events "
+                            "WHERE event_id = ANY(string_to_array(?, chr(31)))",
+                            [ids or ""],
                         )
                     ],
                     pa.string(),
