@@ -75,7 +75,21 @@ _ERROR_MESSAGE = ERROR_MESSAGE_SQL.replace(_KEYS_AGAIN, "n_keys")
 
 
 def _holds_nul(text: pa.Array | pa.ChunkedArray) -> bool:
-    return bool(pc.any(pc.match_substring(text, "\x00")).as_py())
+    """Whether any text holds NUL: a scan of the bytes the strings span (NumPy), not a
+    substring search string by string."""
+    for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
+        buffers = chunk.buffers()
+        if chunk.type != pa.string() or len(buffers) != 3 or buffers[1] is None:
+            if pc.any(pc.match_substring(chunk, "\x00")).as_py():
+                return True
+            continue
+        if buffers[2] is None or not len(chunk):
+            continue
+        offsets = np.frombuffer(buffers[1], np.int32)
+        start, end = offsets[chunk.offset], offsets[chunk.offset + len(chunk)]
+        if not np.frombuffer(buffers[2], np.uint8)[start:end].all():
+            return True
+    return False
 
 
 def file_chunk_size() -> int:
