@@ -21,7 +21,7 @@ total; what a row shows (alerts, orders, attachments) is read for that page only
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -301,20 +301,24 @@ def reply_list(
     )  # fmt: skip
 
 
-def last_answers(db: Database, alert_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Each alert's latest transition (what the department wrote, when, and its files)."""
-    if not alert_ids:
+def last_answers(db: Database, versions: Mapping[str, object]) -> dict[str, dict[str, Any]]:
+    """Each alert's latest transition (what the department wrote, when, and its files):
+    ``versions`` gives each alert's workflow version, the number of its latest transition
+    (the rows already read carry it: no second read of the workflow to join on)."""
+    if not versions:
         return {}
     rows = db.query_dicts(
-        "SELECT t.alert_id, t.action, t.actor, t.acted_at, t.reason, t.attachments "
-        "FROM alert_transitions t JOIN alert_workflow w "
-        "ON w.alert_id = t.alert_id AND w.version = t.seq WHERE t.alert_id = ANY(?)",
-        [list(alert_ids)],
+        "SELECT t.alert_id, t.seq, t.action, t.actor, t.acted_at, t.reason, t.attachments "
+        "FROM alert_transitions t WHERE t.alert_id = ANY(?)",
+        [list(versions)],
     )
     out = {}
     for row in rows:
+        alert_id, seq = str(row.pop("alert_id")), row.pop("seq")
+        if int(seq) != int(str(versions[alert_id])):
+            continue
         row["attachments"] = with_size_text(row["attachments"])
-        out[str(row.pop("alert_id"))] = row
+        out[alert_id] = row
     return out
 
 
@@ -334,7 +338,7 @@ def decide_list(
     )
     ids = [str(r[0]) for r in found]
     rows = alerts_by_ids(db, principal, ids)
-    answers = last_answers(db, ids)
+    answers = last_answers(db, {str(r["alert_id"]): r["version"] for r in rows})
     for row in rows:
         row["answer"] = answers.get(str(row["alert_id"]))
     return DeskPage("decide", rows, total, page, page_size)

@@ -101,6 +101,19 @@ def list_notifications(
     )
 
 
+def inbox_counts(db: Database, principal: Principal) -> tuple[int, int]:
+    """How many notifications the principal has and how many of them this reader has not
+    read, in one query (the inbox showed them with two)."""
+    condition, params = visible_filter(principal, "n")
+    found = db.query(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE r.notification_id IS NULL) "
+        "FROM notifications n LEFT JOIN notification_reads r "
+        f"ON r.notification_id = n.notification_id AND r.reader = ? WHERE {condition}",
+        [reader_of(principal), *params],
+    )[0]
+    return int(found[0] or 0), int(found[1] or 0)
+
+
 def count_notifications(db: Database, principal: Principal, unread_only: bool = False) -> int:
     """How many notifications the principal has (unread: not yet read by this reader)."""
     condition, params = visible_filter(principal, "n")

@@ -2,8 +2,8 @@
 
 - 督办台 (supervisors, administrators): replies to review plus alerts to decide — the lists
   only they can move on (:mod:`govwatch.alerts.desk`, ``replies`` + ``decide``);
-- 今日待办 (departments): every item of its to-do list (the union of :func:`govwatch.alerts.
-  workspace.todo_sql`), or the length of the list when the page has just read it;
+- 今日待办 (departments): every item of its to-do list (:func:`govwatch.alerts.workspace.
+  todo_count_sql`), or the length of the list when the page has just read it;
 - 消息 (every signed-in role): notifications this reader has not read;
 - the badges other pages register (:func:`register_badge`), each one more column.
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from govwatch.alerts.desk import DeskFilter, decide_from, decide_where, orders_where
 from govwatch.alerts.notify import unread_condition, visible_filter
-from govwatch.alerts.workspace import todo_sql
+from govwatch.alerts.workspace import todo_count_sql
 from govwatch.auth.principal import Principal
 from govwatch.storage import Database
 
@@ -71,8 +71,8 @@ def waiting_counts(db: Database, principal: Principal, todo: int | None = None) 
     if principal.role == "department" and todo is not None:
         parts.append(str(int(todo)))
     elif principal.role == "department":
-        todo_union, tp = todo_sql(principal, 0)
-        parts.append(f"(SELECT COUNT(*) FROM ({todo_union}) t)")
+        todo_count, tp = todo_count_sql(principal)
+        parts.append(todo_count)
         params += tp
     else:
         parts.append("0")

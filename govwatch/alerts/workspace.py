@@ -80,6 +80,22 @@ def todo_sql(principal: Principal, answer_days: int) -> tuple[str, list[Any]]:
     return sql, [*order_params, answer_days, *alert_params]
 
 
+def todo_count_sql(principal: Principal) -> tuple[str, list[Any]]:
+    """The length of :func:`todo_sql`'s list as a scalar subquery (the menu's badge): its rows
+    without the joins that only give their due dates (each joins at most one row: an order by
+    its id, a calendar day by its date, the working day of an ordinal), which a count need not
+    read."""
+    order_scope, order_params, alert_scope, alert_params = _scopes(principal)
+    sql = (
+        "((SELECT COUNT(*) FROM orders o "
+        f"WHERE o.state IN ({code_list(OPEN_ORDER_STATES)}){order_scope}) + "
+        "(SELECT COUNT(*) FROM alerts a LEFT JOIN alert_workflow w ON w.alert_id = a.alert_id "
+        f"WHERE a.rule <> '{OVERDUE_RULE}' AND {DERIVED_STATE} IN ({code_list(OWED_STATES)})"
+        f"{alert_scope}))"
+    )
+    return sql, [*order_params, *alert_params]
+
+
 def alert_due(db: Database, principal: Principal, alert_id: str, today: date) -> dict[str, Any]:
     """The countdown of one alert the department owes (as its to-do row shows it); no due
     date when it owes nothing on it now."""
@@ -195,7 +211,7 @@ def submitted_list(
     alert_ids = [str(r[1]) for r in found if r[0] == "alert"]
     orders = {str(o["order_id"]): o for o in order_rows(db, order_ids, today, {})}
     alerts = {str(a["alert_id"]): a for a in alerts_by_ids(db, principal, alert_ids)}
-    answers = last_answers(db, alert_ids)
+    answers = last_answers(db, {a: r["version"] for a, r in alerts.items()})
     rows: list[dict[str, Any]] = []
     for kind, ref_id in found:
         if kind == "order" and str(ref_id) in orders:

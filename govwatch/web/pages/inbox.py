@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import Response
 
-from govwatch.alerts.notify import count_notifications, list_notifications, mark_all_read, mark_read
+from govwatch.alerts.notify import inbox_counts, list_notifications, mark_all_read, mark_read
 from govwatch.errors import GovwatchError
 from govwatch.vocabulary import NOTIFICATION_KIND_NAMES, label
 from govwatch.web.api.deps import DB, Caller, Clock
@@ -69,8 +69,8 @@ def inbox(
         _shape(r)
         for r in list_notifications(db, caller, only_unread, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     ]
-    total = count_notifications(db, caller, only_unread)
-    unread_total = total if only_unread else count_notifications(db, caller, True)
+    everything, unread_total = inbox_counts(db, caller)  # (one query for both counts)
+    total = unread_total if only_unread else everything
     data = {
         "rows": rows,
         "total": total,
