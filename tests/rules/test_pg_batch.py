@@ -49,8 +49,13 @@ def _full(findings: list[Finding]) -> list[tuple[object, ...]]:
     return [(f.as_dict(), f.occurred_at) for f in findings]
 
 
-def test_a_small_store_keeps_postgresql_sql(store: Database) -> None:
+def test_a_small_store_keeps_postgresql_sql_unless_told(
+    store: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOVWATCH_PG_BATCH", raising=False)
     assert not batch_wanted(store)
+    monkeypatch.setenv("GOVWATCH_PG_BATCH", "on")
+    assert batch_wanted(store)
 
 
 def test_batch_audit_equals_postgresql_audit_at_every_moment(store: Database) -> None:
