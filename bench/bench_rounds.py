@@ -15,6 +15,18 @@ clients (each its own supervisor account) read one after another.
 
 ``GOVWATCH_BENCH_BASELINE=<revision>`` measures that revision's code the same way in the same
 run (a git worktree), as bench_pages does; its rows sit beside this code's.
+``GOVWATCH_BENCH_REVISION=<revision>`` measures that commit (a worktree) rather than the
+working tree, which may hold others' unfinished edits.
+
+On PostgreSQL (``GOVWATCH_BENCH_ENGINES``, default ``duckdb,postgres``) the province is copied
+table by table from the DuckDB file into a database of its own (``bench_rounds_province``,
+through the storage layer's COPY, then analysed), and each revision works on a fresh copy of
+it (``CREATE DATABASE … TEMPLATE``), with a copy of the DuckDB file's ledger key.
+
+Every page row gives the CPU per request (the app's process and, on PostgreSQL, its server
+backends): with 20 clients on 2 shared cores that, not the wall time, is the comparable figure.
+``GOVWATCH_BENCH_REUSE=1`` keeps the PostgreSQL province for the next run (the DuckDB province
+file is always kept while its size matches).
 """
 
 from __future__ import annotations
@@ -30,8 +42,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import psycopg
 
-from bench.bench_pages import _baseline_checkout, load, p95
+from bench.bench_pages import _baseline_checkout, _cpu_seconds, _cpu_used, load, p95
 from bench.common import WORK, record, scaled, table
 
 CASES = scaled(1_000_000)
@@ -41,6 +54,12 @@ TARGET_S = 10.0
 PORT = 8768
 PASSWORD = "Bench-rounds-2025!"
 ROUND = "bench-online"
+PG_ADMIN = os.environ.get("GOVWATCH_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
+PG_PROVINCE = "bench_rounds_province"
+PG_RUN = "bench_rounds_run"
+REUSE = os.environ.get("GOVWATCH_BENCH_REUSE") == "1"
+LEDGER_FILES = (".ledger-key", ".ledger-anchors.jsonl")
+HEADERS = ["engine", "code", "what", "path", "median / time", "p95", "/ target", "CPU ms / request"]
 
 # Runs in the measured revision's process (its code on PYTHONPATH): the round's life, timed,
 # then the app served on the port. Prints one JSON line with the timings before serving.
@@ -125,6 +144,59 @@ def province() -> Path:
     return path
 
 
+def _pg(name: str) -> str:
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def _admin(sql: str) -> list[tuple[object, ...]]:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        cursor = conn.execute(sql)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _pg_exists(name: str) -> bool:
+    return bool(_admin(f"SELECT 1 FROM pg_database WHERE datname = '{name}'"))
+
+
+def province_pg(source: Path) -> str:
+    """The DuckDB province copied into PostgreSQL (every table that has rows), analysed."""
+    from govwatch.storage import connect
+
+    if REUSE and _pg_exists(PG_PROVINCE):
+        return _pg(PG_PROVINCE)
+    _admin(f"DROP DATABASE IF EXISTS {PG_PROVINCE} WITH (FORCE)")
+    _admin(f"CREATE DATABASE {PG_PROVINCE}")
+    start = time.perf_counter()
+    pg = connect(_pg(PG_PROVINCE))
+    duck = connect(f"duckdb:///{source}", migrate=False)
+    try:
+        tables = [
+            str(t)
+            for (t,) in duck.query(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+                "AND table_type = 'BASE TABLE' ORDER BY 1"
+            )
+        ]
+        for name in tables:
+            if name == "schema_migrations" or not pg.table_exists(name):
+                continue
+            total = int(duck.scalar(f"SELECT COUNT(*) FROM {name}") or 0)
+            if not total:
+                continue
+            pg.execute(f"DELETE FROM {name}")
+            batch = 200_000
+            for offset in range(0, total, batch):
+                pg.insert_arrow(
+                    name, duck.arrow(f"SELECT * FROM {name} LIMIT {batch} OFFSET {offset}")
+                )
+        pg.execute("VACUUM ANALYZE")
+    finally:
+        duck.close()
+        pg.close()
+    print(f"province copied to PostgreSQL in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    return _pg(PG_PROVINCE)
+
+
 def _always(path: str) -> Callable[[int], str]:
     return lambda _n: path
 
@@ -141,23 +213,56 @@ def _login(base: str, username: str) -> str:
     return str(answer.cookies["gw_session"])
 
 
-def measure(label: str, source: Path, code: Path | None) -> list[list[object]]:
-    """One revision: its own copy of the province, the round's times, the pages' p95."""
-    copy = WORK / f"rounds-{label.replace(' ', '-')}.duckdb"
-    shutil.copyfile(source, copy)
-    # the ledger's key and anchors sit beside the file: the copy keeps the same chain
-    for suffix in (".ledger-key", ".ledger-anchors.jsonl"):
+def _database(engine: str, label: str, source: Path, env: dict[str, str]) -> tuple[str, Path]:
+    """A fresh copy of the province for one revision: (its address, the stem of its files)."""
+    stem = WORK / f"rounds-{engine}-{label.replace(' ', '-')}"
+    if engine == "duckdb":
+        copy = stem.with_suffix(".duckdb")
+        shutil.copyfile(source, copy)
+        # the ledger's key and anchors sit beside the file: the copy keeps the same chain
+        for suffix in LEDGER_FILES:
+            if Path(f"{source}{suffix}").exists():
+                shutil.copyfile(f"{source}{suffix}", f"{copy}{suffix}")
+        return f"duckdb:///{copy}", copy
+    _admin(f"DROP DATABASE IF EXISTS {PG_RUN} WITH (FORCE)")
+    _admin(f"CREATE DATABASE {PG_RUN} TEMPLATE {PG_PROVINCE}")
+    # PostgreSQL's ledger files: copies of the DuckDB province's (the rows came from there)
+    for suffix, variable in zip(
+        LEDGER_FILES, ("GOVWATCH_LEDGER_KEY_FILE", "GOVWATCH_LEDGER_ANCHOR_FILE"), strict=True
+    ):
         if Path(f"{source}{suffix}").exists():
-            shutil.copyfile(f"{source}{suffix}", f"{copy}{suffix}")
+            shutil.copyfile(f"{source}{suffix}", f"{stem}{suffix}")
+            env[variable] = f"{stem}{suffix}"
+    return _pg(PG_RUN), stem
+
+
+def _processes(worker: subprocess.Popen[str], engine: str) -> list[int]:
+    """The app's process and, on PostgreSQL, the server backends of its connections."""
+    pids = [worker.pid]
+    if engine == "postgres":
+        pids += [
+            int(str(r[0]))
+            for r in _admin(
+                f"SELECT pid FROM pg_stat_activity WHERE datname = '{PG_RUN}' "
+                "AND pid <> pg_backend_pid()"
+            )
+        ]
+    return pids
+
+
+def measure(engine: str, label: str, source: Path, code: Path | None) -> list[list[object]]:
+    """One revision on one engine: a fresh copy of the province, the round's times, the pages'
+    p95 and CPU per request."""
     env = dict(os.environ)
     env.pop("GOVWATCH_NOW", None)
     if code is not None:
         env["PYTHONPATH"] = str(code)
-    url = f"duckdb:///{copy}"
+    url, files = _database(engine, label, source, env)
     argv = [sys.executable, "-c", WORKER, url, str(PORT), str(CLIENTS), PASSWORD, ROUND]
     worker = subprocess.Popen(
         argv, cwd=code or Path.cwd(), env=env, stdout=subprocess.PIPE, text=True
     )
+    name = "DuckDB" if engine == "duckdb" else "PostgreSQL"
     rows: list[list[object]] = []
     try:
         assert worker.stdout is not None
@@ -173,50 +278,71 @@ def measure(label: str, source: Path, code: Path | None) -> list[list[object]]:
             except httpx.HTTPError:
                 time.sleep(0.2)
         cookies = [_login(base, f"bench_sup_{i}") for i in range(CLIENTS)]
-        rows.append([label, "计算 compute_round", "—", f"{timing['compute']:.2f} s", "—",
-                     f"{timing['compute'] / TARGET_S:.2f}"])  # fmt: skip
-        rows.append([label, "发布 publish_round", "—", f"{timing['publish']:.2f} s", "—",
-                     f"{timing['publish'] / TARGET_S:.2f}"])  # fmt: skip
+        for what, key in (("计算 compute_round", "compute"), ("发布 publish_round", "publish")):
+            rows.append([name, label, what, "—", f"{timing[key]:.2f} s", "—",
+                         f"{timing[key] / TARGET_S:.2f}", "—"])  # fmt: skip
+            print(" | ".join(str(c) for c in rows[-1]), file=sys.stderr, flush=True)
         pages = (
             ("评估批次 list", "/evaluations"),
             ("批次页 round page", f"/evaluations/{ROUND}"),
             ("单位历次 unit history", f"/evaluations/units/{timing['unit']}"),
             ("结果导出 export", f"/evaluations/{ROUND}?format=xlsx"),
         )
-        for name, path in pages:
+        for what, path in pages:
             load(base, cookies, _always(path))  # warm up
+            start = _cpu_seconds(_processes(worker, engine))
             times = load(base, cookies, _always(path))
-            rows.append([label, name, f"`{path}`", f"{statistics.median(times):.0f} ms",
-                         f"{p95(times):.0f} ms", f"{p95(times) / TARGET_MS:.2f}"])  # fmt: skip
+            cpu = _cpu_used(start, _cpu_seconds(_processes(worker, engine)))
+            rows.append([name, label, what, f"`{path}`", f"{statistics.median(times):.0f} ms",
+                         f"{p95(times):.0f} ms", f"{p95(times) / TARGET_MS:.2f}",
+                         f"{cpu * 1000 / len(times):.1f}"])  # fmt: skip
             print(" | ".join(str(c) for c in rows[-1]), file=sys.stderr, flush=True)
-        rows.insert(0, [label, f"{timing['units']} units", "", "", "", ""])
+        rows.insert(0, [name, label, f"{timing['units']} units", "", "", "", "", ""])
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-        for suffix in ("", ".wal", ".ledger-key", ".ledger-anchors.jsonl"):
-            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+        if engine == "postgres":
+            _admin(f"DROP DATABASE IF EXISTS {PG_RUN} WITH (FORCE)")
+        for suffix in ("", ".wal", *LEDGER_FILES):
+            Path(f"{files}{suffix}").unlink(missing_ok=True)
     return rows
 
 
 def main() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
     source = province()
+    engines = os.environ.get("GOVWATCH_BENCH_ENGINES", "duckdb,postgres").split(",")
     baseline = os.environ.get("GOVWATCH_BENCH_BASELINE", "")
     code = _baseline_checkout(baseline) if baseline else None
+    revision = os.environ.get("GOVWATCH_BENCH_REVISION", "")
+    current = _baseline_checkout(revision) if revision else None
     rows: list[list[object]] = []
     try:
-        if code is not None:
-            rows += measure(f"baseline {baseline}", source, code)
-        rows += measure("this code", source, None)
+        if "postgres" in engines:
+            province_pg(source)
+        for engine in engines:
+            if code is not None:
+                rows += measure(engine, f"baseline {baseline}", source, code)
+            rows += measure(engine, f"this code {revision}".strip(), source, current)
     finally:
-        if code is not None:
-            subprocess.run(["git", "worktree", "remove", "--force", str(code)], check=False)
+        for checkout in (code, current):
+            if checkout is not None:
+                subprocess.run(
+                    ["git", "worktree", "remove", "--force", str(checkout)],
+                    cwd=Path(__file__).resolve().parent.parent,
+                    check=False,
+                )
+        if "postgres" in engines and not REUSE:
+            _admin(f"DROP DATABASE IF EXISTS {PG_PROVINCE} WITH (FORCE)")
     body = (
-        f"{CASES:,} cases (the generator's province, DuckDB); a round of the online-service "
-        f"preset over the province's departments; {CLIENTS} concurrent clients on loopback, "
-        "each its own supervisor, 15 requests each after a warm-up round; targets: p95 ≤ "
-        f"{TARGET_MS:.0f} ms per page, compute and publish ≤ {TARGET_S:.0f} s each (ratio ≤ 1 "
-        "meets it).\n\n" + table(["code", "what", "path", "median / time", "p95", "/ target"], rows)
+        f"{CASES:,} cases (the generator's province, imported into DuckDB and copied into "
+        "PostgreSQL); a round of the online-service preset over the province's departments; "
+        f"{CLIENTS} concurrent clients on loopback, each its own supervisor, 15 requests each "
+        f"after a warm-up round; targets: p95 ≤ {TARGET_MS:.0f} ms per page, compute and "
+        f"publish ≤ {TARGET_S:.0f} s each (ratio ≤ 1 meets it). CPU per request: the app's "
+        "process and its PostgreSQL backends, whatever else the machine was doing; with 20 "
+        "clients on 2 cores a request waits for about 10 others' CPU, so a page needs about "
+        "15–20 ms of CPU to meet 300 ms.\n\n" + table(HEADERS, rows)
     )
     record("rounds", "Evaluation round pages, compute and publish (issue 13)", body)
 

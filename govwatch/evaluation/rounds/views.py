@@ -221,16 +221,11 @@ def round_results(
     return out
 
 
-def round_summary(
+def round_head(
     db: Database, round_id: str, viewer: RoundViewer | Actor | None
-) -> dict[str, Any]:
-    """One round as ``viewer`` may see it (``None``: the public); 404 when it may not see it.
-
-    The shape every face returns: the round's fields, ``leaves`` (the frozen system's leaf
-    indicators with their points), ``results`` (one row per unit the viewer may see), ``units``
-    (how many rows), ``appeals`` and ``rectifications`` (the viewer's units' only, for a
-    department; none for the public).
-    """
+) -> tuple[dict[str, Any], RoundAccess]:
+    """The round's row (its fields, the frozen system's text, the digest) and what ``viewer``
+    may see of it; 404 when it may see nothing. ``viewer`` ``None`` is the public."""
     if not isinstance(viewer, RoundViewer):
         viewer = RoundViewer.of_actor(viewer)
     rows = db.query_dicts(
@@ -242,9 +237,24 @@ def round_summary(
     access = access_of(db, viewer, round_id, str(row["status"]))
     if not access.visible:
         raise _hidden(round_id)
-    meta = {k: plain(row[k]) for k in ROUND_FIELDS}
+    return row, access
+
+
+def round_body(
+    db: Database, round_id: str, row: dict[str, Any], access: RoundAccess
+) -> dict[str, Any]:
+    """``leaves`` and ``results`` of a round as ``access`` allows (a pure function of the
+    round's system and results, and of ``access``: what a published round's digest freezes)."""
     leaves = _leaves(round_id, str(row["system_yaml"] or ""), row.get("guide_run_id"))
-    results = round_results(db, round_id, access, leaves)
+    return {"leaves": leaves, "results": round_results(db, round_id, access, leaves)}
+
+
+def round_live(
+    db: Database, round_id: str, viewer: RoundViewer, access: RoundAccess
+) -> dict[str, list[dict[str, Any]]]:
+    """``appeals`` and ``rectifications`` of a round as the viewer may see them (a department:
+    its own units' only; the public: none). These change after publishing (a demand's reply,
+    its follow-up), so they are never kept with the frozen results."""
     appeals: list[dict[str, Any]] = []
     rectifications: list[dict[str, Any]] = []
     if access.detail:
@@ -267,11 +277,38 @@ def round_summary(
             )
             if viewer.role != "department" or str(d["unit"]) in access.units
         ]
+    return {"appeals": appeals, "rectifications": rectifications}
+
+
+def compose_summary(
+    row: dict[str, Any], body: dict[str, Any], live: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """The summary's shape (see :func:`round_summary`) from its three parts."""
     return {
-        **meta,
-        "leaves": leaves,
-        "results": results,
-        "units": len(results),
-        "appeals": appeals,
-        "rectifications": rectifications,
+        **{k: plain(row[k]) for k in ROUND_FIELDS},
+        "leaves": body["leaves"],
+        "results": body["results"],
+        "units": len(body["results"]),
+        "appeals": live["appeals"],
+        "rectifications": live["rectifications"],
     }
+
+
+def round_summary(
+    db: Database, round_id: str, viewer: RoundViewer | Actor | None
+) -> dict[str, Any]:
+    """One round as ``viewer`` may see it (``None``: the public); 404 when it may not see it.
+
+    The shape every face returns: the round's fields, ``leaves`` (the frozen system's leaf
+    indicators with their points), ``results`` (one row per unit the viewer may see), ``units``
+    (how many rows), ``appeals`` and ``rectifications`` (the viewer's units' only, for a
+    department; none for the public). Read in three parts (:func:`round_head`,
+    :func:`round_body`, :func:`round_live`) so that the web app can keep a published round's
+    body by its digest.
+    """
+    if not isinstance(viewer, RoundViewer):
+        viewer = RoundViewer.of_actor(viewer)
+    row, access = round_head(db, round_id, viewer)
+    return compose_summary(
+        row, round_body(db, round_id, row, access), round_live(db, round_id, viewer, access)
+    )

@@ -7,6 +7,14 @@ a unit's history) is computed from the rows that reader returned for the caller,
 tables, so that it cannot count a result the caller may not see. The round page's JSON twin is
 the API resource ``GET /api/v1/evaluations/{round}``, byte for byte the same dict.
 
+Caching: a published (or closed) round is frozen by its digest, so what its pages draw from
+its results (the results, the results table, the points-per-indicator table, the distribution,
+the thresholds explained, an export) is kept in the app by (round, digest, what the reader may
+see: its :class:`RoundAccess`), with no time limit: a reader is served only what a reader with
+the same access computed. Appeals and rectification demands, which change after publishing,
+are read on every request. Rounds not yet published are kept a few seconds in the page cache,
+keyed the same way.
+
 Rounding (spec/evaluation.md: "Scores are kept unrounded and shown with two decimals"): pages,
 XLSX and CSV show every score and every indicator's points rounded to two decimals the same
 way (:func:`score2`, as ``"%.2f"`` prints), so an export reads as the page; the JSON twins keep full precision
@@ -16,7 +24,9 @@ and carry no rounded copy beside it.
 from __future__ import annotations
 
 import functools
+import io
 import math
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,12 +39,25 @@ from markupsafe import Markup, escape
 
 from govwatch.auth.errors import NotFoundError
 from govwatch.errors import GovwatchError
-from govwatch.evaluation.rounds.views import RoundViewer, list_rounds, round_summary
+from govwatch.evaluation.rounds.views import (
+    PUBLISHED_STAGES,
+    WHOLE_ROUND_ROLES,
+    RoundAccess,
+    RoundViewer,
+    compose_summary,
+    list_rounds,
+    round_body,
+    round_head,
+    round_live,
+)
 from govwatch.evaluation.systems.system import IndicatorSystem
 from govwatch.evaluation.systems.system_file import parse_system
+from govwatch.exports import content_disposition
 from govwatch.storage import Database
+from govwatch.web.api.cache import TTLCache
 from govwatch.web.api.deps import DB, Caller, Clock
 from govwatch.web.pages.base import (
+    ENV,
     ROUND_STATUS_NAMES,
     error_page,
     json_response,
@@ -42,7 +65,14 @@ from govwatch.web.pages.base import (
     render,
     wants_json,
 )
-from govwatch.web.pages.sheets import export_format, sheet_response
+from govwatch.web.pages.sheets import (
+    MEDIA_TYPES,
+    SheetFormat,
+    export_format,
+    sheet_response,
+    write_csv,
+    write_xlsx,
+)
 
 T = TypeVar("T")
 router = APIRouter()
@@ -304,20 +334,77 @@ def result_rows(results: Sequence[dict[str, Any]], detail: bool) -> Iterator[lis
 
 
 def _kept(request: Request, key: tuple[object, ...], compute: Callable[[], T]) -> T:
-    """``compute()`` kept a few seconds in the app's page cache under ``key``, which always
-    holds the whole :class:`RoundViewer` (role, own units, account, organisation): twenty
+    """``compute()`` kept in the app under ``key``: without a time limit when the key is a
+    frozen round's (:func:`reading`), else a few seconds in the app's page cache. A key holds
+    what the reader may see (its :class:`RoundAccess`, or :func:`reader_key`), so that twenty
     people reading one round share one reading, and no one is served another's."""
     pool = getattr(request.app.state, "pool", None)
     if pool is None:
         return compute()
-    found: T = pool.pages.get_or_compute(key, compute)
+    cache: TTLCache[Any] = _frozen_cache(request) if key[0] == "frozen" else pool.pages
+    found: T = cache.get_or_compute(key, compute)
     return found
+
+
+FROZEN_ENTRIES = 256  # pieces of published rounds kept per app (all dropped when full)
+_FROZEN_LOCK = threading.Lock()
+
+
+def _frozen_cache(request: Request) -> TTLCache[Any]:
+    state = request.app.state
+    with _FROZEN_LOCK:
+        cache: TTLCache[Any] | None = getattr(state, "frozen_rounds", None)
+        if cache is None:
+            cache = TTLCache(math.inf, max_entries=FROZEN_ENTRIES)
+            state.frozen_rounds = cache
+    return cache
+
+
+def reader_key(viewer: RoundViewer) -> tuple[object, ...]:
+    """What decides which rounds and results a viewer may see: its role, and a department's own
+    units; an evaluator's account and organisation (its commissioning); nothing more."""
+    if viewer.role in WHOLE_ROUND_ROLES:
+        return (viewer.role,)
+    if viewer.role == "department":
+        return (viewer.role, viewer.units)
+    if viewer.role == "public":
+        return (viewer.role,)
+    return (viewer,)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One round as a reader may see it: its row (read on every request), the access, the
+    body (leaves and results, kept) and the key its pieces are kept under."""
+
+    row: dict[str, Any]
+    access: RoundAccess
+    body: dict[str, Any]
+    key: tuple[object, ...]
+
+    @property
+    def frozen(self) -> bool:
+        return self.key[0] == "frozen"
+
+
+def reading(request: Request, db: Database, round_id: str, viewer: RoundViewer) -> Reading:
+    """The round's row and access, and its body kept by digest (published) or a few seconds."""
+    row, access = round_head(db, round_id, viewer)
+    digest = row.get("digest")
+    if str(row["status"]) in PUBLISHED_STAGES and digest:
+        key: tuple[object, ...] = ("frozen", round_id, str(digest), access)
+    else:
+        key = ("round", round_id, str(row["status"]), access)
+    body = _kept(request, (*key, "body"), lambda: round_body(db, round_id, row, access))
+    return Reading(row, access, body, key)
 
 
 def summary_of(
     request: Request, db: Database, round_id: str, viewer: RoundViewer
 ) -> dict[str, Any]:
-    return _kept(request, ("round", round_id, viewer), lambda: round_summary(db, round_id, viewer))
+    """:func:`round_summary` for the web app: the body kept, appeals and demands read now."""
+    got = reading(request, db, round_id, viewer)
+    return compose_summary(got.row, got.body, round_live(db, round_id, viewer, got.access))
 
 
 def matrix_rows(round_id: str, results: Sequence[dict[str, Any]]) -> list[Markup]:
@@ -393,6 +480,114 @@ def distribution_context(round_id: str, results: Sequence[dict[str, Any]]) -> di
     return {"bars": bars, "bands": star_counts(results), "chart_bars": chart}
 
 
+def _sheet_bytes(
+    fmt: SheetFormat,
+    title: str,
+    filters: Sequence[tuple[str, str]],
+    columns: Sequence[str],
+    rows: Iterator[list[object]],
+    exported_at: datetime,
+) -> bytes:
+    out = io.BytesIO()
+    if fmt == "xlsx":
+        write_xlsx(
+            out, title=title, filters=filters, columns=columns, rows=rows, exported_at=exported_at
+        )
+    else:
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+        write_csv(
+            text, title=title, filters=filters, columns=columns, rows=rows, exported_at=exported_at
+        )
+        text.flush()
+        text.detach()
+    return out.getvalue()
+
+
+def _download(body: bytes, fmt: SheetFormat, filename: str) -> Response:
+    """A kept export as :func:`sheet_response` sends one (same type and headers)."""
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": content_disposition(f"{filename}.{fmt}"),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _export(
+    request: Request,
+    got: Reading,
+    summary: dict[str, Any],
+    shown: list[dict[str, Any]],
+    chosen: ResultFilter,
+    fmt: SheetFormat,
+    at: datetime,
+) -> Response:
+    rnd = with_status_name(summary)
+    detail = any("per_indicator" in r for r in summary["results"])
+    filters = [
+        ("评估批次", f"{rnd['name']}（{rnd['round_id']}）"),
+        ("评估期", f"{rnd['period_start']} 至 {rnd['period_end']}"),
+        ("状态", rnd["status_name"]),
+    ]
+    if rnd["early"]:
+        filters.append(("发布", f"{str(rnd['published_at'])[:10]}，评估期结束前发布"))
+    title = f"{rnd['name']} 评估结果"
+    filename = f"{rnd['name']}-评估结果"
+    columns = result_columns(summary, detail)
+    if not got.frozen:
+        return sheet_response(
+            title=title,
+            filters=[*filters, *chosen.describe()],
+            columns=columns,
+            rows=result_rows(shown, detail),
+            fmt=fmt,
+            filename=filename,
+            exported_at=at,
+        )
+    # a frozen round's file differs only by the minute it says it was exported at (and the
+    # stage, published or closed, it names)
+    minute = at.replace(second=0, microsecond=0)
+    body = _kept(
+        request,
+        (*got.key, "export", fmt, chosen, rnd["status"], minute),
+        lambda: _sheet_bytes(
+            fmt, title, [*filters, *chosen.describe()], columns, result_rows(shown, detail), at
+        ),
+    )
+    return _download(body, fmt, filename)
+
+
+def page_parts(
+    round_id: str,
+    got: Reading,
+    rnd: dict[str, Any],
+    shown: list[dict[str, Any]],
+    chosen: ResultFilter,
+) -> dict[str, Any]:
+    """What round.html draws from the results: the results table (rendered), the matrix rows,
+    the distribution and the thresholds explained; kept with the round's body."""
+    results = got.body["results"]
+    scale = max([len(results), *(r["rank_interval"][1] for r in shown if r.get("rank_interval"))])
+    data = {
+        "round": rnd,
+        "results": shown,
+        "units": len(shown),
+        "scale": scale,
+        "empty_text": "没有符合筛选条件的单位" if chosen.active else "",
+    }
+    system = _parsed(str(got.row["system_yaml"]), round_id) if got.row["system_yaml"] else None
+    return {
+        "results_table": Markup(ENV.get_template("_results.html").render(data=data, detail=True)),
+        "scale": scale,
+        "rules": star_rules(system),
+        "matrix": matrix_rows(round_id, shown),
+        **distribution_context(round_id, results),
+    }
+
+
 @router.get("/evaluations/{round_id}", response_model=None)
 def round_page(request: Request, round_id: RoundId, db: DB, caller: Caller, at: Clock) -> Response:
     refused = _refuse(request, db, caller)
@@ -400,38 +595,30 @@ def round_page(request: Request, round_id: RoundId, db: DB, caller: Caller, at: 
         return refused
     try:
         viewer = RoundViewer.of_principal(caller)
-        summary = summary_of(request, db, round_id, viewer)
+        got = reading(request, db, round_id, viewer)
         chosen = result_filter(request)
     except NotFoundError as exc:
         return error_page(request, db, caller, 404, str(exc))
     except FilterError as exc:
         return error_page(request, db, caller, 400, str(exc))
-    shown = [r for r in summary["results"] if chosen.keeps(r)]
     if wants_json(request):
+        summary = compose_summary(got.row, got.body, round_live(db, round_id, viewer, got.access))
         if not chosen.active:
             return json_response(summary)
+        shown = [r for r in summary["results"] if chosen.keeps(r)]
         return json_response({**summary, "results": shown, "units": len(shown)})
+    # the page and its exports show no appeal or demand: those are not read
+    summary = compose_summary(got.row, got.body, {"appeals": [], "rectifications": []})
+    shown = [r for r in summary["results"] if chosen.keeps(r)]
     fmt = export_format(request.query_params.get("format", ""))
-    context = results_context(summary)
-    rnd = context["round"]
     if fmt is not None:
-        detail = any("per_indicator" in r for r in summary["results"])
-        filters = [
-            ("评估批次", f"{rnd['name']}（{rnd['round_id']}）"),
-            ("评估期", f"{rnd['period_start']} 至 {rnd['period_end']}"),
-            ("状态", rnd["status_name"]),
-        ]
-        if rnd["early"]:
-            filters.append(("发布", f"{str(rnd['published_at'])[:10]}，评估期结束前发布"))
-        return sheet_response(
-            title=f"{rnd['name']} 评估结果",
-            filters=[*filters, *chosen.describe()],
-            columns=result_columns(summary, detail),
-            rows=result_rows(shown, detail),
-            fmt=fmt,
-            filename=f"{rnd['name']}-评估结果",
-            exported_at=at,
-        )
+        return _export(request, got, summary, shown, chosen, fmt, at)
+    context = results_context(summary)
+    parts = _kept(
+        request,
+        (*got.key, "page", chosen),
+        lambda: page_parts(round_id, got, context["round"], shown, chosen),
+    )
     return render(
         request,
         db,
@@ -441,21 +628,9 @@ def round_page(request: Request, round_id: RoundId, db: DB, caller: Caller, at: 
             **context,
             "results": shown,
             "all_units": summary["units"],
-            "scale": max(
-                [
-                    summary["units"],
-                    *(r["rank_interval"][1] for r in shown if r.get("rank_interval")),
-                ]
-            ),
             "chosen": chosen,
             "query": chosen.query(),
-            "rules": star_rules(round_system(db, round_id)),
-            "matrix": _kept(
-                request,
-                ("round-matrix", round_id, viewer, chosen),
-                lambda: matrix_rows(round_id, shown),
-            ),
-            **distribution_context(round_id, summary["results"]),
+            **parts,
         },
     )
 
@@ -474,14 +649,27 @@ def _dimensions(system: IndicatorSystem | None) -> list[tuple[str, str, frozense
     return out
 
 
-def unit_history(db: Database, viewer: RoundViewer, unit: str) -> dict[str, Any]:
-    """The unit's result in every round the viewer may see it in, oldest period first."""
+def unit_history(
+    db: Database,
+    viewer: RoundViewer,
+    unit: str,
+    results_of: Callable[[str], list[dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    """The unit's result in every round the viewer may see it in, oldest period first.
+
+    ``results_of(round_id)``: the results of a round as the viewer may see them (default: read
+    through :func:`round_head` and :func:`round_body`; the page passes its kept reading)."""
+
+    def read(round_id: str) -> list[dict[str, Any]]:
+        row, access = round_head(db, round_id, viewer)
+        return list(round_body(db, round_id, row, access)["results"])
+
+    results = results_of or read
     points: list[dict[str, Any]] = []
     unit_name = ""
     dimension_names: dict[str, str] = {}
     for rnd in reversed(list_rounds(db, viewer)):
-        summary = round_summary(db, str(rnd["round_id"]), viewer)
-        row = next((r for r in summary["results"] if r["unit"] == unit), None)
+        row = next((r for r in results(str(rnd["round_id"])) if r["unit"] == unit), None)
         if row is None:
             continue
         unit_name = str(row["unit_name"])
@@ -561,7 +749,14 @@ def unit_rounds_page(
     viewer = RoundViewer.of_principal(caller)
     try:
         history = _kept(
-            request, ("unit-history", unit, viewer), lambda: unit_history(db, viewer, unit)
+            request,
+            ("unit-history", unit, *reader_key(viewer)),
+            lambda: unit_history(
+                db,
+                viewer,
+                unit,
+                lambda round_id: reading(request, db, round_id, viewer).body["results"],
+            ),
         )
     except NotFoundError as exc:
         return error_page(request, db, caller, 404, str(exc))
