@@ -102,7 +102,7 @@ publish_round(db, round_id, admin, at + timedelta(days=2))
 published = time.perf_counter() - start
 unit = units[len(units) // 2].unit
 db.close()
-print(json.dumps({"compute": computed, "publish": published, "units": len(units), "unit": unit}), flush=True)
+print("\nBENCH " + json.dumps({"compute": computed, "publish": published, "units": len(units), "unit": unit}), flush=True)
 
 import uvicorn
 from govwatch.web.app import create_app
@@ -267,9 +267,11 @@ def measure(engine: str, label: str, source: Path, code: Path | None) -> list[li
     try:
         assert worker.stdout is not None
         line = worker.stdout.readline()
+        while line and "BENCH {" not in line:  # DuckDB's progress bars come first
+            line = worker.stdout.readline()
         if not line:
             raise RuntimeError(f"{label}: the round could not be built (exit {worker.poll()})")
-        timing = json.loads(line)
+        timing = json.loads(line.split("BENCH ", 1)[1])
         base = f"http://127.0.0.1:{PORT}"
         for _ in range(600):
             try:
