@@ -212,10 +212,17 @@ def actors_of(data: object) -> set[str]:
 
 
 def order_rows(
-    db: Database, order_ids: Sequence[str], today: date, due_ordinals: dict[str, object]
+    db: Database,
+    order_ids: Sequence[str],
+    today: date,
+    due_ordinals: dict[str, object],
+    today_ord: int | None = None,
 ) -> list[dict[str, Any]]:
     """Orders shaped for a desk: the order, its countdown, its alerts (case numbers, the
-    first few), the files of its replies; in the order given."""
+    first few), the files of its replies; in the order given. ``today_ord``: today's
+    working-day ordinal when the caller has read it. No orders: nothing is read."""
+    if not order_ids:
+        return []
     orders = orders_by_ids(db, order_ids)
     alerts: dict[str, list[dict[str, Any]]] = {}
     for order_id, alert_id, case_id, rule_type, level in db.query(
@@ -228,7 +235,8 @@ def order_rows(
             {"alert_id": alert_id, "case_id": case_id, "rule_type": rule_type, "level": level}
         )
     files = owner_files(db, "order", order_ids)
-    today_ord = today_ordinal(db, today)
+    if today_ord is None:
+        today_ord = today_ordinal(db, today)
     rows = []
     for order_id in order_ids:
         order = orders.get(order_id)

@@ -171,7 +171,8 @@ def todo_list(
     order_ids = [r[1] for r in found if r[0] == "order"]
     alert_ids = [r[1] for r in found if r[0] != "order"]
     orders = {
-        str(o["order_id"]): o for o in order_rows(db, order_ids, today, {r[1]: r[3] for r in found})
+        str(o["order_id"]): o
+        for o in order_rows(db, order_ids, today, {r[1]: r[3] for r in found}, today_ord)
     }
     alerts = {str(a["alert_id"]): a for a in alerts_by_ids(db, principal, alert_ids)}
     rows: list[dict[str, Any]] = []
