@@ -166,10 +166,12 @@ def province_pg(source: Path) -> str:
 
     if REUSE and _pg_exists(PG_PROVINCE):
         return _pg(PG_PROVINCE)
-    _admin(f"DROP DATABASE IF EXISTS {PG_PROVINCE} WITH (FORCE)")
-    _admin(f"CREATE DATABASE {PG_PROVINCE}")
+    partial = f"{PG_PROVINCE}_partial"  # renamed once whole: a broken copy is never reused
+    for name in (PG_PROVINCE, partial):
+        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _admin(f"CREATE DATABASE {partial}")
     start = time.perf_counter()
-    pg = connect(_pg(PG_PROVINCE))
+    pg = connect(_pg(partial))
     duck = connect(f"duckdb:///{source}", migrate=False)
     try:
         tables = [
@@ -185,16 +187,36 @@ def province_pg(source: Path) -> str:
             total = int(duck.scalar(f"SELECT COUNT(*) FROM {name}") or 0)
             if not total:
                 continue
+            # the columns both engines have (DuckDB keeps a few of its own, e.g. events.id_hash)
+            wanted = {
+                str(c)
+                for (c,) in pg.query(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "AND table_schema = current_schema()",
+                    [name],
+                )
+            }
+            columns = ", ".join(
+                str(c)
+                for (c,) in duck.query(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "AND table_schema = 'main' ORDER BY ordinal_position",
+                    [name],
+                )
+                if str(c) in wanted
+            )
             pg.execute(f"DELETE FROM {name}")
             batch = 200_000
             for offset in range(0, total, batch):
                 pg.insert_arrow(
-                    name, duck.arrow(f"SELECT * FROM {name} LIMIT {batch} OFFSET {offset}")
+                    name,
+                    duck.arrow(f"SELECT {columns} FROM {name} LIMIT {batch} OFFSET {offset}"),
                 )
         pg.execute("VACUUM ANALYZE")
     finally:
         duck.close()
         pg.close()
+    _admin(f"ALTER DATABASE {partial} RENAME TO {PG_PROVINCE}")
     print(f"province copied to PostgreSQL in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     return _pg(PG_PROVINCE)
 
