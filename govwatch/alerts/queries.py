@@ -294,6 +294,16 @@ def list_alerts(
         # assumes they are spread evenly), reading every alert newer than the period first.
         source = f"(SELECT a.* FROM {source} OFFSET 0) a"
     page = f"ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}"
+    if db.dialect == "duckdb" and order == RECENT_FIRST and offset > 0:
+        # A page further down: its newest and oldest moments come from a top-N of the one
+        # timestamp column, then only the rows between them are sorted by the whole order
+        # (the top-N on (last_seen_at, alert_id) read every alert id for its ties: 28 → 14 ms
+        # of CPU at offset 7,500 of 100,000 alerts). Same rows, ties included.
+        window = _duckdb_recent_window(db, where, params, joined, limit, offset)
+        if window is None:
+            return []
+        source, params, skip = window
+        page = f"ORDER BY {order} LIMIT {int(limit)} OFFSET {int(skip)}"
     if db.dialect == "duckdb":
         # One query: DuckDB's top-N reads the other columns of the page's rows only, where a
         # second query by the page's ids would scan every alert id again (and every workflow
@@ -315,6 +325,30 @@ def list_alerts(
         )
     ]
     return alerts_by_ids(db, principal, ids)
+
+
+def _duckdb_recent_window(
+    db: Database, where: list[str], params: list[Any], joined: bool, limit: int, offset: int
+) -> tuple[str, list[Any], int] | None:
+    """The page ``offset``/``limit`` of the newest-first list as (source narrowed to the
+    page's moments, its parameters, how many of those rows come before the page); None past
+    the end."""
+
+    def narrowed(extra: str) -> str:
+        return f"{_source(joined)} WHERE {' AND '.join([*where, extra])}"
+
+    low, high, found = db.query(
+        f"SELECT MIN(p.t), MAX(p.t), COUNT(*) FROM (SELECT a.last_seen_at AS t FROM "
+        f"{narrowed('TRUE')} ORDER BY a.last_seen_at DESC LIMIT {int(limit)} "
+        f"OFFSET {int(offset)}) p",
+        params,
+    )[0]
+    if not found:
+        return None
+    newer = int(
+        db.scalar(f"SELECT COUNT(*) FROM {narrowed('a.last_seen_at > ?')}", [*params, high])
+    )
+    return narrowed("a.last_seen_at BETWEEN ? AND ?"), [*params, low, high], offset - newer
 
 
 def alerts_by_ids(db: Database, principal: Principal, ids: list[str]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ import pytest
 from govwatch.alerts.desk import DeskFilter, desk_list
 from govwatch.alerts.notify import count_notifications, inbox_counts, mark_read
 from govwatch.alerts.orders import issue_order
+from govwatch.alerts.queries import AlertFilter, list_alerts
 from govwatch.alerts.seed import put_alert
 from govwatch.alerts.settings import set_setting
 from govwatch.alerts.sync import sync_workflow
@@ -89,3 +90,20 @@ def test_a_table_seen_once_is_forgotten_when_dropped(db: Database) -> None:
     assert db.table_exists("speed_probe")  # (remembered)
     db.execute("DROP TABLE speed_probe")
     assert not db.table_exists("speed_probe")
+
+
+def test_pages_of_the_newest_first_list_follow_each_other_through_ties(db: Database) -> None:
+    """Pages further down are read between their newest and oldest moments (DuckDB): moments
+    shared by several alerts (ties, ordered by id) neither repeat nor lose a row."""
+    at = [T0 - timedelta(hours=h) for h in (0, 1, 1, 1, 1, 2, 3, 3, 3, 4, 5)]
+    for i, moment in enumerate(at):
+        put_alert(db, f"C{i:02d}", "case_overdue", moment, department_code="D1")
+    whole = list_alerts(db, SUP, AlertFilter(), 100, 0)
+    assert len(whole) == len(at)
+    paged = [
+        row for offset in range(0, 12, 3) for row in list_alerts(db, SUP, AlertFilter(), 3, offset)
+    ]
+    assert [r["alert_id"] for r in paged] == [r["alert_id"] for r in whole]
+    keys = [(r["last_seen_at"], r["alert_id"]) for r in whole]
+    assert keys == sorted(keys, key=lambda k: (-k[0].timestamp(), k[1]))
+    assert list_alerts(db, SUP, AlertFilter(), 3, 30) == []
