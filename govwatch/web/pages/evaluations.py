@@ -28,7 +28,7 @@ import io
 import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -346,7 +346,7 @@ def _kept(request: Request, key: tuple[object, ...], compute: Callable[[], T]) -
     return found
 
 
-FROZEN_ENTRIES = 256  # pieces of published rounds kept per app (all dropped when full)
+FROZEN_ENTRIES = 128  # pieces of published rounds kept per app (all dropped when full)
 _FROZEN_LOCK = threading.Lock()
 
 
@@ -387,14 +387,24 @@ class Reading:
         return self.key[0] == "frozen"
 
 
+def shared_access(access: RoundAccess) -> RoundAccess:
+    """The access as far as the results go: a reader who sees its own units' results exactly
+    as it sees others' (a department once a round is published) reads the same rows as any
+    other such reader, whatever its units (its appeals and demands are read apart)."""
+    if access.own == access.others and access.units:
+        return replace(access, units=frozenset())
+    return access
+
+
 def reading(request: Request, db: Database, round_id: str, viewer: RoundViewer) -> Reading:
     """The round's row and access, and its body kept by digest (published) or a few seconds."""
     row, access = round_head(db, round_id, viewer)
     digest = row.get("digest")
+    shared = shared_access(access)
     if str(row["status"]) in PUBLISHED_STAGES and digest:
-        key: tuple[object, ...] = ("frozen", round_id, str(digest), access)
+        key: tuple[object, ...] = ("frozen", round_id, str(digest), shared)
     else:
-        key = ("round", round_id, str(row["status"]), access)
+        key = ("round", round_id, str(row["status"]), shared)
     body = _kept(request, (*key, "body"), lambda: round_body(db, round_id, row, access))
     return Reading(row, access, body, key)
 
