@@ -370,8 +370,9 @@ def main() -> None:
         if "postgres" in engines and not REUSE:
             _admin(f"DROP DATABASE IF EXISTS {PG_PROVINCE} WITH (FORCE)")
     body = (
-        f"{CASES:,} cases (the generator's province, imported into DuckDB and copied into "
-        "PostgreSQL); a round of the online-service preset over the province's departments; "
+        f"{CASES:,} cases (the generator's province, imported into DuckDB"
+        + (" and copied into PostgreSQL" if "postgres" in engines else "; DuckDB only")
+        + "); a round of the online-service preset over the province's departments; "
         f"{CLIENTS} concurrent clients on loopback, each its own supervisor, 15 requests each "
         f"after a warm-up round; targets: p95 ≤ {TARGET_MS:.0f} ms per page, compute and "
         f"publish ≤ {TARGET_S:.0f} s each (ratio ≤ 1 meets it). CPU per request: the app's "
