@@ -52,7 +52,6 @@ from govwatch.evaluation.rounds.views import (
 )
 from govwatch.evaluation.systems.system import IndicatorSystem
 from govwatch.evaluation.systems.system_file import parse_system
-from govwatch.exports import content_disposition
 from govwatch.storage import Database
 from govwatch.web.api.cache import TTLCache
 from govwatch.web.api.deps import DB, Caller, Clock
@@ -68,10 +67,10 @@ from govwatch.web.pages.base import (
 from govwatch.web.pages.sheets import (
     MEDIA_TYPES,
     SheetFormat,
+    download_headers,
     export_format,
     sheet_response,
-    write_csv,
-    write_xlsx,
+    write_sheet,
 )
 
 T = TypeVar("T")
@@ -499,17 +498,7 @@ def _sheet_bytes(
     exported_at: datetime,
 ) -> bytes:
     out = io.BytesIO()
-    if fmt == "xlsx":
-        write_xlsx(
-            out, title=title, filters=filters, columns=columns, rows=rows, exported_at=exported_at
-        )
-    else:
-        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        write_csv(
-            text, title=title, filters=filters, columns=columns, rows=rows, exported_at=exported_at
-        )
-        text.flush()
-        text.detach()
+    write_sheet(out, fmt, title, filters, columns, rows, exported_at)
     return out.getvalue()
 
 
@@ -518,11 +507,7 @@ def _download(body: bytes, fmt: SheetFormat, filename: str) -> Response:
     return Response(
         body,
         media_type=MEDIA_TYPES[fmt],
-        headers={
-            "Content-Disposition": content_disposition(f"{filename}.{fmt}"),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
+        headers=download_headers(f"{filename}.{fmt}"),
     )
 
 

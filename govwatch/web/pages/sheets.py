@@ -224,17 +224,7 @@ def sheet_response(
     # On disk, not in memory: an anonymous temporary file (gone when closed).
     spool: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _chunks
     try:
-        if fmt == "xlsx":
-            write_xlsx(
-                spool, title=title, filters=filters, columns=columns, rows=rows, exported_at=moment
-            )
-        else:
-            text = io.TextIOWrapper(spool, encoding="utf-8", newline="", write_through=True)
-            write_csv(
-                text, title=title, filters=filters, columns=columns, rows=rows, exported_at=moment
-            )
-            text.flush()
-            text.detach()  # keep ``spool`` open
+        write_sheet(spool, fmt, title, filters, columns, rows, moment)
         size = spool.tell()
         spool.seek(0)
     except BaseException:
@@ -243,13 +233,41 @@ def sheet_response(
     return StreamingResponse(
         _chunks(spool),
         media_type=MEDIA_TYPES[fmt],
-        headers={
-            "Content-Disposition": content_disposition(filename),
-            "Content-Length": str(size),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
+        headers={**download_headers(filename), "Content-Length": str(size)},
     )
+
+
+def write_sheet(
+    out: IO[bytes],
+    fmt: SheetFormat,
+    title: str,
+    filters: Sequence[tuple[str, str]],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    exported_at: datetime,
+) -> None:
+    """The list written to ``out`` as XLSX or as CSV (UTF-8 with BOM); ``out`` stays open."""
+    if fmt == "xlsx":
+        write_xlsx(
+            out, title=title, filters=filters, columns=columns, rows=rows, exported_at=exported_at
+        )
+        return
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    write_csv(
+        text, title=title, filters=filters, columns=columns, rows=rows, exported_at=exported_at
+    )
+    text.flush()
+    text.detach()  # keep ``out`` open
+
+
+def download_headers(filename: str) -> dict[str, str]:
+    """The headers of every list download: an attachment by its Chinese name, never sniffed
+    or kept by the browser."""
+    return {
+        "Content-Disposition": content_disposition(filename),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
 
 
 def export_format(value: str) -> SheetFormat | None:
