@@ -21,10 +21,8 @@ from govwatch.auth.orgs import add_org
 from govwatch.auth.users import add_user
 from govwatch.evaluation.rounds.views import RoundViewer, round_summary
 from govwatch.storage import Database, connect
-from govwatch.web.api.deps import clock
-from govwatch.web.app import create_app
-from tests.conftest import drop_pg_schema, pg_url
 from tests.evaluation.visibility_seed import seed_round
+from tests.web.signed_in import signed_in
 
 AT = datetime(2025, 11, 10, 10, 0)
 PASSWORD = "Speed-cache-2025!"
@@ -60,33 +58,10 @@ def seed(db: Database) -> None:
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
-    url = (
-        f"duckdb:///{tmp_path_factory.mktemp('speed')}/govwatch.duckdb"
-        if request.param == "duckdb"
-        else pg_url()
-    )
-    app = create_app(url)
-    app.dependency_overrides[clock] = lambda: AT
-    pool = app.state.pool
-    db = pool.get()
-    try:
-        seed(db)
-    finally:
-        pool.put(db)
-    clients: dict[str, TestClient] = {}
-    with TestClient(app, raise_server_exceptions=False):
-        for username in READERS:
-            client = TestClient(app, raise_server_exceptions=False)
-            answer = client.post(
-                "/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
-            )
-            assert answer.status_code == 303, answer.text
-            clients[username] = client
+    folder = tmp_path_factory.mktemp("speed")
+    readers = {u: u for u in READERS}
+    with signed_in(request.param, folder, AT, seed, readers, PASSWORD) as (app, url, clients):
         yield Served(app, url, clients)
-    if request.param == "postgres":
-        cleanup = connect(url, migrate=False)
-        drop_pg_schema(cleanup)
-        cleanup.close()
 
 
 def viewer_of(username: str) -> RoundViewer:

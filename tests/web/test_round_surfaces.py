@@ -29,12 +29,10 @@ from openpyxl import load_workbook
 from govwatch.auth.orgs import add_org
 from govwatch.auth.users import add_user
 from govwatch.evaluation.rounds.views import PUBLIC_FIELDS, STAGES
-from govwatch.storage import Database, connect
-from govwatch.web.api.deps import clock
-from govwatch.web.app import create_app
-from tests.conftest import drop_pg_schema, pg_url
+from govwatch.storage import Database
 from tests.evaluation import visibility_seed
 from tests.evaluation.visibility_seed import seed_round
+from tests.web.signed_in import signed_in
 
 AT = datetime(2025, 11, 10, 10, 0)
 PASSWORD = "Surface-pass-2025!"
@@ -107,38 +105,10 @@ class Served:
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
-    url = (
-        f"duckdb:///{tmp_path_factory.mktemp('surfaces')}/govwatch.duckdb"
-        if request.param == "duckdb"
-        else pg_url()
-    )
-    app = create_app(url)
-    app.dependency_overrides[clock] = lambda: AT
-    pool = app.state.pool
-    db = pool.get()
-    try:
-        seed_world(db)
-    finally:
-        pool.put(db)
-    clients: dict[str, TestClient] = {}
-    with TestClient(app, raise_server_exceptions=False) as anonymous:
-        for role, (username, _org) in ROLES.items():
-            if not username:
-                clients[role] = anonymous
-                continue
-            client = TestClient(app, raise_server_exceptions=False)
-            answer = client.post(
-                "/login",
-                data={"username": username, "password": PASSWORD},
-                follow_redirects=False,
-            )
-            assert answer.status_code == 303, (role, answer.text)
-            clients[role] = client
+    folder = tmp_path_factory.mktemp("surfaces")
+    users = {role: username for role, (username, _org) in ROLES.items()}
+    with signed_in(request.param, folder, AT, seed_world, users, PASSWORD) as (app, _url, clients):
         yield Served(app, clients)
-    if request.param == "postgres":
-        cleanup = connect(url, migrate=False)
-        drop_pg_schema(cleanup)
-        cleanup.close()
 
 
 def text_of(body: bytes, content_type: str) -> str:
