@@ -347,20 +347,7 @@ def synthetic_part() -> None:
             note,
         ]
     )
-    subprocess.run(
-        [
-            "psql",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "root",
-            "-d",
-            "test",
-            "-qc",
-            f"DROP SCHEMA IF EXISTS {schema} CASCADE",
-        ],
-        check=False,
-    )
+    _drop_schema(schema)
     body = table(
         [
             "engine",

@@ -43,7 +43,7 @@ from urllib.parse import quote
 import httpx
 import psycopg
 
-from bench.common import WORK, record, scaled, table
+from bench.common import WORK, record, remove_worktrees, scaled, table
 
 CASES = scaled(1_000_000)
 CLIENTS = 20
@@ -652,13 +652,7 @@ def main() -> None:
     finally:
         if not REUSE:
             drop_postgres()
-        for checkout in (code, current):
-            if checkout is not None:
-                subprocess.run(
-                    ["git", "worktree", "remove", "--force", str(checkout)],
-                    cwd=Path(__file__).resolve().parent.parent,
-                    check=False,
-                )
+        remove_worktrees(code, current)
     headers = ["engine", "page", "path", "requests", "median ms", "p95 ms", "p95 / target"]
     headers.append("CPU ms / request")
     if before:

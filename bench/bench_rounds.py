@@ -47,7 +47,7 @@ import httpx
 import psycopg
 
 from bench.bench_pages import _baseline_checkout, _cpu_seconds, _cpu_used, load, p95
-from bench.common import WORK, record, scaled, table
+from bench.common import WORK, record, remove_worktrees, scaled, table
 
 CASES = scaled(1_000_000)
 CLIENTS = 20
@@ -362,13 +362,7 @@ def main() -> None:
                 rows += measure(engine, f"baseline {baseline}", source, code)
             rows += measure(engine, f"this code {revision}".strip(), source, current)
     finally:
-        for checkout in (code, current):
-            if checkout is not None:
-                subprocess.run(
-                    ["git", "worktree", "remove", "--force", str(checkout)],
-                    cwd=Path(__file__).resolve().parent.parent,
-                    check=False,
-                )
+        remove_worktrees(code, current)
         if "postgres" in engines and not REUSE:
             _admin(f"DROP DATABASE IF EXISTS {PG_PROVINCE} WITH (FORCE)")
     body = (

@@ -108,3 +108,14 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(out)
+
+
+def remove_worktrees(*checkouts: Path | None) -> None:
+    """Remove the git worktrees a benchmark made to measure other revisions (None: none made)."""
+    for checkout in checkouts:
+        if checkout is not None:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(checkout)],
+                cwd=Path(__file__).resolve().parent.parent,
+                check=False,
+            )
